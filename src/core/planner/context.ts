@@ -1,0 +1,211 @@
+// What every search shares: the pipeline, the profiles, prices, the planning trace, and a memoised
+// feasibility test. A configuration is judged by the estimator's SLO percentile on the planning
+// trace; one that is unstable at the trace's mean rate (ρ ≥ 1 at some stage even at its best batch
+// size) is rejected without simulation.
+import { Estimator } from '../estimator.js';
+import type { Estimate } from '../estimator.js';
+import type { CompiledPipeline } from '../pipeline.js';
+import type { ProfileSet } from '../profiles.js';
+import type { HardwareType, PipelineConfig, StageConfig } from '../types.js';
+
+export interface PlannerOptions {
+  /** Seed of the estimator's routing stream. */
+  readonly seed: number;
+  /** Upper bound on the replicas of one stage. */
+  readonly maxReplicasPerStage: number;
+  /** Budget of estimator runs for the exact search. */
+  readonly exactMaxEvaluations?: number;
+}
+
+export interface Evaluation {
+  readonly config: PipelineConfig;
+  readonly costPerHour: number;
+  readonly feasible: boolean;
+  /** Latency at the SLO percentile; Infinity when rejected as unstable or stopped early. */
+  readonly percentileMs: number;
+  /** Present when a full simulation ran. */
+  readonly estimate?: Estimate;
+}
+
+/** One choice of hardware and batch size for a stage, with what it implies. */
+export interface StageOption {
+  readonly hardware: string;
+  readonly batchSize: number;
+  readonly price: number;
+  /** Fewest replicas with ρ < 1 at the trace's mean rate (and ≥ the stage's minReplicas). */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Latency of a batch of one on this hardware. */
+  readonly latency1Ms: number;
+}
+
+export class PlanningContext {
+  readonly pipeline: CompiledPipeline;
+  readonly profiles: ProfileSet;
+  readonly prices: ReadonlyMap<string, number>;
+  readonly trace: Float64Array;
+  readonly meanRateQps: number;
+  readonly sloMs: number;
+  readonly percentile: number;
+  readonly options: PlannerOptions;
+  readonly estimator: Estimator;
+  /** Per stage, every (hardware, batch size) choice, in allowed-hardware then batch order. */
+  readonly stageOptions: readonly (readonly StageOption[])[];
+  /** Estimator runs and cache hits, for reporting. */
+  simulations = 0;
+  evaluations = 0;
+  private readonly cache = new Map<string, Evaluation>();
+
+  constructor(args: {
+    pipeline: CompiledPipeline;
+    profiles: ProfileSet;
+    hardware: readonly HardwareType[];
+    trace: Float64Array;
+    options: PlannerOptions;
+  }) {
+    this.pipeline = args.pipeline;
+    this.profiles = args.profiles;
+    this.prices = new Map(args.hardware.map((h) => [h.name, h.costPerHour]));
+    this.trace = args.trace;
+    const n = args.trace.length;
+    const span = n > 1 ? (args.trace[n - 1] as number) - (args.trace[0] as number) : 0;
+    this.meanRateQps = span > 0 ? n / span : n;
+    this.sloMs = args.pipeline.spec.slo.latencyMs;
+    this.percentile = args.pipeline.spec.slo.percentile;
+    this.options = args.options;
+    this.estimator = new Estimator(args.pipeline, args.profiles);
+    this.stageOptions = args.pipeline.spec.stages.map((_, s) => this.buildOptions(s));
+  }
+
+  private buildOptions(s: number): StageOption[] {
+    const spec = this.pipeline.spec.stages[s];
+    if (!spec) return [];
+    const out: StageOption[] = [];
+    const lo = spec.minReplicas ?? 1;
+    const hi = Math.min(spec.maxReplicas ?? Infinity, this.options.maxReplicasPerStage);
+    for (const hw of spec.hardware) {
+      const curve = this.profiles.get(spec.model, hw);
+      const price = this.prices.get(hw);
+      if (!curve || price === undefined) continue;
+      const cap = Math.min(curve.maxBatch, spec.maxBatch ?? Infinity);
+      const sizes = curve.batchSizes.filter((b) => b <= cap);
+      if (cap < curve.maxBatch && !sizes.includes(cap)) sizes.push(cap);
+      for (const b of sizes) {
+        const minStable = this.minStableReplicas(s, hw, b);
+        out.push({ hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi, latency1Ms: curve.latencyMs(1) });
+      }
+    }
+    return out;
+  }
+
+  /** The best per-replica throughput over batch sizes ≤ b, in queries per second. */
+  private bestThroughput(s: number, hw: string, b: number): number {
+    const table = this.estimator.serviceTable(s, hw, b);
+    let best = 0;
+    for (let k = 1; k < table.length; k++) best = Math.max(best, (k * 1000) / (table[k] as number));
+    return best;
+  }
+
+  /** Fewest replicas with ρ = rate × scaleFactor / (replicas × throughput) < 1. */
+  minStableReplicas(s: number, hw: string, b: number): number {
+    const load = this.meanRateQps * (this.pipeline.scaleFactor[s] as number);
+    return Math.max(1, Math.floor(load / this.bestThroughput(s, hw, b)) + 1);
+  }
+
+  stageName(s: number): string {
+    return this.pipeline.stageNames[s] as string;
+  }
+
+  price(hw: string): number {
+    return this.prices.get(hw) ?? Infinity;
+  }
+
+  cost(config: PipelineConfig): number {
+    let c = 0;
+    for (const name of this.pipeline.stageNames) {
+      const sc = config[name] as StageConfig;
+      c += sc.replicas * this.price(sc.hardware);
+    }
+    return roundCost(c);
+  }
+
+  isStable(config: PipelineConfig): boolean {
+    return this.pipeline.stageNames.every((name, s) => {
+      const sc = config[name] as StageConfig;
+      return sc.replicas >= this.minStableReplicas(s, sc.hardware, sc.batchSize);
+    });
+  }
+
+  /** Judges a configuration (memoised). Feasible when the SLO percentile ≤ the SLO. */
+  evaluate(config: PipelineConfig): Evaluation {
+    this.evaluations++;
+    const key = configKey(this.pipeline.stageNames, config);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const costPerHour = this.cost(config);
+    let ev: Evaluation;
+    if (!this.isStable(config)) {
+      ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
+    } else {
+      this.simulations++;
+      const estimate = this.estimator.estimate(config, this.trace, {
+        seed: this.options.seed, sloMs: this.sloMs, percentile: this.percentile, stopWhenInfeasible: true,
+      });
+      ev = estimate.stoppedEarly
+        ? { config, costPerHour, feasible: false, percentileMs: Infinity }
+        : { config, costPerHour, feasible: estimate.sloPercentileMs <= this.sloMs, percentileMs: estimate.sloPercentileMs, estimate };
+    }
+    this.cache.set(key, ev);
+    return ev;
+  }
+
+  /** A full simulation (no early stop), for reporting the chosen plan. */
+  estimateFully(config: PipelineConfig): Estimate {
+    return this.estimator.estimate(config, this.trace, { seed: this.options.seed, sloMs: this.sloMs, percentile: this.percentile });
+  }
+
+  /**
+   * Fewest replicas in [lo, hi] for stage `s` (others as in `config`) that meet the SLO, by binary
+   * search (feasibility is taken as monotone in replicas). Undefined when even `hi` does not.
+   */
+  fewestReplicas(config: PipelineConfig, s: number, choice: Omit<StageConfig, 'replicas'>, lo: number, hi: number): Evaluation | undefined {
+    if (lo > hi) return undefined;
+    const name = this.stageName(s);
+    const at = (r: number): Evaluation => this.evaluate({ ...config, [name]: { ...choice, replicas: r } });
+    let best = at(hi);
+    if (!best.feasible) return undefined;
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      const ev = at(mid);
+      if (ev.feasible) {
+        best = ev;
+        b = mid;
+      } else {
+        a = mid + 1;
+      }
+    }
+    return best;
+  }
+}
+
+/** Costs are sums of prices; round to avoid 0.1 + 0.2 style ties. */
+export function roundCost(c: number): number {
+  return Math.round(c * 1e9) / 1e9;
+}
+
+export function configKey(stageNames: readonly string[], config: PipelineConfig): string {
+  let k = '';
+  for (const name of stageNames) {
+    const c = config[name] as StageConfig;
+    k += `${c.hardware}/${c.batchSize}/${c.replicas};`;
+  }
+  return k;
+}
+
+/** Orders evaluations: lower cost, then lower percentile latency. */
+export function better(a: Evaluation, b: Evaluation): boolean {
+  if (a.costPerHour !== b.costPerHour) return a.costPerHour < b.costPerHour;
+  return a.percentileMs < b.percentileMs;
+}

@@ -1,0 +1,138 @@
+// The exact search, to certify the greedy planner: best-first by cost over every combination of
+// per-stage (hardware, batch size, replicas), where a stage's choices are only those stable at the
+// trace's mean rate (the cheap pruning test). Combinations come out of a heap in non-decreasing
+// cost; the first that meets the SLO fixes the optimal cost, and the others of that same cost are
+// checked for a lower SLO-percentile latency. The greedy result, when feasible, bounds the search
+// from above. Optimal under the same estimator and trace, unless the evaluation budget runs out
+// first (then `proven: false`).
+import type { Evaluation, PlanningContext } from './context.js';
+import { roundCost } from './context.js';
+import type { SearchOutcome } from './outcome.js';
+import type { StageConfig } from '../types.js';
+
+interface Choice {
+  readonly config: StageConfig;
+  readonly cost: number;
+}
+
+interface Node {
+  readonly idx: Int32Array;
+  readonly cost: number;
+  /** The last position incremented: children only increment positions ≥ this, so each tuple is generated once. */
+  readonly last: number;
+  readonly seq: number;
+}
+
+export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvaluations: number): SearchOutcome {
+  const S = ctx.pipeline.stageNames.length;
+  const upper = incumbent.feasible ? incumbent.costPerHour : Infinity;
+  // Per stage, stable choices sorted by cost; bounded by what the incumbent leaves for this stage.
+  const perStageMin: number[] = [];
+  const raw: Choice[][] = [];
+  for (let s = 0; s < S; s++) {
+    const list: Choice[] = [];
+    for (const o of ctx.stageOptions[s] ?? []) {
+      for (let r = o.minReplicas; r <= o.maxReplicas; r++) {
+        list.push({ config: { hardware: o.hardware, batchSize: o.batchSize, replicas: r }, cost: roundCost(r * o.price) });
+        if (upper === Infinity && r - o.minReplicas >= 64) break;
+      }
+    }
+    list.sort((a, b) => a.cost - b.cost);
+    raw.push(list);
+    perStageMin.push(list[0]?.cost ?? Infinity);
+  }
+  const minTotal = perStageMin.reduce((a, b) => a + b, 0);
+  const lists = raw.map((list, s) => list.filter((c) => c.cost + minTotal - (perStageMin[s] as number) <= upper + 1e-9));
+  if (lists.some((l) => l.length === 0)) {
+    return { best: incumbent, feasible: false, proven: true, notes: ['no stable configuration exists within the replica limits'] };
+  }
+
+  const heap = new NodeHeap();
+  let seq = 0;
+  const costOf = (idx: Int32Array): number => {
+    let c = 0;
+    for (let s = 0; s < S; s++) c += ((lists[s] as Choice[])[idx[s] as number] as Choice).cost;
+    return roundCost(c);
+  };
+  const root = new Int32Array(S);
+  heap.push({ idx: root, cost: costOf(root), last: 0, seq: seq++ });
+
+  const startSims = ctx.simulations;
+  let best: Evaluation | undefined;
+  let lowest: Evaluation | undefined;
+  let proven = true;
+  while (heap.size > 0) {
+    const node = heap.pop() as Node;
+    if (node.cost > upper + 1e-9) break;
+    if (best && node.cost > best.costPerHour) break;
+    if (ctx.simulations - startSims >= maxEvaluations) {
+      proven = false;
+      break;
+    }
+    const config: Record<string, StageConfig> = {};
+    for (let s = 0; s < S; s++) config[ctx.stageName(s)] = ((lists[s] as Choice[])[node.idx[s] as number] as Choice).config;
+    const ev = ctx.evaluate(config);
+    if (ev.feasible && (!best || ev.percentileMs < best.percentileMs)) best = ev;
+    if (!lowest || ev.percentileMs < lowest.percentileMs) lowest = ev;
+    for (let s = node.last; s < S; s++) {
+      if ((node.idx[s] as number) + 1 >= (lists[s] as Choice[]).length) continue;
+      const idx = node.idx.slice();
+      idx[s] = (idx[s] as number) + 1;
+      heap.push({ idx, cost: costOf(idx), last: s, seq: seq++ });
+    }
+  }
+  const unproven = `exact search stopped after ${maxEvaluations} simulations: not proven optimal`;
+  if (best) return { best, feasible: true, proven, notes: proven ? [] : [unproven] };
+  // Nothing cheaper than a feasible incumbent was found: it is the answer (optimal when proven).
+  if (incumbent.feasible) return { best: incumbent, feasible: true, proven, notes: proven ? [] : [unproven] };
+  return {
+    best: incumbent, feasible: false, proven, lowestReachableMs: lowest?.percentileMs ?? Infinity,
+    notes: [proven ? 'no configuration within the replica limits meets the SLO' : `exact search stopped after ${maxEvaluations} simulations without a feasible configuration`],
+  };
+}
+
+/** A small binary heap of search nodes by (cost, seq). Not a hot path. */
+class NodeHeap {
+  private readonly items: Node[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(node: Node): void {
+    const a = this.items;
+    a.push(node);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(a[i] as Node, a[p] as Node)) break;
+      [a[i], a[p]] = [a[p] as Node, a[i] as Node];
+      i = p;
+    }
+  }
+
+  pop(): Node | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && less(a[l] as Node, a[m] as Node)) m = l;
+        if (r < a.length && less(a[r] as Node, a[m] as Node)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m] as Node, a[i] as Node];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function less(a: Node, b: Node): boolean {
+  return a.cost < b.cost || (a.cost === b.cost && a.seq < b.seq);
+}

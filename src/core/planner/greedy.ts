@@ -1,0 +1,155 @@
+// InferLine's planner: a constrained greedy search (reference/inferline.md, "Planner").
+// 1. Initialise each stage on its fastest hardware at batch 1, then add replicas to the bottleneck
+//    stage until the estimator's SLO percentile on the planning trace meets the SLO.
+// 2. Repeatedly apply the cost-reducing action that saves the most while still meeting the SLO:
+//    raise a stage's batch size (then drop the replicas this makes unnecessary), remove a replica,
+//    or move a stage to cheaper hardware (re-choosing batch size and fewest replicas).
+// (ours) Raising the batch tries every larger measured size, not only the next, so a saving two
+// steps away is not missed; hardware moves keep the fewest replicas that meet the SLO rather than
+// only the fewest that keep the stage stable. Actions are tried in order of the most they could
+// save, and the scan stops when no remaining action could beat the best found: same result, fewer
+// simulations. Ties: lower SLO-percentile latency, then stage order.
+import type { Evaluation, PlanningContext, StageOption } from './context.js';
+import { roundCost } from './context.js';
+import type { SearchOutcome } from './outcome.js';
+import type { StageConfig } from '../types.js';
+
+export function greedyPlan(ctx: PlanningContext): SearchOutcome {
+  const init = initialise(ctx);
+  if (!init.feasible) return init;
+  let current = init.best;
+  for (;;) {
+    const next = bestAction(ctx, current);
+    if (!next) break;
+    current = next;
+  }
+  return { best: current, feasible: true, notes: init.notes };
+}
+
+/** The fastest hardware at batch 1 for each stage; replicas added to the bottleneck until feasible. */
+export function initialise(ctx: PlanningContext): SearchOutcome {
+  const S = ctx.pipeline.stageNames.length;
+  const config: Record<string, StageConfig> = {};
+  const chosen: StageOption[] = [];
+  for (let s = 0; s < S; s++) {
+    const opts = ctx.stageOptions[s] ?? [];
+    // Options come in batch order per hardware, so the first of the fastest hardware is its
+    // smallest measured batch (batch 1 wherever it was measured).
+    let pick: StageOption | undefined;
+    for (const o of opts) {
+      if (!pick || o.latency1Ms < pick.latency1Ms || (o.latency1Ms === pick.latency1Ms && o.price < pick.price)) pick = o;
+    }
+    if (!pick) throw new Error(`stage ${ctx.stageName(s)} has no usable profile (validate first)`);
+    chosen.push(pick);
+    config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: pick.minReplicas };
+  }
+
+  const boundMs = slowestPathMs(ctx, chosen.map((o) => o.latency1Ms));
+  if (boundMs > ctx.sloMs) {
+    const best = ctx.evaluate(config);
+    return {
+      best, feasible: false, lowestReachableMs: boundMs,
+      notes: [`the SLO (${ctx.sloMs} ms) is below the batch-1 latency of the slowest path (${round(boundMs)} ms): infeasible even with no queueing`],
+    };
+  }
+
+  let lowest = Infinity;
+  for (;;) {
+    const ev = ctx.evaluate(config);
+    lowest = Math.min(lowest, ev.percentileMs);
+    if (ev.feasible) return { best: ev, feasible: true, notes: [] };
+    // The bottleneck: lowest replicas × throughput / scale factor, among stages that may grow.
+    let bottleneck = -1;
+    let lowestCapacity = Infinity;
+    for (let s = 0; s < S; s++) {
+      const c = config[ctx.stageName(s)] as StageConfig;
+      const o = chosen[s] as StageOption;
+      if (c.replicas >= o.maxReplicas) continue;
+      const capacity = (c.replicas * 1000) / o.latency1Ms / Math.max(ctx.pipeline.scaleFactor[s] as number, 1e-12);
+      if (capacity < lowestCapacity) {
+        lowestCapacity = capacity;
+        bottleneck = s;
+      }
+    }
+    if (bottleneck < 0) {
+      return {
+        best: ev, feasible: false, lowestReachableMs: lowest,
+        notes: ['every stage reached its replica limit before the SLO was met (raise planner.maxReplicasPerStage or the stage maxReplicas)'],
+      };
+    }
+    const name = ctx.stageName(bottleneck);
+    const c = config[name] as StageConfig;
+    config[name] = { ...c, replicas: c.replicas + 1 };
+  }
+}
+
+interface Action {
+  readonly stage: number;
+  readonly option: StageOption;
+  readonly lo: number;
+  readonly hi: number;
+  /** The most this action could save: current stage cost − its cheapest stable cost. */
+  readonly bound: number;
+  readonly order: number;
+}
+
+function bestAction(ctx: PlanningContext, current: Evaluation): Evaluation | undefined {
+  const actions: Action[] = [];
+  ctx.pipeline.stageNames.forEach((name, s) => {
+    const c = current.config[name] as StageConfig;
+    const price = ctx.price(c.hardware);
+    const stageCost = c.replicas * price;
+    for (const o of ctx.stageOptions[s] ?? []) {
+      let hi: number;
+      if (o.hardware === c.hardware && o.batchSize === c.batchSize) hi = c.replicas - 1; // remove a replica
+      else if (o.hardware === c.hardware && o.batchSize > c.batchSize) hi = c.replicas - 1; // raise the batch
+      else if (o.hardware !== c.hardware && o.price < price) hi = Math.ceil(stageCost / o.price) - 1; // cheaper hardware
+      else continue;
+      hi = Math.min(hi, o.maxReplicas);
+      while (hi >= 1 && hi * o.price >= stageCost) hi--;
+      const lo = o.hardware === c.hardware && o.batchSize === c.batchSize ? hi : o.minReplicas;
+      if (hi < 1 || lo > hi || lo < o.minReplicas) continue;
+      actions.push({ stage: s, option: o, lo, hi, bound: roundCost(stageCost - lo * o.price), order: actions.length });
+    }
+  });
+  actions.sort((a, b) => b.bound - a.bound || a.order - b.order);
+
+  let best: Evaluation | undefined;
+  let bestStage = Infinity;
+  for (const a of actions) {
+    const bestSaving = best ? roundCost(current.costPerHour - best.costPerHour) : 0;
+    if (a.bound < bestSaving) break;
+    const ev = ctx.fewestReplicas(current.config, a.stage, { hardware: a.option.hardware, batchSize: a.option.batchSize }, a.lo, a.hi);
+    if (!ev || !ev.feasible || ev.costPerHour >= current.costPerHour) continue;
+    if (!best || ev.costPerHour < best.costPerHour ||
+      (ev.costPerHour === best.costPerHour && (ev.percentileMs < best.percentileMs ||
+        (ev.percentileMs === best.percentileMs && a.stage < bestStage)))) {
+      best = ev;
+      bestStage = a.stage;
+    }
+  }
+  return best;
+}
+
+/** The largest sum of per-stage latencies (plus edge delays) along any path from a root. */
+export function slowestPathMs(ctx: PlanningContext, stageLatencyMs: readonly number[]): number {
+  const p = ctx.pipeline;
+  const finish = new Float64Array(p.stageNames.length);
+  let worst = 0;
+  for (let i = 0; i < p.order.length; i++) {
+    const s = p.order[i] as number;
+    const f = (finish[s] as number) + (stageLatencyMs[s] as number);
+    worst = Math.max(worst, f);
+    for (let k = p.edgeStart[s] as number; k < (p.edgeStart[s + 1] as number); k++) {
+      if ((p.edgeFraction[k] as number) <= 0) continue;
+      const t = p.edgeTo[k] as number;
+      finish[t] = Math.max(finish[t] as number, f + (p.edgeDelayMs[k] as number));
+    }
+  }
+  return worst;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+

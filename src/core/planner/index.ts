@@ -1,0 +1,3 @@
+export { plan, PLANNER_KINDS } from './plan.js';
+export type { Plan, PlanRequest, PlannerKind } from './plan.js';
+export type { PlannerOptions } from './context.js';

@@ -1,0 +1,162 @@
+// The planner's entry point: runs one search (greedy, exact or the coarse baseline) for one
+// pipeline on a planning trace, and returns a plan in the shape of DESIGN.md's plan file.
+import { compilePipeline } from '../pipeline.js';
+import type { CompiledPipeline } from '../pipeline.js';
+import type { ProfileSet } from '../profiles.js';
+import type { HardwareType, PipelineSpec, StageConfig } from '../types.js';
+import type { Estimate, StageEstimate } from '../estimator.js';
+import { computeEnvelope, envelopeWindowsMs } from '../envelope.js';
+import type { PlannedEnvelope } from '../envelope.js';
+import { PlanningContext } from './context.js';
+import type { PlannerOptions } from './context.js';
+import { greedyPlan } from './greedy.js';
+import { exactPlan } from './exact.js';
+import { coarsePlan } from './coarse.js';
+import type { SearchOutcome } from './outcome.js';
+
+export type PlannerKind = 'greedy' | 'exact' | 'coarse';
+export const PLANNER_KINDS: readonly PlannerKind[] = ['greedy', 'exact', 'coarse'];
+
+export interface PlanRequest {
+  readonly pipeline: PipelineSpec;
+  readonly hardware: readonly HardwareType[];
+  readonly profiles: ProfileSet;
+  /** Planning trace: arrival times in seconds. */
+  readonly trace: Float64Array;
+  /** Where the trace came from (an arrival spec or a file), recorded in the plan. */
+  readonly workload: string;
+  readonly planner: PlannerKind;
+  readonly options: PlannerOptions;
+}
+
+/** A plan file (DESIGN.md): the fields of the contract first, then what explains them. */
+export interface Plan {
+  readonly pipeline: string;
+  readonly sloMs: number;
+  readonly percentile: number;
+  readonly feasible: boolean;
+  readonly estimatedP99Ms: number;
+  readonly costPerHour: number;
+  readonly stages: Readonly<Record<string, StageConfig>>;
+  readonly envelope: PlannedEnvelope;
+  readonly seed: number;
+  readonly planner: PlannerKind;
+  readonly workload: { readonly source: string; readonly queries: number; readonly meanRateQps: number };
+  readonly estimate: {
+    readonly p50Ms: number;
+    readonly p95Ms: number;
+    readonly p99Ms: number;
+    readonly p999Ms: number;
+    /** Latency at the SLO's percentile (equals p99Ms for a P99 SLO). */
+    readonly sloPercentileMs: number;
+    readonly sloMissRate: number;
+    readonly stages: readonly StageEstimate[];
+  };
+  readonly search: {
+    readonly simulations: number;
+    readonly evaluations: number;
+    /** Exact search: whether optimality was proven within the budget. */
+    readonly proven?: boolean;
+    /** Infeasible plans: the lowest latency at the SLO percentile the search reached. */
+    readonly lowestReachableMs?: number;
+  };
+  readonly scaleFactors: Readonly<Record<string, number>>;
+  readonly notes: readonly string[];
+}
+
+const DEFAULT_EXACT_BUDGET = 20_000;
+
+export function plan(req: PlanRequest): Plan {
+  const compiled = compilePipeline(req.pipeline);
+  const ctx = new PlanningContext({ pipeline: compiled, profiles: req.profiles, hardware: req.hardware, trace: req.trace, options: req.options });
+  let outcome: SearchOutcome;
+  switch (req.planner) {
+    case 'greedy':
+      outcome = greedyPlan(ctx);
+      break;
+    case 'exact': {
+      const greedy = greedyPlan(ctx);
+      outcome = exactPlan(ctx, greedy.best, req.options.exactMaxEvaluations ?? DEFAULT_EXACT_BUDGET);
+      outcome = { ...outcome, notes: [...greedy.notes, ...outcome.notes] };
+      break;
+    }
+    case 'coarse':
+      outcome = coarsePlan(ctx);
+      break;
+  }
+  return toPlan(req, ctx, compiled, outcome);
+}
+
+function toPlan(req: PlanRequest, ctx: PlanningContext, compiled: CompiledPipeline, outcome: SearchOutcome): Plan {
+  const config = outcome.best.config;
+  const full: Estimate = ctx.estimateFully(config);
+  const notes = [...outcome.notes, ...capNotes(req, compiled)];
+  if (!compiled.scaleFactorExact) notes.push('scale factors approximated: more than 20 conditional edges');
+  // The envelope's shortest window is the slowest stage's service time at its planned batch.
+  let slowest = 0;
+  compiled.stageNames.forEach((name, s) => {
+    const c = config[name] as StageConfig;
+    const t = ctx.estimator.serviceTable(s, c.hardware, c.batchSize);
+    slowest = Math.max(slowest, t[t.length - 1] as number);
+  });
+  const envelope = req.trace.length > 0 ? computeEnvelope(req.trace, envelopeWindowsMs(Math.max(1, Math.round(slowest)))) : [];
+  const stages: Record<string, StageConfig> = {};
+  for (const name of compiled.stageNames) stages[name] = { ...(config[name] as StageConfig) };
+  const scaleFactors: Record<string, number> = {};
+  compiled.stageNames.forEach((name, s) => { scaleFactors[name] = round6(compiled.scaleFactor[s] as number); });
+  return {
+    pipeline: req.pipeline.name,
+    sloMs: req.pipeline.slo.latencyMs,
+    percentile: req.pipeline.slo.percentile,
+    feasible: outcome.feasible,
+    estimatedP99Ms: round3(full.p99Ms),
+    costPerHour: outcome.best.costPerHour,
+    stages,
+    envelope,
+    seed: req.options.seed,
+    planner: req.planner,
+    workload: { source: req.workload, queries: req.trace.length, meanRateQps: round3(ctx.meanRateQps) },
+    estimate: {
+      p50Ms: round3(full.p50Ms),
+      p95Ms: round3(full.p95Ms),
+      p99Ms: round3(full.p99Ms),
+      p999Ms: round3(full.p999Ms),
+      sloPercentileMs: round3(full.sloPercentileMs),
+      sloMissRate: round6(full.sloMissRate),
+      stages: full.stages.map((s) => ({
+        ...s, utilisation: round6(s.utilisation), meanQueueDelayMs: round3(s.meanQueueDelayMs), meanBatchSize: round3(s.meanBatchSize),
+      })),
+    },
+    search: {
+      simulations: ctx.simulations,
+      evaluations: ctx.evaluations,
+      ...(outcome.proven !== undefined ? { proven: outcome.proven } : {}),
+      ...(outcome.lowestReachableMs !== undefined ? { lowestReachableMs: round3(outcome.lowestReachableMs) } : {}),
+    },
+    scaleFactors,
+    notes,
+  };
+}
+
+/** Says where a stage's batch size is capped at its largest measured size (never extrapolated). */
+function capNotes(req: PlanRequest, compiled: CompiledPipeline): string[] {
+  const notes: string[] = [];
+  compiled.spec.stages.forEach((s) => {
+    if (s.maxBatch === undefined) return;
+    for (const hw of s.hardware) {
+      const curve = req.profiles.get(s.model, hw);
+      if (curve && s.maxBatch > curve.maxBatch) {
+        notes.push(`stage ${s.name}: maxBatch ${s.maxBatch} capped at ${curve.maxBatch} on ${hw}, the largest measured batch size (not extrapolated)`);
+      }
+    }
+  });
+  return notes;
+}
+
+function round3(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x;
+}
+
+function round6(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x;
+}

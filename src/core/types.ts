@@ -1,0 +1,76 @@
+// Domain types shared by the whole core. Plain data: validated config objects are frozen copies
+// of these shapes. Durations inside are integer (or fractional, for simulated time) milliseconds.
+
+/** A hardware type a stage replica can run on, with its price per replica-hour. */
+export interface HardwareType {
+  readonly name: string;
+  readonly costPerHour: number;
+  /** Optional: how many replicas of this type one server (agent) can host. */
+  readonly capacity?: number;
+}
+
+/** One measured point of a (model, hardware) profile. */
+export interface ProfilePoint {
+  readonly batchSize: number;
+  /** Latency of one batch of `batchSize` queries: the service time the estimator uses. */
+  readonly latencyMs: number;
+  /** Queries per second of one replica. Derived as batchSize / latency when not measured. */
+  readonly throughputQps: number;
+  /** Optional provenance, carried through unchanged. */
+  readonly p99LatencyMs?: number;
+  readonly samples?: number;
+}
+
+/** A profile table for one (model, hardware). Points sorted by batch size, no duplicates. */
+export interface ModelProfile {
+  readonly model: string;
+  readonly hardware: string;
+  readonly points: readonly ProfilePoint[];
+}
+
+/** An edge a → b: the fraction of queries leaving a that continue to b. */
+export interface EdgeSpec {
+  readonly stage: string;
+  readonly fraction: number;
+  /** Optional fixed network delay on the edge. */
+  readonly delayMs?: number;
+}
+
+export interface StageSpec {
+  readonly name: string;
+  readonly model: string;
+  /** Hardware types this stage may run on (names from the hardware list). */
+  readonly hardware: readonly string[];
+  readonly next: readonly EdgeSpec[];
+  /** Optional cap on the batch size (the profile's largest measured size caps it anyway). */
+  readonly maxBatch?: number;
+  readonly minReplicas?: number;
+  readonly maxReplicas?: number;
+}
+
+export interface Slo {
+  readonly latencyMs: number;
+  /** Percentile in (0, 100), e.g. 99 for P99. */
+  readonly percentile: number;
+}
+
+export interface PipelineSpec {
+  readonly name: string;
+  readonly slo: Slo;
+  readonly stages: readonly StageSpec[];
+  /** Entry stages. When given, must equal the stages with no incoming edge. */
+  readonly roots?: readonly string[];
+  /** Planning workload (an arrival spec), overriding the planner's default. */
+  readonly arrival?: string;
+}
+
+/** A configuration for one stage: what the planner chooses. */
+export interface StageConfig {
+  readonly hardware: string;
+  /** Max batch size: a free replica takes up to this many queries from the queue. */
+  readonly batchSize: number;
+  readonly replicas: number;
+}
+
+/** Stage configurations by stage name. */
+export type PipelineConfig = Readonly<Record<string, StageConfig>>;
