@@ -2,11 +2,12 @@
 // inside, everything is milliseconds.
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION_RE = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
+/** The grammar of a duration; the config schema publishes it as a JSON Schema pattern. */
+export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/;
 
 /** Parses a duration string to milliseconds, or returns undefined when it is not one. */
 export function parseDurationMs(text: string): number | undefined {
-  const m = DURATION_RE.exec(text);
+  const m = DURATION_PATTERN.exec(text);
   if (!m) return undefined;
   const value = Number(m[1]);
   const unit = UNIT_MS[m[2] as string] as number;

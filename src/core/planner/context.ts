@@ -165,28 +165,43 @@ export class PlanningContext {
   }
 
   /**
-   * Fewest replicas in [lo, hi] for stage `s` (others as in `config`) that meet the SLO, by binary
-   * search (feasibility is taken as monotone in replicas). Undefined when even `hi` does not.
+   * Fewest replicas in [lo, hi] for stage `s` (others as in `config`) that meet the SLO, taking
+   * feasibility as monotone in replicas. Undefined when even `hi` does not. The search gallops up
+   * from `lo` (1, 2, 4, … above it) and then bisects: the answer is usually a few replicas above
+   * the stability bound, and infeasible runs stop early, so this costs fewer full simulations
+   * than bisecting [lo, hi] from the top.
    */
   fewestReplicas(config: PipelineConfig, s: number, choice: Omit<StageConfig, 'replicas'>, lo: number, hi: number): Evaluation | undefined {
     if (lo > hi) return undefined;
     const name = this.stageName(s);
     const at = (r: number): Evaluation => this.evaluate({ ...config, [name]: { ...choice, replicas: r } });
-    let best = at(hi);
-    if (!best.feasible) return undefined;
-    let a = lo;
-    let b = hi;
-    while (a < b) {
-      const mid = (a + b) >> 1;
+    const first = at(lo);
+    if (first.feasible) return first;
+    let below = lo; // known infeasible
+    let found: Evaluation | undefined;
+    let upper: number;
+    for (let step = 1; ; step *= 2) {
+      const r = Math.min(hi, lo + step);
+      const ev = at(r);
+      if (ev.feasible) {
+        found = ev;
+        upper = r;
+        break;
+      }
+      below = r;
+      if (r === hi) return undefined;
+    }
+    while (upper - below > 1) {
+      const mid = (below + upper) >> 1;
       const ev = at(mid);
       if (ev.feasible) {
-        best = ev;
-        b = mid;
+        found = ev;
+        upper = mid;
       } else {
-        a = mid + 1;
+        below = mid;
       }
     }
-    return best;
+    return found;
   }
 }
 

@@ -1,0 +1,23 @@
+// `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
+// load; the ratios compare results of the same run.
+//   npm run bench                 every section
+//   npm run bench -- simulator    one section (simulator | planner | quality)
+import { benchSimulator } from './simulator.js';
+import { benchPlanner } from './planner.js';
+import { benchQuality } from './quality.js';
+
+const sections: Record<string, () => Promise<void>> = {
+  simulator: benchSimulator,
+  planner: benchPlanner,
+  quality: benchQuality,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length > 0 ? wanted : Object.keys(sections)) {
+  const run = sections[name];
+  if (!run) {
+    process.stderr.write(`unknown bench section "${name}" — must be one of: ${Object.keys(sections).join(', ')}\n`);
+    process.exit(2);
+  }
+  await run();
+}

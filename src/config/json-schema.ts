@@ -1,0 +1,15 @@
+// The published JSON Schema of the config file, generated from the zod schema so the two cannot
+// drift (a test compares it with config/inferline.schema.json).
+import { z } from 'zod';
+import { configSchema } from './schema.js';
+
+/** Where `npm run schema` writes it, relative to the repository root. */
+export const CONFIG_JSON_SCHEMA_PATH = 'config/inferline.schema.json';
+
+/**
+ * The JSON Schema text, pretty-printed with a trailing newline. Input mode: it describes what a
+ * user writes, so fields with defaults are optional and durations are strings or numbers.
+ */
+export function configJsonSchemaText(): string {
+  return `${JSON.stringify(z.toJSONSchema(configSchema, { io: 'input' }), null, 2)}\n`;
+}

@@ -1,0 +1,131 @@
+// The config file's one schema: the loader validates against it and `npm run schema` publishes it
+// as config/inferline.schema.json. Objects are strict (an unknown key is a typo until proven
+// otherwise). Field transforms (durations to milliseconds, `delay` to `delayMs`) happen here, so
+// the parsed output already has the core's shapes; cross-references are checked in cross-checks.ts.
+import { z } from 'zod';
+import { DURATION_HINT, DURATION_PATTERN, parseDurationMs } from '../core/duration.js';
+import { ARRIVAL_SPEC_HINT, parseArrivalSpec } from '../core/arrival.js';
+import { InvalidInputError } from '../core/errors.js';
+
+/** A strict object whose unknown-key message lists the keys it does take. */
+function strict<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `must be one of: ${known}` : undefined),
+  });
+}
+
+const name = z.string().min(1);
+const positiveInt = z.int().min(1);
+
+const durationString = z.string()
+  .regex(DURATION_PATTERN, { error: `must be ${DURATION_HINT}` })
+  .transform((text, ctx) => {
+    const ms = parseDurationMs(text);
+    if (ms === undefined) {
+      ctx.issues.push({ code: 'custom', message: `must be ${DURATION_HINT}`, input: text });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** Milliseconds as a number, or a duration string; inside, always milliseconds. */
+function duration(number: z.ZodNumber) {
+  return z.union([number, durationString], {
+    error: `must be a number of milliseconds or ${DURATION_HINT}`,
+  });
+}
+
+const EXAMPLE_ARRIVAL = 'gamma:rate=100,cv=4,duration=60s';
+
+/** An arrival spec, checked with the core's parser so a bad one fails here and not at plan time. */
+const arrivalSpec = z.string().superRefine((text, ctx) => {
+  try {
+    parseArrivalSpec(text);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    const why = err.problems.map((p) => (p.path === '' ? p.message : `${p.path} ${p.message}`)).join('; ');
+    ctx.addIssue({ code: 'custom', message: `must be an arrival spec such as "${EXAMPLE_ARRIVAL}" (${why})` });
+  }
+}).describe(`An arrival spec: ${ARRIVAL_SPEC_HINT}, e.g. "${EXAMPLE_ARRIVAL}".`);
+
+export const hardwareSchema = strict({
+  name,
+  costPerHour: z.number().min(0).describe('Price of one replica-hour on this hardware.'),
+  capacity: positiveInt.optional().describe('How many replicas of this type one server can host.'),
+});
+
+export const profilePointSchema = strict({
+  batchSize: positiveInt,
+  latencyMs: z.number().positive().describe('Latency of one batch of batchSize queries (the service time).'),
+  throughputQps: z.number().positive().optional().describe('Measured; derived as batchSize / latency when absent.'),
+  p99LatencyMs: z.number().positive().optional(),
+  samples: z.int().min(0).optional(),
+});
+
+export const inlineProfileSchema = strict({
+  model: name,
+  hardware: name,
+  points: z.array(profilePointSchema).min(1),
+});
+
+/** A profile file: `{profiles: [...]}`, the same items as inline profiles. */
+export const profileFileSchema = strict({
+  profiles: z.array(inlineProfileSchema),
+}).meta({ title: 'inferline profile table' });
+
+const edgeSchema = strict({
+  stage: name,
+  fraction: z.number().min(0).max(1).describe('Fraction of the queries leaving this stage that follow the edge.'),
+  delay: duration(z.number().min(0)).optional().describe('Fixed network delay on the edge.'),
+}).transform(({ delay, ...edge }) => (delay === undefined ? edge : { ...edge, delayMs: delay }));
+
+const stageSchema = strict({
+  name,
+  model: name,
+  hardware: z.array(name).min(1).describe('Hardware types this stage may run on.'),
+  next: z.array(edgeSchema).default([]),
+  maxBatch: positiveInt.optional(),
+  minReplicas: positiveInt.optional(),
+  maxReplicas: positiveInt.optional(),
+});
+
+const sloSchema = strict({
+  latencyMs: duration(z.number().positive()).describe('End-to-end latency objective.'),
+  percentile: z.number().gt(0).lt(100).default(99),
+});
+
+const pipelineSchema = strict({
+  name,
+  slo: sloSchema,
+  stages: z.array(stageSchema).min(1),
+  roots: z.array(name).min(1).optional().describe('Entry stages; default: the stages with no incoming edge.'),
+  arrival: arrivalSpec.optional().describe('Planning workload of this pipeline, overriding planner.arrival.'),
+});
+
+export const plannerSchema = strict({
+  arrival: arrivalSpec.default('gamma:rate=100,cv=1,duration=60s'),
+  seed: z.int().min(0).default(1),
+  maxReplicasPerStage: positiveInt.default(64),
+  exactMaxEvaluations: positiveInt.default(20000),
+});
+
+const profileSource = z.union([name.describe('A profile file, relative to this config file.'), inlineProfileSchema]);
+
+export const configSchema = strict({
+  hardware: z.array(hardwareSchema).min(1),
+  profiles: z.union([name, z.array(profileSource)]).default([])
+    .describe('Profile tables: a file path, or a list of file paths and inline profiles.'),
+  pipelines: z.array(pipelineSchema).min(1),
+  // prefault, not default: the `{}` must itself be parsed so that the inner defaults fill it in.
+  planner: plannerSchema.prefault({}),
+}).meta({
+  title: 'inferline config',
+  description: 'Hardware, profiles, pipelines with their SLOs, and planner settings.',
+});
+
+/** The config file as written (`…Options`: raw input). */
+export type ConfigFileOptions = z.input<typeof configSchema>;
+/** The config file after the schema: defaults filled, durations in ms; not yet cross-checked. */
+export type ParsedConfigFile = z.output<typeof configSchema>;
+export type InlineProfile = z.output<typeof inlineProfileSchema>;

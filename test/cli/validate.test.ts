@@ -1,0 +1,120 @@
+// `inferline validate`, run in-process on a small program that maps errors to exit codes with the
+// CLI's own rules (src/cli/errors.ts), and end to end through the real binary when it is complete.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { registerValidate } from '../../src/cli/commands/validate.js';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from '../../src/cli/errors.js';
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs `inferline <args>` with only the validate command, the way program.ts's main does. */
+async function run(args: readonly string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const program = new Command('inferline').exitOverride()
+    .configureOutput({ writeOut: (s) => { stdout += s; }, writeErr: (s) => { stderr += s; } });
+  registerValidate(program, { out: (s) => { stdout += s; }, err: (s) => { stderr += s; } });
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => { stdout += s; }, writeErr: (s) => { stderr += s; } });
+  }
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    if (err instanceof CommanderError) return { code: err.exitCode === 0 ? 0 : EXIT_BAD_INPUT, stdout, stderr };
+    stderr += `inferline: ${err instanceof Error ? err.message : String(err)}\n`;
+    return { code: isBadInput(err) ? EXIT_BAD_INPUT : EXIT_FAILURE, stdout, stderr };
+  }
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'inferline-validate-'));
+const INVALID = path.join(dir, 'invalid.yaml');
+writeFileSync(INVALID, [
+  'hardware: [{ name: cpu, costPerHour: -1 }]',
+  'pipelines:',
+  '  - name: p',
+  '    slo: { latencyMs: soon }',
+  '    stages: [{ name: a, model: m, hardware: [cpu], next: [{ stage: a, fraction: 1.5 }] }]',
+].join('\n'));
+const REFERENCE = 'config/examples/reference.yaml';
+const STACK_FRAME = /\n\s+at .+:\d+:\d+/;
+
+describe('inferline validate', () => {
+  it('prints a one-line summary of a valid config and exits 0', async () => {
+    const r = await run(['validate', '--config', REFERENCE]);
+    expect(r).to.deep.equal({
+      code: 0,
+      stdout: `${REFERENCE}: valid — 5 pipelines, 18 stages, 32 profiles, 4 hardware types\n`,
+      stderr: '',
+    });
+  });
+
+  it('--json prints the summary as JSON', async () => {
+    const r = await run(['validate', '--config', REFERENCE, '--json']);
+    expect(r.code).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.deep.equal({
+      valid: true, file: REFERENCE, summary: { pipelines: 5, stages: 18, profiles: 32, hardware: 4 },
+    });
+  });
+
+  it('lists every problem on stderr, exits 2, and prints no stack trace', async () => {
+    const r = await run(['validate', '--config', INVALID]);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.contain(`${INVALID}: invalid config, 3 problems:`);
+    expect(r.stderr).to.contain('hardware[0].costPerHour: -1 — must be ≥ 0');
+    expect(r.stderr).to.contain('pipelines[0].slo.latencyMs: "soon" — must be a duration such as');
+    expect(r.stderr).to.contain('pipelines[0].stages[0].next[0].fraction: 1.5 — must be ≤ 1');
+    expect(r.stderr).to.not.match(STACK_FRAME);
+  });
+
+  it('--json prints the problems as JSON and exits 2', async () => {
+    const r = await run(['validate', '--config', INVALID, '--json']);
+    expect(r.code).to.equal(2);
+    const out = JSON.parse(r.stdout) as { valid: boolean; problems: { path: string; message: string }[] };
+    expect(out.valid).to.equal(false);
+    expect(out.problems.map((p) => p.path)).to.deep.equal([
+      'hardware[0].costPerHour', 'pipelines[0].slo.latencyMs', 'pipelines[0].stages[0].next[0].fraction',
+    ]);
+  });
+
+  it('a missing file is bad input naming the file', async () => {
+    const r = await run(['validate', '--config', 'no/such/config.yaml']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.equal('inferline: no/such/config.yaml: cannot read the config file (not found)\n');
+  });
+
+  it('--config is required', async () => {
+    const r = await run(['validate']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/required option '--config <file>'/);
+  });
+
+  describe('through the real binary', function () {
+    // program.ts also wires commands written elsewhere; until they all exist it cannot be loaded.
+    before(function () {
+      if (!['plan', 'demo'].every((c) => existsSync(`src/cli/commands/${c}.ts`))) this.skip();
+    });
+
+    const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+
+    it('exits 0 for a valid config', () => {
+      const r = cli(['validate', '--config', REFERENCE]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/valid — 5 pipelines/);
+    });
+
+    it('exits 2 without a stack trace for an invalid one and for a missing one', () => {
+      for (const file of [INVALID, 'no/such/config.yaml']) {
+        const r = cli(['validate', '--config', file]);
+        expect(r.status).to.equal(2);
+        expect(r.stderr).to.contain(file);
+        expect(r.stderr).to.not.match(STACK_FRAME);
+      }
+    });
+  });
+});

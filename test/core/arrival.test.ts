@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import {
+  arrivalSpecDurationMs, expectedArrivals, formatArrivalSpec, generateTrace, parseArrivalSpec,
+} from '../../src/core/arrival.js';
+import type { ArrivalSegment, ArrivalSpec } from '../../src/core/arrival.js';
+import { InvalidInputError } from '../../src/core/errors.js';
+import { formatTrace, traceStats } from '../../src/core/trace.js';
+
+function specError(text: string): InvalidInputError {
+  try {
+    parseArrivalSpec(text);
+  } catch (err) {
+    expect(err).to.be.instanceOf(InvalidInputError);
+    return err as InvalidInputError;
+  }
+  throw new Error(`expected "${text}" to be rejected`);
+}
+
+/** The arrivals of a trace in [fromS, toS). */
+function between(trace: Float64Array, fromS: number, toS: number): Float64Array {
+  return trace.filter((t) => t >= fromS && t < toS);
+}
+
+describe('parseArrivalSpec', () => {
+  const good: { name: string; given: string; want: ArrivalSegment[] }[] = [
+    { name: 'poisson', given: 'poisson:rate=100,duration=60s', want: [{ kind: 'poisson', rateQps: 100, durationMs: 60_000 }] },
+    { name: 'gamma with a seed', given: 'gamma:rate=12.5,cv=4,duration=5m,seed=7', want: [{ kind: 'gamma', rateQps: 12.5, cv: 4, durationMs: 300_000, seed: 7 }] },
+    { name: 'bare number of seconds', given: 'poisson:rate=1,duration=1.5', want: [{ kind: 'poisson', rateQps: 1, durationMs: 1500 }] },
+    { name: 'milliseconds', given: 'poisson:rate=1,duration=250ms', want: [{ kind: 'poisson', rateQps: 1, durationMs: 250 }] },
+    { name: 'fractional seconds rounded clean', given: 'poisson:rate=1,duration=1.1s', want: [{ kind: 'poisson', rateQps: 1, durationMs: 1100 }] },
+    { name: 'spaces, upper case, any key order', given: ' Gamma : Duration = 2s , CV=0.5, rate=3 ', want: [{ kind: 'gamma', rateQps: 3, cv: 0.5, durationMs: 2000 }] },
+    {
+      name: 'composition',
+      given: 'gamma:rate=100,cv=1,duration=120s;gamma:rate=400,cv=4,duration=120s',
+      want: [{ kind: 'gamma', rateQps: 100, cv: 1, durationMs: 120_000 }, { kind: 'gamma', rateQps: 400, cv: 4, durationMs: 120_000 }],
+    },
+  ];
+  for (const { name, given, want } of good) {
+    it(`parses: ${name}`, () => {
+      expect(parseArrivalSpec(given)).to.deep.equal({ segments: want });
+    });
+  }
+
+  const bad: { name: string; given: string; want: { path: string; message: RegExp } }[] = [
+    { name: 'empty', given: '  ', want: { path: '', message: /empty/ } },
+    { name: 'unknown kind', given: 'uniform:rate=1,duration=1s', want: { path: 'segment 1', message: /unknown kind "uniform"/ } },
+    { name: 'unknown key', given: 'poisson:rate=1,duration=1s,cv=2', want: { path: 'segment 1.cv', message: /unknown key "cv": poisson takes rate, duration, seed/ } },
+    { name: 'missing key', given: 'gamma:rate=1,duration=1s', want: { path: 'segment 1.cv', message: /missing/ } },
+    { name: 'kind without keys', given: 'poisson', want: { path: 'segment 1.rate', message: /missing/ } },
+    { name: 'key without value', given: 'poisson:rate,duration=1s', want: { path: 'segment 1.rate', message: /key=value/ } },
+    { name: 'key given twice', given: 'poisson:rate=1,rate=2,duration=1s', want: { path: 'segment 1.rate', message: /more than once/ } },
+    { name: 'zero rate', given: 'poisson:rate=0,duration=1s', want: { path: 'segment 1.rate', message: /greater than 0/ } },
+    { name: 'negative rate', given: 'poisson:rate=-5,duration=1s', want: { path: 'segment 1.rate', message: /greater than 0/ } },
+    { name: 'rate not a number', given: 'poisson:rate=fast,duration=1s', want: { path: 'segment 1.rate', message: /not a finite number/ } },
+    { name: 'infinite rate', given: 'poisson:rate=inf,duration=1s', want: { path: 'segment 1.rate', message: /not a finite number/ } },
+    { name: 'zero cv', given: 'gamma:rate=1,cv=0,duration=1s', want: { path: 'segment 1.cv', message: /greater than 0/ } },
+    { name: 'huge cv', given: 'gamma:rate=1,cv=1000,duration=1s', want: { path: 'segment 1.cv', message: /at most 100/ } },
+    { name: 'bad duration', given: 'poisson:rate=1,duration=1 week', want: { path: 'segment 1.duration', message: /not a duration/ } },
+    { name: 'zero duration', given: 'poisson:rate=1,duration=0s', want: { path: 'segment 1.duration', message: /longer than 0/ } },
+    { name: 'fractional seed', given: 'poisson:rate=1,duration=1s,seed=1.5', want: { path: 'segment 1.seed', message: /non-negative integer/ } },
+    { name: 'negative seed', given: 'poisson:rate=1,duration=1s,seed=-1', want: { path: 'segment 1.seed', message: /non-negative integer/ } },
+    { name: 'empty segment', given: 'poisson:rate=1,duration=1s;', want: { path: 'segment 2', message: /empty/ } },
+    { name: 'problem in the second segment', given: 'poisson:rate=1,duration=1s;gamma:rate=1,cv=x,duration=1s', want: { path: 'segment 2.cv', message: /not a finite number/ } },
+    { name: 'too many arrivals', given: 'poisson:rate=1e6,duration=1h', want: { path: '', message: /would generate about/ } },
+  ];
+  for (const { name, given, want } of bad) {
+    it(`rejects: ${name}`, () => {
+      const err = specError(given);
+      expect(err.problems[0]?.path).to.equal(want.path);
+      expect(err.problems[0]?.message).to.match(want.message);
+      expect(err.message).to.contain(`"${given}"`);
+    });
+  }
+
+  it('reports every problem at once', () => {
+    const err = specError('poisson:rate=0,duration=x,foo=1;gamma:rate=1;nope:a=1');
+    expect(err.problems.map((p) => p.path)).to.deep.equal([
+      'segment 1.foo', 'segment 1.rate', 'segment 1.duration', 'segment 2.cv', 'segment 2.duration', 'segment 3',
+    ]);
+  });
+});
+
+describe('formatArrivalSpec', () => {
+  it('writes the canonical form', () => {
+    const spec = parseArrivalSpec('gamma : cv=4, rate=100, duration=120 ; poisson:rate=0.5,duration=1500ms,seed=3');
+    expect(formatArrivalSpec(spec)).to.equal('gamma:rate=100,cv=4,duration=2m;poisson:rate=0.5,duration=1500ms,seed=3');
+  });
+
+  it('round-trips any spec (property)', () => {
+    const rate = fc.double({ min: 1e-3, max: 1e4, noNaN: true });
+    const duration = fc.integer({ min: 1, max: 10_000_000 }).map((n) => n / 1000);
+    const seed = fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined });
+    const segment: fc.Arbitrary<ArrivalSegment> = fc.oneof(
+      fc.record({ rate, duration, seed }).map(({ rate: r, duration: d, seed: s }) =>
+        ({ kind: 'poisson' as const, rateQps: r, durationMs: d, ...(s === undefined ? {} : { seed: s }) })),
+      fc.record({ rate, duration, seed, cv: fc.double({ min: 0.01, max: 100, noNaN: true }) }).map(({ rate: r, duration: d, seed: s, cv }) =>
+        ({ kind: 'gamma' as const, rateQps: r, cv, durationMs: d, ...(s === undefined ? {} : { seed: s }) })),
+    );
+    fc.assert(fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (segments) => {
+      const spec: ArrivalSpec = { segments };
+      expect(parseArrivalSpec(formatArrivalSpec(spec))).to.deep.equal(spec);
+    }));
+  });
+
+  it('sums durations and expected arrivals', () => {
+    const spec = parseArrivalSpec('poisson:rate=10,duration=2s;gamma:rate=100,cv=2,duration=500ms');
+    expect(arrivalSpecDurationMs(spec)).to.equal(2500);
+    expect(expectedArrivals(spec)).to.equal(70);
+  });
+});
+
+describe('generateTrace', () => {
+  it('is byte-identical for the same spec and seed', () => {
+    const spec = parseArrivalSpec('gamma:rate=200,cv=4,duration=30s;poisson:rate=50,duration=10s');
+    expect(formatTrace(generateTrace(spec, 42))).to.equal(formatTrace(generateTrace(parseArrivalSpec(formatArrivalSpec(spec)), 42)));
+  });
+
+  it('differs for a different seed', () => {
+    const spec = parseArrivalSpec('poisson:rate=100,duration=10s');
+    expect(formatTrace(generateTrace(spec, 1))).to.not.equal(formatTrace(generateTrace(spec, 2)));
+  });
+
+  it("uses a segment's own seed over the default", () => {
+    const seeded = parseArrivalSpec('poisson:rate=100,duration=10s,seed=9');
+    expect(formatTrace(generateTrace(seeded, 1))).to.equal(formatTrace(generateTrace(seeded, 2)));
+    expect(formatTrace(generateTrace(seeded, 1))).to.equal(formatTrace(generateTrace(parseArrivalSpec('poisson:rate=100,duration=10s'), 9)));
+  });
+
+  it('is sorted and inside [0, total duration)', () => {
+    const trace = generateTrace(parseArrivalSpec('gamma:rate=500,cv=8,duration=5s;poisson:rate=1000,duration=2s;gamma:rate=50,cv=0.5,duration=3s'), 3);
+    expect(trace.length).to.be.greaterThan(0);
+    for (let i = 1; i < trace.length; i++) expect(trace[i]).to.be.at.least(trace[i - 1] as number);
+    expect(trace[0]).to.be.at.least(0);
+    expect(trace[trace.length - 1]).to.be.below(10);
+  });
+
+  it('rejects a bad default seed', () => {
+    const spec = parseArrivalSpec('poisson:rate=1,duration=1s');
+    expect(() => generateTrace(spec, -1)).to.throw(RangeError);
+    expect(() => generateTrace(spec, 0.5)).to.throw(RangeError);
+  });
+
+  // 1e6 inter-arrival gaps per case. For gamma with cv = 4 (shape 1/16) the sample CV has a
+  // relative standard error of about 0.5%, so 4% is many standard errors wide, yet the CV²
+  // mistake (true CV 2 for a nominal 4) would miss by 50%.
+  const statCases: { name: string; given: { spec: string; seed: number }; want: { rate: number; cv: number } }[] = [
+    { name: 'poisson', given: { spec: 'poisson:rate=1000,duration=1000s', seed: 11 }, want: { rate: 1000, cv: 1 } },
+    { name: 'gamma cv=1', given: { spec: 'gamma:rate=1000,cv=1,duration=1000s', seed: 12 }, want: { rate: 1000, cv: 1 } },
+    { name: 'gamma cv=4', given: { spec: 'gamma:rate=1000,cv=4,duration=1000s', seed: 13 }, want: { rate: 1000, cv: 4 } },
+    { name: 'gamma cv=4, another seed', given: { spec: 'gamma:rate=1000,cv=4,duration=1000s', seed: 14 }, want: { rate: 1000, cv: 4 } },
+    { name: 'gamma cv=0.5', given: { spec: 'gamma:rate=1000,cv=0.5,duration=1000s', seed: 15 }, want: { rate: 1000, cv: 0.5 } },
+  ];
+  for (const { name, given, want } of statCases) {
+    it(`matches the rate and CV of the spec: ${name}`, () => {
+      const stats = traceStats(generateTrace(parseArrivalSpec(given.spec), given.seed));
+      expect(stats.meanRateQps).to.be.closeTo(want.rate, want.rate * 0.03);
+      expect(stats.interArrivalCv).to.be.closeTo(want.cv, want.cv * 0.04);
+    });
+  }
+
+  it('plays segments one after another, each at its own rate', () => {
+    const trace = generateTrace(parseArrivalSpec('gamma:rate=100,cv=1,duration=120s;gamma:rate=400,cv=4,duration=120s'), 5);
+    const first = between(trace, 0, 120);
+    const second = between(trace, 120, 240);
+    expect(first.length + second.length).to.equal(trace.length);
+    expect(first.length / 120).to.be.closeTo(100, 5);
+    expect(second.length / 120).to.be.closeTo(400, 40);
+  });
+
+  it('leaves segment 1 unchanged when segment 2 is edited', () => {
+    const before = generateTrace(parseArrivalSpec('poisson:rate=50,duration=20s;gamma:rate=100,cv=2,duration=20s'), 8);
+    const after = generateTrace(parseArrivalSpec('poisson:rate=50,duration=20s;gamma:rate=300,cv=1,duration=40s'), 8);
+    const a = between(before, 0, 20);
+    const b = between(after, 0, 20);
+    expect(a.length).to.be.greaterThan(0);
+    expect(formatTrace(b)).to.equal(formatTrace(a));
+    expect(formatTrace(between(after, 20, 60))).to.not.equal(formatTrace(between(before, 20, 40)));
+  });
+
+  it('leaves segment 2 unchanged (shifted) when segment 1 changes rate but not duration', () => {
+    const before = generateTrace(parseArrivalSpec('poisson:rate=50,duration=20s;poisson:rate=100,duration=20s'), 8);
+    const after = generateTrace(parseArrivalSpec('poisson:rate=10,duration=20s;poisson:rate=100,duration=20s'), 8);
+    expect(formatTrace(between(after, 20, 40))).to.equal(formatTrace(between(before, 20, 40)));
+  });
+});
