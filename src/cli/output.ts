@@ -1,13 +1,14 @@
 // Output helpers shared by commands: JSON on stdout for --json, aligned text tables otherwise.
 
+/** Where a command writes. Text is written as given: callers end their lines with "\n". */
 export interface Output {
   out(text: string): void;
   err(text: string): void;
 }
 
 export const processOutput: Output = {
-  out: (text) => { process.stdout.write(text.endsWith('\n') ? text : `${text}\n`); },
-  err: (text) => { process.stderr.write(text.endsWith('\n') ? text : `${text}\n`); },
+  out: (text) => { process.stdout.write(text); },
+  err: (text) => { process.stderr.write(text); },
 };
 
 export function printJson(output: Output, value: unknown): void {

@@ -1,35 +1,10 @@
-// `inferline validate`, run in-process on a small program that maps errors to exit codes with the
-// CLI's own rules (src/cli/errors.ts), and end to end through the real binary when it is complete.
+// `inferline validate`, run in-process through the real program, and end to end through the binary.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
-import { registerValidate } from '../../src/cli/commands/validate.js';
-import { EXIT_BAD_INPUT, EXIT_FAILURE, isBadInput } from '../../src/cli/errors.js';
-
-interface Run { code: number; stdout: string; stderr: string }
-
-/** Runs `inferline <args>` with only the validate command, the way program.ts's main does. */
-async function run(args: readonly string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const program = new Command('inferline').exitOverride()
-    .configureOutput({ writeOut: (s) => { stdout += s; }, writeErr: (s) => { stderr += s; } });
-  registerValidate(program, { out: (s) => { stdout += s; }, err: (s) => { stderr += s; } });
-  for (const cmd of program.commands) {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => { stdout += s; }, writeErr: (s) => { stderr += s; } });
-  }
-  try {
-    await program.parseAsync([...args], { from: 'user' });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    if (err instanceof CommanderError) return { code: err.exitCode === 0 ? 0 : EXIT_BAD_INPUT, stdout, stderr };
-    stderr += `inferline: ${err instanceof Error ? err.message : String(err)}\n`;
-    return { code: isBadInput(err) ? EXIT_BAD_INPUT : EXIT_FAILURE, stdout, stderr };
-  }
-}
+import { runCli as run, STACK_FRAME } from '../helpers/cli.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'inferline-validate-'));
 const INVALID = path.join(dir, 'invalid.yaml');
@@ -41,7 +16,6 @@ writeFileSync(INVALID, [
   '    stages: [{ name: a, model: m, hardware: [cpu], next: [{ stage: a, fraction: 1.5 }] }]',
 ].join('\n'));
 const REFERENCE = 'config/examples/reference.yaml';
-const STACK_FRAME = /\n\s+at .+:\d+:\d+/;
 
 describe('inferline validate', () => {
   it('prints a one-line summary of a valid config and exits 0', async () => {
@@ -95,11 +69,6 @@ describe('inferline validate', () => {
   });
 
   describe('through the real binary', function () {
-    // program.ts also wires commands written elsewhere; until they all exist it cannot be loaded.
-    before(function () {
-      if (!['plan', 'demo'].every((c) => existsSync(`src/cli/commands/${c}.ts`))) this.skip();
-    });
-
     const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
 
     it('exits 0 for a valid config', () => {

@@ -13,8 +13,8 @@ import type { Plan } from '../../core/planner/index.js';
 import { parseArrivalSpec, generateTrace } from '../../core/arrival.js';
 import { parseDurationMs, DURATION_HINT } from '../../core/duration.js';
 import { UsageError } from '../errors.js';
-import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
-import type { Output } from '../output.js';
+import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
+import type { CliContext } from '../context.js';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../config/examples/reference.yaml', import.meta.url));
 
@@ -28,7 +28,8 @@ export function demoWorkload(durationS: number, baseRate = 100): string {
   ].join(';');
 }
 
-export function registerDemo(program: Command, output: Output = processOutput): void {
+export function registerDemo(program: Command, ctx: CliContext): void {
+  const { output } = ctx;
   program
     .command('demo')
     .description('the embedded default: plans the reference pipelines on a bursty workload and compares with the coarse-grained baseline')
@@ -55,22 +56,21 @@ export function registerDemo(program: Command, output: Output = processOutput): 
         const coarse = plan({ ...common, planner: 'coarse' });
         results.push({ greedy, coarse });
         if (!opts.json) {
-          output.out(`${pipeline.name}  (SLO P${pipeline.slo.percentile} ≤ ${fmtMs(pipeline.slo.latencyMs)})`);
+          output.out(`${pipeline.name}  (SLO P${pipeline.slo.percentile} ≤ ${fmtMs(pipeline.slo.latencyMs)})\n`);
           output.out(table(['planner', 'cost', 'P99', 'SLO misses', 'stages (hardware/batch×replicas)'], [greedy, coarse].map((p) => [
             p.planner, fmtCost(p.costPerHour), fmtMs(p.estimatedP99Ms), fmtPct(p.estimate.sloMissRate),
             Object.entries(p.stages).map(([n, c]) => `${n}=${c.hardware}/${c.batchSize}×${c.replicas}`).join(' '),
-          ])).replace(/^/gm, '  '));
-          output.out('');
+          ])).replace(/^/gm, '  ') + '\n\n');
         }
       }
       if (opts.json) {
         printJson(output, results);
         return;
       }
-      output.out('summary');
+      output.out('summary\n');
       output.out(table(['pipeline', 'inferline', 'coarse', 'saving'], results.map(({ greedy, coarse }) => [
         greedy.pipeline, fmtCost(greedy.costPerHour), fmtCost(coarse.costPerHour),
         `${((1 - greedy.costPerHour / coarse.costPerHour) * 100).toFixed(0)}%`,
-      ])).replace(/^/gm, '  '));
+      ])).replace(/^/gm, '  ') + '\n');
     });
 }

@@ -10,8 +10,8 @@ import type { Plan, PlannerKind } from '../../core/planner/index.js';
 import type { PipelineSpec } from '../../core/types.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
 import { UsageError, EXIT_FAILURE } from '../errors.js';
-import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
-import type { Output } from '../output.js';
+import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
+import type { CliContext } from '../context.js';
 
 export interface PlanCommandOptions {
   readonly config: string;
@@ -25,7 +25,8 @@ export interface PlanCommandOptions {
   readonly out?: string;
 }
 
-export function registerPlan(program: Command, output: Output = processOutput): void {
+export function registerPlan(program: Command, ctx: CliContext): void {
+  const { output } = ctx;
   program
     .command('plan')
     .description('plan hardware, batch size and replicas per stage to meet the SLO at the lowest cost')
@@ -43,8 +44,8 @@ export function registerPlan(program: Command, output: Output = processOutput): 
       const plans = await runPlan(opts);
       if (opts.out) await writePlans(opts.out, plans);
       if (opts.json) printJson(output, plans);
-      else output.out(plans.map(formatPlan).join('\n\n'));
-      if (plans.some((p) => !p.feasible)) process.exitCode = EXIT_FAILURE;
+      else output.out(`${plans.map(formatPlan).join('\n\n')}\n`);
+      if (plans.some((p) => !p.feasible)) ctx.exitCode = EXIT_FAILURE;
     });
 }
 

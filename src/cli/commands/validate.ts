@@ -3,7 +3,8 @@
 // input: exit 2, the message only, never a stack trace), so every command reports them alike.
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type InferlineConfig } from '../../config/index.js';
-import { printJson, processOutput, type Output } from '../output.js';
+import { printJson } from '../output.js';
+import type { CliContext } from '../context.js';
 
 export interface ValidateSummary {
   readonly pipelines: number;
@@ -12,7 +13,8 @@ export interface ValidateSummary {
   readonly hardware: number;
 }
 
-export function registerValidate(program: Command, output: Output = processOutput): void {
+export function registerValidate(program: Command, ctx: CliContext): void {
+  const { output } = ctx;
   program
     .command('validate')
     .description('validate a config file and list every problem with its path')

@@ -9,6 +9,11 @@
 // only the fewest that keep the stage stable. Actions are tried in order of the most they could
 // save, and the scan stops when no remaining action could beat the best found: same result, fewer
 // simulations. Ties: lower SLO-percentile latency, then stage order.
+// (ours) When no action lowers the cost, the search looks one step further: the cost-neutral batch
+// increase that lowers the latency most, followed by the best cost-reducing action from there. A
+// bigger batch upstream often drains the queue that kept a downstream stage from shedding a
+// replica, a saving no single cost-reducing step reaches. Each accepted step lowers the cost, so
+// the search ends.
 import type { Evaluation, PlanningContext, StageOption } from './context.js';
 import { roundCost } from './context.js';
 import type { SearchOutcome } from './outcome.js';
@@ -19,8 +24,13 @@ export function greedyPlan(ctx: PlanningContext): SearchOutcome {
   if (!init.feasible) return init;
   let current = init.best;
   for (;;) {
-    const next = bestAction(ctx, current);
-    if (!next) break;
+    let next = bestAction(ctx, current);
+    if (!next) {
+      // Stuck: one cost-neutral step that lowers latency, kept only if it opens a saving.
+      const neutral = bestNeutralAction(ctx, current);
+      next = neutral && bestAction(ctx, neutral);
+      if (!next) break;
+    }
     current = next;
   }
   return { best: current, feasible: true, notes: init.notes };
@@ -128,6 +138,20 @@ function bestAction(ctx: PlanningContext, current: Evaluation): Evaluation | und
       bestStage = a.stage;
     }
   }
+  return best;
+}
+
+/** The same replicas at a larger batch size on one stage, where that lowers the SLO-percentile latency most. */
+function bestNeutralAction(ctx: PlanningContext, current: Evaluation): Evaluation | undefined {
+  let best: Evaluation | undefined;
+  ctx.pipeline.stageNames.forEach((name, s) => {
+    const c = current.config[name] as StageConfig;
+    for (const o of ctx.stageOptions[s] ?? []) {
+      if (o.hardware !== c.hardware || o.batchSize <= c.batchSize || c.replicas < o.minReplicas) continue;
+      const ev = ctx.evaluate({ ...current.config, [name]: { ...c, batchSize: o.batchSize } });
+      if (ev.feasible && ev.percentileMs < current.percentileMs && (!best || ev.percentileMs < best.percentileMs)) best = ev;
+    }
+  });
   return best;
 }
 
