@@ -9,7 +9,7 @@ export async function benchSimulator(): Promise<void> {
   const { config, profiles } = await reference();
   const spec = config.pipelines.find((p) => p.name === 'video-monitoring');
   if (!spec) throw new Error('reference config lacks video-monitoring');
-  const workload = 'gamma:rate=150,cv=4,duration=667s';
+  const workload = 'gamma:rate=150,cv=4,duration=720s';
   const t = trace(workload).slice(0, 100_000);
   // A realistic configuration: the greedy plan for this rate.
   const planned = plan({

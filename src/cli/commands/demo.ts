@@ -5,7 +5,6 @@
 // planner with the coarse-grained baseline. The live demo, with emulated servers, agents and the
 // tuner, replaces it when those parts land (see the README's status section).
 import type { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/index.js';
 import { ProfileSet } from '../../core/profiles.js';
 import { plan } from '../../core/planner/index.js';
@@ -13,10 +12,11 @@ import type { Plan } from '../../core/planner/index.js';
 import { parseArrivalSpec, generateTrace } from '../../core/arrival.js';
 import { parseDurationMs, DURATION_HINT } from '../../core/duration.js';
 import { UsageError } from '../errors.js';
+import { packageFile } from '../package-root.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
 
-export const DEMO_CONFIG = fileURLToPath(new URL('../../../config/examples/reference.yaml', import.meta.url));
+export const DEMO_CONFIG = packageFile('config/examples/reference.yaml');
 
 /** Calm (40 %), burst (20 %, 4× rate, CV 4), step (40 %, 2× rate) over `durationS`. */
 export function demoWorkload(durationS: number, baseRate = 100): string {
