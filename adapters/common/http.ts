@@ -1,0 +1,147 @@
+// The HTTP transport every adapter's client.ts uses: axios with a timeout on every request,
+// capped retries with exponential backoff on idempotent reads only (network errors, timeouts,
+// 502/503/504), raw text bodies (parse.ts decides how to read them), and every failure turned into
+// an AdapterError naming the server, the endpoint and the status.
+import axios from 'axios';
+import type { AxiosInstance } from 'axios';
+import { AdapterError } from '../../src/ports/server-adapter.js';
+import type { ServerKind } from '../../src/ports/server-adapter.js';
+import type { Clock } from '../../src/ports/clock.js';
+import { systemClock } from '../../src/runtime/system-clock.js';
+
+export interface HttpClientOptions {
+  readonly server: ServerKind;
+  readonly baseUrl: string;
+  /** Per-request timeout (default 5 s). */
+  readonly timeoutMs?: number;
+  /** Retries of an idempotent read after the first try (default 2). */
+  readonly retries?: number;
+  /** First backoff; doubles per retry (default 100 ms). */
+  readonly backoffMs?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly clock?: Clock;
+}
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | boolean>>;
+  readonly body?: unknown;
+  /** Safe to repeat: retried on transient failures. Defaults to true for GET only. */
+  readonly idempotent?: boolean;
+  /** Statuses that are answers rather than failures (default: 2xx). */
+  readonly accept?: readonly number[];
+  readonly timeoutMs?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const TRANSIENT = new Set([502, 503, 504]);
+
+export class HttpClient {
+  readonly server: ServerKind;
+  readonly baseUrl: string;
+  private readonly axios: AxiosInstance;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly timeoutMs: number;
+  private readonly clock: Clock;
+
+  constructor(options: HttpClientOptions) {
+    this.server = options.server;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.retries = options.retries ?? 2;
+    this.backoffMs = options.backoffMs ?? 100;
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.clock = options.clock ?? systemClock;
+    this.axios = axios.create({
+      baseURL: this.baseUrl,
+      headers: { ...(options.headers ?? {}) },
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+      proxy: false,
+    });
+  }
+
+  /** The endpoint as it appears in errors: method and path. */
+  endpointOf(req: Pick<HttpRequest, 'method' | 'path'>): string {
+    return `${req.method} ${req.path}`;
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const idempotent = req.idempotent ?? req.method === 'GET';
+    const attempts = idempotent ? this.retries + 1 : 1;
+    let last: AdapterError | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await this.clock.sleep(this.backoffMs * 2 ** (attempt - 1));
+      try {
+        const res = await this.once(req);
+        const accept = req.accept ?? [];
+        if ((res.status >= 200 && res.status < 300) || accept.includes(res.status)) return res;
+        last = this.statusError(req, res);
+        if (!TRANSIENT.has(res.status)) throw last;
+      } catch (err) {
+        if (!(err instanceof AdapterError)) throw err;
+        last = err;
+        const transient = err.kind === 'unreachable' || err.kind === 'timeout' || (err.status !== undefined && TRANSIENT.has(err.status));
+        if (!transient) throw err;
+      }
+    }
+    throw last as AdapterError;
+  }
+
+  private async once(req: HttpRequest): Promise<HttpResponse> {
+    const endpoint = this.endpointOf(req);
+    try {
+      const res = await this.axios.request<string>({
+        method: req.method,
+        url: req.path,
+        params: req.query,
+        data: req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body),
+        headers: { ...(req.body !== undefined && typeof req.body !== 'string' ? { 'Content-Type': 'application/json' } : {}), ...(req.headers ?? {}) },
+        timeout: req.timeoutMs ?? this.timeoutMs,
+      });
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      return { status: res.status, body: typeof res.data === 'string' ? res.data : String(res.data ?? ''), headers };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+      throw new AdapterError({
+        server: this.server, endpoint, kind: timeout ? 'timeout' : 'unreachable',
+        message: timeout ? `no answer within ${req.timeoutMs ?? this.timeoutMs} ms` : `cannot reach ${this.baseUrl} (${code ?? (err as Error).message})`,
+        cause: err,
+      });
+    }
+  }
+
+  private statusError(req: HttpRequest, res: HttpResponse): AdapterError {
+    const kind = res.status === 401 || res.status === 403 ? 'auth' : res.status === 404 ? 'not-found' : 'http';
+    return new AdapterError({ server: this.server, endpoint: this.endpointOf(req), kind, status: res.status, message: describeBody(res) });
+  }
+}
+
+/** A short, readable account of an error body: JSON error field, or text with HTML stripped. */
+export function describeBody(res: Pick<HttpResponse, 'body' | 'headers'>): string {
+  const body = res.body.trim();
+  if (body === '') return 'empty body';
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (parsed && typeof parsed === 'object') {
+      const o = parsed as Record<string, unknown>;
+      const msg = o['error'] ?? o['message'] ?? o['detail'];
+      if (typeof msg === 'string') return msg;
+    }
+  } catch {
+    // not JSON: fall through to text
+  }
+  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text || 'empty body';
+}

@@ -1,0 +1,179 @@
+// The ServerAdapter port: what inferline needs from every model server, and the optional
+// capabilities (ReplicaControl, BatchControl, Profilable) an adapter may add. Adapters live in
+// adapters/<kind>/ and are built by the registry in adapters/registry.ts.
+//
+// Counters are cumulative and may pass 2^53 (Triton's nanosecond sums), so they are bigint;
+// every counter of every server is treated as resettable (see core/counters.ts).
+
+export type ServerKind = 'triton' | 'torchserve' | 'tfserving';
+export const SERVER_KINDS: readonly ServerKind[] = ['triton', 'torchserve', 'tfserving'];
+
+/** The kind of device a model instance runs on, as the server reports it. */
+export type DeviceKind = 'cpu' | 'gpu' | 'unknown';
+
+export interface ServerHealth {
+  readonly live: boolean;
+  readonly ready: boolean;
+  /** Why not, when the server says. */
+  readonly detail?: string;
+}
+
+/** How a model is served right now (observed). */
+export interface ModelStatus {
+  readonly model: string;
+  /** The version serving, when the server has versions (as a string: TF Serving's are int64). */
+  readonly version?: string;
+  readonly ready: boolean;
+  /** Instances (Triton: sum of instance_group counts), workers (TorchServe), or processes. */
+  readonly replicas: number;
+  readonly device: DeviceKind;
+  /** Largest batch the server forms; 1 when the model does not batch. */
+  readonly maxBatchSize: number;
+  /** How long the server may hold a request to fill a batch, when it batches. */
+  readonly batchDelayMs?: number;
+}
+
+/** Executions of one batch size (Triton's batch_stats). */
+export interface BatchSizeCounters {
+  readonly batchSize: number;
+  /** Batches of this size executed. */
+  readonly executions: bigint;
+  /** Cumulative compute time of those batches (input + infer + output), in nanoseconds. */
+  readonly computeNs: bigint;
+}
+
+/** Cumulative counters of one model (observed). Absent fields: the server does not expose them. */
+export interface ModelCounters {
+  readonly model: string;
+  readonly version?: string;
+  /** Requests that succeeded. */
+  readonly requests: bigint;
+  readonly failures: bigint;
+  /** Queries inferred (a batched request of n counts n). */
+  readonly inferences?: bigint;
+  /** Batches executed. */
+  readonly executions?: bigint;
+  readonly queueNs?: bigint;
+  readonly computeNs?: bigint;
+  readonly batchSizes?: readonly BatchSizeCounters[];
+}
+
+/** One Prometheus sample. */
+export interface MetricSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** How a change can be applied on this server. */
+export type ChangeMode = 'live' | 'reload' | 'restart' | 'orchestrator' | 'unsupported';
+
+export interface AdapterCapabilities {
+  /** Changing replicas: live through the server's API, or only by restart or an orchestrator. */
+  readonly replicas: ChangeMode;
+  /** Changing batch size / delay. */
+  readonly batching: ChangeMode;
+  /** Per-batch-size execution statistics (passive profiling). */
+  readonly perBatchStats: boolean;
+  /** Inference requests for active profiling. */
+  readonly profiling: boolean;
+  /** Why a capability is limited, e.g. "model control mode is not explicit". */
+  readonly warnings: readonly string[];
+}
+
+export interface ServerAdapter {
+  readonly kind: ServerKind;
+  /** Base URL of the server's main API, for messages. */
+  readonly endpoint: string;
+  health(): Promise<ServerHealth>;
+  /** Every model the server knows, with its serving configuration. */
+  models(): Promise<ModelStatus[]>;
+  model(name: string): Promise<ModelStatus>;
+  /** Cumulative counters of one model, or of all. */
+  counters(model?: string): Promise<ModelCounters[]>;
+  /** The server's Prometheus metrics, parsed (empty when the server exports none). */
+  metrics(): Promise<MetricSample[]>;
+  /** What this server lets inferline change, as observed now (may query the server). */
+  capabilities(): Promise<AdapterCapabilities>;
+}
+
+export interface ReplicaControl {
+  /** Sets the number of replicas (and, where the server allows, the device kind); returns the new status. */
+  setReplicas(model: string, replicas: number, device?: Exclude<DeviceKind, 'unknown'>): Promise<ModelStatus>;
+}
+
+export interface BatchSettings {
+  readonly maxBatchSize: number;
+  readonly batchDelayMs: number;
+}
+
+export interface BatchControl {
+  setBatching(model: string, settings: BatchSettings): Promise<ModelStatus>;
+}
+
+/** One input of a model, from its metadata. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: string;
+  /** Shape without the batch dimension; -1 for variable dimensions. */
+  readonly shape: readonly number[];
+}
+
+export interface InferOptions {
+  readonly batchSize: number;
+  /** Fill inputs with zeros or with seeded random values. */
+  readonly data: 'zero' | 'random';
+  readonly seed?: number;
+  readonly timeoutMs: number;
+}
+
+export interface InferResult {
+  /** Client-observed latency of the request. */
+  readonly latencyMs: number;
+  readonly batchSize: number;
+}
+
+export interface Profilable {
+  inputs(model: string): Promise<TensorSpec[]>;
+  infer(model: string, options: InferOptions): Promise<InferResult>;
+}
+
+export function hasReplicaControl(a: ServerAdapter): a is ServerAdapter & ReplicaControl {
+  return typeof (a as Partial<ReplicaControl>).setReplicas === 'function';
+}
+
+export function hasBatchControl(a: ServerAdapter): a is ServerAdapter & BatchControl {
+  return typeof (a as Partial<BatchControl>).setBatching === 'function';
+}
+
+export function isProfilable(a: ServerAdapter): a is ServerAdapter & Profilable {
+  const p = a as Partial<Profilable>;
+  return typeof p.infer === 'function' && typeof p.inputs === 'function';
+}
+
+/** Why an adapter call failed. */
+export type AdapterErrorKind =
+  | 'unreachable' // connection refused, DNS, reset
+  | 'timeout'
+  | 'http' // an unexpected status
+  | 'auth' // the server refused our credentials
+  | 'malformed' // a body we could not parse or that breaks the wire contract
+  | 'unsupported' // the server (in its current mode) cannot do this
+  | 'not-found';
+
+/** Every adapter failure: names the server, the endpoint and the status. */
+export class AdapterError extends Error {
+  override readonly name = 'AdapterError';
+  readonly server: ServerKind;
+  readonly endpoint: string;
+  readonly status: number | undefined;
+  readonly kind: AdapterErrorKind;
+
+  constructor(args: { server: ServerKind; endpoint: string; kind: AdapterErrorKind; status?: number; message: string; cause?: unknown }) {
+    super(`${args.server} ${args.endpoint}${args.status !== undefined ? ` → ${args.status}` : ''}: ${args.message}`, { cause: args.cause });
+    this.server = args.server;
+    this.endpoint = args.endpoint;
+    this.status = args.status;
+    this.kind = args.kind;
+  }
+}
