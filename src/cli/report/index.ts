@@ -1,0 +1,9 @@
+// HTML and SVG reports of the CLI: a dependency-free line-chart renderer and the simulation report.
+export { lineChart, PALETTE } from './svg.js';
+export type { LineChartOptions, LineSeries, ReferenceLine } from './svg.js';
+export { decimate, DEFAULT_MAX_POINTS } from './decimate.js';
+export type { ChartPoint } from './decimate.js';
+export { niceTicks, niceStep, logTicks } from './ticks.js';
+export { escapeXml } from './escape.js';
+export { renderSimulationReport } from './simulation-report.js';
+export type { ControllerRun, SimulationReport, TimelinePoint } from './types.js';
