@@ -49,6 +49,18 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     profiles: checked.profiles,
     pipelines: file.pipelines,
     planner: file.planner,
+    tuner: {
+      tickMs: file.tuner.tick,
+      headroom: file.tuner.headroom,
+      maxStepUp: file.tuner.maxStepUp,
+      maxStepDown: file.tuner.maxStepDown,
+      scaleDownDelayMs: file.tuner.scaleDownDelay,
+      scaleDownIntervalMs: file.tuner.scaleDownInterval,
+      scaleDownWindowMs: file.tuner.scaleDownWindow,
+      replanLow: file.tuner.replanBand[0],
+      replanHigh: file.tuner.replanBand[1],
+      replanAfterMs: file.tuner.replanAfter,
+    },
     source,
   });
 }

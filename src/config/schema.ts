@@ -53,7 +53,9 @@ export const hardwareSchema = strict({
   name,
   costPerHour: z.number().min(0).describe('Price of one replica-hour on this hardware.'),
   capacity: positiveInt.optional().describe('How many replicas of this type one server can host.'),
-});
+  activationDelay: duration(z.number().min(0)).optional()
+    .describe('Start-up time of a new replica on this hardware: it serves only after this (default 0).'),
+}).transform(({ activationDelay, ...hw }) => (activationDelay === undefined ? hw : { ...hw, activationDelayMs: activationDelay }));
 
 export const profilePointSchema = strict({
   batchSize: positiveInt,
@@ -110,6 +112,19 @@ export const plannerSchema = strict({
   exactMaxEvaluations: positiveInt.default(20000),
 });
 
+export const tunerSchema = strict({
+  tick: duration(z.number().positive()).default(250).describe('How often the tuner decides (default 250ms).'),
+  headroom: z.number().positive().default(1).describe('Multiplies the replicas the live envelope needs (default 1).'),
+  maxStepUp: positiveInt.default(64).describe('Most replicas added to a stage per tick.'),
+  maxStepDown: positiveInt.default(1).describe('Most replicas removed from a stage per step.'),
+  scaleDownDelay: duration(z.number().min(0)).default(30_000).describe('How long the need must stay lower before scaling down (default 30s).'),
+  scaleDownInterval: duration(z.number().min(0)).default(5_000).describe('Time between scale-down steps (default 5s).'),
+  scaleDownWindow: duration(z.number().positive()).default(30_000).describe('Recent history the scale-down need is computed on (default 30s).'),
+  replanBand: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2])
+    .describe('Sustained rate outside [low, high] × the planned rate asks for a replan.'),
+  replanAfter: duration(z.number().min(0)).default(300_000).describe('How long the rate must stay outside the band (default 5m).'),
+});
+
 const profileSource = z.union([name.describe('A profile file, relative to this config file.'), inlineProfileSchema]);
 
 export const configSchema = strict({
@@ -119,9 +134,10 @@ export const configSchema = strict({
   pipelines: z.array(pipelineSchema).min(1),
   // prefault, not default: the `{}` must itself be parsed so that the inner defaults fill it in.
   planner: plannerSchema.prefault({}),
+  tuner: tunerSchema.prefault({}),
 }).meta({
   title: 'inferline config',
-  description: 'Hardware, profiles, pipelines with their SLOs, and planner settings.',
+  description: 'Hardware, profiles, pipelines with their SLOs, planner and tuner settings.',
 });
 
 /** The config file as written (`…Options`: raw input). */

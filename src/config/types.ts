@@ -13,12 +13,26 @@ export interface PlannerConfig {
   readonly exactMaxEvaluations: number;
 }
 
+export interface TunerConfig {
+  readonly tickMs: number;
+  readonly headroom: number;
+  readonly maxStepUp: number;
+  readonly maxStepDown: number;
+  readonly scaleDownDelayMs: number;
+  readonly scaleDownIntervalMs: number;
+  readonly scaleDownWindowMs: number;
+  readonly replanLow: number;
+  readonly replanHigh: number;
+  readonly replanAfterMs: number;
+}
+
 export interface InferlineConfig {
   readonly hardware: readonly HardwareType[];
   /** Profiles from the config, inline and from files, merged; points sorted by batch size. */
   readonly profiles: readonly ModelProfile[];
   readonly pipelines: readonly PipelineSpec[];
   readonly planner: PlannerConfig;
+  readonly tuner: TunerConfig;
   /** The file the config was loaded from, for messages and relative paths. */
   readonly source: string;
 }

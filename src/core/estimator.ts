@@ -11,6 +11,13 @@
 // - equal-time events run in insertion order; completions run before arrivals at the same time.
 // Buffers are typed arrays, allocated once per shape and reused across runs: no allocation per
 // event on the hot path.
+//
+// Closed loop (estimateClosedLoop): a controller ticks every `tickMs` of simulated time, sees only
+// what happened up to then, and sets each stage's provisioned replicas. A new replica serves only
+// after its stage's activation delay; a removed one first cancels a starting replica, then an
+// idle one, then drains a busy one (it finishes its batch). Cost integrates the replicas billed
+// (starting, serving and draining) × price over time, and a timeline records rate, capacity,
+// replicas, P99 and cost per interval.
 import { EventHeap } from './event-heap.js';
 import { percentileOfSorted } from './percentiles.js';
 import { hashUnit, streamKey } from './random.js';
@@ -65,13 +72,98 @@ export interface EstimateOptions {
   readonly stopWhenInfeasible?: boolean;
 }
 
+/** What a controller sees of one stage at a tick. */
+export interface StageObservation {
+  readonly stage: string;
+  /** Replicas provisioned: starting or serving (not draining). */
+  readonly provisioned: number;
+  /** Replicas serving (idle or busy). */
+  readonly active: number;
+  /** Service time started since the previous tick, in ms (a batch counts when it starts). */
+  readonly busyMs: number;
+  /** Queries waiting in the stage's queue now. */
+  readonly queueLength: number;
+  /** Queries being served now. */
+  readonly inService: number;
+}
+
+export interface ControlView {
+  readonly nowMs: number;
+  /** Queries that arrived since the previous tick. */
+  readonly arrivals: number;
+  readonly stages: readonly StageObservation[];
+}
+
+/** Provisioned replicas wanted per stage name; stages left out keep theirs. */
+export type ReplicaTargets = Readonly<Record<string, number>>;
+
+/** A controller in the loop. Deterministic: it sees simulated time only through its arguments. */
+export interface Controller {
+  readonly name: string;
+  /** How often tick() runs, in simulated ms. */
+  readonly tickMs: number;
+  /** Each arrival, as it happens. */
+  observeArrival(tMs: number): void;
+  /** Targets to apply now, or undefined to hold. */
+  tick(view: ControlView): ReplicaTargets | undefined;
+}
+
+export interface ClosedLoopOptions extends EstimateOptions {
+  readonly controller: Controller;
+  /** Per stage name: the most replicas the controller may provision. */
+  readonly maxReplicas: Readonly<Record<string, number>>;
+  /** Per stage name: start-up time of a new replica (default 0). */
+  readonly activationDelayMs?: Readonly<Record<string, number>>;
+  /** Per stage name: price of one replica-hour (default 0). */
+  readonly pricePerHour?: Readonly<Record<string, number>>;
+  /** Timeline interval (default 1 s). */
+  readonly timelineIntervalMs?: number;
+}
+
+export interface TimelinePoint {
+  readonly tMs: number;
+  /** Arrival rate over the last interval. */
+  readonly arrivalRateQps: number;
+  /** What the serving replicas can take at the pipeline's entry: min over stages of active × throughput / scale factor. */
+  readonly capacityQps: number;
+  /** Provisioned replicas per stage. */
+  readonly replicas: Readonly<Record<string, number>>;
+  /** P99 of the queries that completed in the last interval (NaN when none did). */
+  readonly p99Ms: number;
+  readonly costPerHour: number;
+}
+
+export interface ClosedLoopEstimate extends Estimate {
+  readonly controller: string;
+  /** Simulated span, first arrival to last completion. */
+  readonly durationMs: number;
+  /** Total cost over the span (price units). */
+  readonly cost: number;
+  readonly meanCostPerHour: number;
+  /** Stage-level replica changes applied. */
+  readonly scalingActions: number;
+  readonly timeline: readonly TimelinePoint[];
+}
+
 /** Per-stage service description the simulation runs on. */
 interface StagePlan {
   maxBatch: number;
+  /** Replicas serving at the start. */
   replicas: number;
+  /** Most replicas the stage may have (= replicas in an open-loop run). */
+  capacity: number;
   /** serviceMs[k] = latency of a batch of k. */
   serviceMs: Float64Array;
+  activationDelayMs: number;
+  pricePerMs: number;
 }
+
+// Replica states.
+const OFF = 0;
+const STARTING = 1;
+const IDLE = 2;
+const BUSY = 3;
+const DRAINING = 4;
 
 /**
  * Runs simulations of one pipeline. Reuse one instance for many configurations (the planner does):
@@ -115,23 +207,43 @@ export class Estimator {
     return t;
   }
 
-  /** Simulates `config` on `trace` (arrival times in seconds, non-decreasing). */
-  estimate(config: PipelineConfig, trace: Float64Array, options: EstimateOptions): Estimate {
-    const p = this.pipeline;
-    const S = p.stageNames.length;
-    const plans: StagePlan[] = p.stageNames.map((name, s) => {
+  private stagePlans(config: PipelineConfig, closed?: ClosedLoopOptions): StagePlan[] {
+    return this.pipeline.stageNames.map((name, s) => {
       const c = config[name];
       if (!c) throw new RangeError(`configuration has no stage "${name}"`);
-      if (!(c.replicas >= 1) || !(c.batchSize >= 1)) throw new RangeError(`stage "${name}": replicas and batch size must be ≥ 1`);
+      if (!(c.replicas >= 0) || !(c.batchSize >= 1) || (!closed && c.replicas < 1)) {
+        throw new RangeError(`stage "${name}": replicas must be ≥ ${closed ? 0 : 1} and batch size ≥ 1`);
+      }
       const serviceMs = this.serviceTable(s, c.hardware, c.batchSize);
-      return { maxBatch: serviceMs.length - 1, replicas: c.replicas, serviceMs };
+      const capacity = closed ? Math.max(c.replicas, closed.maxReplicas[name] ?? c.replicas) : c.replicas;
+      return {
+        maxBatch: serviceMs.length - 1,
+        replicas: c.replicas,
+        capacity,
+        serviceMs,
+        activationDelayMs: closed?.activationDelayMs?.[name] ?? 0,
+        pricePerMs: (closed?.pricePerHour?.[name] ?? 0) / 3_600_000,
+      };
     });
-    this.prepare(trace, S, plans);
-    return this.run(trace.length, S, plans, options);
   }
 
-  private prepare(trace: Float64Array, S: number, plans: readonly StagePlan[]): void {
+  /** Simulates `config` on `trace` (arrival times in seconds, non-decreasing). */
+  estimate(config: PipelineConfig, trace: Float64Array, options: EstimateOptions): Estimate {
+    const plans = this.stagePlans(config);
+    this.prepare(trace, plans);
+    return this.run(trace.length, plans, options, undefined);
+  }
+
+  /** Simulates with a controller in the loop, starting from `config`'s replicas. */
+  estimateClosedLoop(config: PipelineConfig, trace: Float64Array, options: ClosedLoopOptions): ClosedLoopEstimate {
+    const plans = this.stagePlans(config, options);
+    this.prepare(trace, plans);
+    return this.run(trace.length, plans, options, options) as ClosedLoopEstimate;
+  }
+
+  private prepare(trace: Float64Array, plans: readonly StagePlan[]): void {
     const n = trace.length;
+    const S = plans.length;
     if (this.arrivalMs.length < n) {
       this.arrivalMs = new Float64Array(n);
       this.doneAt = new Float64Array(n);
@@ -151,12 +263,13 @@ export class Estimator {
       this.queue = new Int32Array(n * S);
     }
     let slots = 0;
-    for (const sp of plans) slots += sp.replicas * sp.maxBatch;
+    for (const sp of plans) slots += sp.capacity * sp.maxBatch;
     if (this.batchBuf.length < slots) this.batchBuf = new Int32Array(slots);
   }
 
-  private run(n: number, S: number, plans: readonly StagePlan[], options: EstimateOptions): Estimate {
+  private run(n: number, plans: readonly StagePlan[], options: EstimateOptions, closed: ClosedLoopOptions | undefined): Estimate | ClosedLoopEstimate {
     const p = this.pipeline;
+    const S = plans.length;
     const { edgeStart, edgeTo, edgeFraction, edgeDelayMs, inDegree, isRoot } = p;
     const arrivalMs = this.arrivalMs;
     const doneAt = this.doneAt;
@@ -173,13 +286,23 @@ export class Estimator {
 
     // Replicas are numbered globally; stage s owns replicaBase[s] .. replicaBase[s+1]-1.
     const replicaBase = new Int32Array(S + 1);
-    for (let s = 0; s < S; s++) replicaBase[s + 1] = (replicaBase[s] as number) + (plans[s] as StagePlan).replicas;
+    for (let s = 0; s < S; s++) replicaBase[s + 1] = (replicaBase[s] as number) + (plans[s] as StagePlan).capacity;
     const R = replicaBase[S] as number;
+    const TICK = 2 * R;
+    const SAMPLE = 2 * R + 1;
     const stageOf = new Int32Array(R);
     const batchOffset = new Int32Array(R);
     const batchLen = new Int32Array(R);
+    const state = new Uint8Array(R);
+    const activateAt = new Float64Array(R);
     const freeStack = new Int32Array(R);
     const freeCount = new Int32Array(S);
+    const offStack = new Int32Array(R);
+    const offCount = new Int32Array(S);
+    const startingCount = new Int32Array(S);
+    const busyCount = new Int32Array(S);
+    const drainingCount = new Int32Array(S);
+    const inService = new Int32Array(S);
     const maxBatch = new Int32Array(S);
     const service: Float64Array[] = [];
     let off = 0;
@@ -187,18 +310,29 @@ export class Estimator {
       const sp = plans[s] as StagePlan;
       maxBatch[s] = sp.maxBatch;
       service.push(sp.serviceMs);
-      for (let r = replicaBase[s] as number; r < (replicaBase[s + 1] as number); r++) {
+      const base = replicaBase[s] as number;
+      for (let j = 0; j < sp.capacity; j++) {
+        const r = base + j;
         stageOf[r] = s;
         batchOffset[r] = off;
         off += sp.maxBatch;
-        // Push in reverse so the lowest-numbered replica is taken first.
-        freeStack[(replicaBase[s + 1] as number) - 1 - (r - (replicaBase[s] as number))] = r;
       }
-      freeCount[s] = sp.replicas;
+      // The first `replicas` serve from the start; the lowest-numbered is taken first.
+      for (let j = sp.replicas - 1; j >= 0; j--) {
+        const r = base + j;
+        state[r] = IDLE;
+        freeStack[base + (freeCount[s] as number)] = r;
+        freeCount[s] = (freeCount[s] as number) + 1;
+      }
+      for (let j = sp.capacity - 1; j >= sp.replicas; j--) {
+        offStack[base + (offCount[s] as number)] = base + j;
+        offCount[s] = (offCount[s] as number) + 1;
+      }
     }
     const qHead = new Int32Array(S);
     const qTail = new Int32Array(S);
     const busyMs = new Float64Array(S);
+    const busySinceTick = new Float64Array(S);
     const queueDelayMs = new Float64Array(S);
     const batches = new Float64Array(S);
     const visits = new Float64Array(S);
@@ -219,7 +353,29 @@ export class Estimator {
     let missed = 0;
     const sloMs = options.sloMs;
     const allowedMisses = options.stopWhenInfeasible ? n - Math.ceil((options.percentile / 100) * n) : n;
-    let lastTime = n > 0 ? (arrivalMs[0] as number) : 0;
+    const firstArrival = n > 0 ? (arrivalMs[0] as number) : 0;
+    let lastTime = firstArrival;
+
+    // Closed-loop bookkeeping: cost, actions, timeline.
+    let cost = 0;
+    let costRatePerMs = 0;
+    let costSince = firstArrival;
+    let actions = 0;
+    let arrivalsSinceTick = 0;
+    let arrivalsSinceSample = 0;
+    let sampleFrom = completed;
+    const timeline: TimelinePoint[] = [];
+    const sampleMs = closed?.timelineIntervalMs ?? 1000;
+    const billed = (s: number): number => (plans[s] as StagePlan).capacity - (offCount[s] as number);
+    const provisioned = (s: number): number => billed(s) - (drainingCount[s] as number);
+    const recomputeCostRate = (now: number): void => {
+      cost += costRatePerMs * (now - costSince);
+      costSince = now;
+      let rate = 0;
+      for (let s = 0; s < S; s++) rate += billed(s) * (plans[s] as StagePlan).pricePerMs;
+      costRatePerMs = rate;
+    };
+    recomputeCostRate(firstArrival);
 
     const dispatch = (s: number, now: number): void => {
       const qs = s * n;
@@ -227,6 +383,8 @@ export class Estimator {
         const fc = (freeCount[s] as number) - 1;
         freeCount[s] = fc;
         const r = freeStack[(replicaBase[s] as number) + fc] as number;
+        state[r] = BUSY;
+        busyCount[s] = (busyCount[s] as number) + 1;
         const avail = (qTail[s] as number) - (qHead[s] as number);
         const k = avail < (maxBatch[s] as number) ? avail : (maxBatch[s] as number);
         const bo = batchOffset[r] as number;
@@ -239,8 +397,10 @@ export class Estimator {
         }
         qHead[s] = h;
         batchLen[r] = k;
+        inService[s] = (inService[s] as number) + k;
         const svc = (service[s] as Float64Array)[k] as number;
         busyMs[s] = (busyMs[s] as number) + svc;
+        busySinceTick[s] = (busySinceTick[s] as number) + svc;
         queueDelayMs[s] = (queueDelayMs[s] as number) + waited;
         batches[s] = (batches[s] as number) + 1;
         visits[s] = (visits[s] as number) + k;
@@ -303,37 +463,192 @@ export class Estimator {
       resolveOne(q);
     };
 
+    const activate = (r: number, now: number): void => {
+      const s = stageOf[r] as number;
+      state[r] = IDLE;
+      freeStack[(replicaBase[s] as number) + (freeCount[s] as number)] = r;
+      freeCount[s] = (freeCount[s] as number) + 1;
+      dispatch(s, now);
+    };
+
+    /** Finds a replica of stage s in state `st` (closed loop only; O(capacity)). */
+    const findIn = (s: number, st: number): number => {
+      for (let r = replicaBase[s] as number; r < (replicaBase[s + 1] as number); r++) if (state[r] === st) return r;
+      return -1;
+    };
+
+    const setTarget = (s: number, target: number, now: number): boolean => {
+      const sp = plans[s] as StagePlan;
+      // Never below one replica: a stage with none would strand its queue (no scale-to-zero).
+      const want = Math.max(1, Math.min(sp.capacity, Math.floor(target)));
+      let cur = provisioned(s);
+      if (want === cur) return false;
+      recomputeCostRate(now);
+      const base = replicaBase[s] as number;
+      while (cur < want) {
+        let r: number;
+        if ((offCount[s] as number) > 0) {
+          const oc = (offCount[s] as number) - 1;
+          offCount[s] = oc;
+          r = offStack[base + oc] as number;
+        } else {
+          // Every slot is in use, some draining: keep one of those instead.
+          r = findIn(s, DRAINING);
+          if (r < 0) break;
+          state[r] = BUSY;
+          drainingCount[s] = (drainingCount[s] as number) - 1;
+          busyCount[s] = (busyCount[s] as number) + 1;
+          cur++;
+          continue;
+        }
+        cur++;
+        if (sp.activationDelayMs > 0) {
+          state[r] = STARTING;
+          startingCount[s] = (startingCount[s] as number) + 1;
+          activateAt[r] = now + sp.activationDelayMs;
+          heap.push(now + sp.activationDelayMs, R + r);
+        } else {
+          activate(r, now);
+        }
+      }
+      while (cur > want) {
+        cur--;
+        let r = (startingCount[s] as number) > 0 ? findIn(s, STARTING) : -1;
+        if (r >= 0) {
+          startingCount[s] = (startingCount[s] as number) - 1;
+        } else if ((freeCount[s] as number) > 0) {
+          const fc = (freeCount[s] as number) - 1;
+          freeCount[s] = fc;
+          r = freeStack[base + fc] as number;
+        } else {
+          r = findIn(s, BUSY);
+          state[r] = DRAINING;
+          busyCount[s] = (busyCount[s] as number) - 1;
+          drainingCount[s] = (drainingCount[s] as number) + 1;
+          continue;
+        }
+        state[r] = OFF;
+        offStack[base + (offCount[s] as number)] = r;
+        offCount[s] = (offCount[s] as number) + 1;
+      }
+      recomputeCostRate(now);
+      return true;
+    };
+
+    const controller = closed?.controller;
+    const stageNames = p.stageNames;
+    const latencyOfSample = (): number => {
+      if (completed === sampleFrom) return Number.NaN;
+      const part = latency.slice(sampleFrom, completed);
+      part.sort();
+      return percentileOfSorted(part, 99);
+    };
+    const capacityQps = (): number => {
+      let cap = Infinity;
+      for (let s = 0; s < S; s++) {
+        const sf = p.scaleFactor[s] as number;
+        if (sf <= 0) continue;
+        const sp = plans[s] as StagePlan;
+        const active = (freeCount[s] as number) + (busyCount[s] as number);
+        cap = Math.min(cap, (active * sp.maxBatch * 1000) / (sp.serviceMs[sp.maxBatch] as number) / sf);
+      }
+      return cap === Infinity ? 0 : cap;
+    };
+    if (controller && n > 0) {
+      heap.push(firstArrival + controller.tickMs, TICK);
+      heap.push(firstArrival + sampleMs, SAMPLE);
+    }
+
     let ai = 0;
     while ((ai < n || heap.size > 0) && missed <= allowedMisses) {
       if (heap.size > 0 && (ai >= n || heap.peekTime() <= (arrivalMs[ai] as number))) {
         const now = heap.peekTime();
         const ev = heap.pop();
-        lastTime = now;
-        if (ev >= 0) {
+        if (ev >= 0 && ev < R) {
+          lastTime = now;
           const r = ev;
           const s = stageOf[r] as number;
           const bo = batchOffset[r] as number;
           const k = batchLen[r] as number;
+          inService[s] = (inService[s] as number) - k;
           // Free the replica first: queries finishing here never re-enter stage s (a DAG).
-          freeStack[(replicaBase[s] as number) + (freeCount[s] as number)] = r;
-          freeCount[s] = (freeCount[s] as number) + 1;
+          if (state[r] === DRAINING) {
+            recomputeCostRate(now);
+            state[r] = OFF;
+            drainingCount[s] = (drainingCount[s] as number) - 1;
+            offStack[(replicaBase[s] as number) + (offCount[s] as number)] = r;
+            offCount[s] = (offCount[s] as number) + 1;
+            recomputeCostRate(now);
+          } else {
+            state[r] = IDLE;
+            busyCount[s] = (busyCount[s] as number) - 1;
+            freeStack[(replicaBase[s] as number) + (freeCount[s] as number)] = r;
+            freeCount[s] = (freeCount[s] as number) + 1;
+          }
           for (let i = 0; i < k; i++) finishStage(batchBuf[bo + i] as number, s, now);
           dispatch(s, now);
-        } else {
+        } else if (ev < 0) {
+          lastTime = now;
           const idx = -ev - 1;
           const q = (idx / S) | 0;
           enqueue(q, idx - q * S, now);
+        } else if (ev < TICK) {
+          const r = ev - R;
+          if (state[r] === STARTING && activateAt[r] === now) {
+            startingCount[stageOf[r] as number] = (startingCount[stageOf[r] as number] as number) - 1;
+            activate(r, now);
+          }
+        } else if (completed < n && controller) {
+          if (ev === TICK) {
+            const stages: StageObservation[] = stageNames.map((stage, s) => ({
+              stage,
+              provisioned: provisioned(s),
+              active: (freeCount[s] as number) + (busyCount[s] as number),
+              busyMs: busySinceTick[s] as number,
+              queueLength: (qTail[s] as number) - (qHead[s] as number),
+              inService: inService[s] as number,
+            }));
+            busySinceTick.fill(0);
+            const targets = controller.tick({ nowMs: now, arrivals: arrivalsSinceTick, stages });
+            arrivalsSinceTick = 0;
+            if (targets) {
+              stageNames.forEach((name, s) => {
+                const t = targets[name];
+                if (t !== undefined && setTarget(s, t, now)) actions++;
+              });
+            }
+            heap.push(now + controller.tickMs, TICK);
+          } else {
+            const replicas: Record<string, number> = {};
+            stageNames.forEach((name, s) => { replicas[name] = provisioned(s); });
+            timeline.push({
+              tMs: now - firstArrival,
+              arrivalRateQps: (arrivalsSinceSample * 1000) / sampleMs,
+              capacityQps: capacityQps(),
+              replicas,
+              p99Ms: latencyOfSample(),
+              costPerHour: costRatePerMs * 3_600_000,
+            });
+            arrivalsSinceSample = 0;
+            sampleFrom = completed;
+            heap.push(now + sampleMs, SAMPLE);
+          }
         }
       } else {
         const q = ai++;
         const now = arrivalMs[q] as number;
         lastTime = now;
         doneAt[q] = now;
+        if (controller) {
+          controller.observeArrival(now);
+          arrivalsSinceTick++;
+          arrivalsSinceSample++;
+        }
         for (let s = 0; s < S; s++) if (isRoot[s]) enqueue(q, s, now);
       }
     }
 
-    const span = n > 0 ? Math.max(lastTime - (arrivalMs[0] as number), 1e-9) : 1;
+    const span = n > 0 ? Math.max(lastTime - firstArrival, 1e-9) : 1;
     const sorted = latency.slice(0, completed);
     sorted.sort();
     let sum = 0;
@@ -349,13 +664,13 @@ export class Estimator {
         visits: v,
         batches: b,
         meanBatchSize: b > 0 ? v / b : 0,
-        utilisation: (busyMs[s] as number) / ((plans[s] as StagePlan).replicas * span),
+        utilisation: (busyMs[s] as number) / (Math.max((plans[s] as StagePlan).replicas, 1) * span),
         meanQueueDelayMs: v > 0 ? (queueDelayMs[s] as number) / v : 0,
         maxQueueLength: maxQueue[s] as number,
       };
     });
     if (!stoppedEarly && completed !== n) throw new Error(`estimator lost queries: ${n} arrived, ${completed} completed`);
-    return {
+    const estimate: Estimate = {
       queries: n,
       p50Ms: percentileOfSorted(sorted, 50),
       p95Ms: percentileOfSorted(sorted, 95),
@@ -368,6 +683,17 @@ export class Estimator {
       stageVisits,
       stoppedEarly,
       stages,
+    };
+    if (!closed) return estimate;
+    recomputeCostRate(lastTime);
+    return {
+      ...estimate,
+      controller: closed.controller.name,
+      durationMs: span,
+      cost,
+      meanCostPerHour: (cost / span) * 3_600_000,
+      scalingActions: actions,
+      timeline,
     };
   }
 }

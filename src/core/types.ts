@@ -7,6 +7,8 @@ export interface HardwareType {
   readonly costPerHour: number;
   /** Optional: how many replicas of this type one server (agent) can host. */
   readonly capacity?: number;
+  /** Start-up time of a new replica: it serves only after this. */
+  readonly activationDelayMs?: number;
 }
 
 /** One measured point of a (model, hardware) profile. */

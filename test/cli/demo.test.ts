@@ -9,7 +9,7 @@ describe('inferline demo', function () {
 
   it('builds a calm, burst and step workload of the asked length', () => {
     const spec = parseArrivalSpec(demoWorkload(60));
-    expect(spec.segments.map((s) => s.rateQps)).to.deep.equal([100, 400, 200]);
+    expect(spec.segments.map((s) => ('rateQps' in s ? s.rateQps : undefined))).to.deep.equal([100, 400, 200]);
     expect(arrivalSpecDurationMs(spec)).to.equal(60_000);
   });
 

@@ -1,0 +1,157 @@
+// The closed-loop harness: one pipeline, one plan, one trace, and a controller in the loop, run
+// through the estimator. Every controller starts from the same place and runs on the same trace
+// and seed, so their figures compare:
+// - inferline: the plan, then the tuner (network-calculus envelopes);
+// - hpa: the plan's hardware and batch sizes, scaled by a Kubernetes-HPA-like utilisation rule;
+// - ray: the same, scaled by a Ray-Serve-like ongoing-requests rule;
+// - static-mean / static-peak: the plan's hardware and batch sizes, with the replicas that serve
+//   the trace's mean rate, or its peak 1 s rate, and never change (the peak is known in advance
+//   here: an oracle);
+// - coarse: the coarse-grained plan, scaled as one unit by the same tuner.
+import { compilePipeline } from './pipeline.js';
+import type { CompiledPipeline } from './pipeline.js';
+import { Estimator } from './estimator.js';
+import type { ClosedLoopEstimate, Controller } from './estimator.js';
+import type { ProfileSet } from './profiles.js';
+import type { HardwareType, PipelineSpec, StageConfig } from './types.js';
+import { computeEnvelope } from './envelope.js';
+import type { EnvelopePoint } from './envelope.js';
+import { createTuner } from './tuner/tuner.js';
+import type { TunerOptions, TunerPlan } from './tuner/tuner.js';
+import { tunerController } from './controllers/tuner-controller.js';
+import { DEFAULT_HPA, hpaController } from './controllers/hpa.js';
+import { DEFAULT_RAY, rayController } from './controllers/ray.js';
+import { staticController } from './controllers/static.js';
+
+export type ControllerKind = 'inferline' | 'hpa' | 'ray' | 'static-mean' | 'static-peak' | 'coarse';
+export const CONTROLLER_KINDS: readonly ControllerKind[] = ['inferline', 'hpa', 'ray', 'static-mean', 'static-peak', 'coarse'];
+
+/** The parts of a plan the loop needs. */
+export interface PlanForLoop {
+  readonly stages: Readonly<Record<string, StageConfig>>;
+  readonly envelope: readonly EnvelopePoint[];
+  /** Mean arrival rate of the planning trace. */
+  readonly plannedRateQps: number;
+}
+
+export interface ClosedLoopRequest {
+  readonly pipeline: PipelineSpec;
+  readonly hardware: readonly HardwareType[];
+  readonly profiles: ProfileSet;
+  readonly plan: PlanForLoop;
+  /** The coarse-grained plan, for the `coarse` controller. */
+  readonly coarsePlan?: PlanForLoop;
+  readonly trace: Float64Array;
+  readonly seed: number;
+  readonly controller: ControllerKind;
+  readonly tuner?: Partial<TunerOptions>;
+  /** Tuner tick (default 250 ms). */
+  readonly tickMs?: number;
+  readonly maxReplicasPerStage: number;
+  readonly timelineIntervalMs?: number;
+}
+
+export interface ClosedLoopRun {
+  readonly result: ClosedLoopEstimate;
+  readonly initial: Readonly<Record<string, StageConfig>>;
+  readonly controller: Controller;
+}
+
+export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
+  const compiled = compilePipeline(req.pipeline);
+  const estimator = new Estimator(compiled, req.profiles);
+  const hw = new Map(req.hardware.map((h) => [h.name, h]));
+  const plan = req.controller === 'coarse' ? req.coarsePlan : req.plan;
+  if (!plan) throw new RangeError('the coarse controller needs the coarse-grained plan');
+  const initial = initialConfig(req, compiled, estimator, plan);
+  const names = compiled.stageNames;
+  const minReplicas: Record<string, number> = {};
+  const maxReplicas: Record<string, number> = {};
+  const activationDelayMs: Record<string, number> = {};
+  const pricePerHour: Record<string, number> = {};
+  compiled.spec.stages.forEach((s) => {
+    const c = initial[s.name] as StageConfig;
+    minReplicas[s.name] = s.minReplicas ?? 1;
+    maxReplicas[s.name] = Math.min(s.maxReplicas ?? Infinity, req.maxReplicasPerStage);
+    activationDelayMs[s.name] = hw.get(c.hardware)?.activationDelayMs ?? 0;
+    pricePerHour[s.name] = hw.get(c.hardware)?.costPerHour ?? 0;
+  });
+  const tickMs = req.tickMs ?? 250;
+  let controller: Controller;
+  switch (req.controller) {
+    case 'inferline':
+    case 'coarse': {
+      const unit = req.controller === 'coarse';
+      const tunerPlan: TunerPlan = {
+        envelope: plan.envelope,
+        plannedRateQps: plan.plannedRateQps,
+        stages: names.map((name, i) => ({
+          name,
+          plannedReplicas: (plan.stages[name] as StageConfig).replicas,
+          replicaThroughputQps: replicaThroughput(estimator, i, plan.stages[name] as StageConfig),
+          minReplicas: minReplicas[name] as number,
+          maxReplicas: maxReplicas[name] as number,
+          activationDelayMs: activationDelayMs[name] as number,
+        })),
+      };
+      controller = tunerController({ name: req.controller, tuner: createTuner(tunerPlan, req.tuner), tickMs, unit });
+      break;
+    }
+    case 'hpa':
+      controller = hpaController({ ...DEFAULT_HPA, minReplicas, maxReplicas });
+      break;
+    case 'ray':
+      controller = rayController({ ...DEFAULT_RAY, minReplicas, maxReplicas });
+      break;
+    default:
+      controller = staticController(req.controller);
+  }
+  const result = estimator.estimateClosedLoop(initial, req.trace, {
+    seed: req.seed,
+    sloMs: req.pipeline.slo.latencyMs,
+    percentile: req.pipeline.slo.percentile,
+    controller,
+    maxReplicas,
+    activationDelayMs,
+    pricePerHour,
+    timelineIntervalMs: req.timelineIntervalMs ?? 1000,
+  });
+  return { result, initial, controller };
+}
+
+/** The starting configuration of each controller. */
+function initialConfig(req: ClosedLoopRequest, compiled: CompiledPipeline, estimator: Estimator, plan: PlanForLoop): Record<string, StageConfig> {
+  const out: Record<string, StageConfig> = {};
+  const staticRate = req.controller === 'static-mean' ? meanRate(req.trace) : req.controller === 'static-peak' ? peakRate(req.trace) : undefined;
+  compiled.spec.stages.forEach((s, i) => {
+    const c = plan.stages[s.name];
+    if (!c) throw new RangeError(`the plan has no stage "${s.name}"`);
+    let replicas = c.replicas;
+    if (staticRate !== undefined) {
+      const perReplica = replicaThroughput(estimator, i, c);
+      replicas = Math.max(s.minReplicas ?? 1, Math.ceil((staticRate * (compiled.scaleFactor[i] as number)) / perReplica - 1e-9));
+      replicas = Math.min(replicas, Math.min(s.maxReplicas ?? Infinity, req.maxReplicasPerStage));
+    }
+    out[s.name] = { hardware: c.hardware, batchSize: c.batchSize, replicas };
+  });
+  return out;
+}
+
+/** Queries per second one replica of stage i serves running full batches. */
+function replicaThroughput(estimator: Estimator, i: number, c: StageConfig): number {
+  const table = estimator.serviceTable(i, c.hardware, c.batchSize);
+  const b = table.length - 1;
+  return (b * 1000) / (table[b] as number);
+}
+
+export function meanRate(trace: Float64Array): number {
+  const n = trace.length;
+  if (n < 2) return n;
+  const span = (trace[n - 1] as number) - (trace[0] as number);
+  return span > 0 ? n / span : n;
+}
+
+/** The highest arrival rate over any 1 s window of the trace. */
+export function peakRate(trace: Float64Array): number {
+  return computeEnvelope(trace, [1000])[0]?.rateQps ?? 0;
+}
