@@ -35,6 +35,27 @@ describe('parseArrivalSpec', () => {
       given: 'gamma:rate=100,cv=1,duration=120s;gamma:rate=400,cv=4,duration=120s',
       want: [{ kind: 'gamma', rateQps: 100, cv: 1, durationMs: 120_000 }, { kind: 'gamma', rateQps: 400, cv: 4, durationMs: 120_000 }],
     },
+    { name: 'step, cv by default 1', given: 'step:rate=100,factor=4,at=30s,duration=1m', want: [{ kind: 'step', rateQps: 100, factor: 4, atMs: 30_000, durationMs: 60_000, cv: 1 }] },
+    { name: 'step down, with cv and seed', given: 'step:rate=100,factor=0.5,at=1.5,duration=2s,cv=3,seed=4', want: [{ kind: 'step', rateQps: 100, factor: 0.5, atMs: 1500, durationMs: 2000, cv: 3, seed: 4 }] },
+    { name: 'ramp', given: 'ramp:from=100,to=400,duration=2m', want: [{ kind: 'ramp', fromQps: 100, toQps: 400, durationMs: 120_000, cv: 1 }] },
+    { name: 'falling ramp with cv', given: 'RAMP: to=1, from=50, duration=10s, cv=0.5', want: [{ kind: 'ramp', fromQps: 50, toQps: 1, durationMs: 10_000, cv: 0.5 }] },
+    {
+      name: 'spikes',
+      given: 'spikes:rate=50,factor=10,every=10s,width=500ms,duration=5m,seed=2',
+      want: [{ kind: 'spikes', rateQps: 50, factor: 10, everyMs: 10_000, widthMs: 500, durationMs: 300_000, cv: 1, seed: 2 }],
+    },
+    { name: 'spikes as long as the segment', given: 'spikes:rate=1,factor=2,every=10s,width=9.999s,duration=10s', want: [{ kind: 'spikes', rateQps: 1, factor: 2, everyMs: 10_000, widthMs: 9999, durationMs: 10_000, cv: 1 }] },
+    {
+      name: 'composition of every kind',
+      given: 'poisson:rate=10,duration=1s;step:rate=10,factor=2,at=1s,duration=2s;ramp:from=20,to=5,duration=3s;spikes:rate=5,factor=4,every=1s,width=100ms,duration=4s;gamma:rate=5,cv=2,duration=1s',
+      want: [
+        { kind: 'poisson', rateQps: 10, durationMs: 1000 },
+        { kind: 'step', rateQps: 10, factor: 2, atMs: 1000, durationMs: 2000, cv: 1 },
+        { kind: 'ramp', fromQps: 20, toQps: 5, durationMs: 3000, cv: 1 },
+        { kind: 'spikes', rateQps: 5, factor: 4, everyMs: 1000, widthMs: 100, durationMs: 4000, cv: 1 },
+        { kind: 'gamma', rateQps: 5, cv: 2, durationMs: 1000 },
+      ],
+    },
   ];
   for (const { name, given, want } of good) {
     it(`parses: ${name}`, () => {
@@ -63,6 +84,30 @@ describe('parseArrivalSpec', () => {
     { name: 'empty segment', given: 'poisson:rate=1,duration=1s;', want: { path: 'segment 2', message: /empty/ } },
     { name: 'problem in the second segment', given: 'poisson:rate=1,duration=1s;gamma:rate=1,cv=x,duration=1s', want: { path: 'segment 2.cv', message: /not a finite number/ } },
     { name: 'too many arrivals', given: 'poisson:rate=1e6,duration=1h', want: { path: '', message: /would generate about/ } },
+    { name: 'step without a factor', given: 'step:rate=1,at=1s,duration=2s', want: { path: 'segment 1.factor', message: /is missing: step needs rate, factor, at, duration/ } },
+    { name: 'step with a key of ramp', given: 'step:from=1,rate=1,factor=2,at=1s,duration=2s', want: { path: 'segment 1.from', message: /unknown key "from": step takes rate, factor, at, duration, cv, seed/ } },
+    { name: 'step at the end', given: 'step:rate=1,factor=2,at=2s,duration=2s', want: { path: 'segment 1.at', message: /2s must be before the end of the segment \(duration 2s\)/ } },
+    { name: 'step past the end', given: 'step:rate=1,factor=2,at=3m,duration=2m', want: { path: 'segment 1.at', message: /before the end/ } },
+    { name: 'step at 0', given: 'step:rate=1,factor=2,at=0s,duration=2s', want: { path: 'segment 1.at', message: /longer than 0/ } },
+    { name: 'step at is no duration', given: 'step:rate=1,factor=2,at=soon,duration=2s', want: { path: 'segment 1.at', message: /not a duration/ } },
+    { name: 'zero factor', given: 'step:rate=1,factor=0,at=1s,duration=2s', want: { path: 'segment 1.factor', message: /greater than 0/ } },
+    { name: 'negative factor', given: 'spikes:rate=1,factor=-2,every=1s,width=0.5s,duration=2s', want: { path: 'segment 1.factor', message: /greater than 0/ } },
+    { name: 'peak rate overflows', given: 'step:rate=1e300,factor=1e300,at=1s,duration=2s', want: { path: 'segment 1.factor', message: /rate × factor is Infinity/ } },
+    { name: 'peak rate underflows', given: 'spikes:rate=1e-200,factor=1e-200,every=1s,width=0.5s,duration=2s', want: { path: 'segment 1.factor', message: /rate × factor is 0/ } },
+    { name: 'cv of a step over the limit', given: 'step:rate=1,factor=2,at=1s,duration=2s,cv=101', want: { path: 'segment 1.cv', message: /at most 100/ } },
+    { name: 'zero cv of a ramp', given: 'ramp:from=1,to=2,duration=2s,cv=0', want: { path: 'segment 1.cv', message: /greater than 0/ } },
+    { name: 'ramp from 0', given: 'ramp:from=0,to=10,duration=2s', want: { path: 'segment 1.from', message: /greater than 0/ } },
+    { name: 'ramp to a negative rate', given: 'ramp:from=10,to=-1,duration=2s', want: { path: 'segment 1.to', message: /greater than 0/ } },
+    { name: 'ramp with a rate', given: 'ramp:rate=1,from=1,to=2,duration=2s', want: { path: 'segment 1.rate', message: /unknown key "rate": ramp takes from, to, duration, cv, seed/ } },
+    { name: 'ramp without an end', given: 'ramp:from=1,duration=2s', want: { path: 'segment 1.to', message: /is missing: ramp needs from, to, duration/ } },
+    { name: 'spikes without a width', given: 'spikes:rate=1,factor=2,every=1s,duration=2s', want: { path: 'segment 1.width', message: /is missing: spikes needs rate, factor, every, width, duration/ } },
+    { name: 'spike as wide as its period', given: 'spikes:rate=1,factor=2,every=1s,width=1000ms,duration=2s', want: { path: 'segment 1.width', message: /1000ms must be shorter than every \(1s\)/ } },
+    { name: 'spike period longer than the segment', given: 'spikes:rate=1,factor=2,every=3s,width=1s,duration=2s', want: { path: 'segment 1.every', message: /3s must be at most the duration \(2s\)/ } },
+    { name: 'spike seed', given: 'spikes:rate=1,factor=2,every=1s,width=0.1s,duration=2s,seed=x', want: { path: 'segment 1.seed', message: /not a seed/ } },
+    { name: 'problem in a later new-kind segment', given: 'poisson:rate=1,duration=1s;ramp:from=1,to=2,duration=1s;spikes:rate=1,factor=2,every=1s,width=2s,duration=10s', want: { path: 'segment 3.width', message: /shorter than every/ } },
+    // The integral of the ramp, 3600 × (1 + 28000) / 2 ≈ 50.4 M, is over the limit (next case: under it).
+    { name: 'too many arrivals under a ramp', given: 'ramp:from=1,to=28000,duration=1h', want: { path: '', message: /would generate about 50401800 arrivals/ } },
+    { name: 'too many arrivals under spikes', given: 'spikes:rate=1000,factor=1000,every=2s,width=1s,duration=2m', want: { path: '', message: /would generate about 60060000 arrivals/ } },
   ];
   for (const { name, given, want } of bad) {
     it(`rejects: ${name}`, () => {
@@ -79,6 +124,18 @@ describe('parseArrivalSpec', () => {
       'segment 1.foo', 'segment 1.rate', 'segment 1.duration', 'segment 2.cv', 'segment 2.duration', 'segment 3',
     ]);
   });
+
+  it('reports every problem of the new kinds at once, relations between keys included', () => {
+    const err = specError('step:rate=0,factor=2,at=5s,duration=2s;spikes:rate=1,factor=2,every=20s,width=30s,duration=10s,cv=0;ramp:from=1,to=x,duration=1s,rate=3');
+    expect(err.problems.map((p) => p.path)).to.deep.equal([
+      'segment 1.rate', 'segment 1.at', 'segment 2.cv', 'segment 2.every', 'segment 2.width', 'segment 3.rate', 'segment 3.to',
+    ]);
+  });
+
+  it('takes the integral of the rate, not its peak, for the arrival limit', () => {
+    // Peak × duration is 100.8 M; the integral is 48.6 M.
+    expect(expectedArrivals(parseArrivalSpec('ramp:from=1,to=27000,duration=1h'))).to.equal(3600 * 27001 / 2);
+  });
 });
 
 describe('formatArrivalSpec', () => {
@@ -91,17 +148,54 @@ describe('formatArrivalSpec', () => {
     const rate = fc.double({ min: 1e-3, max: 1e4, noNaN: true });
     const duration = fc.integer({ min: 1, max: 10_000_000 }).map((n) => n / 1000);
     const seed = fc.option(fc.integer({ min: 0, max: 2 ** 40 }), { nil: undefined });
+    const anyCv = fc.double({ min: 0.01, max: 100, noNaN: true });
+    // The modulated kinds' cv is often the default, which the canonical text leaves out.
+    const cvOrDefault = fc.oneof(fc.constant(1), anyCv);
+    const factor = fc.double({ min: 0.01, max: 100, noNaN: true });
+    const seedPart = (s: number | undefined): { seed?: number } => (s === undefined ? {} : { seed: s });
+    // A duration in whole microseconds split into two ordered positive parts: `at` < duration,
+    // and width < every ≤ duration.
+    const split = fc.integer({ min: 2, max: 10_000_000 }).chain((whole) =>
+      fc.integer({ min: 1, max: whole - 1 }).map((part) => ({ whole: whole / 1000, part: part / 1000 })));
+    const spikeTimes = fc.integer({ min: 2, max: 10_000_000 }).chain((whole) =>
+      fc.integer({ min: 2, max: whole }).chain((every) =>
+        fc.integer({ min: 1, max: every - 1 }).map((width) => ({ duration: whole / 1000, every: every / 1000, width: width / 1000 }))));
     const segment: fc.Arbitrary<ArrivalSegment> = fc.oneof(
       fc.record({ rate, duration, seed }).map(({ rate: r, duration: d, seed: s }) =>
         ({ kind: 'poisson' as const, rateQps: r, durationMs: d, ...(s === undefined ? {} : { seed: s }) })),
-      fc.record({ rate, duration, seed, cv: fc.double({ min: 0.01, max: 100, noNaN: true }) }).map(({ rate: r, duration: d, seed: s, cv }) =>
+      fc.record({ rate, duration, seed, cv: anyCv }).map(({ rate: r, duration: d, seed: s, cv }) =>
         ({ kind: 'gamma' as const, rateQps: r, cv, durationMs: d, ...(s === undefined ? {} : { seed: s }) })),
+      fc.record({ rate, factor, times: split, cv: cvOrDefault, seed }).map(({ rate: r, factor: f, times, cv, seed: s }) =>
+        ({ kind: 'step' as const, rateQps: r, factor: f, atMs: times.part, durationMs: times.whole, cv, ...seedPart(s) })),
+      fc.record({ from: rate, to: rate, duration, cv: cvOrDefault, seed }).map(({ from, to, duration: d, cv, seed: s }) =>
+        ({ kind: 'ramp' as const, fromQps: from, toQps: to, durationMs: d, cv, ...seedPart(s) })),
+      fc.record({ rate, factor, times: spikeTimes, cv: cvOrDefault, seed }).map(({ rate: r, factor: f, times, cv, seed: s }) =>
+        ({ kind: 'spikes' as const, rateQps: r, factor: f, everyMs: times.every, widthMs: times.width, durationMs: times.duration, cv, ...seedPart(s) })),
     );
     fc.assert(fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (segments) => {
       const spec: ArrivalSpec = { segments };
       expect(parseArrivalSpec(formatArrivalSpec(spec))).to.deep.equal(spec);
     }));
   });
+
+  it('writes the canonical form of the new kinds, leaving out the default cv', () => {
+    const spec = parseArrivalSpec('step:at=90,rate=100,factor=2,duration=3m,cv=1;ramp:to=5,from=1,duration=1500ms,cv=2,seed=3;spikes:width=1s,every=10s,rate=5,factor=8,duration=1h');
+    expect(formatArrivalSpec(spec)).to.equal(
+      'step:rate=100,factor=2,at=90s,duration=3m;ramp:from=1,to=5,duration=1500ms,cv=2,seed=3;spikes:rate=5,factor=8,every=10s,width=1s,duration=1h');
+  });
+
+  const expectations: { name: string; given: string; want: number }[] = [
+    { name: 'step', given: 'step:rate=10,factor=4,at=1s,duration=3s', want: 10 + 2 * 40 },
+    { name: 'ramp', given: 'ramp:from=10,to=30,duration=2s', want: 40 },
+    { name: 'spikes, whole periods and a partial base', given: 'spikes:rate=10,factor=5,every=4s,width=1s,duration=9s', want: 2 * (30 + 50) + 10 },
+    { name: 'spikes, ending inside a spike', given: 'spikes:rate=10,factor=5,every=4s,width=1s,duration=7.5s', want: 80 + 30 + 25 },
+    { name: 'a composition', given: 'poisson:rate=10,duration=2s;ramp:from=10,to=30,duration=2s', want: 60 },
+  ];
+  for (const { name, given, want } of expectations) {
+    it(`integrates the rate for the expected arrivals: ${name}`, () => {
+      expect(expectedArrivals(parseArrivalSpec(given))).to.be.closeTo(want, 1e-9 * want);
+    });
+  }
 
   it('sums durations and expected arrivals', () => {
     const spec = parseArrivalSpec('poisson:rate=10,duration=2s;gamma:rate=100,cv=2,duration=500ms');
