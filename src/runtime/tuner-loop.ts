@@ -1,0 +1,76 @@
+// The tuner in the running system: arrivals reach live envelopes as they are observed (exact
+// timestamps, or per-interval counts from polling a server's counters), and every tick the pure
+// decider runs on a snapshot; its scale decisions go to an actuator (the leader writes desired
+// state with them). The loop itself is a PeriodicTask on the Clock port.
+import { LiveEnvelope } from '../core/live-envelope.js';
+import type { Tuner, TunerDecision, TunerState } from '../core/tuner/tuner.js';
+import type { Clock } from '../ports/clock.js';
+import { PeriodicTask } from './periodic.js';
+
+export interface TunerLoopOptions {
+  readonly tuner: Tuner;
+  readonly clock: Clock;
+  readonly tickMs: number;
+  /** Replicas provisioned now, per stage. */
+  readonly replicas: () => Readonly<Record<string, number>>;
+  /** Queued queries per stage, where known. */
+  readonly queued?: () => Readonly<Record<string, number>>;
+  /** Applies a decision (scale changes and replan signals); may be async. */
+  readonly act: (decision: TunerDecision, nowMs: number) => Promise<void> | void;
+  readonly onError?: (err: unknown) => void;
+}
+
+export class TunerLoop {
+  private readonly options: TunerLoopOptions;
+  private readonly live: LiveEnvelope;
+  private readonly recent: LiveEnvelope;
+  private readonly task: PeriodicTask;
+  private state: TunerState | undefined;
+
+  constructor(options: TunerLoopOptions) {
+    this.options = options;
+    const windowsMs = options.tuner.plan.envelope.map((p) => p.windowMs);
+    this.live = new LiveEnvelope({ windowsMs, horizonMs: 60_000 });
+    this.recent = new LiveEnvelope({ windowsMs, horizonMs: Math.max(options.tuner.options.scaleDownWindowMs, Math.max(...windowsMs)) });
+    this.task = new PeriodicTask({ name: 'tuner', intervalMs: options.tickMs, clock: options.clock, ...(options.onError ? { onError: options.onError } : {}) }, async () => { await this.tick(); });
+  }
+
+  observeArrival(tMs: number): void {
+    this.live.addArrival(tMs);
+    this.recent.addArrival(tMs);
+  }
+
+  observeCount(fromMs: number, toMs: number, count: number): void {
+    this.live.addCount(fromMs, toMs, count);
+    this.recent.addCount(fromMs, toMs, count);
+  }
+
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  get stats() {
+    return this.task.counters;
+  }
+
+  /** One decision now (the loop calls this every tick). */
+  async tick(): Promise<TunerDecision> {
+    const now = this.options.clock.nowMs();
+    this.state ??= this.options.tuner.initialState(now);
+    const queued = this.options.queued?.();
+    const out = this.options.tuner.decide({
+      nowMs: now,
+      envelope: this.live.snapshot(now),
+      recentEnvelope: this.recent.snapshot(now),
+      replicas: this.options.replicas(),
+      ...(queued ? { queued } : {}),
+    }, this.state);
+    this.state = out.state;
+    if (out.decision.kind === 'scale' || out.decision.replan) await this.options.act(out.decision, now);
+    return out.decision;
+  }
+}
