@@ -8,6 +8,7 @@ import type { CliContext } from './context.js';
 import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
 import { registerDemo } from './commands/demo.js';
+import { registerSimulate } from './commands/simulate.js';
 
 const HELP_HINT = '(run with --help for usage)';
 
@@ -21,6 +22,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError(HELP_HINT);
   registerDemo(program, ctx);
   registerPlan(program, ctx);
+  registerSimulate(program, ctx);
   registerValidate(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(io).showHelpAfterError(HELP_HINT);
   return program;

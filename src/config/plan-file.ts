@@ -1,0 +1,126 @@
+// Plan files (what `inferline plan --out` writes): parsed, validated against their schema, and
+// checked against the config they are applied to, with every problem named by file and path.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InvalidInputError } from '../core/errors.js';
+import type { Problem } from '../core/errors.js';
+import { ProfileSet } from '../core/profiles.js';
+import type { StageConfig } from '../core/types.js';
+import type { EnvelopePoint } from '../core/envelope.js';
+import { parseText } from './parse-text.js';
+import { problemsFromIssues } from './issues.js';
+import type { InferlineConfig } from './types.js';
+
+const stageConfig = z.object({
+  hardware: z.string().min(1),
+  batchSize: z.int().min(1),
+  replicas: z.int().min(1),
+});
+
+const planSchema = z.object({
+  pipeline: z.string().min(1),
+  sloMs: z.number().positive().optional(),
+  percentile: z.number().optional(),
+  feasible: z.boolean().optional(),
+  costPerHour: z.number().optional(),
+  stages: z.record(z.string(), stageConfig),
+  envelope: z.array(z.object({ windowMs: z.number().positive(), maxArrivals: z.number().min(0), rateQps: z.number().min(0) })).min(1),
+  seed: z.int().min(0).optional(),
+  workload: z.object({ source: z.string().optional(), queries: z.number().optional(), meanRateQps: z.number().positive().optional() }).loose().optional(),
+}).loose();
+
+/** What the closed loop needs from a plan file, checked against the config. */
+export interface LoadedPlan {
+  readonly pipeline: string;
+  readonly stages: Readonly<Record<string, StageConfig>>;
+  readonly envelope: readonly EnvelopePoint[];
+  readonly plannedRateQps: number;
+  /** The planning workload, when the plan names it. */
+  readonly workload?: string;
+  readonly seed?: number;
+}
+
+/**
+ * Reads a plan file (one plan, or an array of plans) and returns the plan of `pipeline` (or the
+ * only one), checked against `config`.
+ */
+export async function loadPlanFile(file: string, config: InferlineConfig, pipeline?: string): Promise<LoadedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new InvalidInputError(`Cannot read plan ${file}`, [{ path: '', message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err) }], { cause: err });
+  }
+  return parsePlan(text, file, config, pipeline);
+}
+
+export function parsePlan(text: string, file: string, config: InferlineConfig, pipeline?: string): LoadedPlan {
+  const parsed = parseText(text, file);
+  if (!parsed.ok) throw new InvalidInputError(`Invalid plan ${file}`, [{ path: '', message: parsed.message }]);
+  const items = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+  const pathOf = (i: number) => (Array.isArray(parsed.value) ? `[${i}]` : '');
+  const problems: Problem[] = [];
+  const plans: { plan: z.output<typeof planSchema>; at: string }[] = [];
+  items.forEach((item, i) => {
+    const r = planSchema.safeParse(item, { reportInput: true });
+    if (!r.success) {
+      for (const p of problemsFromIssues(r.error.issues)) problems.push({ path: join(pathOf(i), p.path), message: p.message });
+    } else {
+      plans.push({ plan: r.data, at: pathOf(i) });
+    }
+  });
+  if (problems.length > 0) throw new InvalidInputError(`Invalid plan ${file}`, problems);
+  const candidates = pipeline === undefined ? plans : plans.filter((p) => p.plan.pipeline === pipeline);
+  if (candidates.length !== 1) {
+    const names = plans.map((p) => p.plan.pipeline).join(', ');
+    const why = pipeline === undefined
+      ? `holds ${plans.length} plans (${names}) — name one with --pipeline`
+      : `has no plan for pipeline "${pipeline}" (it has: ${names || 'none'})`;
+    throw new InvalidInputError(`Invalid plan ${file}`, [{ path: '', message: why }]);
+  }
+  const { plan, at } = candidates[0] as { plan: z.output<typeof planSchema>; at: string };
+  const spec = config.pipelines.find((p) => p.name === plan.pipeline);
+  if (!spec) {
+    throw new InvalidInputError(`Plan ${file} does not match ${config.source}`, [{
+      path: join(at, 'pipeline'), message: `"${plan.pipeline}" is not a pipeline of the config (it has: ${config.pipelines.map((p) => p.name).join(', ')})`,
+    }]);
+  }
+  const profiles = new ProfileSet(config.profiles);
+  const mismatch: Problem[] = [];
+  for (const s of spec.stages) {
+    const c = plan.stages[s.name];
+    const where = join(at, `stages.${s.name}`);
+    if (!c) {
+      mismatch.push({ path: where, message: `missing: the pipeline has stage "${s.name}"` });
+      continue;
+    }
+    if (!s.hardware.includes(c.hardware)) {
+      mismatch.push({ path: `${where}.hardware`, message: `"${c.hardware}" — must be one of the stage's hardware: ${s.hardware.join(', ')}` });
+      continue;
+    }
+    const curve = profiles.get(s.model, c.hardware);
+    if (!curve) mismatch.push({ path: `${where}.hardware`, message: `no profile for model "${s.model}" on "${c.hardware}"` });
+    else if (c.batchSize > curve.maxBatch) {
+      mismatch.push({ path: `${where}.batchSize`, message: `${c.batchSize} — must be ≤ ${curve.maxBatch}, the largest measured batch of ${s.model} on ${c.hardware}` });
+    }
+  }
+  for (const name of Object.keys(plan.stages)) {
+    if (!spec.stages.some((s) => s.name === name)) mismatch.push({ path: join(at, `stages.${name}`), message: `not a stage of pipeline "${spec.name}"` });
+  }
+  if (mismatch.length > 0) throw new InvalidInputError(`Plan ${file} does not match ${config.source}`, mismatch);
+  const longest = plan.envelope[plan.envelope.length - 1] as EnvelopePoint;
+  return {
+    pipeline: plan.pipeline,
+    stages: plan.stages,
+    envelope: plan.envelope,
+    plannedRateQps: plan.workload?.meanRateQps ?? longest.rateQps,
+    ...(plan.workload?.source !== undefined ? { workload: plan.workload.source } : {}),
+    ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
+  };
+}
+
+function join(a: string, b: string): string {
+  if (a === '') return b;
+  if (b === '') return a;
+  return b.startsWith('[') ? `${a}${b}` : `${a}.${b}`;
+}

@@ -1,0 +1,91 @@
+// `inferline simulate`, through the real program in-process.
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, STACK_FRAME } from '../helpers/cli.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'inferline-simulate-'));
+const CONFIG = 'config/examples/reference.yaml';
+const PLAN = path.join(dir, 'plan.json');
+const WORKLOAD = ['--arrival', 'gamma:rate=100,cv=1,duration=20s;gamma:rate=300,cv=4,duration=20s'];
+
+function file(name: string, text: string): string {
+  const f = path.join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('inferline simulate', function () {
+  this.timeout(120_000);
+
+  before(async () => {
+    const r = await runCli(['plan', '--config', CONFIG, '--pipeline', 'tf-cascade', '--arrival', 'gamma:rate=150,cv=4,duration=30s', '--out', PLAN]);
+    expect(r.code, r.stderr).to.equal(0);
+  });
+
+  it('runs the InferLine controller by default and prints one row', async () => {
+    const r = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/pipeline tf-cascade\s+SLO P99 ≤ 200 ms/);
+    expect(r.stdout).to.match(/\n\s+inferline\s+\d/);
+    expect(r.stdout).to.not.match(/\n\s+hpa\s/);
+  });
+
+  it('--compare runs every controller on the same trace; --json has P99, miss rate, cost and actions', async () => {
+    const r = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD, '--compare', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const s = JSON.parse(r.stdout) as { queries: number; runs: { controller: string; p99Ms: number; sloMissRate: number; meanCostPerHour: number; scalingActions: number }[] };
+    expect(s.runs.map((x) => x.controller)).to.deep.equal(['inferline', 'hpa', 'ray', 'static-mean', 'static-peak', 'coarse']);
+    for (const run of s.runs) {
+      expect(run.p99Ms).to.be.above(0);
+      expect(run.sloMissRate).to.be.within(0, 1);
+      expect(run.meanCostPerHour).to.be.above(0);
+      expect(run.scalingActions).to.be.at.least(0);
+    }
+    expect(s.queries).to.be.above(7000);
+  });
+
+  it('--report writes an HTML page with the plots', async () => {
+    const report = path.join(dir, 'report.html');
+    const r = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD, '--controller', 'hpa', '--report', report]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(existsSync(report)).to.equal(true);
+    const html = readFileSync(report, 'utf8');
+    expect(html).to.match(/^<!DOCTYPE html>/i);
+    expect((html.match(/<svg/g) ?? []).length).to.be.at.least(4);
+    expect(html).to.contain('hpa');
+  });
+
+  describe('bad input: exit 2 and a clear message, no stack trace', () => {
+    const cases: { name: string; args: () => string[]; want: RegExp[] }[] = [
+      { name: 'an unknown controller', args: () => ['--plan', PLAN, '--controller', 'magic'], want: [/--controller magic: unknown controller — must be one of: inferline, hpa/] },
+      { name: 'a missing plan file', args: () => ['--plan', path.join(dir, 'none.json')], want: [/none\.json/] },
+      {
+        name: 'a plan for a pipeline the config lacks',
+        args: () => ['--plan', file('other.json', readFileSync(PLAN, 'utf8').replace('"pipeline": "tf-cascade"', '"pipeline": "nope"'))],
+        want: [/other\.json/, /pipeline: "nope" is not a pipeline of the config/],
+      },
+      {
+        name: 'a plan whose stage runs on hardware the stage does not allow',
+        args: () => ['--plan', file('hw.json', JSON.stringify({ ...JSON.parse(readFileSync(PLAN, 'utf8')), stages: { fast: { hardware: 'tpu', batchSize: 1, replicas: 1 }, accurate: { hardware: 'cpu', batchSize: 1, replicas: 1 } } }))],
+        want: [/hw\.json/, /stages\.fast\.hardware: "tpu" — must be one of the stage's hardware/],
+      },
+      {
+        name: 'a plan that is not a plan',
+        args: () => ['--plan', file('junk.json', '{"pipeline": 3}')],
+        want: [/junk\.json/, /pipeline/, /stages/],
+      },
+      { name: 'an empty trace', args: () => ['--plan', PLAN, '--trace', file('empty.txt', '')], want: [/empty\.txt/] },
+      { name: 'a bad spec', args: () => ['--plan', PLAN, '--arrival', 'step:rate=10,factor=2,at=90s,duration=60s'], want: [/at/] },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const r = await runCli(['simulate', '--config', CONFIG, ...c.args()]);
+        expect(r.code, r.stderr).to.equal(2);
+        for (const w of c.want) expect(r.stderr).to.match(w);
+        expect(r.stderr).to.not.match(STACK_FRAME);
+      });
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { runClosedLoop, peakRate, meanRate } from '../../src/core/closed-loop.js';
+import type { ControllerKind, PlanForLoop } from '../../src/core/closed-loop.js';
+import { Estimator } from '../../src/core/estimator.js';
+import type { Controller } from '../../src/core/estimator.js';
+import { compilePipeline } from '../../src/core/pipeline.js';
+import { plan } from '../../src/core/planner/index.js';
+import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
+import type { HardwareType, PipelineSpec } from '../../src/core/types.js';
+import type { ProfileSet } from '../../src/core/profiles.js';
+import { linearProfile, pipeline, profileSet, stage } from '../helpers/pipelines.js';
+import { reference } from '../helpers/reference.js';
+
+describe('core/closed-loop', function () {
+  this.timeout(120_000);
+
+  describe('the estimator with a controller in the loop', () => {
+    const profiles = profileSet([linearProfile('a', 'cpu', 5, 5, [1, 2, 4])]);
+    const spec = pipeline([stage('a')], 100);
+    const trace = generateTrace(parseArrivalSpec('poisson:rate=100,duration=20s'), 1);
+
+    /** A controller that sets fixed targets at given times, recording what it saw. */
+    function scripted(at: Record<number, number>, tickMs = 1000): Controller & { seen: { t: number; provisioned: number; active: number }[] } {
+      const seen: { t: number; provisioned: number; active: number }[] = [];
+      let k = 0;
+      return {
+        name: 'scripted', tickMs, seen,
+        observeArrival: () => undefined,
+        tick(view) {
+          k++;
+          const s = view.stages[0];
+          seen.push({ t: k, provisioned: s?.provisioned ?? -1, active: s?.active ?? -1 });
+          return at[k] !== undefined ? { a: at[k] as number } : undefined;
+        },
+      };
+    }
+
+    it('activates new replicas only after the activation delay, and bills them from the start', () => {
+      const c = scripted({ 2: 5 });
+      const est = new Estimator(compilePipeline(spec), profiles);
+      const r = est.estimateClosedLoop({ a: { hardware: 'cpu', batchSize: 4, replicas: 1 } }, trace, {
+        seed: 1, sloMs: 100, percentile: 99, controller: c, maxReplicas: { a: 8 }, activationDelayMs: { a: 2500 }, pricePerHour: { a: 3600 },
+      });
+      // Tick 2 asks for 5; ticks 3 and 4 (1 s and 2 s later) still see 1 serving, tick 5 sees 5.
+      expect(c.seen.slice(1, 5)).to.deep.equal([
+        { t: 2, provisioned: 1, active: 1 }, { t: 3, provisioned: 5, active: 1 }, { t: 4, provisioned: 5, active: 1 }, { t: 5, provisioned: 5, active: 5 },
+      ]);
+      expect(r.scalingActions).to.equal(1);
+      // $3600/h is $1/s per replica: 1 replica for 2 s, then 5 for the rest.
+      const span = r.durationMs / 1000;
+      expect(r.cost).to.be.closeTo(2 + 5 * (span - 2), 0.05);
+    });
+
+    it('a removed busy replica drains its batch; no query is lost', () => {
+      const c = scripted({ 1: 6, 5: 1 }, 500);
+      const est = new Estimator(compilePipeline(spec), profiles);
+      const r = est.estimateClosedLoop({ a: { hardware: 'cpu', batchSize: 4, replicas: 2 } }, trace, {
+        seed: 1, sloMs: 100, percentile: 99, controller: c, maxReplicas: { a: 8 },
+      });
+      expect(r.queries).to.equal(trace.length);
+      expect(r.stages[0]?.visits).to.equal(trace.length);
+      expect(c.seen.at(-1)?.provisioned).to.equal(1);
+      expect(r.timeline.every((p) => (p.replicas['a'] as number) >= 1 && (p.replicas['a'] as number) <= 8)).to.equal(true);
+    });
+  });
+
+  describe('controllers on a reference pipeline', () => {
+    let spec: PipelineSpec;
+    let hardware: readonly HardwareType[];
+    let profiles: ProfileSet;
+    let planned: PlanForLoop;
+    let coarse: PlanForLoop;
+    // A ×4 step with CV 4 bursts, the reference "steps" workload shortened.
+    const trace = generateTrace(parseArrivalSpec('gamma:rate=100,cv=1,duration=60s;gamma:rate=400,cv=4,duration=60s;gamma:rate=100,cv=1,duration=60s'), 2);
+
+    before(async () => {
+      const ref = await reference();
+      spec = ref.config.pipelines.find((p) => p.name === 'video-monitoring') as PipelineSpec;
+      hardware = ref.config.hardware;
+      profiles = ref.profiles;
+      const planTrace = generateTrace(parseArrivalSpec('gamma:rate=150,cv=4,duration=60s'), 1);
+      const mk = (planner: 'greedy' | 'coarse'): PlanForLoop => {
+        const p = plan({ pipeline: spec, hardware, profiles, trace: planTrace, workload: 'w', planner, options: { seed: 1, maxReplicasPerStage: 64 } });
+        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps };
+      };
+      planned = mk('greedy');
+      coarse = mk('coarse');
+    });
+
+    const run = (controller: ControllerKind, seed = 1) => runClosedLoop({
+      pipeline: spec, hardware, profiles, plan: planned, coarsePlan: coarse, trace, seed, controller, maxReplicasPerStage: 64,
+    }).result;
+
+    it('InferLine keeps the SLO miss rate ≤ 1 % through the step, far below HPA and Ray, cheaper than static peak', () => {
+      const inferline = run('inferline');
+      const hpa = run('hpa');
+      const ray = run('ray');
+      const peak = run('static-peak');
+      expect(inferline.sloMissRate).to.be.at.most(0.01);
+      expect(hpa.sloMissRate).to.be.above(10 * inferline.sloMissRate);
+      expect(ray.sloMissRate).to.be.above(10 * inferline.sloMissRate);
+      expect(inferline.meanCostPerHour).to.be.below(peak.meanCostPerHour);
+      expect(inferline.scalingActions).to.be.above(0);
+    });
+
+    it('static provisioning never scales; static-peak provisions for the peak 1 s rate', () => {
+      const mean = run('static-mean');
+      const peak = run('static-peak');
+      expect(mean.scalingActions).to.equal(0);
+      expect(peak.scalingActions).to.equal(0);
+      expect(peakRate(trace)).to.be.above(2 * meanRate(trace));
+      const detect = (r: typeof mean) => r.timeline[0]?.replicas['detect'] as number;
+      expect(detect(peak)).to.be.above(detect(mean));
+    });
+
+    it('the coarse baseline scales every stage as one unit', () => {
+      const r = run('coarse');
+      for (const p of r.timeline) expect(new Set(Object.values(p.replicas)).size).to.equal(1);
+    });
+
+    it('the same seed gives the same result', () => {
+      const a = run('inferline', 3);
+      const b = run('inferline', 3);
+      expect(JSON.stringify(a)).to.equal(JSON.stringify(b));
+    });
+
+    it('replicas stay within [min, max] for every controller', () => {
+      for (const k of ['inferline', 'hpa', 'ray', 'coarse'] as const) {
+        const r = run(k);
+        for (const p of r.timeline) for (const v of Object.values(p.replicas)) expect(v, k).to.be.within(1, 64);
+      }
+    });
+  });
+});

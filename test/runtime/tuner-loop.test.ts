@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { TunerLoop } from '../../src/runtime/tuner-loop.js';
+import { PeriodicTask } from '../../src/runtime/periodic.js';
+import { createTuner } from '../../src/core/tuner/tuner.js';
+import type { TunerDecision } from '../../src/core/tuner/tuner.js';
+import { computeEnvelope, envelopeWindowsMs } from '../../src/core/envelope.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+describe('runtime/tuner-loop', () => {
+  it('scales up in the first tick after the live envelope exceeds the planned one', async () => {
+    // Planned: a steady 100 qps (one arrival every 10 ms) served by 4 replicas.
+    const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
+    const windows = envelopeWindowsMs(100);
+    const tuner = createTuner({
+      envelope: computeEnvelope(planned, windows),
+      plannedRateQps: 100,
+      stages: [{ name: 's', plannedReplicas: 4, minReplicas: 1, maxReplicas: 32, activationDelayMs: 0, replicaThroughputQps: 25 }],
+    });
+    const clock = new FakeClock(0);
+    let replicas = 4;
+    const acted: { t: number; d: TunerDecision }[] = [];
+    const loop = new TunerLoop({
+      tuner, clock, tickMs: 250,
+      replicas: () => ({ s: replicas }),
+      act: (d, t) => {
+        acted.push({ t, d });
+        if (d.kind === 'scale') for (const c of d.changes) replicas = c.to;
+      },
+    });
+    loop.start();
+    // Ten seconds at the planned rate: nothing to do.
+    for (let t = 0; t < 10_000; t += 10) {
+      loop.observeArrival(t);
+      await clock.advance(10);
+    }
+    expect(acted).to.deep.equal([]);
+    // A burst: 60 arrivals within 30 ms, just after the tick at 10 000 ms.
+    for (let i = 0; i < 60; i++) loop.observeArrival(10_000 + i * 0.5);
+    await clock.advance(250);
+    expect(acted).to.have.length(1);
+    expect(acted[0]?.t).to.equal(10_250);
+    expect(acted[0]?.d.kind).to.equal('scale');
+    expect(replicas).to.be.above(4);
+    await loop.stop();
+    expect(loop.stats.failures).to.equal(0);
+  });
+
+  it('takes per-interval counts from polling, too', async () => {
+    const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
+    const tuner = createTuner({
+      envelope: computeEnvelope(planned, envelopeWindowsMs(1000)),
+      plannedRateQps: 100,
+      stages: [{ name: 's', plannedReplicas: 2, minReplicas: 1, maxReplicas: 32, activationDelayMs: 0, replicaThroughputQps: 50 }],
+    });
+    const clock = new FakeClock(0);
+    const loop = new TunerLoop({ tuner, clock, tickMs: 1000, replicas: () => ({ s: 2 }), act: () => undefined });
+    // A scrape every second saw 300 requests: three times the planned rate.
+    for (let t = 0; t < 5000; t += 1000) loop.observeCount(t, t + 1000, 300);
+    await clock.advance(5000);
+    const d = await loop.tick();
+    expect(d.kind === 'scale' && d.changes[0]?.to).to.equal(6);
+  });
+});
+
+describe('runtime/periodic', () => {
+  it('never overlaps runs, skips ticks a slow run overlapped, and counts failures and timeouts', async () => {
+    const clock = new FakeClock(0);
+    const starts: number[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    let n = 0;
+    const errors: unknown[] = [];
+    const task = new PeriodicTask({ name: 'job', intervalMs: 100, timeoutMs: 250, clock, onError: (e) => errors.push(e) }, async (signal) => {
+      n++;
+      starts.push(clock.nowMs());
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      try {
+        if (n === 2) await clock.sleep(150); // slow: overlaps the tick at 300
+        if (n === 3) throw new Error('boom');
+        if (n === 4) await clock.sleep(1000, signal).catch(() => undefined); // past the timeout: aborted
+      } finally {
+        running--;
+      }
+    });
+    task.start();
+    task.start(); // idempotent
+    await clock.advance(1000);
+    await task.stop();
+    await task.stop();
+    expect(maxRunning).to.equal(1);
+    expect(starts.slice(0, 4)).to.deep.equal([100, 200, 400, 500]);
+    expect(task.counters.failures).to.equal(2);
+    expect(task.counters.timeouts).to.equal(1);
+    expect(errors.map((e) => (e as Error).message)).to.deep.equal(['boom', 'job timed out after 250 ms']);
+  });
+});
