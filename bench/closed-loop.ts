@@ -28,7 +28,7 @@ export async function benchClosedLoop(): Promise<void> {
     for (const spec of config.pipelines) {
       const mk = (planner: 'greedy' | 'coarse'): PlanForLoop => {
         const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner, options: { seed: 1, maxReplicasPerStage: 64 } });
-        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps };
+        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack };
       };
       const planned = mk('greedy');
       const coarse = mk('coarse');

@@ -26,6 +26,7 @@ const planSchema = z.object({
   stages: z.record(z.string(), stageConfig),
   envelope: z.array(z.object({ windowMs: z.number().positive(), maxArrivals: z.number().min(0), rateQps: z.number().min(0) })).min(1),
   seed: z.int().min(0).optional(),
+  slack: z.number().min(1).optional(),
   workload: z.object({ source: z.string().optional(), queries: z.number().optional(), meanRateQps: z.number().positive().optional() }).loose().optional(),
 }).loose();
 
@@ -38,6 +39,8 @@ export interface LoadedPlan {
   /** The planning workload, when the plan names it. */
   readonly workload?: string;
   readonly seed?: number;
+  /** The plan's slack (default 1 for plans that do not record it). */
+  readonly slack: number;
 }
 
 /**
@@ -114,6 +117,7 @@ export function parsePlan(text: string, file: string, config: InferlineConfig, p
     stages: plan.stages,
     envelope: plan.envelope,
     plannedRateQps: plan.workload?.meanRateQps ?? longest.rateQps,
+    slack: plan.slack ?? 1,
     ...(plan.workload?.source !== undefined ? { workload: plan.workload.source } : {}),
     ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
   };

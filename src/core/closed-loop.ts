@@ -32,6 +32,8 @@ export interface PlanForLoop {
   readonly envelope: readonly EnvelopePoint[];
   /** Mean arrival rate of the planning trace. */
   readonly plannedRateQps: number;
+  /** The plan's slack (Plan.slack; default 1). */
+  readonly slack?: number;
 }
 
 export interface ClosedLoopRequest {
@@ -85,6 +87,7 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
       const tunerPlan: TunerPlan = {
         envelope: plan.envelope,
         plannedRateQps: plan.plannedRateQps,
+        ...(plan.slack !== undefined ? { slack: plan.slack } : {}),
         stages: names.map((name, i) => ({
           name,
           plannedReplicas: (plan.stages[name] as StageConfig).replicas,

@@ -81,7 +81,7 @@ describe('core/closed-loop', function () {
       const planTrace = generateTrace(parseArrivalSpec('gamma:rate=150,cv=4,duration=60s'), 1);
       const mk = (planner: 'greedy' | 'coarse'): PlanForLoop => {
         const p = plan({ pipeline: spec, hardware, profiles, trace: planTrace, workload: 'w', planner, options: { seed: 1, maxReplicasPerStage: 64 } });
-        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps };
+        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack };
       };
       planned = mk('greedy');
       coarse = mk('coarse');

@@ -98,6 +98,16 @@ describe('core/planner', function () {
       expect(p.notes.join(' ')).to.match(/infeasible even with no queueing/);
     });
 
+    it('records the plan\'s slack: the SLO still holds on the trace sped up by it, and not much beyond', async () => {
+      const { config, profiles } = await reference();
+      const spec = config.pipelines.find((p) => p.name === 'image-processing') as PipelineSpec;
+      const p = run(spec, config.hardware, profiles, 'greedy');
+      expect(p.slack).to.be.within(1, 4);
+      const at = (k: number) => resimulate(spec, profiles, p, trace.map((t) => t / k)).p99Ms;
+      expect(at(p.slack)).to.be.at.most(spec.slo.latencyMs);
+      if (p.slack < 4) expect(at(p.slack * 1.05)).to.be.above(spec.slo.latencyMs);
+    });
+
     it('the plan carries the planned envelope, from the slowest stage service time up to 60 s', async () => {
       const { config, profiles } = await reference();
       const p = run(config.pipelines[0] as PipelineSpec, config.hardware, profiles, 'greedy');

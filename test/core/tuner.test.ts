@@ -50,6 +50,14 @@ describe('core/tuner', () => {
       });
     }
 
+    it('scales by live traffic relative to the plan\'s slack', () => {
+      const t = createTuner({ ...plan, slack: 2 });
+      const s0 = t.initialState(0);
+      expect(t.decide(snap(1000, [400, 200, 120, 150], { a: 4, b: 2 }), s0).decision.kind).to.equal('hold');
+      const { decision } = t.decide(snap(1000, [400, 200, 120, 300], { a: 4, b: 2 }), s0);
+      expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((c) => [c.stage, c.to]))).to.deep.equal({ a: 6, b: 3 });
+    });
+
     it('limits a scale-up to maxStepUp per tick', () => {
       const t = createTuner(plan, { maxStepUp: 3 });
       const { decision } = t.decide(snap(1000, [400, 200, 120, 500], { a: 4, b: 2 }), t.initialState(0));

@@ -83,7 +83,7 @@ export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summa
   });
   if (workload.trace.length === 0) throw new UsageError(`${workload.description}: the workload has no arrivals`);
   const profiles = new ProfileSet(config.profiles);
-  const thePlan: PlanForLoop = { stages: loaded.stages, envelope: loaded.envelope, plannedRateQps: loaded.plannedRateQps };
+  const thePlan: PlanForLoop = { stages: loaded.stages, envelope: loaded.envelope, plannedRateQps: loaded.plannedRateQps, slack: loaded.slack };
   const coarsePlan = kinds.includes('coarse') ? planCoarse(config, spec, profiles, loaded, seed) : undefined;
   const runs = kinds.map((kind) => {
     const { result, controller } = runClosedLoop({
@@ -148,7 +148,7 @@ function planCoarse(config: InferlineConfig, spec: PipelineSpec, profiles: Profi
     pipeline: spec, hardware: config.hardware, profiles, trace: generateTrace(parseArrivalSpec(source), seed), workload: source,
     planner: 'coarse', options: { seed, maxReplicasPerStage: config.planner.maxReplicasPerStage },
   });
-  return { stages: coarse.stages, envelope: coarse.envelope, plannedRateQps: coarse.workload.meanRateQps };
+  return { stages: coarse.stages, envelope: coarse.envelope, plannedRateQps: coarse.workload.meanRateQps, slack: coarse.slack };
 }
 
 function parseSeed(text: string): number {

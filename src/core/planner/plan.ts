@@ -61,6 +61,12 @@ export interface Plan {
     readonly lowestReachableMs?: number;
   };
   readonly scaleFactors: Readonly<Record<string, number>>;
+  /**
+   * The plan's own slack: the largest factor (up to 4) by which the planning trace's arrival
+   * rate can grow, the trace compressed in time, while the plan still meets its SLO. The tuner
+   * scales replicas by live traffic relative to this. 1 when the plan is infeasible.
+   */
+  readonly slack: number;
   readonly notes: readonly string[];
 }
 
@@ -134,8 +140,31 @@ function toPlan(req: PlanRequest, ctx: PlanningContext, compiled: CompiledPipeli
       ...(outcome.lowestReachableMs !== undefined ? { lowestReachableMs: round3(outcome.lowestReachableMs) } : {}),
     },
     scaleFactors,
+    slack: outcome.feasible ? planSlack(ctx, config) : 1,
     notes,
   };
+}
+
+const MAX_SLACK = 4;
+
+/** Bisects the largest rate factor in [1, MAX_SLACK] at which `config` still meets the SLO (to 2 %). */
+function planSlack(ctx: PlanningContext, config: Readonly<Record<string, StageConfig>>): number {
+  const meets = (k: number): boolean => {
+    const compressed = ctx.trace.map((t) => t / k);
+    const e = ctx.estimator.estimate(config, compressed, {
+      seed: ctx.options.seed, sloMs: ctx.sloMs, percentile: ctx.percentile, stopWhenInfeasible: true,
+    });
+    return !e.stoppedEarly && e.sloPercentileMs <= ctx.sloMs;
+  };
+  if (meets(MAX_SLACK)) return MAX_SLACK;
+  let lo = 1;
+  let hi = MAX_SLACK;
+  while (hi / lo > 1.02) {
+    const mid = Math.sqrt(lo * hi);
+    if (meets(mid)) lo = mid;
+    else hi = mid;
+  }
+  return Math.round(lo * 1000) / 1000;
 }
 
 /** Says where a stage's batch size is capped at its largest measured size (never extrapolated). */

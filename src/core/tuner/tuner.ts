@@ -2,15 +2,16 @@
 // replicas matched to live traffic, with hardware and batch size as planned.
 //
 // Need. For stage s with planned replicas P_s, planned envelope rates p_i and live rates r_i over
-// the same windows Δ_i, the replicas needed are ⌈P_s × max_i (r_i / p_i) × headroom⌉. This is the
-// reference's ⌈scaleFactor × r_i × L(b)/b⌉ with its headroom taken from the plan's own slack,
-// evaluated window by window: the plan met the SLO with P_s replicas against the planned envelope,
-// so a window whose live rate is k× the planned one needs k× the replicas. It covers both a short
-// burst (short windows) and a sustained rise (long windows).
-// - Scale up at once, in the tick the live envelope exceeds what the current replicas cover, by at
-//   most maxStepUp per tick.
-// - Scale down only when the need computed from the recent envelope (the last scaleDownWindowMs)
-//   has stayed below the current count for scaleDownDelayMs, no sooner than scaleDownDelayMs after
+// the same windows Δ_i, the replicas needed are ⌈P_s × max_i (r_i / p_i) × headroom / σ⌉. This is
+// the reference's ⌈scaleFactor × r_i × L(b)/b⌉ with its headroom taken from the plan's own slack,
+// evaluated window by window: the plan meets the SLO with P_s replicas on the planning traffic
+// sped up by its slack σ (Plan.slack), so a window whose live rate is k× the planned one needs
+// k/σ× the replicas. It covers both a short burst (short windows) and a sustained rise (long
+// windows).
+// - Scale up at once, in the tick the live envelope exceeds what the current replicas cover by more
+//   than the tolerance (default 10 %, as the HPA's), by at most maxStepUp per tick.
+// - Scale down only when the fewest replicas covering the recent envelope (the last
+//   scaleDownWindowMs) within the tolerance has stayed below the current count for scaleDownDelayMs, no sooner than scaleDownDelayMs after
 //   the last scale-up became active (its activation delay included), and one step per
 //   scaleDownIntervalMs.
 // - (ours) Backlog: when a stage's queue is known (the snapshot's `queued`), the need adds one
@@ -40,10 +41,17 @@ export interface TunerPlan {
   readonly envelope: readonly EnvelopePoint[];
   /** Mean arrival rate of the planning trace. */
   readonly plannedRateQps: number;
+  /**
+   * The plan's slack (Plan.slack): it meets the SLO on the planning traffic sped up by this
+   * factor. Live traffic k× the planned needs replicas × k / slack. Default 1.
+   */
+  readonly slack?: number;
 }
 
 export interface TunerOptions {
   readonly headroom: number;
+  /** Scale up only when the live envelope exceeds what the current replicas cover by more than this. */
+  readonly tolerance: number;
   readonly maxStepUp: number;
   readonly maxStepDown: number;
   readonly scaleDownDelayMs: number;
@@ -58,6 +66,7 @@ export interface TunerOptions {
 
 export const DEFAULT_TUNER_OPTIONS: TunerOptions = {
   headroom: 1,
+  tolerance: 0.1,
   maxStepUp: 64,
   maxStepDown: 1,
   scaleDownDelayMs: 30_000,
@@ -133,8 +142,9 @@ export function envelopeRatio(live: readonly EnvelopePoint[], planned: readonly 
 
 export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}): Tuner {
   const o: TunerOptions = { ...DEFAULT_TUNER_OPTIONS, ...options };
-  const need = (stage: TunerStage, ratio: number): number => {
-    const raw = Math.ceil(stage.plannedReplicas * ratio * o.headroom - 1e-9);
+  const planSlack = plan.slack ?? 1;
+  const need = (stage: TunerStage, ratio: number, tolerance = 1): number => {
+    const raw = Math.ceil((stage.plannedReplicas * ratio * o.headroom) / (planSlack * tolerance) - 1e-9);
     return Math.min(stage.maxReplicas, Math.max(stage.minReplicas, raw));
   };
   const longest = plan.envelope.length - 1;
@@ -157,7 +167,10 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
       for (const stage of plan.stages) {
         const cur = snapshot.replicas[stage.name] ?? stage.plannedReplicas;
         const st = state.stages[stage.name] ?? { activeAfterMs: now, lastScaleDownMs: now, belowSinceMs: null };
-        const envelopeNeed = need(stage, up.ratio);
+        // Within the tolerance the current replicas are deemed to cover the live envelope: the
+        // maxima of a bursty trace over one horizon vary from the planned ones by chance.
+        const covered = (cur / Math.max(stage.plannedReplicas, 1e-9)) * planSlack * (1 + o.tolerance);
+        const envelopeNeed = up.ratio * o.headroom > covered ? need(stage, up.ratio) : Math.min(cur, need(stage, up.ratio));
         const queued = snapshot.queued?.[stage.name] ?? 0;
         // Whole replica-drain-times of backlog only: the short queues of normal batching add none.
         const backlog = o.drainTimeMs > 0 && stage.replicaThroughputQps > 0
@@ -175,7 +188,9 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
           next[stage.name] = { ...st, lastScaleDownMs: now, belowSinceMs: null };
           continue;
         }
-        const wantDown = need(stage, down.ratio);
+        // The fewest replicas that cover the recent envelope within the tolerance: the same line
+        // the scale-up test draws, so the two never chase each other.
+        const wantDown = need(stage, down.ratio, 1 + o.tolerance);
         if (wantDown >= cur) {
           next[stage.name] = { ...st, belowSinceMs: null };
           continue;
