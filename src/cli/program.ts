@@ -9,6 +9,7 @@ import { registerPlan } from './commands/plan.js';
 import { registerValidate } from './commands/validate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerEmulate } from './commands/emulate.js';
 
 const HELP_HINT = '(run with --help for usage)';
 
@@ -24,6 +25,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPlan(program, ctx);
   registerSimulate(program, ctx);
   registerValidate(program, ctx);
+  registerEmulate(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(io).showHelpAfterError(HELP_HINT);
   return program;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { runCli } from '../helpers/cli.js';
 
 describe('inferline --help', () => {
-  for (const args of [['--help'], ['plan', '--help'], ['validate', '--help'], ['demo', '--help']]) {
+  for (const args of [['--help'], ['plan', '--help'], ['validate', '--help'], ['demo', '--help'], ['simulate', '--help'], ['emulate', '--help']]) {
     it(`${args.join(' ')} prints usage and exits 0`, async () => {
       const r = await runCli(args);
       expect(r.code).to.equal(0);

@@ -1,0 +1,247 @@
+// `inferline emulate`: runs one emulated model server (Triton, TorchServe or TF Serving) hosting
+// every model of a profile file, prints where it listens, and serves until SIGINT or SIGTERM.
+import type { Command } from 'commander';
+import { DURATION_HINT, parseDurationMs } from '../../core/duration.js';
+import type { ModelProfile } from '../../core/types.js';
+import {
+  readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
+} from '../../emulator/index.js';
+import type { EmulatedModel, TorchServeMetricsMode, TritonApiGroup, TritonModelControlMode, TritonRestriction } from '../../emulator/index.js';
+import { UsageError } from '../errors.js';
+import { printJson, table } from '../output.js';
+import type { CliContext } from '../context.js';
+
+export interface EmulateCommandOptions {
+  readonly server: string;
+  readonly port: string;
+  readonly profiles: string;
+  readonly hardware?: string;
+  readonly instances?: string;
+  readonly maxBatch?: string;
+  readonly delay?: string;
+  readonly modelControlMode?: string;
+  readonly httpRestrictedApi?: readonly string[];
+  readonly tokenAuth?: string;
+  readonly enableModelApi?: boolean;
+  readonly keyFile?: string;
+  readonly metricsPort?: string;
+  readonly managementPort?: string;
+  readonly metricsMode?: string;
+  readonly monitoring?: boolean;
+  readonly seed?: string;
+  readonly json?: boolean;
+}
+
+/** Where a running emulator listens, as printed (and as --json prints it). */
+export interface EmulatorReport {
+  readonly server: 'triton' | 'torchserve' | 'tfserving';
+  readonly urls: Readonly<Record<string, string>>;
+  readonly ports: Readonly<Record<string, number>>;
+  readonly models: readonly { readonly name: string; readonly hardware: string; readonly maxBatch: number }[];
+  /** Models of the file without a profile on --hardware (not served). */
+  readonly skipped: readonly string[];
+  readonly keyFile?: string;
+}
+
+export interface RunningEmulator {
+  readonly report: EmulatorReport;
+  stop(): Promise<void>;
+}
+
+const SERVERS = ['triton', 'torchserve', 'tfserving'] as const;
+
+export function registerEmulate(program: Command, ctx: CliContext): void {
+  const { output } = ctx;
+  program
+    .command('emulate')
+    .description('run one emulated model server hosting every model of a profile file, until SIGINT or SIGTERM')
+    .requiredOption('--server <kind>', 'triton, torchserve or tfserving')
+    .requiredOption('--port <n>', 'main port: Triton HTTP, TorchServe inference, TF Serving REST (0: a free one)')
+    .requiredOption('--profiles <file>', 'profile file ({profiles: [...]}, YAML or JSON)')
+    .option('--hardware <name>', "serve each model's profile on this hardware (default: each model's first profile)")
+    .option('--instances <n>', 'replicas per model: Triton instances, TorchServe workers, TF Serving batch threads (default 1)')
+    .option('--max-batch <n>', 'Triton max_batch_size, TorchServe batch_size, TF Serving max_batch_size')
+    .option('--delay <d>', 'max queue delay: Triton max_queue_delay_microseconds, TorchServe max_batch_delay, TF Serving batch_timeout, e.g. 5ms')
+    .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed) or none (503 like the real default)', 'explicit')
+    .option('--http-restricted-api <spec>', 'Triton: API[,API...]:<header>=<value>, as --http-restricted-api (repeatable)', collect)
+    .option('--token-auth <on|off>', 'TorchServe token authorization', 'on')
+    .option('--enable-model-api', 'TorchServe: allow register and unregister (405 otherwise)')
+    .option('--key-file <path>', 'TorchServe: where key_file.json is written (default ./key_file.json)')
+    .option('--metrics-port <n>', 'Triton or TorchServe metrics port (default: port + 2, or a free one with --port 0)')
+    .option('--management-port <n>', 'TorchServe management port (default: port + 1, or a free one with --port 0)')
+    .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus', 'log')
+    .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
+    .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
+    .option('--json', 'print where the server listens as JSON')
+    .addHelpText('after', '\nExit status: 0 after a clean stop, 2 on bad input.')
+    .action(async (opts: EmulateCommandOptions) => {
+      const running = await startEmulator(opts);
+      if (opts.json) printJson(output, running.report);
+      else output.out(formatReport(running.report));
+      const signal = await waitForSignal();
+      if (!opts.json) output.out(`${signal}: stopping\n`);
+      await running.stop();
+    });
+}
+
+/** Checks the options, reads the profiles and starts the server. */
+export async function startEmulator(opts: EmulateCommandOptions): Promise<RunningEmulator> {
+  const server = opts.server as (typeof SERVERS)[number];
+  if (!SERVERS.includes(server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVERS.join(', ')}`);
+  const port = parsePort('--port', opts.port);
+  const instances = opts.instances === undefined ? undefined : parseCount('--instances', opts.instances, 1);
+  const maxBatch = opts.maxBatch === undefined ? undefined : parseCount('--max-batch', opts.maxBatch, 1);
+  let delayMs: number | undefined;
+  if (opts.delay !== undefined) {
+    delayMs = parseDurationMs(opts.delay);
+    if (delayMs === undefined) throw new UsageError(`--delay ${opts.delay}: must be ${DURATION_HINT}`);
+  }
+  const mode = opts.modelControlMode ?? 'explicit';
+  if (mode !== 'explicit' && mode !== 'none') throw new UsageError(`--model-control-mode ${mode}: must be explicit or none`);
+  const tokenAuth = opts.tokenAuth ?? 'on';
+  if (tokenAuth !== 'on' && tokenAuth !== 'off') throw new UsageError(`--token-auth ${tokenAuth}: must be on or off`);
+  const metricsMode = opts.metricsMode ?? 'log';
+  if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
+  const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
+  const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
+  const sibling = (flag: string, given: string | undefined, offset: number): number => {
+    if (given !== undefined) return parsePort(flag, given);
+    if (port === 0) return 0;
+    if (port + offset > 65535) throw new UsageError(`${flag}: port ${port} + ${offset} is past 65535 — give ${flag}`);
+    return port + offset;
+  };
+
+  const profiles: ModelProfile[] = readProfileFile(opts.profiles);
+  // Checked here so that a bad --hardware or --max-batch is bad input, not a failure to start.
+  const { models } = selectModels(profiles, opts.hardware);
+  if (maxBatch !== undefined) {
+    const short = models.filter((m) => m.curve.maxBatch < maxBatch);
+    if (short.length > 0) {
+      throw new UsageError(`--max-batch ${maxBatch}: past the largest profiled batch size of ${short.map((m) => `${m.name} (${m.curve.maxBatch})`).join(', ')}`);
+    }
+  }
+  const common = { profiles, ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}) };
+  const described = (list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number) =>
+    list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
+
+  switch (server) {
+    case 'triton': {
+      const e = await startTritonEmulator({
+        ...common,
+        port,
+        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+        modelControlMode: mode as TritonModelControlMode,
+        ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
+        ...(instances !== undefined ? { instances } : {}),
+        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+        ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      return {
+        report: {
+          server, urls: { http: e.url, metrics: e.metricsUrl }, ports: { http: e.port, metrics: e.metricsPort },
+          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+        },
+        stop: () => e.stop(),
+      };
+    }
+    case 'torchserve': {
+      const e = await startTorchServeEmulator({
+        ...common,
+        inferencePort: port,
+        managementPort: sibling('--management-port', opts.managementPort, 1),
+        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+        tokenAuth: tokenAuth === 'on',
+        enableModelApi: opts.enableModelApi === true,
+        metricsMode: metricsMode as TorchServeMetricsMode,
+        ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
+        ...(instances !== undefined ? { workers: instances } : {}),
+        ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
+        ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      return {
+        report: {
+          server,
+          urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
+          ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
+          models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
+          ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
+        },
+        stop: () => e.stop(),
+      };
+    }
+    case 'tfserving': {
+      const e = await startTfServingEmulator({
+        ...common,
+        port,
+        monitoring: opts.monitoring === true,
+        ...(instances !== undefined ? { numBatchThreads: instances } : {}),
+        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+        ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
+      });
+      return {
+        report: {
+          server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
+          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+        },
+        stop: () => e.stop(),
+      };
+    }
+  }
+}
+
+export function formatReport(r: EmulatorReport): string {
+  const lines = [`emulated ${r.server} listening (Ctrl-C to stop)`];
+  for (const [k, url] of Object.entries(r.urls)) lines.push(`  ${k.padEnd(10)} ${url}`);
+  if (r.keyFile) lines.push(`  key file   ${r.keyFile}`);
+  lines.push(table(['model', 'hardware', 'max batch'], r.models.map((m) => [m.name, m.hardware, m.maxBatch])).replace(/^/gm, '  '));
+  if (r.skipped.length > 0) lines.push(`  not served (no profile on that hardware): ${r.skipped.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = (): void => done('SIGINT');
+    const onTerm = (): void => done('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+}
+
+const API_GROUPS: readonly TritonApiGroup[] = [
+  'health', 'metadata', 'inference', 'shared-memory', 'model-config', 'model-repository', 'statistics', 'trace', 'logging',
+];
+
+/** Triton's --http-restricted-api syntax: `API[,API...]:<restricted-key>=<restricted-value>`. */
+function parseRestriction(spec: string): TritonRestriction {
+  const m = /^([^:]+):([^=]+)=(.+)$/.exec(spec);
+  const groups = m?.[1]?.split(',').map((g) => g.trim()) ?? [];
+  const unknown = groups.find((g) => !API_GROUPS.includes(g as TritonApiGroup));
+  if (!m || groups.length === 0 || unknown !== undefined) {
+    throw new UsageError(`--http-restricted-api ${spec}: must be API[,API...]:<header>=<value> with APIs among ${API_GROUPS.join(', ')}`);
+  }
+  return { groups: groups as TritonApiGroup[], header: (m[2] as string).trim(), value: m[3] as string };
+}
+
+function collect(value: string, previous: readonly string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parsePort(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} ${text}: must be a port number 0–65535`);
+  return n;
+}
+
+function parseCount(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} ${text}: must be an integer ≥ ${min}`);
+  return n;
+}

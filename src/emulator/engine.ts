@@ -1,0 +1,558 @@
+// The emulators' one queueing and batching engine: one model (or model version) served by N
+// replicas (Triton instances, TorchServe workers, TF Serving batch threads) from one FIFO queue,
+// with dynamic batching, in real time.
+//
+// A free replica takes up to `maxBatch` queued items (a request of n items counts n). When fewer
+// are queued it may wait up to `maxQueueDelayMs` for more: measured from the oldest request's
+// arrival (Triton's dynamic batcher, TF Serving's batch timeout) or from the moment the replica
+// started forming the batch (a TorchServe worker polling its job queue). The batch then runs for
+// the profile's latency L(size) on a real timer, so concurrency between replicas is real.
+//
+// Scheduling uses the process's monotonic clock; measurements (queue, compute and end-to-end
+// nanoseconds) use the injected `now`, so tests can read them from a controlled source.
+import { performance } from 'node:perf_hooks';
+import type { LatencyCurve } from '../core/profiles.js';
+
+/** What happens to a replica removed while it runs a batch. */
+export type ScaleDownPolicy =
+  | 'graceful' // Triton: the instance leaves scheduling and is released when its batch finishes
+  | 'fail-in-flight'; // TorchServe: the worker is interrupted; its batch fails with "Worker scaled down."
+
+/** Where the max queue delay is measured from. */
+export type DelayOrigin =
+  | 'oldest-request' // Triton, TF Serving: a request waits at most the delay in total
+  | 'batch-start'; // TorchServe: a free worker waits at most the delay after it took the first job
+
+/** Failure reasons, as Triton's nv_inference_request_failure labels them. */
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+export const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
+
+export interface BatchingSettings {
+  /** Most items in one execution (1 ≤ maxBatch ≤ the profile's largest measured size). */
+  readonly maxBatch: number;
+  /** How long a batch may wait to fill; 0 runs whatever is queued at once. */
+  readonly maxQueueDelayMs: number;
+  /** Triton's preferred_batch_size: a batch that reaches one of these sizes runs without waiting. */
+  readonly preferredBatchSizes?: readonly number[];
+  /** False: every request runs alone (no dynamic batching across requests). Default true. */
+  readonly merge?: boolean;
+}
+
+export interface ModelEngineOptions extends BatchingSettings {
+  /** For messages. */
+  readonly name: string;
+  /** Service time of a batch by size. */
+  readonly curve: LatencyCurve;
+  readonly replicas: number;
+  readonly delayOrigin?: DelayOrigin;
+  readonly scaleDown?: ScaleDownPolicy;
+  /** Most requests waiting in the queue (TorchServe's job_queue_size); unbounded when absent. */
+  readonly queueCapacity?: number;
+  /** Time a new replica takes before it serves (worker start, instance creation). Default 0. */
+  readonly replicaStartupMs?: number;
+  /** Ids for new replicas (TorchServe numbers workers by port across the server). Default 0, 1, … */
+  readonly allocateReplicaId?: () => number;
+  /** Nanosecond time source for measurements. Default process.hrtime.bigint. */
+  readonly now?: () => bigint;
+  /** Wall-clock milliseconds since the epoch, for `lastInferenceMs`. Default Date.now. */
+  readonly wallClockMs?: () => number;
+  /** Called after every execution (for servers that report per-batch metrics). */
+  readonly onBatch?: (batch: BatchRecord) => void;
+}
+
+/** One execution, as reported to `onBatch`. */
+export interface BatchRecord {
+  readonly size: number;
+  readonly requests: number;
+  readonly computeNs: bigint;
+  /** Queue wait of each request in the batch. */
+  readonly queueNs: readonly bigint[];
+}
+
+/** How one request was served. */
+export interface InferenceOutcome {
+  /** Items in the batch this request ran in (its own and others'). */
+  readonly batchSize: number;
+  /** Requests in that batch. */
+  readonly batchRequests: number;
+  readonly replicaId: number;
+  readonly queueNs: bigint;
+  readonly computeNs: bigint;
+  /** From submit to completion. */
+  readonly totalNs: bigint;
+}
+
+export interface DurationCounter {
+  readonly count: bigint;
+  readonly ns: bigint;
+}
+
+export interface BatchSizeStat {
+  readonly batchSize: number;
+  /** Executions of this size. */
+  readonly count: bigint;
+  /** Their total compute time. */
+  readonly ns: bigint;
+}
+
+/** Cumulative counters of one engine, as every face needs them. */
+export interface EngineCounters {
+  /** Successful requests and their end-to-end time. */
+  readonly success: DurationCounter;
+  /** Failed requests and the time they spent before failing. */
+  readonly failure: DurationCounter;
+  readonly failuresByReason: Readonly<Record<FailureReason, bigint>>;
+  /** Queue wait of successful requests (count = success count). */
+  readonly queue: DurationCounter;
+  /** Compute time per successful request: a batch of r requests adds r × its compute time. */
+  readonly compute: DurationCounter;
+  /** Items inferred (a request of n counts n). */
+  readonly inferenceCount: bigint;
+  /** Batches executed. */
+  readonly executionCount: bigint;
+  /** Executions per batch size, ascending. */
+  readonly batchStats: readonly BatchSizeStat[];
+  /** Epoch ms of the last completed request; 0 when none. */
+  readonly lastInferenceMs: number;
+}
+
+export type ReplicaState = 'starting' | 'idle' | 'busy' | 'retiring';
+
+export interface ReplicaSnapshot {
+  readonly id: number;
+  readonly state: ReplicaState;
+  /** Epoch ms when the replica was created. */
+  readonly startedAtMs: number;
+}
+
+export type EngineErrorKind = 'scaled-down' | 'stopped' | 'queue-full' | 'too-large' | 'draining';
+
+/** Why the engine did not serve a request. */
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  readonly kind: EngineErrorKind;
+
+  constructor(kind: EngineErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** TorchServe's text for the requests of a worker removed mid-batch (WorkerThread.shutdown). */
+export const WORKER_SCALED_DOWN = 'Worker scaled down.';
+
+interface Request {
+  readonly size: number;
+  readonly enqueuedNs: bigint;
+  /** Scheduling time (performance.now()). */
+  readonly enqueuedMs: number;
+  readonly resolve: (o: InferenceOutcome) => void;
+  readonly reject: (e: EngineError) => void;
+}
+
+interface Batch {
+  readonly requests: readonly Request[];
+  readonly size: number;
+  readonly startNs: bigint;
+  readonly queueNs: readonly bigint[];
+}
+
+interface Replica {
+  readonly id: number;
+  readonly startedAtMs: number;
+  state: ReplicaState;
+  /** A retiring replica finishes its batch and leaves. */
+  retiring: boolean;
+  batch: Batch | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** Resolves when the replica can serve (or is removed before it could). */
+  ready: Promise<void>;
+  markReady: () => void;
+}
+
+interface MutableDuration {
+  count: bigint;
+  ns: bigint;
+}
+
+export class ModelEngine {
+  readonly name: string;
+  readonly curve: LatencyCurve;
+  private settings: Required<Omit<BatchingSettings, 'preferredBatchSizes'>> & { preferred: ReadonlySet<number> };
+  private readonly delayOrigin: DelayOrigin;
+  private readonly scaleDownPolicy: ScaleDownPolicy;
+  private readonly queueCapacity: number | undefined;
+  private readonly startupMs: number;
+  private readonly allocateId: () => number;
+  private readonly now: () => bigint;
+  private readonly wallClockMs: () => number;
+  private readonly onBatch: ((b: BatchRecord) => void) | undefined;
+
+  private readonly queue: Request[] = [];
+  private readonly pool: Replica[] = [];
+  private formTimer: NodeJS.Timeout | undefined;
+  private formDeadline = 0;
+  private formingSince: number | undefined;
+  private stopped = false;
+  private draining = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private nextLocalId = 0;
+
+  private readonly success: MutableDuration = { count: 0n, ns: 0n };
+  private readonly failure: MutableDuration = { count: 0n, ns: 0n };
+  private readonly failuresByReason: Record<FailureReason, bigint> = { REJECTED: 0n, CANCELED: 0n, BACKEND: 0n, OTHER: 0n };
+  private readonly queueStat: MutableDuration = { count: 0n, ns: 0n };
+  private readonly computeStat: MutableDuration = { count: 0n, ns: 0n };
+  private inferenceCount = 0n;
+  private executionCount = 0n;
+  private readonly batchStats = new Map<number, MutableDuration>();
+  private lastInferenceMs = 0;
+
+  constructor(options: ModelEngineOptions) {
+    this.name = options.name;
+    this.curve = options.curve;
+    this.settings = this.checkSettings(options);
+    this.delayOrigin = options.delayOrigin ?? 'oldest-request';
+    this.scaleDownPolicy = options.scaleDown ?? 'graceful';
+    this.queueCapacity = options.queueCapacity;
+    this.startupMs = Math.max(0, options.replicaStartupMs ?? 0);
+    this.allocateId = options.allocateReplicaId ?? (() => this.nextLocalId++);
+    this.now = options.now ?? process.hrtime.bigint;
+    this.wallClockMs = options.wallClockMs ?? Date.now;
+    this.onBatch = options.onBatch;
+    checkCount('replicas', options.replicas);
+    // The first replicas exist from the start: a server comes up with its models loaded.
+    for (let i = 0; i < options.replicas; i++) this.pool.push(this.newReplica(false));
+  }
+
+  /** Current batching settings. */
+  get batching(): Required<Omit<BatchingSettings, 'preferredBatchSizes'>> & { preferredBatchSizes: readonly number[] } {
+    const { maxBatch, maxQueueDelayMs, merge, preferred } = this.settings;
+    return { maxBatch, maxQueueDelayMs, merge, preferredBatchSizes: [...preferred].sort((a, b) => a - b) };
+  }
+
+  /** Replicas that count toward the target (starting, idle or busy; not retiring). */
+  get replicas(): number {
+    return this.pool.filter((r) => !r.retiring).length;
+  }
+
+  /** Replicas that can take work now. */
+  get readyReplicas(): number {
+    return this.pool.filter((r) => !r.retiring && (r.state === 'idle' || r.state === 'busy')).length;
+  }
+
+  /** Requests waiting for a replica (queue depth). */
+  get pendingRequests(): number {
+    return this.queue.length;
+  }
+
+  /** Requests in batches that are executing. */
+  get inFlightRequests(): number {
+    return this.pool.reduce((n, r) => n + (r.batch?.requests.length ?? 0), 0);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  replicaSnapshot(): ReplicaSnapshot[] {
+    return this.pool.map((r) => ({ id: r.id, state: r.retiring ? 'retiring' : r.state, startedAtMs: r.startedAtMs }));
+  }
+
+  /**
+   * Queues a request of `size` items; resolves when its batch finishes. Rejects with an
+   * EngineError when the engine is stopped or draining, the request is larger than the max batch,
+   * or the queue is full.
+   */
+  submit(size = 1): Promise<InferenceOutcome> {
+    if (this.stopped) return Promise.reject(new EngineError('stopped', `${this.name}: the engine is stopped`));
+    if (this.draining) return Promise.reject(new EngineError('draining', `${this.name}: the engine is draining`));
+    if (!Number.isInteger(size) || size < 1 || size > this.settings.maxBatch) {
+      this.recordFailure('REJECTED');
+      return Promise.reject(new EngineError('too-large', `${this.name}: a request of ${size} items does not fit the max batch ${this.settings.maxBatch}`));
+    }
+    if (this.queueCapacity !== undefined && this.queue.length >= this.queueCapacity) {
+      this.recordFailure('REJECTED');
+      return Promise.reject(new EngineError('queue-full', `${this.name}: the queue is full (${this.queueCapacity})`));
+    }
+    return new Promise<InferenceOutcome>((resolve, reject) => {
+      this.queue.push({ size, enqueuedNs: this.now(), enqueuedMs: performance.now(), resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Counts a request that failed outside the engine (e.g. a face rejected its input). */
+  recordFailure(reason: FailureReason, ns = 0n): void {
+    this.failure.count += 1n;
+    this.failure.ns += ns;
+    this.failuresByReason[reason] += 1n;
+  }
+
+  /**
+   * Sets the number of replicas. Growing starts new replicas (after the startup time); shrinking
+   * removes replicas from the end: idle ones at once, busy ones by the scale-down policy.
+   * Resolves when every replica that was started is ready.
+   */
+  setReplicas(n: number): Promise<void> {
+    checkCount('replicas', n);
+    if (this.stopped) return Promise.resolve();
+    const active = this.pool.filter((r) => !r.retiring);
+    const started: Promise<void>[] = [];
+    if (n > active.length) {
+      for (let i = active.length; i < n; i++) {
+        const r = this.newReplica(this.startupMs > 0);
+        this.pool.push(r);
+        started.push(r.ready);
+      }
+    } else {
+      for (const r of active.slice(n)) this.removeReplica(r);
+    }
+    this.pump();
+    return Promise.all(started).then(() => undefined);
+  }
+
+  /** Changes batching; requests that no longer fit the max batch fail at once. */
+  setBatching(settings: BatchingSettings): void {
+    this.settings = this.checkSettings(settings);
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const r = this.queue[i] as Request;
+      if (r.size > this.settings.maxBatch) {
+        this.queue.splice(i, 1);
+        this.recordFailure('REJECTED');
+        r.reject(new EngineError('too-large', `${this.name}: a request of ${r.size} items no longer fits the max batch ${this.settings.maxBatch}`));
+      }
+    }
+    this.formingSince = undefined;
+    this.pump();
+  }
+
+  /** A copy of the counters now. */
+  counters(): EngineCounters {
+    return {
+      success: { ...this.success },
+      failure: { ...this.failure },
+      failuresByReason: { ...this.failuresByReason },
+      queue: { ...this.queueStat },
+      compute: { ...this.computeStat },
+      inferenceCount: this.inferenceCount,
+      executionCount: this.executionCount,
+      batchStats: [...this.batchStats.entries()].sort(([a], [b]) => a - b).map(([batchSize, s]) => ({ batchSize, count: s.count, ns: s.ns })),
+      lastInferenceMs: this.lastInferenceMs,
+    };
+  }
+
+  /**
+   * Stops taking new requests and resolves when every queued and running request is done (a
+   * Triton unload, or the old copy of a reloaded model).
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /** Clears every timer; queued and running requests fail with kind 'stopped'. Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearFormTimer();
+    const err = (): EngineError => new EngineError('stopped', `${this.name}: the server is shutting down`);
+    for (const r of this.queue.splice(0)) r.reject(err());
+    for (const replica of this.pool) {
+      if (replica.timer) clearTimeout(replica.timer);
+      replica.timer = undefined;
+      replica.markReady();
+      for (const r of replica.batch?.requests ?? []) r.reject(err());
+      replica.batch = undefined;
+    }
+    this.pool.length = 0;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private checkSettings(s: BatchingSettings): ModelEngine['settings'] {
+    checkCount('maxBatch', s.maxBatch);
+    if (s.maxBatch < 1) throw new RangeError(`${this.name}: maxBatch must be ≥ 1`);
+    if (s.maxBatch > this.curve.maxBatch) {
+      throw new RangeError(`${this.name}: max batch ${s.maxBatch} is past the largest profiled batch size ${this.curve.maxBatch} on ${this.curve.hardware}; the emulator does not extrapolate`);
+    }
+    if (!(s.maxQueueDelayMs >= 0) || !Number.isFinite(s.maxQueueDelayMs)) throw new RangeError(`${this.name}: maxQueueDelayMs must be ≥ 0`);
+    return {
+      maxBatch: s.maxBatch,
+      maxQueueDelayMs: s.maxQueueDelayMs,
+      merge: s.merge ?? true,
+      preferred: new Set((s.preferredBatchSizes ?? []).filter((k) => k >= 1 && k <= s.maxBatch)),
+    };
+  }
+
+  private newReplica(starting: boolean): Replica {
+    const replica: Replica = {
+      id: this.allocateId(),
+      startedAtMs: this.wallClockMs(),
+      state: starting ? 'starting' : 'idle',
+      retiring: false,
+      batch: undefined,
+      timer: undefined,
+      ready: Promise.resolve(),
+      markReady: () => undefined,
+    };
+    if (starting) {
+      replica.ready = new Promise<void>((resolve) => {
+        replica.markReady = resolve;
+      });
+      replica.timer = setTimeout(() => {
+        replica.timer = undefined;
+        replica.state = 'idle';
+        replica.markReady();
+        this.pump();
+      }, this.startupMs);
+    }
+    return replica;
+  }
+
+  private removeReplica(r: Replica): void {
+    if (r.state === 'busy' && r.batch) {
+      if (this.scaleDownPolicy === 'graceful') {
+        r.retiring = true;
+        return;
+      }
+      if (r.timer) clearTimeout(r.timer);
+      const end = this.now();
+      for (const req of r.batch.requests) {
+        this.recordFailure('BACKEND', end - req.enqueuedNs);
+        req.reject(new EngineError('scaled-down', WORKER_SCALED_DOWN));
+      }
+    } else if (r.timer) {
+      clearTimeout(r.timer);
+    }
+    r.markReady();
+    r.timer = undefined;
+    r.batch = undefined;
+    const i = this.pool.indexOf(r);
+    if (i >= 0) this.pool.splice(i, 1);
+    this.checkIdle();
+  }
+
+  /** Dispatches batches to free replicas while it can; otherwise arms the batch-delay timer. */
+  private pump(): void {
+    if (this.stopped) return;
+    for (;;) {
+      const head = this.queue[0];
+      if (head === undefined) {
+        this.clearFormTimer();
+        this.formingSince = undefined;
+        return;
+      }
+      const replica = this.pool.find((r) => !r.retiring && r.state === 'idle');
+      if (!replica) {
+        this.clearFormTimer();
+        return;
+      }
+      const pick = this.pickBatch();
+      if (!pick.ready) {
+        const nowMs = performance.now();
+        const since = this.delayOrigin === 'oldest-request' ? head.enqueuedMs : (this.formingSince ??= nowMs);
+        const deadline = since + this.settings.maxQueueDelayMs;
+        if (nowMs < deadline) {
+          this.armFormTimer(deadline, nowMs);
+          return;
+        }
+      }
+      this.dispatch(replica, pick.count);
+    }
+  }
+
+  /** How many queued requests the next batch takes, and whether it should run without waiting. */
+  private pickBatch(): { count: number; ready: boolean } {
+    const { maxBatch, maxQueueDelayMs, merge, preferred } = this.settings;
+    if (!merge) return { count: 1, ready: true };
+    let total = 0;
+    let count = 0;
+    let preferredCount = 0;
+    for (const r of this.queue) {
+      // The next request does not fit: the batch cannot grow, so it runs now.
+      if (total + r.size > maxBatch) return { count, ready: true };
+      total += r.size;
+      count++;
+      if (preferred.has(total)) preferredCount = count;
+    }
+    if (total === maxBatch || maxQueueDelayMs === 0) return { count, ready: true };
+    if (preferredCount > 0) return { count: preferredCount, ready: true };
+    return { count, ready: false };
+  }
+
+  private dispatch(replica: Replica, count: number): void {
+    this.clearFormTimer();
+    this.formingSince = undefined;
+    const requests = this.queue.splice(0, count);
+    const size = requests.reduce((n, r) => n + r.size, 0);
+    const startNs = this.now();
+    const batch: Batch = { requests, size, startNs, queueNs: requests.map((r) => startNs - r.enqueuedNs) };
+    replica.state = 'busy';
+    replica.batch = batch;
+    replica.timer = setTimeout(() => this.finish(replica), this.curve.latencyMs(size));
+  }
+
+  private finish(replica: Replica): void {
+    const batch = replica.batch;
+    replica.timer = undefined;
+    replica.batch = undefined;
+    if (!batch) return;
+    const endNs = this.now();
+    const computeNs = endNs - batch.startNs;
+    const n = BigInt(batch.requests.length);
+    this.executionCount += 1n;
+    this.inferenceCount += BigInt(batch.size);
+    const stat = this.batchStats.get(batch.size) ?? { count: 0n, ns: 0n };
+    stat.count += 1n;
+    stat.ns += computeNs;
+    this.batchStats.set(batch.size, stat);
+    this.computeStat.count += n;
+    this.computeStat.ns += computeNs * n;
+    this.lastInferenceMs = this.wallClockMs();
+    batch.requests.forEach((r, i) => {
+      const queueNs = batch.queueNs[i] as bigint;
+      const totalNs = endNs - r.enqueuedNs;
+      this.success.count += 1n;
+      this.success.ns += totalNs;
+      this.queueStat.count += 1n;
+      this.queueStat.ns += queueNs;
+      r.resolve({ batchSize: batch.size, batchRequests: batch.requests.length, replicaId: replica.id, queueNs, computeNs, totalNs });
+    });
+    if (replica.retiring) {
+      const i = this.pool.indexOf(replica);
+      if (i >= 0) this.pool.splice(i, 1);
+    } else {
+      replica.state = 'idle';
+    }
+    this.onBatch?.({ size: batch.size, requests: batch.requests.length, computeNs, queueNs: batch.queueNs });
+    this.pump();
+    this.checkIdle();
+  }
+
+  private armFormTimer(deadline: number, nowMs: number): void {
+    if (this.formTimer && this.formDeadline === deadline) return;
+    this.clearFormTimer();
+    this.formDeadline = deadline;
+    this.formTimer = setTimeout(() => {
+      this.formTimer = undefined;
+      this.pump();
+    }, Math.max(0, deadline - nowMs));
+  }
+
+  private clearFormTimer(): void {
+    if (this.formTimer) clearTimeout(this.formTimer);
+    this.formTimer = undefined;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0) return;
+    if (this.queue.length > 0 || this.pool.some((r) => r.batch !== undefined)) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}
+
+function checkCount(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be an integer ≥ 0, not ${n}`);
+}
