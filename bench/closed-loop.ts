@@ -49,6 +49,32 @@ export async function benchClosedLoop(): Promise<void> {
   console.log('');
 }
 
+/** The batch-aware tuner mode against the plain tuner, on the ×4 step. */
+export async function benchBatchAware(): Promise<void> {
+  const { config, profiles } = await reference();
+  const planTrace = trace(config.planner.arrival, config.planner.seed);
+  const w = WORKLOADS[2] as { name: string; spec: string };
+  const evalTrace = trace(w.spec, 1);
+  console.log(`batch-aware tuner mode (off by default) on ${w.name}: SLO miss rate / mean cost $/h`);
+  const rows: string[][] = [['pipeline', 'tuner', 'tuner + batch-aware', 'cost change', 'batch changes']];
+  for (const spec of config.pipelines) {
+    const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 64 } });
+    const planned: PlanForLoop = { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack };
+    const go = (batchAware: boolean) => runClosedLoop({
+      pipeline: spec, hardware: config.hardware, profiles, plan: planned, trace: evalTrace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
+      ...(batchAware ? { batchAware: { intervalMs: 15_000, windowMs: 30_000 } } : {}),
+    });
+    const a = go(false).result;
+    const b = go(true);
+    const changes = (b.controller as unknown as { batchChanges: unknown[] }).batchChanges.length;
+    const fmt = (r: typeof a) => `${(r.sloMissRate * 100).toFixed(2)}% / ${r.meanCostPerHour.toFixed(2)}`;
+    rows.push([spec.name, fmt(a), fmt(b.result), `${(((b.result.meanCostPerHour / a.meanCostPerHour) - 1) * 100).toFixed(1)}%`, String(changes)]);
+  }
+  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i] as number)).join('  ')}`);
+  console.log('');
+}
+
 /** The tuner's decide() on a 10-stage pipeline: microseconds per call. */
 export async function benchTuner(): Promise<void> {
   const planned = trace('gamma:rate=200,cv=4,duration=60s', 1);

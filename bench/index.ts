@@ -1,11 +1,11 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | batch-aware)
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
-import { benchClosedLoop, benchTuner } from './closed-loop.js';
+import { benchBatchAware, benchClosedLoop, benchTuner } from './closed-loop.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -13,6 +13,7 @@ const sections: Record<string, () => Promise<void>> = {
   quality: benchQuality,
   tuner: benchTuner,
   'closed-loop': benchClosedLoop,
+  'batch-aware': benchBatchAware,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -60,6 +60,9 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       replanLow: file.tuner.replanBand[0],
       replanHigh: file.tuner.replanBand[1],
       replanAfterMs: file.tuner.replanAfter,
+      tolerance: file.tuner.tolerance,
+      drainTimeMs: file.tuner.drainTime,
+      batchAware: { enabled: file.tuner.batchAware.enabled, intervalMs: file.tuner.batchAware.interval, windowMs: file.tuner.batchAware.window },
     },
     source,
   });

@@ -24,6 +24,9 @@ export interface TunerConfig {
   readonly replanLow: number;
   readonly replanHigh: number;
   readonly replanAfterMs: number;
+  readonly tolerance: number;
+  readonly drainTimeMs: number;
+  readonly batchAware: { readonly enabled: boolean; readonly intervalMs: number; readonly windowMs: number };
 }
 
 export interface InferlineConfig {

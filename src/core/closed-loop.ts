@@ -51,6 +51,8 @@ export interface ClosedLoopRequest {
   readonly tickMs?: number;
   readonly maxReplicasPerStage: number;
   readonly timelineIntervalMs?: number;
+  /** InferLine only: let the tuner also raise batch sizes where the estimator shows an equal tail for less (off by default). */
+  readonly batchAware?: { readonly intervalMs: number; readonly windowMs: number };
 }
 
 export interface ClosedLoopRun {
@@ -97,7 +99,19 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
           activationDelayMs: activationDelayMs[name] as number,
         })),
       };
-      controller = tunerController({ name: req.controller, tuner: createTuner(tunerPlan, req.tuner), tickMs, unit });
+      const batchAware = req.batchAware && !unit ? {
+        estimator: new Estimator(compiled, req.profiles),
+        intervalMs: req.batchAware.intervalMs,
+        windowMs: req.batchAware.windowMs,
+        initial,
+        batchSizes: Object.fromEntries(compiled.spec.stages.map((s) => {
+          const c = initial[s.name] as StageConfig;
+          const sizes = req.profiles.get(s.model, c.hardware)?.batchSizes ?? [];
+          return [s.name, sizes.filter((b) => b <= (s.maxBatch ?? Infinity))];
+        })),
+        pricePerHour, minReplicas, sloMs: req.pipeline.slo.latencyMs, percentile: req.pipeline.slo.percentile, seed: req.seed,
+      } : undefined;
+      controller = tunerController({ name: req.controller, tuner: createTuner(tunerPlan, req.tuner), tickMs, unit, ...(batchAware ? { batchAware } : {}) });
       break;
     }
     case 'hpa':

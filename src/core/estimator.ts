@@ -106,6 +106,8 @@ export interface Controller {
   observeArrival(tMs: number): void;
   /** Targets to apply now, or undefined to hold. */
   tick(view: ControlView): ReplicaTargets | undefined;
+  /** Max batch sizes to apply now (after tick's replicas), for controllers that tune batching. */
+  batchTargets?(): Readonly<Record<string, number>> | undefined;
 }
 
 export interface ClosedLoopOptions extends EstimateOptions {
@@ -147,7 +149,10 @@ export interface ClosedLoopEstimate extends Estimate {
 
 /** Per-stage service description the simulation runs on. */
 interface StagePlan {
+  /** Max batch at the start. */
   maxBatch: number;
+  /** Largest max batch the run may switch to (the table's size); = maxBatch in an open loop. */
+  batchCap: number;
   /** Replicas serving at the start. */
   replicas: number;
   /** Most replicas the stage may have (= replicas in an open-loop run). */
@@ -214,10 +219,12 @@ export class Estimator {
       if (!(c.replicas >= 0) || !(c.batchSize >= 1) || (!closed && c.replicas < 1)) {
         throw new RangeError(`stage "${name}": replicas must be ≥ ${closed ? 0 : 1} and batch size ≥ 1`);
       }
-      const serviceMs = this.serviceTable(s, c.hardware, c.batchSize);
+      // A closed loop may change batch sizes, so its table reaches the largest measured size.
+      const serviceMs = this.serviceTable(s, c.hardware, closed ? Number.MAX_SAFE_INTEGER : c.batchSize);
       const capacity = closed ? Math.max(c.replicas, closed.maxReplicas[name] ?? c.replicas) : c.replicas;
       return {
-        maxBatch: serviceMs.length - 1,
+        maxBatch: Math.min(c.batchSize, serviceMs.length - 1),
+        batchCap: serviceMs.length - 1,
         replicas: c.replicas,
         capacity,
         serviceMs,
@@ -263,7 +270,7 @@ export class Estimator {
       this.queue = new Int32Array(n * S);
     }
     let slots = 0;
-    for (const sp of plans) slots += sp.capacity * sp.maxBatch;
+    for (const sp of plans) slots += sp.capacity * sp.batchCap;
     if (this.batchBuf.length < slots) this.batchBuf = new Int32Array(slots);
   }
 
@@ -315,7 +322,7 @@ export class Estimator {
         const r = base + j;
         stageOf[r] = s;
         batchOffset[r] = off;
-        off += sp.maxBatch;
+        off += sp.batchCap;
       }
       // The first `replicas` serve from the start; the lowest-numbered is taken first.
       for (let j = sp.replicas - 1; j >= 0; j--) {
@@ -550,7 +557,8 @@ export class Estimator {
         if (sf <= 0) continue;
         const sp = plans[s] as StagePlan;
         const active = (freeCount[s] as number) + (busyCount[s] as number);
-        cap = Math.min(cap, (active * sp.maxBatch * 1000) / (sp.serviceMs[sp.maxBatch] as number) / sf);
+        const b = maxBatch[s] as number;
+        cap = Math.min(cap, (active * b * 1000) / (sp.serviceMs[b] as number) / sf);
       }
       return cap === Infinity ? 0 : cap;
     };
@@ -615,6 +623,19 @@ export class Estimator {
               stageNames.forEach((name, s) => {
                 const t = targets[name];
                 if (t !== undefined && setTarget(s, t, now)) actions++;
+              });
+            }
+            const batchTargets = controller.batchTargets?.();
+            if (batchTargets) {
+              stageNames.forEach((name, s) => {
+                const b = batchTargets[name];
+                if (b === undefined) return;
+                const want = Math.max(1, Math.min((plans[s] as StagePlan).batchCap, Math.floor(b)));
+                if (want !== maxBatch[s]) {
+                  maxBatch[s] = want;
+                  actions++;
+                  dispatch(s, now);
+                }
               });
             }
             heap.push(now + controller.tickMs, TICK);

@@ -118,6 +118,17 @@ describe('core/closed-loop', function () {
       for (const p of r.timeline) expect(new Set(Object.values(p.replicas)).size).to.equal(1);
     });
 
+    it('the batch-aware mode (off by default) trades replicas for larger batches at an equal tail, for less', () => {
+      const plain = run('inferline');
+      const { result, controller } = runClosedLoop({
+        pipeline: spec, hardware, profiles, plan: planned, trace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
+        batchAware: { intervalMs: 15_000, windowMs: 30_000 },
+      });
+      expect((controller as unknown as { batchChanges: unknown[] }).batchChanges.length).to.be.above(0);
+      expect(result.meanCostPerHour).to.be.below(plain.meanCostPerHour);
+      expect(result.sloMissRate).to.be.at.most(0.01);
+    });
+
     it('the same seed gives the same result', () => {
       const a = run('inferline', 3);
       const b = run('inferline', 3);

@@ -91,6 +91,7 @@ export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summa
       ...(coarsePlan ? { coarsePlan } : {}),
       trace: workload.trace, seed, controller: kind, tuner: tunerOptions(config), tickMs: config.tuner.tickMs,
       maxReplicasPerStage: config.planner.maxReplicasPerStage,
+      ...(config.tuner.batchAware.enabled ? { batchAware: { intervalMs: config.tuner.batchAware.intervalMs, windowMs: config.tuner.batchAware.windowMs } } : {}),
     });
     const replans = 'decisions' in controller
       ? (controller as { decisions: { decision: { replan?: string } }[] }).decisions.filter((d) => d.decision.replan).length : 0;
@@ -129,7 +130,7 @@ export function tunerOptions(config: InferlineConfig): Partial<TunerOptions> {
   return {
     headroom: t.headroom, maxStepUp: t.maxStepUp, maxStepDown: t.maxStepDown, scaleDownDelayMs: t.scaleDownDelayMs,
     scaleDownIntervalMs: t.scaleDownIntervalMs, scaleDownWindowMs: t.scaleDownWindowMs, replanLow: t.replanLow,
-    replanHigh: t.replanHigh, replanAfterMs: t.replanAfterMs,
+    replanHigh: t.replanHigh, replanAfterMs: t.replanAfterMs, tolerance: t.tolerance, drainTimeMs: t.drainTimeMs,
   };
 }
 

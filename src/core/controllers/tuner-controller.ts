@@ -1,9 +1,32 @@
 // InferLine's tuner in the closed loop: live envelopes fed by every arrival, decide() every tick.
 // In `unit` mode (the coarse-grained baseline) the whole pipeline scales as one: every stage gets
-// the largest replica count the tuner wants for any of them.
+// the largest replica count the tuner wants for any of them. With `batchAware`, while the tuner
+// holds it periodically asks the estimator whether a larger batch with fewer replicas keeps the
+// tail (tuner/batch-aware.ts); an accepted change rescales that stage's planned replicas by the
+// throughput ratio, so the tuner's need stays right for the new batch size.
 import { LiveEnvelope } from '../live-envelope.js';
-import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
+import type { ControlView, Controller, Estimator, ReplicaTargets } from '../estimator.js';
+import { createTuner } from '../tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../tuner/tuner.js';
+import { proposeBatchChange } from '../tuner/batch-aware.js';
+import type { BatchProposal } from '../tuner/batch-aware.js';
+import type { StageConfig } from '../types.js';
+
+export interface BatchAwareOptions {
+  readonly estimator: Estimator;
+  /** How often to look for a batch change (simulated ms). */
+  readonly intervalMs: number;
+  /** How much recent traffic the estimator replays. */
+  readonly windowMs: number;
+  /** The configuration the run starts from (hardware per stage never changes). */
+  readonly initial: Readonly<Record<string, StageConfig>>;
+  readonly batchSizes: Readonly<Record<string, readonly number[]>>;
+  readonly pricePerHour: Readonly<Record<string, number>>;
+  readonly minReplicas: Readonly<Record<string, number>>;
+  readonly sloMs: number;
+  readonly percentile: number;
+  readonly seed: number;
+}
 
 export interface TunerControllerOptions {
   readonly name: string;
@@ -11,27 +34,85 @@ export interface TunerControllerOptions {
   readonly tickMs: number;
   /** Scale every stage together to the largest target (coarse-grained baseline). */
   readonly unit?: boolean;
+  readonly batchAware?: BatchAwareOptions;
 }
 
 export interface TunerController extends Controller {
   /** Every decision that was not a hold, with its time (for reports and tests). */
   readonly decisions: { readonly tMs: number; readonly decision: TunerDecision }[];
+  /** Batch changes made by the batch-aware mode. */
+  readonly batchChanges: { readonly tMs: number; readonly proposal: BatchProposal }[];
 }
 
 export function tunerController(options: TunerControllerOptions): TunerController {
-  const { tuner } = options;
+  let tuner = options.tuner;
   const windowsMs = tuner.plan.envelope.map((p) => p.windowMs);
   const live = new LiveEnvelope({ windowsMs, horizonMs: 60_000 });
   const recent = new LiveEnvelope({ windowsMs, horizonMs: Math.max(tuner.options.scaleDownWindowMs, Math.max(...windowsMs)) });
   let state: TunerState | undefined;
   const decisions: { tMs: number; decision: TunerDecision }[] = [];
+  const batchChanges: { tMs: number; proposal: BatchProposal }[] = [];
+  const ba = options.batchAware;
+  const batch: Record<string, number> = {};
+  if (ba) for (const [name, c] of Object.entries(ba.initial)) batch[name] = c.batchSize;
+  // Recent arrivals for the batch-aware replays: a growable buffer, trimmed to the window.
+  let arrivals = new Float64Array(1024);
+  let head = 0;
+  let tail = 0;
+  let lastBatchCheck = -Infinity;
+  let pendingBatch: Record<string, number> | undefined;
+
+  const throughput = (stage: number, name: string, b: number): number => {
+    const c = ba?.initial[name] as StageConfig;
+    const table = (ba as BatchAwareOptions).estimator.serviceTable(stage, c.hardware, b);
+    const k = table.length - 1;
+    return (k * 1000) / (table[k] as number);
+  };
+
+  const tryBatch = (view: ControlView, replicas: Record<string, number>): ReplicaTargets | undefined => {
+    if (!ba || view.nowMs - lastBatchCheck < ba.intervalMs) return undefined;
+    lastBatchCheck = view.nowMs;
+    while (head < tail && (arrivals[head] as number) < view.nowMs - ba.windowMs) head++;
+    const recentTrace = arrivals.slice(head, tail).map((t) => t / 1000);
+    const config: Record<string, StageConfig> = {};
+    for (const [name, c] of Object.entries(ba.initial)) {
+      config[name] = { hardware: c.hardware, batchSize: batch[name] as number, replicas: replicas[name] as number };
+    }
+    const p = proposeBatchChange({ ...ba, recent: recentTrace, config });
+    if (!p) return undefined;
+    batchChanges.push({ tMs: view.nowMs, proposal: p });
+    const s = ba.estimator.pipeline.stageNames.indexOf(p.stage);
+    const factor = throughput(s, p.stage, batch[p.stage] as number) / throughput(s, p.stage, p.batchSize);
+    batch[p.stage] = p.batchSize;
+    pendingBatch = { [p.stage]: p.batchSize };
+    tuner = createTuner({
+      ...tuner.plan,
+      stages: tuner.plan.stages.map((st) => (st.name === p.stage
+        ? { ...st, plannedReplicas: st.plannedReplicas * factor, replicaThroughputQps: st.replicaThroughputQps / factor }
+        : st)),
+    }, tuner.options);
+    return { [p.stage]: p.replicas };
+  };
+
   return {
     name: options.name,
     tickMs: options.tickMs,
     decisions,
+    batchChanges,
     observeArrival(tMs: number): void {
       live.addArrival(tMs);
       recent.addArrival(tMs);
+      if (ba) {
+        if (tail === arrivals.length) {
+          const keep = arrivals.subarray(head, tail);
+          const grown = new Float64Array(Math.max(1024, keep.length * 2));
+          grown.set(keep);
+          arrivals = grown;
+          tail -= head;
+          head = 0;
+        }
+        arrivals[tail++] = tMs;
+      }
     },
     tick(view: ControlView): ReplicaTargets | undefined {
       state ??= tuner.initialState(view.nowMs);
@@ -51,7 +132,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
       state = out.state;
       if (out.decision.kind === 'hold') {
         if (out.decision.replan) decisions.push({ tMs: view.nowMs, decision: out.decision });
-        return undefined;
+        return tryBatch(view, replicas);
       }
       decisions.push({ tMs: view.nowMs, decision: out.decision });
       const targets: Record<string, number> = {};
@@ -62,6 +143,11 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
         for (const c of out.decision.changes) targets[c.stage] = c.to;
       }
       return targets;
+    },
+    batchTargets(): Readonly<Record<string, number>> | undefined {
+      const b = pendingBatch;
+      pendingBatch = undefined;
+      return b;
     },
   };
 }
