@@ -1,6 +1,7 @@
 // The validated, frozen configuration. `…Options` is raw input; `…Config` is what the loader
 // returns after the schema, the cross-reference checks and the env overrides.
 import type { HardwareType, ModelProfile, PipelineSpec } from '../core/types.js';
+import type { TunerOptions } from '../core/tuner/tuner.js';
 
 export interface PlannerConfig {
   /** Default planning workload, an arrival spec (a pipeline's own `arrival` overrides it). */
@@ -13,19 +14,9 @@ export interface PlannerConfig {
   readonly exactMaxEvaluations: number;
 }
 
-export interface TunerConfig {
+/** The tuner's options (core/tuner), plus how often it runs and the batch-aware mode. */
+export interface TunerConfig extends TunerOptions {
   readonly tickMs: number;
-  readonly headroom: number;
-  readonly maxStepUp: number;
-  readonly maxStepDown: number;
-  readonly scaleDownDelayMs: number;
-  readonly scaleDownIntervalMs: number;
-  readonly scaleDownWindowMs: number;
-  readonly replanLow: number;
-  readonly replanHigh: number;
-  readonly replanAfterMs: number;
-  readonly tolerance: number;
-  readonly drainTimeMs: number;
   readonly batchAware: { readonly enabled: boolean; readonly intervalMs: number; readonly windowMs: number };
 }
 

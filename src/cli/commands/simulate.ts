@@ -13,7 +13,6 @@ import { CONTROLLER_KINDS, runClosedLoop } from '../../core/closed-loop.js';
 import type { ControllerKind, PlanForLoop } from '../../core/closed-loop.js';
 import { generateTrace, parseArrivalSpec } from '../../core/arrival.js';
 import type { PipelineSpec } from '../../core/types.js';
-import type { TunerOptions } from '../../core/tuner/tuner.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
 import { renderSimulationReport } from '../report/index.js';
 import type { ControllerRun, SimulationReport } from '../report/index.js';
@@ -89,7 +88,7 @@ export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summa
     const { result, controller } = runClosedLoop({
       pipeline: spec, hardware: config.hardware, profiles, plan: thePlan,
       ...(coarsePlan ? { coarsePlan } : {}),
-      trace: workload.trace, seed, controller: kind, tuner: tunerOptions(config), tickMs: config.tuner.tickMs,
+      trace: workload.trace, seed, controller: kind, tuner: config.tuner, tickMs: config.tuner.tickMs,
       maxReplicasPerStage: config.planner.maxReplicasPerStage,
       ...(config.tuner.batchAware.enabled ? { batchAware: { intervalMs: config.tuner.batchAware.intervalMs, windowMs: config.tuner.batchAware.windowMs } } : {}),
     });
@@ -125,14 +124,6 @@ function controllersOf(opts: SimulateCommandOptions): ControllerKind[] {
   return [name as ControllerKind];
 }
 
-export function tunerOptions(config: InferlineConfig): Partial<TunerOptions> {
-  const t = config.tuner;
-  return {
-    headroom: t.headroom, maxStepUp: t.maxStepUp, maxStepDown: t.maxStepDown, scaleDownDelayMs: t.scaleDownDelayMs,
-    scaleDownIntervalMs: t.scaleDownIntervalMs, scaleDownWindowMs: t.scaleDownWindowMs, replanLow: t.replanLow,
-    replanHigh: t.replanHigh, replanAfterMs: t.replanAfterMs, tolerance: t.tolerance, drainTimeMs: t.drainTimeMs,
-  };
-}
 
 /** The coarse-grained plan on the InferLine plan's own planning workload (or the config's). */
 function planCoarse(config: InferlineConfig, spec: PipelineSpec, profiles: ProfileSet, loaded: LoadedPlan, seed: number): PlanForLoop {

@@ -5,27 +5,20 @@
 // tail (tuner/batch-aware.ts); an accepted change rescales that stage's planned replicas by the
 // throughput ratio, so the tuner's need stays right for the new batch size.
 import { LiveEnvelope } from '../live-envelope.js';
-import type { ControlView, Controller, Estimator, ReplicaTargets } from '../estimator.js';
+import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
 import { createTuner } from '../tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../tuner/tuner.js';
 import { proposeBatchChange } from '../tuner/batch-aware.js';
-import type { BatchProposal } from '../tuner/batch-aware.js';
+import type { BatchAwareInput, BatchProposal } from '../tuner/batch-aware.js';
 import type { StageConfig } from '../types.js';
 
-export interface BatchAwareOptions {
-  readonly estimator: Estimator;
+export interface BatchAwareOptions extends Omit<BatchAwareInput, 'recent' | 'config' | 'tolerance'> {
   /** How often to look for a batch change (simulated ms). */
   readonly intervalMs: number;
   /** How much recent traffic the estimator replays. */
   readonly windowMs: number;
   /** The configuration the run starts from (hardware per stage never changes). */
   readonly initial: Readonly<Record<string, StageConfig>>;
-  readonly batchSizes: Readonly<Record<string, readonly number[]>>;
-  readonly pricePerHour: Readonly<Record<string, number>>;
-  readonly minReplicas: Readonly<Record<string, number>>;
-  readonly sloMs: number;
-  readonly percentile: number;
-  readonly seed: number;
 }
 
 export interface TunerControllerOptions {
