@@ -9,7 +9,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.scratch/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.scratch/', '.ci/venv/', '.ci/out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
