@@ -10,6 +10,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerEmulate } from './commands/emulate.js';
+import { registerInspect } from './commands/inspect.js';
 
 const HELP_HINT = '(run with --help for usage)';
 
@@ -26,6 +27,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSimulate(program, ctx);
   registerValidate(program, ctx);
   registerEmulate(program, ctx);
+  registerInspect(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(io).showHelpAfterError(HELP_HINT);
   return program;
 }

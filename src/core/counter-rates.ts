@@ -1,0 +1,57 @@
+// Rates over a window from counter increments (core/counters.ts counterDelta): per second, and
+// per request. Pure. A mean per request exists only when requests were answered in the window;
+// a field the server does not count stays null.
+import type { ModelCounters } from '../ports/server-adapter.js';
+
+export interface CounterRates {
+  readonly windowMs: number;
+  readonly requestsPerS: number;
+  readonly failuresPerS: number;
+  /** Queries inferred per second (a batched request of n counts n). */
+  readonly inferencesPerS: number | null;
+  readonly executionsPerS: number | null;
+  /** Mean queue time of the requests answered in the window. */
+  readonly meanQueueMs: number | null;
+  /** Mean compute time of the requests answered in the window. */
+  readonly meanComputeMs: number | null;
+  /** Mean items per execution. */
+  readonly meanBatchSize: number | null;
+}
+
+/** Rates from the increments `delta` seen over `windowMs` (> 0). */
+export function counterRates(delta: ModelCounters, windowMs: number): CounterRates {
+  if (!(windowMs > 0)) throw new RangeError(`windowMs must be > 0, got ${windowMs}`);
+  const perS = (n: bigint): number => (Number(n) * 1000) / windowMs;
+  const optPerS = (n: bigint | undefined): number | null => (n === undefined ? null : perS(n));
+  const perRequestMs = (ns: bigint | undefined): number | null => (ns === undefined || delta.requests <= 0n ? null : Number(ns) / Number(delta.requests) / 1e6);
+  const { inferences, executions } = delta;
+  return {
+    windowMs,
+    requestsPerS: perS(delta.requests),
+    failuresPerS: perS(delta.failures),
+    inferencesPerS: optPerS(inferences),
+    executionsPerS: optPerS(executions),
+    meanQueueMs: perRequestMs(delta.queueNs),
+    meanComputeMs: perRequestMs(delta.computeNs),
+    meanBatchSize: inferences === undefined || executions === undefined || executions <= 0n ? null : Number(inferences) / Number(executions),
+  };
+}
+
+/** Sums the increments of several series of one model (Triton's versions, say). */
+export function sumCounters(model: string, parts: readonly ModelCounters[]): ModelCounters {
+  const add = (k: 'inferences' | 'executions' | 'queueNs' | 'computeNs'): bigint | undefined =>
+    parts.some((p) => p[k] !== undefined) ? parts.reduce((s, p) => s + (p[k] ?? 0n), 0n) : undefined;
+  const inferences = add('inferences');
+  const executions = add('executions');
+  const queueNs = add('queueNs');
+  const computeNs = add('computeNs');
+  return {
+    model,
+    requests: parts.reduce((s, p) => s + p.requests, 0n),
+    failures: parts.reduce((s, p) => s + p.failures, 0n),
+    ...(inferences !== undefined ? { inferences } : {}),
+    ...(executions !== undefined ? { executions } : {}),
+    ...(queueNs !== undefined ? { queueNs } : {}),
+    ...(computeNs !== undefined ? { computeNs } : {}),
+  };
+}
