@@ -6,15 +6,13 @@
 // A server that cannot be installed here is skipped with its reason PRINTED (never silently);
 // INFERLINE_REQUIRE_REAL_SERVERS=1 turns such a skip into a failure.
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { skipUnlessInstalled, until } from './servers/mocha.js';
 import { createTorchServeAdapter } from '../../adapters/torchserve/index.js';
 import type { TorchServeAdapterOptions } from '../../adapters/torchserve/index.js';
 import { createTritonAdapter } from '../../adapters/triton/index.js';
 import type { TritonAdapterOptions } from '../../adapters/triton/index.js';
 import { describeAdapterContract, rejection } from '../adapters/contract.js';
 import { httpRequest } from './servers/process.js';
-import { STATUS_FILE, unavailableReason } from './servers/status.js';
-import type { ServerName } from './servers/status.js';
 import { startTorchServe } from './servers/torchserve.js';
 import type { TorchServeHandle } from './servers/torchserve.js';
 import { startTriton } from './servers/triton.js';
@@ -24,24 +22,6 @@ const MODEL = 'matmul';
 const TIMEOUT_MS = 240_000;
 const HEADER = { name: 'triton-access-token', value: 's3cret' };
 const RESTRICTED = `--http-restricted-api=model-repository,statistics:${HEADER.name}=${HEADER.value}`;
-
-/** Skips the enclosing suite, printing why, when `server` cannot run here (a failure if required). */
-function skipUnlessInstalled(ctx: Mocha.Context, server: ServerName): void {
-  const why = unavailableReason(server);
-  if (why === undefined) return;
-  const line = `real ${server} unavailable (${STATUS_FILE}): ${why}`;
-  if (process.env.INFERLINE_REQUIRE_REAL_SERVERS === '1') throw new Error(`${line} [INFERLINE_REQUIRE_REAL_SERVERS=1]`);
-  console.log(`      SKIP ${line}`);
-  ctx.skip();
-}
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 describe('contract on real servers', function () {
   this.timeout(TIMEOUT_MS);

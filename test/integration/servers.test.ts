@@ -3,34 +3,14 @@
 // adapters make. A server that cannot run here is skipped with its reason PRINTED (from
 // .ci/venv/servers.json); set INFERLINE_REQUIRE_REAL_SERVERS=1 to turn such a skip into a failure.
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { skipUnlessInstalled, until } from './servers/mocha.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { groupAlive, httpRequest, processAlive } from './servers/process.js';
-import { STATUS_FILE, serversStatus, unavailableReason, type ServerName } from './servers/status.js';
+import { serversStatus, unavailableReason } from './servers/status.js';
 import { startTorchServe, type TorchServeHandle } from './servers/torchserve.js';
 import { startTriton, type TritonHandle } from './servers/triton.js';
-
-const REQUIRE = process.env.INFERLINE_REQUIRE_REAL_SERVERS === '1';
-
-/** Skips the suite with a printed reason when `server` cannot run here (or fails, if required). */
-function skipUnlessAvailable(ctx: Mocha.Context, server: ServerName): void {
-  const why = unavailableReason(server);
-  if (why === undefined) return;
-  const line = `real ${server} unavailable (${STATUS_FILE}): ${why}`;
-  if (REQUIRE) throw new Error(`${line} [INFERLINE_REQUIRE_REAL_SERVERS=1]`);
-  console.log(`      SKIP ${line}`);
-  ctx.skip();
-}
-
-async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 function json(text: string): unknown {
   return JSON.parse(text) as unknown;
@@ -103,7 +83,7 @@ describe('real servers', function () {
       });
 
     before(async function () {
-      skipUnlessAvailable(this, 'torchserve');
+      skipUnlessInstalled(this, 'torchserve');
       ts = await startTorchServe({
         archives: [{ modelName: 'matmul', version: '1.0' }, { modelName: 'matmul', version: '2.0', fileName: 'matmul_v2.mar' }],
       });
@@ -226,7 +206,7 @@ describe('real servers', function () {
   describe('TorchServe 0.12.0 with the model API off (enable_model_api=false)', function () {
     let ts: TorchServeHandle | undefined;
     before(async function () {
-      skipUnlessAvailable(this, 'torchserve');
+      skipUnlessInstalled(this, 'torchserve');
       ts = await startTorchServe({ enableModelApi: false, loadModels: ['matmul.mar'] });
     });
     after(async function () {
@@ -281,7 +261,7 @@ describe('real servers', function () {
     const stubCount = (): number => server().stubs('matmul').length;
 
     before(async function () {
-      skipUnlessAvailable(this, 'triton');
+      skipUnlessInstalled(this, 'triton');
       tr = await startTriton();
     });
     after(async function () {
@@ -368,7 +348,7 @@ describe('real servers', function () {
   describe('Triton 2.51.0 with --model-control-mode=none', function () {
     let tr: TritonHandle | undefined;
     before(async function () {
-      skipUnlessAvailable(this, 'triton');
+      skipUnlessInstalled(this, 'triton');
       tr = await startTriton({ controlMode: 'none' });
     });
     after(async function () {
