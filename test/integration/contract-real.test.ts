@@ -76,7 +76,7 @@ describe('contract on real servers', function () {
         model: MODEL,
         teardown: () => t.stop(),
         atUrl: (url) => createTritonAdapter({ ...options, url, metricsUrl: url }),
-        inspectArgs: { skip: 'inspect has no flag for the restricted-API header (the none-mode server below runs it)' },
+        inspectArgs: ['--server', 'triton', '--url', t.httpUrl, '--metrics-url', t.metricsUrl, '--header', `${HEADER.name}=${HEADER.value}`],
         expects: {
           capabilities: { replicas: 'live', batching: 'reload', perBatchStats: true, profiling: true },
           // The python backend reports statistics just after it answers.

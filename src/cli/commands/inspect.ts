@@ -25,6 +25,7 @@ export interface InspectCommandOptions {
   readonly managementUrl?: string;
   readonly token?: string;
   readonly keyFile?: string;
+  readonly header?: string;
   readonly models?: string;
   readonly window?: string;
   readonly json?: boolean;
@@ -83,6 +84,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .option('--management-url <url>', "TorchServe management API (default: --url's host on port 8081)")
     .option('--token <key>', `TorchServe: the key for both the inference and management APIs (or ${TORCHSERVE_TOKEN_ENV})`)
     .option('--key-file <path>', "TorchServe: key_file.json from TorchServe's working directory")
+    .option('--header <name=value>', 'Triton: the header its --http-restricted-api asks for, sent on every request')
     .option('--models <a,b>', 'models to report (TF Serving: required, as REST cannot list them)')
     .option('--window <duration>', 'how long to watch the counters for rates', DEFAULT_WINDOW)
     .option('--json', 'print a JSON object')
@@ -106,10 +108,17 @@ export function inspectAdapterOptions(opts: InspectCommandOptions, env: NodeJS.P
   only('--management-url', opts.managementUrl, 'torchserve');
   only('--token', opts.token, 'torchserve');
   only('--key-file', opts.keyFile, 'torchserve');
+  only('--header', opts.header, 'triton');
   const models = opts.models === undefined ? undefined : modelList(opts.models);
   switch (server) {
-    case 'triton':
-      return { kind: 'triton', url: url.href.replace(/\/+$/, ''), ...(metricsUrl ? { metricsUrl: metricsUrl.href } : {}) };
+    case 'triton': {
+      const header = opts.header === undefined ? undefined : /^([A-Za-z0-9-]+)=(.+)$/.exec(opts.header);
+      if (opts.header !== undefined && !header) throw new UsageError(`--header ${opts.header}: must be name=value`);
+      return {
+        kind: 'triton', url: url.href.replace(/\/+$/, ''), ...(metricsUrl ? { metricsUrl: metricsUrl.href } : {}),
+        ...(header ? { restrictedApiHeader: { name: header[1] as string, value: header[2] as string } } : {}),
+      };
+    }
     case 'torchserve': {
       const sibling = (port: string): string => `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${port}`;
       const token = opts.token ?? (env[TORCHSERVE_TOKEN_ENV] || undefined);
