@@ -1,0 +1,4 @@
+export { decideReconcile, initialReconcileState, DEFAULT_RECONCILE_POLICY } from './decide.js';
+export type {
+  DesiredState, ModelSpec, ReconcileAction, ReconcileDecision, ReconcileInput, ReconcileMode, ReconcilePolicy, ReconcileState,
+} from './decide.js';

@@ -1,0 +1,149 @@
+// The reconciler's actuator: on every pass it reads what the server serves and can do, asks the
+// pure decider what to change, and applies the actions through the adapter. A failed management
+// call is retried on later passes with doubling backoff, a capped number of times per desired
+// value; its error stays in the status for the agent's /v1/status. It never computes a target.
+import { decideReconcile, initialReconcileState } from '../core/reconcile/index.js';
+import type { DesiredState, ReconcileAction, ReconcileDecision, ReconcilePolicy, ReconcileState } from '../core/reconcile/index.js';
+import { hasBatchControl, hasReplicaControl } from '../ports/server-adapter.js';
+import type { ModelStatus, ServerAdapter } from '../ports/server-adapter.js';
+import type { Clock } from '../ports/clock.js';
+import { PeriodicTask } from './periodic.js';
+
+export interface ReconcilerOptions {
+  readonly adapter: ServerAdapter;
+  readonly clock: Clock;
+  readonly policy: ReconcilePolicy;
+  /** Time between passes (default 1 s). */
+  readonly intervalMs?: number;
+  /** Attempts of one failing action before giving up on that desired value (default 5). */
+  readonly maxAttempts?: number;
+  /** First retry delay after a failure, doubling (default 1 s, capped at 60 s). */
+  readonly retryBaseMs?: number;
+  /** Every pass's outcome, for logs and metrics. */
+  readonly onPass?: (pass: ReconcilePass) => void;
+}
+
+export interface ActionFailure {
+  readonly action: ReconcileAction;
+  readonly message: string;
+  readonly attempts: number;
+  readonly atMs: number;
+  /** No more attempts for this desired value. */
+  readonly gaveUp: boolean;
+}
+
+export interface ReconcilePass {
+  readonly atMs: number;
+  readonly decision: ReconcileDecision;
+  readonly applied: readonly ReconcileAction[];
+  readonly failed: readonly ActionFailure[];
+}
+
+export interface ReconcilerStatus {
+  readonly desired: DesiredState | undefined;
+  readonly observed: readonly ModelStatus[];
+  readonly lastPass: ReconcilePass | undefined;
+  /** Actions failing now (retrying or given up). */
+  readonly failures: readonly ActionFailure[];
+  readonly error: string | undefined;
+}
+
+export class Reconciler {
+  private readonly options: ReconcilerOptions;
+  private readonly task: PeriodicTask;
+  private state: ReconcileState = initialReconcileState();
+  private desired: DesiredState | undefined;
+  private observed: readonly ModelStatus[] = [];
+  private lastPass: ReconcilePass | undefined;
+  private error: string | undefined;
+  private readonly failures = new Map<string, ActionFailure & { nextAtMs: number }>();
+
+  constructor(options: ReconcilerOptions) {
+    this.options = options;
+    this.task = new PeriodicTask({ name: 'reconcile', intervalMs: options.intervalMs ?? 1000, clock: options.clock }, async () => { await this.pass(); });
+  }
+
+  /** A new desired state (from the leader); older epochs are ignored by the decider. */
+  setDesired(desired: DesiredState): void {
+    this.desired = desired;
+  }
+
+  start(): void {
+    this.task.start();
+  }
+
+  stop(): Promise<void> {
+    return this.task.stop();
+  }
+
+  status(): ReconcilerStatus {
+    return {
+      desired: this.desired,
+      observed: this.observed,
+      lastPass: this.lastPass,
+      failures: [...this.failures.values()].map(({ nextAtMs: _next, ...f }) => f),
+      error: this.error,
+    };
+  }
+
+  /** One pass now; the periodic task calls this. */
+  async pass(): Promise<ReconcilePass | undefined> {
+    const { adapter, clock, policy } = this.options;
+    const desired = this.desired;
+    if (!desired) return undefined;
+    const now = clock.nowMs();
+    let capabilities;
+    try {
+      [this.observed, capabilities] = await Promise.all([adapter.models(), adapter.capabilities()]);
+      this.error = undefined;
+    } catch (err) {
+      // Cannot see the server: change nothing.
+      this.error = err instanceof Error ? err.message : String(err);
+      return undefined;
+    }
+    const { decision, state } = decideReconcile({ nowMs: now, desired, observed: this.observed, capabilities, policy }, this.state);
+    this.state = state;
+    const applied: ReconcileAction[] = [];
+    const failed: ActionFailure[] = [];
+    // A failure is forgotten once the desired value it was for is no longer wanted at all.
+    const wanted = new Set([...decision.actions, ...decision.recommendations].map(keyOf));
+    for (const k of [...this.failures.keys()]) if (!wanted.has(k)) this.failures.delete(k);
+    for (const action of decision.actions) {
+      const key = keyOf(action);
+      const prior = this.failures.get(key);
+      if (prior && (prior.gaveUp || now < prior.nextAtMs)) continue;
+      try {
+        await this.apply(action);
+        applied.push(action);
+        this.failures.delete(key);
+      } catch (err) {
+        const attempts = (prior?.attempts ?? 0) + 1;
+        const gaveUp = attempts >= (this.options.maxAttempts ?? 5);
+        const delay = Math.min(60_000, (this.options.retryBaseMs ?? 1000) * 2 ** (attempts - 1));
+        const f = { action, message: err instanceof Error ? err.message : String(err), attempts, atMs: now, gaveUp, nextAtMs: now + delay };
+        this.failures.set(key, f);
+        failed.push({ action, message: f.message, attempts, atMs: now, gaveUp });
+      }
+    }
+    const pass: ReconcilePass = { atMs: now, decision, applied, failed };
+    this.lastPass = pass;
+    this.options.onPass?.(pass);
+    return pass;
+  }
+
+  private async apply(action: ReconcileAction): Promise<void> {
+    const { adapter } = this.options;
+    if (action.kind === 'replicas') {
+      if (!hasReplicaControl(adapter)) throw new Error(`${adapter.kind} adapter cannot change replicas`);
+      await adapter.setReplicas(action.model, action.to);
+    } else {
+      if (!hasBatchControl(adapter)) throw new Error(`${adapter.kind} adapter cannot change batching`);
+      await adapter.setBatching(action.model, { maxBatchSize: action.maxBatchSize, batchDelayMs: action.batchDelayMs });
+    }
+  }
+}
+
+/** One key per model and kind of change, and per desired value: a new value resets the retries. */
+function keyOf(a: ReconcileAction): string {
+  return a.kind === 'replicas' ? `${a.model}/replicas/${a.to}` : `${a.model}/batching/${a.maxBatchSize}/${a.batchDelayMs}`;
+}

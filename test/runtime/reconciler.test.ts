@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { Reconciler } from '../../src/runtime/reconciler.js';
+import { DEFAULT_RECONCILE_POLICY } from '../../src/core/reconcile/index.js';
+import { createTritonAdapter } from '../../adapters/triton/index.js';
+import { startTritonEmulator } from '../../src/emulator/index.js';
+import { normaliseProfiles } from '../../src/core/profiles.js';
+import { AdapterError } from '../../src/ports/server-adapter.js';
+import type { AdapterCapabilities, ModelStatus, ServerAdapter, ReplicaControl } from '../../src/ports/server-adapter.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { systemClock } from '../../src/runtime/system-clock.js';
+
+const enforce = { ...DEFAULT_RECONCILE_POLICY, mode: 'enforce' as const, maxStepUp: 8, maxStepDown: 1, cooldownMs: 0 };
+
+describe('runtime/reconciler', function () {
+  this.timeout(30_000);
+
+  it('brings an emulated Triton to the desired replicas and batch, step by step', async () => {
+    const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 2 }, { batchSize: 8, latencyMs: 6 }] }], () => 'p');
+    const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0 });
+    try {
+      const adapter = createTritonAdapter({ url: server.url, metricsUrl: server.metricsUrl });
+      const r = new Reconciler({ adapter, clock: systemClock, policy: enforce });
+      r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 3, maxBatchSize: 8, batchDelayMs: 2 }] });
+      await r.pass();
+      for (let i = 0; i < 20 && (await adapter.model('m')).maxBatchSize !== 8; i++) await new Promise((ok) => setTimeout(ok, 100));
+      const after = await adapter.model('m');
+      expect(after.replicas).to.equal(3);
+      expect(after.maxBatchSize).to.equal(8);
+      // Down by one per pass.
+      r.setDesired({ epoch: 2, models: [{ model: 'm', replicas: 1 }] });
+      await r.pass();
+      expect((await adapter.model('m')).replicas).to.equal(2);
+      await r.pass();
+      expect((await adapter.model('m')).replicas).to.equal(1);
+      const again = await r.pass();
+      expect(again?.applied).to.deep.equal([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('in mode recommend changes nothing and reports what it would do', async () => {
+    const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 2 }] }], () => 'p');
+    const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0 });
+    try {
+      const adapter = createTritonAdapter({ url: server.url, metricsUrl: server.metricsUrl });
+      const r = new Reconciler({ adapter, clock: systemClock, policy: { ...enforce, mode: 'recommend' } });
+      r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 4 }] });
+      const pass = await r.pass();
+      expect(pass?.applied).to.deep.equal([]);
+      expect(pass?.decision.recommendations.map((x) => `${x.kind} ${x.why}`)).to.deep.equal(['replicas mode is recommend']);
+      expect((await adapter.model('m')).replicas).to.equal(1);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('retries a failing management call with backoff, a capped number of times, and shows the error', async () => {
+    let calls = 0;
+    const failing: ServerAdapter & ReplicaControl = {
+      kind: 'triton', endpoint: 'http://127.0.0.1:1',
+      health: async () => ({ live: true, ready: true }),
+      models: async (): Promise<ModelStatus[]> => [{ model: 'm', ready: true, replicas: 1, device: 'cpu', maxBatchSize: 1 }],
+      model: async () => ({ model: 'm', ready: true, replicas: 1, device: 'cpu', maxBatchSize: 1 }),
+      counters: async () => [],
+      metrics: async () => [],
+      capabilities: async (): Promise<AdapterCapabilities> => ({ replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] }),
+      setReplicas: async () => {
+        calls++;
+        throw new AdapterError({ server: 'triton', endpoint: 'POST /v2/repository/models/m/load', kind: 'http', status: 500, message: 'failed to load' });
+      },
+    };
+    const clock = new FakeClock(0);
+    const r = new Reconciler({ adapter: failing, clock, policy: enforce, maxAttempts: 3, retryBaseMs: 1000 });
+    r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 2 }] });
+    const attemptsAt: number[] = [];
+    for (let t = 0; t <= 20_000; t += 500) {
+      const before = calls;
+      await r.pass();
+      if (calls > before) attemptsAt.push(clock.nowMs());
+      await clock.advance(500);
+    }
+    expect(attemptsAt).to.deep.equal([0, 1000, 3000]);
+    const f = r.status().failures[0];
+    expect(f?.gaveUp).to.equal(true);
+    expect(f?.message).to.match(/triton POST \/v2\/repository\/models\/m\/load → 500: failed to load/);
+  });
+});
