@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { Collector } from '../../src/runtime/collector.js';
+import { createTritonAdapter } from '../../adapters/triton/index.js';
+import { startTritonEmulator } from '../../src/emulator/index.js';
+import { normaliseProfiles } from '../../src/core/profiles.js';
+import type { ModelCounters, ServerAdapter } from '../../src/ports/server-adapter.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { systemClock } from '../../src/runtime/system-clock.js';
+
+describe('runtime/collector', function () {
+  this.timeout(30_000);
+
+  it('samples an emulated Triton: arrivals, compute time and executions per batch size', async () => {
+    const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 5 }, { batchSize: 4, latencyMs: 10 }] }], () => 'p');
+    const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0, maxBatchSize: 4 });
+    try {
+      const adapter = createTritonAdapter({ url: server.url, metricsUrl: server.metricsUrl });
+      const c = new Collector({ adapter, clock: systemClock, intervalMs: 1000, onSample: () => undefined });
+      expect(await c.scrape()).to.deep.equal([]); // the first scrape is the baseline
+      const inputs = await adapter.inputs('m');
+      expect(inputs.length).to.be.above(0);
+      for (let i = 0; i < 3; i++) await adapter.infer('m', { batchSize: 4, data: 'zero', timeoutMs: 5000 });
+      await adapter.infer('m', { batchSize: 1, data: 'zero', timeoutMs: 5000 });
+      await new Promise((ok) => setTimeout(ok, 50));
+      const [s] = await c.scrape();
+      expect(s?.model).to.equal('m');
+      expect(s?.arrivals).to.equal(4);
+      expect(s?.rates.inferencesPerS).to.be.above(0);
+      expect(s?.reset).to.equal(false);
+      const sizes = Object.fromEntries((s?.batchSizes ?? []).map((b) => [b.batchSize, b.executions]));
+      expect(sizes).to.deep.equal({ 1: 1, 4: 3 });
+      const b4 = s?.batchSizes?.find((b) => b.batchSize === 4);
+      expect(b4?.meanComputeMs).to.be.within(8, 20);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('flags a counter reset instead of reporting negative traffic', async () => {
+    let requests = 100n;
+    const adapter = { counters: async (): Promise<ModelCounters[]> => [{ model: 'm', requests, failures: 0n }] } as unknown as ServerAdapter;
+    const clock = new FakeClock(0);
+    const c = new Collector({ adapter, clock, intervalMs: 1000, onSample: () => undefined });
+    await c.scrape();
+    await clock.advance(1000);
+    requests = 130n;
+    expect((await c.scrape())[0]).to.deep.include({ arrivals: 30, reset: false });
+    await clock.advance(1000);
+    requests = 7n; // the server restarted
+    expect((await c.scrape())[0]).to.deep.include({ arrivals: 7, reset: true });
+  });
+});
