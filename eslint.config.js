@@ -8,6 +8,13 @@ const nodeBuiltins = [
   'os', 'path', 'process', 'timers', 'timers/promises', 'readline', 'cluster', 'dns', 'tls',
 ];
 
+// OpenTelemetry is imported in src/telemetry only: the rest records through the Telemetry port,
+// and the composition roots get the SDK through createTelemetry.
+const OTEL_ONLY_IN_TELEMETRY = {
+  group: ['@opentelemetry/*'],
+  message: 'Record through the Telemetry port (src/ports/telemetry.ts); only src/telemetry imports OpenTelemetry.',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'coverage/', '.scratch/', '.ci/venv/', '.ci/out/'] },
   js.configs.recommended,
@@ -36,7 +43,7 @@ export default tseslint.config(
         patterns: [{
           group: ['**/runtime/**', '**/cli/**', '**/coordination/**', '**/telemetry/**', '**/emulator/**', '**/config/**', '**/adapters/**'],
           message: 'src/core imports nothing outside src/core (type-only imports from ports are allowed).',
-        }],
+        }, OTEL_ONLY_IN_TELEMETRY],
       }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'src/core has no timers: time comes in as a value.' },
@@ -60,7 +67,7 @@ export default tseslint.config(
     files: ['src/ports/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/runtime/**', '**/cli/**', '**/adapters/**', '**/coordination/**'], message: 'ports are interfaces only.' }],
+        patterns: [{ group: ['**/runtime/**', '**/cli/**', '**/adapters/**', '**/coordination/**'], message: 'ports are interfaces only.' }, OTEL_ONLY_IN_TELEMETRY],
       }],
     },
   },
@@ -68,8 +75,14 @@ export default tseslint.config(
     files: ['src/runtime/**/*.ts', 'src/config/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/cli/**', '**/adapters/**', '**/coordination/**'], message: 'Only the composition roots in src/cli wire concrete adapters and backends.' }],
+        patterns: [{ group: ['**/cli/**', '**/adapters/**', '**/coordination/**'], message: 'Only the composition roots in src/cli wire concrete adapters and backends.' }, OTEL_ONLY_IN_TELEMETRY],
       }],
+    },
+  },
+  {
+    files: ['adapters/**/*.ts', 'src/cli/**/*.ts', 'src/coordination/**/*.ts', 'src/emulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [OTEL_ONLY_IN_TELEMETRY] }],
     },
   },
 );

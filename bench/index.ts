@@ -1,11 +1,12 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | batch-aware)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | batch-aware | profiler)
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
 import { benchBatchAware, benchClosedLoop, benchTuner } from './closed-loop.js';
+import { benchProfiler } from './profiler.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -14,6 +15,7 @@ const sections: Record<string, () => Promise<void>> = {
   tuner: benchTuner,
   'closed-loop': benchClosedLoop,
   'batch-aware': benchBatchAware,
+  profiler: benchProfiler,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

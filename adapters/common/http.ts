@@ -1,13 +1,16 @@
 // The HTTP transport every adapter's client.ts uses: axios with a timeout on every request,
 // capped retries with exponential backoff on idempotent reads only (network errors, timeouts,
 // 502/503/504), raw text bodies (parse.ts decides how to read them), and every failure turned into
-// an AdapterError naming the server, the endpoint and the status.
+// an AdapterError naming the server, the endpoint and the status. With a Telemetry it records
+// each exchange's duration (by endpoint template and status class) and each failed request.
 import axios from 'axios';
 import type { AxiosInstance } from 'axios';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { ServerKind } from '../../src/ports/server-adapter.js';
 import type { Clock } from '../../src/ports/clock.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
 import { systemClock } from '../../src/runtime/system-clock.js';
+import { endpointTemplate } from './endpoint-template.js';
 
 export interface HttpClientOptions {
   readonly server: ServerKind;
@@ -20,6 +23,8 @@ export interface HttpClientOptions {
   readonly backoffMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
+  /** Records request durations and errors (none by default). */
+  readonly telemetry?: Telemetry;
 }
 
 export interface HttpRequest {
@@ -51,6 +56,7 @@ export class HttpClient {
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
   private readonly clock: Clock;
+  private readonly telemetry: Telemetry | undefined;
 
   constructor(options: HttpClientOptions) {
     this.server = options.server;
@@ -59,6 +65,7 @@ export class HttpClient {
     this.backoffMs = options.backoffMs ?? 100;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.clock = options.clock ?? systemClock;
+    this.telemetry = options.telemetry;
     this.axios = axios.create({
       baseURL: this.baseUrl,
       headers: { ...(options.headers ?? {}) },
@@ -76,6 +83,18 @@ export class HttpClient {
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
+    if (!this.telemetry) return this.attempt(req);
+    try {
+      return await this.attempt(req);
+    } catch (err) {
+      if (err instanceof AdapterError) {
+        this.telemetry.recordAdapterError({ server: this.server, endpoint: endpointTemplate(this.server, req.method, req.path), errorType: err.kind });
+      }
+      throw err;
+    }
+  }
+
+  private async attempt(req: HttpRequest): Promise<HttpResponse> {
     const idempotent = req.idempotent ?? req.method === 'GET';
     const attempts = idempotent ? this.retries + 1 : 1;
     let last: AdapterError | undefined;
@@ -98,6 +117,22 @@ export class HttpClient {
   }
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
+    if (!this.telemetry) return this.exchange(req);
+    const startMs = this.clock.nowMs();
+    let status: number | undefined;
+    try {
+      const res = await this.exchange(req);
+      status = res.status;
+      return res;
+    } finally {
+      this.telemetry.recordAdapterRequest({
+        server: this.server, endpoint: endpointTemplate(this.server, req.method, req.path), durationMs: this.clock.nowMs() - startMs,
+        ...(status === undefined ? {} : { status }),
+      });
+    }
+  }
+
+  private async exchange(req: HttpRequest): Promise<HttpResponse> {
     const endpoint = this.endpointOf(req);
     try {
       const res = await this.axios.request<string>({

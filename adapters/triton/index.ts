@@ -4,8 +4,8 @@
 import { describeBody } from '../common/http.js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type {
-  AdapterCapabilities, AdapterErrorKind, BatchControl, BatchSettings, DeviceKind, InferOptions, InferResult, MetricSample,
-  ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter, ServerHealth, TensorSpec,
+  AdapterCapabilities, AdapterErrorKind, BatchControl, BatchSettings, ConfigRestore, ConfigSnapshot, DeviceKind, InferOptions,
+  InferResult, MetricSample, ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter, ServerHealth, TensorSpec,
 } from '../../src/ports/server-adapter.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { systemClock } from '../../src/runtime/system-clock.js';
@@ -50,7 +50,12 @@ interface InputSpecs {
   readonly maxBatchSize: number;
 }
 
-export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchControl, Profilable {
+/** The full config Triton served for a model, as read: what restoreConfig posts back. */
+class TritonConfigSnapshot implements ConfigSnapshot {
+  constructor(readonly model: string, readonly adapter: TritonAdapter, readonly raw: JsonObject) {}
+}
+
+export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchControl, Profilable, ConfigRestore {
   readonly kind = 'triton' as const;
   readonly endpoint: string;
   private readonly client: TritonClient;
@@ -148,6 +153,23 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
    */
   setBatching(model: string, settings: BatchSettings): Promise<ModelStatus> {
     return this.applyConfig(model, (c) => withBatching(c, settings));
+  }
+
+  /** The model's full config as Triton serves it now. */
+  async snapshotConfig(model: string): Promise<ConfigSnapshot> {
+    return new TritonConfigSnapshot(model, this, this.decode(await this.client.modelConfig(model), parseModelConfig).raw);
+  }
+
+  /**
+   * Posts a snapshot's config back as the override (§A.12), every field as it was: instance groups
+   * with their kind, GPU list and host policy. When only instance groups differ from the config
+   * now serving, Triton applies it in place and keeps the statistics.
+   */
+  async restoreConfig(snapshot: ConfigSnapshot): Promise<ModelStatus> {
+    if (!(snapshot instanceof TritonConfigSnapshot) || snapshot.adapter !== this) {
+      throw new TypeError(`restoreConfig: not a snapshot this Triton adapter took (model ${snapshot.model})`);
+    }
+    return this.applyConfig(snapshot.model, () => snapshot.raw);
   }
 
   /** The model's inputs, without the batch dimension when it batches. */
@@ -269,7 +291,7 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
   }
 }
 
-export function createTritonAdapter(options: TritonAdapterOptions): ServerAdapter & ReplicaControl & BatchControl & Profilable {
+export function createTritonAdapter(options: TritonAdapterOptions): ServerAdapter & ReplicaControl & BatchControl & Profilable & ConfigRestore {
   return new TritonAdapter(options);
 }
 

@@ -11,6 +11,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerEmulate } from './commands/emulate.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerProfile } from './commands/profile.js';
 
 const HELP_HINT = '(run with --help for usage)';
 
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerValidate(program, ctx);
   registerEmulate(program, ctx);
   registerInspect(program, ctx);
+  registerProfile(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(io).showHelpAfterError(HELP_HINT);
   return program;
 }

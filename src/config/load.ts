@@ -12,6 +12,8 @@ import { gatherProfiles, describeReadError, type ReadFile } from './profile-sour
 import { checkProfiles, crossCheck } from './cross-checks.js';
 import { configSchema } from './schema.js';
 import { deepFreeze } from './freeze.js';
+import { resolveTelemetry } from './telemetry.js';
+import { resolveCoordination } from './coordination.js';
 import type { InferlineConfig } from './types.js';
 
 const readUtf8: ReadFile = (file) => readFileSync(file, 'utf8');
@@ -38,10 +40,14 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const gathered = gatherProfiles(file.profiles, source, readFile);
   const checked = checkProfiles(gathered.profiles, gathered.labels);
   const profileProblems = [...gathered.problems, ...checked.problems];
+  const telemetry = resolveTelemetry(file.telemetry, env);
+  const coordination = resolveCoordination(file.coordination, source);
   const problems = [
     ...overridden.problems,
     ...profileProblems,
     ...crossCheck(file, checked.profiles, profileProblems.length === 0),
+    ...telemetry.problems,
+    ...coordination.problems,
   ];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return deepFreeze({
@@ -64,6 +70,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       drainTimeMs: file.tuner.drainTime,
       batchAware: { enabled: file.tuner.batchAware.enabled, intervalMs: file.tuner.batchAware.interval, windowMs: file.tuner.batchAware.window },
     },
+    telemetry: telemetry.config,
+    coordination: coordination.config,
     source,
   });
 }

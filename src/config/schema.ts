@@ -57,12 +57,25 @@ export const hardwareSchema = strict({
     .describe('Start-up time of a new replica on this hardware: it serves only after this (default 0).'),
 }).transform(({ activationDelay, ...hw }) => (activationDelay === undefined ? hw : { ...hw, activationDelayMs: activationDelay }));
 
+/** An ISO 8601 date and time (checked here rather than with a JSON Schema pattern: the published patterns are durations). */
+const isoTime = z.string().refine(
+  (text) => /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text)),
+  { error: 'must be an ISO 8601 time such as 2026-11-30T10:00:00.000Z' },
+);
+
 export const profilePointSchema = strict({
   batchSize: positiveInt,
   latencyMs: z.number().positive().describe('Latency of one batch of batchSize queries (the service time).'),
   throughputQps: z.number().positive().optional().describe('Measured; derived as batchSize / latency when absent.'),
-  p99LatencyMs: z.number().positive().optional(),
-  samples: z.int().min(0).optional(),
+  p99LatencyMs: z.number().positive().optional().describe('P99 of the batch latency, client-observed (written by `inferline profile`).'),
+  samples: z.int().min(0).optional().describe('How many batches the point was measured on.'),
+  source: z.enum(['active', 'passive']).optional()
+    .describe('How it was measured: active (batches sent by `inferline profile`) or passive (the server\'s per-batch-size statistics under live traffic).'),
+  measuredAt: isoTime.optional().describe('When it was measured (ISO 8601, e.g. 2026-11-30T10:00:00.000Z).'),
+  stable: z.boolean().optional()
+    .describe('Active: three consecutive measurement windows agreed within 10 %. Passive: enough executions were seen.'),
+  clientLatencyMs: z.number().positive().optional().describe('Client-observed median latency of one batch (active).'),
+  computeLatencyMs: z.number().positive().optional().describe('Server-reported compute time of one batch, queueing excluded, where the server reports timings.'),
 });
 
 export const inlineProfileSchema = strict({
@@ -132,6 +145,85 @@ export const tunerSchema = strict({
   }).prefault({}).describe('Beyond the paper: also raise batch sizes where the estimator shows an equal tail at lower cost.'),
 });
 
+const httpUrl = z.string().refine((text) => {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, { error: 'must be an http(s) URL' });
+
+export const telemetrySchema = strict({
+  serviceName: name.optional().describe('The service.name of the exported metrics (default: OTEL_SERVICE_NAME, else "inferline").'),
+  prometheus: strict({
+    enabled: z.boolean().default(true).describe('Serve GET /metrics for Prometheus to scrape (default true; one-shot commands never serve it).'),
+    host: name.default('127.0.0.1').describe('Address the metrics endpoint listens on (default 127.0.0.1; 0.0.0.0 for every interface).'),
+    port: z.int().min(0).max(65535).default(9464).describe('Port of the metrics endpoint (default 9464; 0 takes a free port).'),
+  }).prefault({}),
+  otlp: strict({
+    enabled: z.boolean().optional()
+      .describe('Push metrics over OTLP/HTTP (default: on when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set).'),
+    endpoint: httpUrl.optional()
+      .describe('Collector URL: a base URL (http://collector:4318) gets /v1/metrics appended, a URL with a path is used as it is (default: the OTEL_* variables, else http://localhost:4318/v1/metrics).'),
+    interval: duration(z.number().positive()).optional().describe('Time between pushes (default: OTEL_METRIC_EXPORT_INTERVAL, else 60s).'),
+    headers: z.record(z.string().min(1), z.string()).default({}).describe('HTTP headers of every push, over those of OTEL_EXPORTER_OTLP_(METRICS_)HEADERS.'),
+  }).prefault({}),
+});
+
+/** An etcd endpoint: http(s)://host:port, loopback or any host; no path. */
+const etcdEndpoint = z.string().refine((text) => {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && u.port !== ''
+      && (u.pathname === '/' || u.pathname === '') && u.search === '' && u.hash === '' && u.username === '' && !text.endsWith('/');
+  } catch {
+    return false;
+  }
+}, { error: 'must be an etcd endpoint: http(s)://host:port, such as http://127.0.0.1:2379' });
+
+/**
+ * A Kubernetes object name (DNS-1123 subdomain), or a prefix of one (which may end in "-").
+ * Checked with refine, not regex: the JSON Schema's published patterns are the duration grammar.
+ */
+function kubeName(what: string, prefix = false) {
+  const pattern = prefix ? /^[a-z0-9][-a-z0-9.]{0,199}$/ : /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+  return z.string().refine((text) => pattern.test(text), {
+    error: `must be ${what}: lowercase letters, digits, "-" and ".", starting${prefix ? '' : ' and ending'} with a letter or digit`,
+  });
+}
+
+export const coordinationSchema = strict({
+  backend: z.enum(['memory', 'etcd', 'kubernetes']).default('memory')
+    .describe('memory: one process (the default); etcd: a real etcd cluster; kubernetes: a Lease and a ConfigMap.'),
+  leaseDuration: duration(z.number().positive()).default(15_000)
+    .describe('How long a leader lease keeps other candidates away once it stops being renewed (default 15s; etcd: the lease TTL, whole seconds).'),
+  renewDeadline: duration(z.number().positive()).default(10_000)
+    .describe('A leader that could not renew for this long stops leading (default 10s; must be < leaseDuration).'),
+  retryPeriod: duration(z.number().positive()).default(2_000)
+    .describe('How often candidates try to acquire and the leader renews (default 2s; renewDeadline must be > 1.2 × retryPeriod).'),
+  memberTtl: duration(z.number().positive()).default(10_000)
+    .describe('A member disappears this long after its agent stops renewing (default 10s; etcd: whole seconds).'),
+  etcd: strict({
+    endpoints: z.array(etcdEndpoint).min(1).default(['http://127.0.0.1:2379']).describe('Client URLs of the etcd cluster.'),
+    prefix: z.string().refine((text) => text.startsWith('/') && text.endsWith('/'), { error: 'must start and end with "/", such as "/inferline/"' }).default('/inferline/')
+      .describe('Key prefix of every key inferline writes (default "/inferline/").'),
+    requestTimeout: duration(z.number().positive()).default(5_000).describe('Timeout of one etcd request (default 5s).'),
+    tls: strict({
+      ca: name.optional().describe('CA certificate file (PEM), relative to this config file; default: the system roots.'),
+      cert: name.optional().describe('Client certificate file (PEM), for mutual TLS; needs key.'),
+      key: name.optional().describe('Client private key file (PEM); needs cert.'),
+    }).optional().describe('TLS to etcd (the endpoints must then be https://).'),
+  }).prefault({}),
+  kubernetes: strict({
+    namespace: kubeName('a namespace name').default('default').describe('Namespace of the Lease objects and the ConfigMap (default "default").'),
+    leaseName: kubeName('a Lease name').default('inferline-leader').describe('The coordination.k8s.io/v1 Lease of the leader election.'),
+    configMapName: kubeName('a ConfigMap name').default('inferline-desired-state').describe('The ConfigMap holding every agent\'s desired state.'),
+    memberLeasePrefix: kubeName('a name prefix', true).default('inferline-member-').describe('Name prefix of the per-agent membership Leases.'),
+    kubeconfig: name.optional().describe('A kubeconfig file, relative to this config file; default: the in-cluster service account, else $KUBECONFIG or ~/.kube/config.'),
+  }).prefault({}),
+});
+
 const profileSource = z.union([name.describe('A profile file, relative to this config file.'), inlineProfileSchema]);
 
 export const configSchema = strict({
@@ -142,9 +234,11 @@ export const configSchema = strict({
   // prefault, not default: the `{}` must itself be parsed so that the inner defaults fill it in.
   planner: plannerSchema.prefault({}),
   tuner: tunerSchema.prefault({}),
+  telemetry: telemetrySchema.prefault({}),
+  coordination: coordinationSchema.prefault({}),
 }).meta({
   title: 'inferline config',
-  description: 'Hardware, profiles, pipelines with their SLOs, planner and tuner settings.',
+  description: 'Hardware, profiles, pipelines with their SLOs, planner, tuner, telemetry and coordination settings.',
 });
 
 /** The config file as written (`…Options`: raw input). */

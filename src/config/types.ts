@@ -2,6 +2,8 @@
 // returns after the schema, the cross-reference checks and the env overrides.
 import type { HardwareType, ModelProfile, PipelineSpec } from '../core/types.js';
 import type { TunerOptions } from '../core/tuner/tuner.js';
+import type { ElectionTiming } from '../core/election.js';
+import type { CoordinationBackend } from '../ports/coordinator.js';
 
 export interface PlannerConfig {
   /** Default planning workload, an arrival spec (a pipeline's own `arrival` overrides it). */
@@ -20,6 +22,46 @@ export interface TunerConfig extends TunerOptions {
   readonly batchAware: { readonly enabled: boolean; readonly intervalMs: number; readonly windowMs: number };
 }
 
+/** Metrics export (src/telemetry), with the standard OTEL_* variables already applied. */
+export interface TelemetryConfig {
+  /** The resource's service.name. */
+  readonly serviceName: string;
+  /** Prometheus pull endpoint: GET http://host:port/metrics. Port 0 takes a free port. */
+  readonly prometheus: { readonly enabled: boolean; readonly host: string; readonly port: number };
+  /** OTLP over HTTP push (JSON encoding) to `endpoint` (the full metrics URL) every intervalMs. */
+  readonly otlp: {
+    readonly enabled: boolean;
+    readonly endpoint: string;
+    readonly intervalMs: number;
+    /** Timeout of one push (≤ intervalMs). */
+    readonly timeoutMs: number;
+    readonly headers: Readonly<Record<string, string>>;
+  };
+}
+
+/** Where agents register, elect their leader and keep desired state (src/coordination). */
+export interface CoordinationConfig {
+  readonly backend: CoordinationBackend;
+  /** Leader election: leaseDuration > renewDeadline > 1.2 × retryPeriod (checked). */
+  readonly timing: ElectionTiming;
+  readonly memberTtlMs: number;
+  readonly etcd: {
+    readonly endpoints: readonly string[];
+    readonly prefix: string;
+    readonly requestTimeoutMs: number;
+    /** Absolute paths (resolved against the config file). */
+    readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  };
+  readonly kubernetes: {
+    readonly namespace: string;
+    readonly leaseName: string;
+    readonly configMapName: string;
+    readonly memberLeasePrefix: string;
+    /** Absolute path; absent: in-cluster, else $KUBECONFIG or ~/.kube/config. */
+    readonly kubeconfig?: string;
+  };
+}
+
 export interface InferlineConfig {
   readonly hardware: readonly HardwareType[];
   /** Profiles from the config, inline and from files, merged; points sorted by batch size. */
@@ -27,6 +69,8 @@ export interface InferlineConfig {
   readonly pipelines: readonly PipelineSpec[];
   readonly planner: PlannerConfig;
   readonly tuner: TunerConfig;
+  readonly telemetry: TelemetryConfig;
+  readonly coordination: CoordinationConfig;
   /** The file the config was loaded from, for messages and relative paths. */
   readonly source: string;
 }

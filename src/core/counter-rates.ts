@@ -1,7 +1,7 @@
 // Rates over a window from counter increments (core/counters.ts counterDelta): per second, and
 // per request. Pure. A mean per request exists only when requests were answered in the window;
 // a field the server does not count stays null.
-import type { ModelCounters } from '../ports/server-adapter.js';
+import type { BatchSizeCounters, ModelCounters } from '../ports/server-adapter.js';
 
 export interface CounterRates {
   readonly windowMs: number;
@@ -37,7 +37,7 @@ export function counterRates(delta: ModelCounters, windowMs: number): CounterRat
   };
 }
 
-/** Sums the increments of several series of one model (Triton's versions, say). */
+/** Sums the increments of several series of one model (Triton's versions, say), per batch size too. */
 export function sumCounters(model: string, parts: readonly ModelCounters[]): ModelCounters {
   const add = (k: 'inferences' | 'executions' | 'queueNs' | 'computeNs'): bigint | undefined =>
     parts.some((p) => p[k] !== undefined) ? parts.reduce((s, p) => s + (p[k] ?? 0n), 0n) : undefined;
@@ -45,6 +45,7 @@ export function sumCounters(model: string, parts: readonly ModelCounters[]): Mod
   const executions = add('executions');
   const queueNs = add('queueNs');
   const computeNs = add('computeNs');
+  const batchSizes = sumBatchSizes(parts);
   return {
     model,
     requests: parts.reduce((s, p) => s + p.requests, 0n),
@@ -53,5 +54,20 @@ export function sumCounters(model: string, parts: readonly ModelCounters[]): Mod
     ...(executions !== undefined ? { executions } : {}),
     ...(queueNs !== undefined ? { queueNs } : {}),
     ...(computeNs !== undefined ? { computeNs } : {}),
+    ...(batchSizes !== undefined ? { batchSizes } : {}),
   };
+}
+
+function sumBatchSizes(parts: readonly ModelCounters[]): BatchSizeCounters[] | undefined {
+  if (!parts.some((p) => p.batchSizes !== undefined)) return undefined;
+  const bySize = new Map<number, { executions: bigint; computeNs: bigint }>();
+  for (const p of parts) {
+    for (const b of p.batchSizes ?? []) {
+      const acc = bySize.get(b.batchSize) ?? { executions: 0n, computeNs: 0n };
+      acc.executions += b.executions;
+      acc.computeNs += b.computeNs;
+      bySize.set(b.batchSize, acc);
+    }
+  }
+  return [...bySize.entries()].sort(([a], [b]) => a - b).map(([batchSize, acc]) => ({ batchSize, ...acc }));
 }

@@ -5,20 +5,32 @@
 // batch is never slower than a larger one, so this is conservative). Past the largest measured
 // size there is no value: the usable max batch is capped at the largest measured size, and the
 // cap is reported, never silently extrapolated.
-import type { ModelProfile, ProfilePoint } from './types.js';
+import type { ModelProfile, PointProvenance, ProfilePoint } from './types.js';
 import type { Problem } from './errors.js';
 
-/** Raw profile input: throughput optional (derived as batch / latency). */
+/** One raw point: throughput optional (derived as batch / latency), provenance optional. */
+export interface ProfilePointOptions extends PointProvenance {
+  readonly batchSize: number;
+  readonly latencyMs: number;
+  readonly throughputQps?: number;
+  readonly p99LatencyMs?: number;
+  readonly samples?: number;
+}
+
+/** Raw profile input. */
 export interface ProfileOptions {
   readonly model: string;
   readonly hardware: string;
-  readonly points: readonly {
-    readonly batchSize: number;
-    readonly latencyMs: number;
-    readonly throughputQps?: number;
-    readonly p99LatencyMs?: number;
-    readonly samples?: number;
-  }[];
+  readonly points: readonly ProfilePointOptions[];
+}
+
+const PROVENANCE_KEYS = ['source', 'measuredAt', 'stable', 'clientLatencyMs', 'computeLatencyMs'] as const;
+
+/** The provenance fields a point has, and no others. */
+export function provenanceOf(point: PointProvenance): PointProvenance {
+  const out: Record<string, unknown> = {};
+  for (const k of PROVENANCE_KEYS) if (point[k] !== undefined) out[k] = point[k];
+  return out as PointProvenance;
 }
 
 /**
@@ -73,6 +85,7 @@ export function normaliseProfiles(
         throughputQps: pt.throughputQps ?? (pt.batchSize * 1000) / pt.latencyMs,
         ...(pt.p99LatencyMs !== undefined ? { p99LatencyMs: pt.p99LatencyMs } : {}),
         ...(pt.samples !== undefined ? { samples: pt.samples } : {}),
+        ...provenanceOf(pt),
       }));
     profiles.push({ model: p.model, hardware: p.hardware, points });
   });

@@ -11,14 +11,31 @@ export interface HardwareType {
   readonly activationDelayMs?: number;
 }
 
+/**
+ * Where a measured point came from, as `inferline profile` writes it. Optional, carried through
+ * unchanged; the estimator and planner read only batchSize and latencyMs.
+ */
+export interface PointProvenance {
+  /** `active`: batches the profiler sent; `passive`: the server's own per-batch-size statistics under live traffic. */
+  readonly source?: 'active' | 'passive';
+  /** When it was measured (ISO 8601). */
+  readonly measuredAt?: string;
+  /** Active: three consecutive windows agreed within 10 %; passive: enough executions were seen. */
+  readonly stable?: boolean;
+  /** Client-observed median latency of one batch (active only). */
+  readonly clientLatencyMs?: number;
+  /** Server-reported compute time of one batch (queueing excluded), where the server reports timings. */
+  readonly computeLatencyMs?: number;
+}
+
 /** One measured point of a (model, hardware) profile. */
-export interface ProfilePoint {
+export interface ProfilePoint extends PointProvenance {
   readonly batchSize: number;
   /** Latency of one batch of `batchSize` queries: the service time the estimator uses. */
   readonly latencyMs: number;
   /** Queries per second of one replica. Derived as batchSize / latency when not measured. */
   readonly throughputQps: number;
-  /** Optional provenance, carried through unchanged. */
+  /** Optional provenance, carried through unchanged: P99 of the batch latency, and how many batches were measured. */
   readonly p99LatencyMs?: number;
   readonly samples?: number;
 }

@@ -5,3 +5,12 @@ export type {
   InferOptions, InferResult, MetricSample, ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter,
   ServerHealth, ServerKind, TensorSpec,
 } from './server-adapter.js';
+export { COORDINATION_BACKENDS, CoordinatorError, LeaseLostError, StaleEpochError } from './coordinator.js';
+export type {
+  CampaignOptions, CoordinationBackend, Coordinator, DesiredStateRecord, DesiredStateStore, JsonValue, LeaderElection,
+  LeaderSnapshot, Leadership, LeaseLostReason, Listener, MemberInfo, Membership, RegisterOptions, Registration, Subscription,
+} from './coordinator.js';
+export type {
+  AdapterErrorRecord, AdapterRequestRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
+  RequestsSample, StageSample, Telemetry, TrafficSample, TunerDecisionKind, TunerDecisionRecord,
+} from './telemetry.js';

@@ -138,6 +138,26 @@ export interface Profilable {
   infer(model: string, options: InferOptions): Promise<InferResult>;
 }
 
+/** A model's serving configuration as the server held it when taken: opaque, for restoreConfig. */
+export interface ConfigSnapshot {
+  readonly model: string;
+}
+
+/**
+ * Putting a model's serving configuration back exactly as it was (Triton: the full model config,
+ * instance groups with their GPU lists included), after changes made through other capabilities.
+ */
+export interface ConfigRestore {
+  snapshotConfig(model: string): Promise<ConfigSnapshot>;
+  /** Applies the snapshot (a snapshot this adapter took); returns the status it leads to. */
+  restoreConfig(snapshot: ConfigSnapshot): Promise<ModelStatus>;
+}
+
+export function hasConfigRestore(a: ServerAdapter): a is ServerAdapter & ConfigRestore {
+  const r = a as Partial<ConfigRestore>;
+  return typeof r.snapshotConfig === 'function' && typeof r.restoreConfig === 'function';
+}
+
 export function hasReplicaControl(a: ServerAdapter): a is ServerAdapter & ReplicaControl {
   return typeof (a as Partial<ReplicaControl>).setReplicas === 'function';
 }

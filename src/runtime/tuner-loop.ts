@@ -1,10 +1,13 @@
 // The tuner in the running system: arrivals reach live envelopes as they are observed (exact
 // timestamps, or per-interval counts from polling a server's counters), and every tick the pure
 // decider runs on a snapshot; its scale decisions go to an actuator (the leader writes desired
-// state with them). The loop itself is a PeriodicTask on the Clock port.
+// state with them). The loop itself is a PeriodicTask on the Clock port. With a Telemetry, every
+// tick records the live envelope, the arrival rate and the decision's kind.
+import type { EnvelopePoint } from '../core/envelope.js';
 import { LiveEnvelope } from '../core/live-envelope.js';
 import type { Tuner, TunerDecision, TunerState } from '../core/tuner/tuner.js';
 import type { Clock } from '../ports/clock.js';
+import type { Telemetry, TunerDecisionKind } from '../ports/telemetry.js';
 import { PeriodicTask } from './periodic.js';
 
 export interface TunerLoopOptions {
@@ -18,6 +21,20 @@ export interface TunerLoopOptions {
   /** Applies a decision (scale changes and replan signals); may be async. */
   readonly act: (decision: TunerDecision, nowMs: number) => Promise<void> | void;
   readonly onError?: (err: unknown) => void;
+  /** Records each tick's traffic and decision, as the pipeline named here. */
+  readonly telemetry?: { readonly port: Telemetry; readonly pipeline: string };
+}
+
+/** A decision's kind for metrics: a scale that adds replicas anywhere is a scale-up. */
+export function tunerDecisionKind(decision: TunerDecision): TunerDecisionKind {
+  if (decision.kind === 'hold') return 'hold';
+  return decision.changes.some((c) => c.to > c.from) ? 'scale_up' : 'scale_down';
+}
+
+/** The rate over the longest window of an envelope (queries per second), 0 when empty. */
+export function sustainedRateQps(envelope: readonly EnvelopePoint[]): number {
+  const longest = envelope[envelope.length - 1];
+  return longest === undefined ? 0 : longest.rateQps;
 }
 
 export class TunerLoop {
@@ -62,15 +79,28 @@ export class TunerLoop {
     const now = this.options.clock.nowMs();
     this.state ??= this.options.tuner.initialState(now);
     const queued = this.options.queued?.();
+    const envelope = this.live.snapshot(now);
     const out = this.options.tuner.decide({
       nowMs: now,
-      envelope: this.live.snapshot(now),
+      envelope,
       recentEnvelope: this.recent.snapshot(now),
       replicas: this.options.replicas(),
       ...(queued ? { queued } : {}),
     }, this.state);
     this.state = out.state;
+    this.record(envelope, out.decision);
     if (out.decision.kind === 'scale' || out.decision.replan) await this.options.act(out.decision, now);
     return out.decision;
+  }
+
+  private record(envelope: readonly EnvelopePoint[], decision: TunerDecision): void {
+    const t = this.options.telemetry;
+    if (!t) return;
+    t.port.recordTraffic({
+      pipeline: t.pipeline,
+      arrivalRateQps: sustainedRateQps(envelope),
+      envelope: envelope.map((p) => ({ windowMs: p.windowMs, maxArrivals: p.maxArrivals })),
+    });
+    t.port.recordTunerDecision({ pipeline: t.pipeline, kind: tunerDecisionKind(decision), replan: decision.replan !== undefined });
   }
 }

@@ -17,7 +17,7 @@ describe('config loader: every class of bad input is a problem at the right path
     {
       name: 'unknown top-level key',
       given: edit((c) => { c.agent = { mode: 'enforce' }; }),
-      want: { path: 'agent', message: /^unknown key — must be one of: hardware, profiles, pipelines, planner, tuner$/ },
+      want: { path: 'agent', message: /^unknown key — must be one of: hardware, profiles, pipelines, planner, tuner, telemetry, coordination$/ },
     },
     {
       name: 'unknown nested key (a typo)',
@@ -185,7 +185,7 @@ describe('config loader: every class of bad input is a problem at the right path
     {
       name: 'env override naming no setting',
       given: { text: edited(() => undefined), env: { INFERLINE_PLANER__SEED: '3' } },
-      want: { path: 'INFERLINE_PLANER__SEED', message: /^planer\.seed — must name a config setting: the config has no key "planer" \(it has: hardware, profiles, pipelines, planner, tuner\)$/ },
+      want: { path: 'INFERLINE_PLANER__SEED', message: /^planer\.seed — must name a config setting: the config has no key "planer" \(it has: hardware, profiles, pipelines, planner, tuner, telemetry, coordination\)$/ },
     },
     {
       name: 'env override of a list item',
@@ -255,7 +255,7 @@ describe('config loader: reporting', () => {
     expect(err.message).to.equal([
       `${SOURCE}: invalid config, 2 problems:`,
       '  hardware[0].costPerHour: -1 — must be ≥ 0',
-      '  nope: unknown key — must be one of: hardware, profiles, pipelines, planner, tuner',
+      '  nope: unknown key — must be one of: hardware, profiles, pipelines, planner, tuner, telemetry, coordination',
     ].join('\n'));
   });
 

@@ -22,6 +22,9 @@ describe('lint: layering rules', function () {
     { name: 'the runtime may read the clock', file: 'src/runtime/x.ts', code: 'export const t = Date.now();\n', want: undefined },
     { name: 'the runtime wires no concrete adapter', file: 'src/runtime/x.ts', code: "import { x } from '../../adapters/triton/index.js';\nexport const y = x;\n", want: 'no-restricted-imports' },
     { name: 'no export *', file: 'src/core/index.ts', code: "export * from './types.js';\n", want: 'no-restricted-syntax' },
+    { name: 'the runtime records through the Telemetry port, not OpenTelemetry', file: 'src/runtime/x.ts', code: "import { metrics } from '@opentelemetry/api';\nexport const m = metrics;\n", want: 'no-restricted-imports' },
+    { name: 'an adapter records through the Telemetry port, not OpenTelemetry', file: 'adapters/common/x.ts', code: "import { metrics } from '@opentelemetry/api';\nexport const m = metrics;\n", want: 'no-restricted-imports' },
+    { name: 'src/telemetry wires the SDK', file: 'src/telemetry/x.ts', code: "import { MeterProvider } from '@opentelemetry/sdk-metrics';\nexport const p = MeterProvider;\n", want: undefined },
   ];
   for (const c of cases) {
     it(c.name, async () => {

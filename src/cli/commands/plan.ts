@@ -5,13 +5,16 @@ import yaml from 'js-yaml';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
 import { ProfileSet } from '../../core/profiles.js';
-import { plan } from '../../core/planner/index.js';
 import type { Plan, PlannerKind } from '../../core/planner/index.js';
 import type { PipelineSpec } from '../../core/types.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
+import { PlannerRuns } from '../../runtime/planner-runs.js';
+import { systemClock } from '../../runtime/system-clock.js';
 import { UsageError, EXIT_FAILURE } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
+import type { Output } from '../output.js';
 import type { CliContext } from '../context.js';
+import { ONE_SHOT_FLUSH_DEADLINE_MS, startOneShotTelemetry } from '../telemetry.js';
 
 export interface PlanCommandOptions {
   readonly config: string;
@@ -41,7 +44,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--json', 'print the plans as JSON (an array) on stdout')
     .addHelpText('after', '\nExit status: 0 when every plan meets its SLO, 1 when one cannot, 2 on bad input.')
     .action(async (opts: PlanCommandOptions) => {
-      const plans = await runPlan(opts);
+      const plans = await runPlan(opts, output);
       if (opts.out) await writePlans(opts.out, plans);
       if (opts.json) printJson(output, plans);
       else output.out(`${plans.map(formatPlan).join('\n\n')}\n`);
@@ -49,7 +52,8 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     });
 }
 
-export async function runPlan(opts: PlanCommandOptions): Promise<Plan[]> {
+/** Plans; with `output`, planner runs are recorded through the configured telemetry (OTLP only). */
+export async function runPlan(opts: PlanCommandOptions, output?: Output): Promise<Plan[]> {
   if (opts.trace && opts.arrival) throw new UsageError('give either --trace or --arrival, not both');
   if (opts.exact && opts.baseline) throw new UsageError('give either --exact or --baseline, not both');
   if (opts.baseline !== undefined && opts.baseline !== 'coarse') throw new UsageError(`--baseline ${opts.baseline}: unknown baseline — must be: coarse`);
@@ -58,19 +62,25 @@ export async function runPlan(opts: PlanCommandOptions): Promise<Plan[]> {
   const config = await loadConfig(opts.config);
   const pipelines = selectPipelines(config, opts.pipeline);
   const profiles = new ProfileSet(config.profiles);
+  const telemetry = output ? await startOneShotTelemetry(config.telemetry, output) : undefined;
+  const runs = new PlannerRuns({ clock: systemClock, ...(telemetry ? { telemetry } : {}) });
   const plans: Plan[] = [];
-  for (const pipeline of pipelines) {
-    const s = seed ?? config.planner.seed;
-    const workload = await resolveWorkload({
-      ...(opts.trace ? { traceFile: opts.trace } : {}),
-      ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
-      fallbackSpec: pipeline.arrival ?? config.planner.arrival,
-      seed: s,
-    });
-    plans.push(plan({
-      pipeline, hardware: config.hardware, profiles, trace: workload.trace, workload: workload.description, planner: kind,
-      options: { seed: s, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: config.planner.exactMaxEvaluations },
-    }));
+  try {
+    for (const pipeline of pipelines) {
+      const s = seed ?? config.planner.seed;
+      const workload = await resolveWorkload({
+        ...(opts.trace ? { traceFile: opts.trace } : {}),
+        ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
+        fallbackSpec: pipeline.arrival ?? config.planner.arrival,
+        seed: s,
+      });
+      plans.push(runs.run({
+        pipeline, hardware: config.hardware, profiles, trace: workload.trace, workload: workload.description, planner: kind,
+        options: { seed: s, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: config.planner.exactMaxEvaluations },
+      }));
+    }
+  } finally {
+    await telemetry?.shutdown(ONE_SHOT_FLUSH_DEADLINE_MS);
   }
   return plans;
 }

@@ -1,0 +1,76 @@
+// Sweep results → the planner's profile table (with provenance per point), and what the table
+// says about batching.
+import type { ProfileOptions, ProfilePointOptions } from '../profiles.js';
+import { pointLatencyMs } from './point.js';
+import type { PointResult } from './point.js';
+import type { PassivePoint } from './passive.js';
+
+/** ISO 8601 of an epoch time in milliseconds. */
+export function isoTime(ms: number): string {
+  return new Date(Math.round(ms)).toISOString();
+}
+
+/**
+ * The profile of one (model, hardware) from an active sweep: every point with figures (failed
+ * points and points cut before their first window have none). Unstable and cut points are kept,
+ * marked `stable: false`.
+ */
+export function activeProfile(model: string, hardware: string, points: readonly PointResult[]): ProfileOptions | undefined {
+  const out: ProfilePointOptions[] = [];
+  for (const p of points) {
+    const latencyMs = pointLatencyMs(p);
+    if (p.status === 'failed' || latencyMs === undefined || !(latencyMs > 0)) continue;
+    out.push({
+      batchSize: p.batchSize,
+      latencyMs: round(latencyMs),
+      ...(p.throughputQps !== undefined && p.throughputQps > 0 ? { throughputQps: round(p.throughputQps) } : {}),
+      ...(p.clientP99Ms !== undefined && p.clientP99Ms > 0 ? { p99LatencyMs: round(p.clientP99Ms) } : {}),
+      samples: p.samples,
+      source: 'active',
+      measuredAt: isoTime(p.measuredAtMs),
+      stable: p.status === 'stable',
+      ...(p.clientP50Ms !== undefined && p.clientP50Ms > 0 ? { clientLatencyMs: round(p.clientP50Ms) } : {}),
+      ...(p.server !== undefined ? { computeLatencyMs: round(p.server.computeMs) } : {}),
+    });
+  }
+  return out.length === 0 ? undefined : { model, hardware, points: out };
+}
+
+/** The profile of one (model, hardware) from passive observation; throughput is batch / compute time. */
+export function passiveProfile(model: string, hardware: string, points: readonly PassivePoint[], measuredAtMs: number): ProfileOptions | undefined {
+  if (points.length === 0) return undefined;
+  return {
+    model,
+    hardware,
+    points: points.map((p) => ({
+      batchSize: p.batchSize,
+      latencyMs: round(p.computeMs),
+      throughputQps: round((p.batchSize * 1000) / p.computeMs),
+      samples: p.samples,
+      source: 'passive',
+      measuredAt: isoTime(measuredAtMs),
+      stable: p.enough,
+      computeLatencyMs: round(p.computeMs),
+    })),
+  };
+}
+
+/**
+ * Where batching stops paying: the smallest measured batch size after which the next measured
+ * size raises throughput per replica by less than `minGain` (default 10 %). Undefined when every
+ * step pays, or with fewer than two points.
+ */
+export function batchingKnee(points: readonly { readonly batchSize: number; readonly throughputQps: number }[], minGain = 0.1): number | undefined {
+  const sorted = [...points].filter((p) => p.throughputQps > 0).sort((a, b) => a.batchSize - b.batchSize);
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const a = sorted[i] as { batchSize: number; throughputQps: number };
+    const b = sorted[i + 1] as { batchSize: number; throughputQps: number };
+    if (b.throughputQps < a.throughputQps * (1 + minGain)) return a.batchSize;
+  }
+  return undefined;
+}
+
+/** Four significant digits: enough for a profile, short in a file. */
+function round(x: number): number {
+  return Number(x.toPrecision(4));
+}
