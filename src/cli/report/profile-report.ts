@@ -4,7 +4,7 @@
 import { fmtMs } from '../output.js';
 import type { ChartPoint } from './decimate.js';
 import { escapeXml } from './escape.js';
-import { REPORT_CSS } from './style.js';
+import { meta, reportPage } from './style.js';
 import { lineChart, PALETTE } from './svg.js';
 import type { LineSeries } from './svg.js';
 
@@ -64,28 +64,9 @@ export function renderProfileReport(report: ProfileReport): string {
     ...report.hardware.flatMap((h, i) => hardwareSection(report, h, i)),
     ...(report.notes.length > 0 ? ['<section>', '<h2>Notes</h2>', '<ul class="note">', ...report.notes.map((n) => `<li>${escapeXml(n)}</li>`), '</ul>', '</section>'] : []),
   ];
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeXml(report.title)}</title>`,
-    `<style>\n${REPORT_CSS}\n</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    ...body,
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return reportPage(report.title, body);
 }
 
-function meta(term: string, html: string): string {
-  return `<div><dt>${term}</dt><dd>${html}</dd></div>`;
-}
 
 /** Batch sizes on a log2 axis: 1, 2, 4, … evenly spaced, labelled as sizes. */
 const log2Axis = { xLabel: 'batch size', xFormat: (x: number): string => String(Number((2 ** x).toPrecision(4))) };

@@ -4,7 +4,7 @@ import { fmtCost, fmtMs, fmtPct } from '../output.js';
 import type { ChartPoint } from './decimate.js';
 import { escapeXml } from './escape.js';
 import { lineChart, PALETTE } from './svg.js';
-import { REPORT_CSS as CSS } from './style.js';
+import { meta, reportPage } from './style.js';
 import type { LineSeries } from './svg.js';
 import type { ControllerRun, SimulationReport, TimelinePoint } from './types.js';
 
@@ -46,28 +46,9 @@ export function renderSimulationReport(report: SimulationReport): string {
     ...(report.runs.length === 0 ? [] : overlaySection(report, time)),
     ...report.runs.flatMap((run, i) => runSection(report, run, i, time)),
   ];
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeXml(report.title)}</title>`,
-    `<style>\n${CSS}\n</style>`,
-    '</head>',
-    '<body>',
-    '<main>',
-    ...body,
-    '</main>',
-    '</body>',
-    '</html>',
-    '',
-  ].join('\n');
+  return reportPage(report.title, body);
 }
 
-function meta(term: string, html: string): string {
-  return `<div><dt>${term}</dt><dd>${html}</dd></div>`;
-}
 
 function summarySection(report: SimulationReport): string[] {
   if (report.runs.length === 0) return ['<section class="summary">', '<h2>Summary</h2>', '<p class="empty">No runs.</p>', '</section>'];

@@ -1,4 +1,5 @@
-// The stylesheet every CLI HTML report shares: inline in the page, so a report is one file.
+// The stylesheet and page shell every CLI HTML report shares: inline in the page, so a report is one file.
+import { escapeXml } from './escape.js';
 
 export const REPORT_CSS = `:root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -31,3 +32,29 @@ h2 .swatch { margin-right: 0; }
 figure.chart { margin: 0; background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 6px; }
 figure.chart svg { display: block; width: 100%; height: auto; }
 @media print { body { background: #fff; } section.run { break-inside: avoid; } }`;
+
+/** A standalone report page: the shared stylesheet inline, `body` lines inside <main>. */
+export function reportPage(title: string, body: readonly string[]): string {
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeXml(title)}</title>`,
+    `<style>\n${REPORT_CSS}\n</style>`,
+    '</head>',
+    '<body>',
+    '<main>',
+    ...body,
+    '</main>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+/** One term of a report header's definition list. */
+export function meta(term: string, html: string): string {
+  return `<div><dt>${term}</dt><dd>${html}</dd></div>`;
+}
