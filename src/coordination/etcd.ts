@@ -441,7 +441,9 @@ export class EtcdCoordinator implements Coordinator {
     const feed = new Feed<T>(equals, this.onError);
     const watcher = select(this.namespace().watch()).watcher();
     let refreshing = Promise.resolve();
-    const refresh = (): void => {
+    // A read that fails (etcd just back, the client's circuit breaker still open) is retried with
+    // doubling delays until one succeeds: the event that triggered it may be the only one.
+    const refresh = (attempt = 0): void => {
       refreshing = refreshing.then(async () => {
         try {
           const value = await read();
@@ -449,12 +451,15 @@ export class EtcdCoordinator implements Coordinator {
           feed.publish(value);
         } catch (err) {
           this.onError(err);
+          if (this.stopping.signal.aborted || feed.size === 0) return;
+          const delay = Math.min(5000, 250 * 2 ** attempt);
+          void this.clock.sleep(delay, this.stopping.signal).then(() => refresh(attempt + 1), () => undefined);
         }
       });
     };
-    watcher.on('put', refresh);
-    watcher.on('delete', refresh);
-    watcher.on('connected', refresh);
+    watcher.on('put', () => refresh());
+    watcher.on('delete', () => refresh());
+    watcher.on('connected', () => refresh());
     watcher.on('error', (err) => this.onError(new CoordinatorError('etcd', 'watch failed', { cause: err })));
     watcher.on('disconnected', (err) => this.onError(new CoordinatorError('etcd', 'watch disconnected; reconnecting', { cause: err })));
     return { feed, watcher };
