@@ -10,28 +10,14 @@ import { inspectAdapterOptions } from '../../src/cli/commands/inspect.js';
 import type { InspectReport } from '../../src/cli/commands/inspect.js';
 import { startTfServingEmulator, startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
 import type { TfServingEmulator, TorchServeEmulator, TritonEmulator } from '../../src/emulator/index.js';
-import type { Profilable } from '../../src/ports/server-adapter.js';
 import { closedPortUrl } from '../adapters/contract.js';
 import { profile } from '../emulator/helpers.js';
-import { runCli, STACK_FRAME } from '../helpers/cli.js';
+import { runCli, runCliWithTraffic, STACK_FRAME } from '../helpers/cli.js';
 import type { CliRun } from '../helpers/cli.js';
 
 const PROFILES = [profile('m', 'cpu', [[1, 2], [2, 3], [4, 4], [8, 6]]), profile('other', 'cpu', [[1, 2], [8, 5]])];
 const WINDOW = ['--window', '300ms'];
 
-/** Runs the CLI while `adapter` sends batches of 2 to `model`, so the window sees traffic. */
-async function withTraffic(adapter: Profilable, model: string, args: readonly string[]): Promise<CliRun> {
-  let done = false;
-  const traffic = (async () => {
-    while (!done) await adapter.infer(model, { batchSize: 2, data: 'zero', timeoutMs: 5000 }).catch(() => undefined);
-  })();
-  try {
-    return await runCli(args);
-  } finally {
-    done = true;
-    await traffic;
-  }
-}
 
 function report(r: CliRun): InspectReport {
   expect(r.code, r.stderr).to.equal(0);
@@ -68,7 +54,7 @@ describe('inferline inspect', function () {
 
   it('triton: a table of the models with their serving config and rates, and the capabilities', async () => {
     const e = the(triton);
-    const r = await withTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW]);
+    const r = await runCliWithTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(new RegExp(`^triton ${e.url}   live, ready\n`));
     expect(r.stdout).to.contain('capabilities: replicas live, batching reload, per-batch stats yes, profiling yes\n');
@@ -82,7 +68,7 @@ describe('inferline inspect', function () {
 
   it('--json: a stable object, counters as decimal strings, rates from the traffic in the window', async () => {
     const e = the(triton);
-    const out = report(await withTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW, '--json']));
+    const out = report(await runCliWithTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW, '--json']));
     expect(Object.keys(out)).to.deep.equal(['server', 'endpoint', 'health', 'capabilities', 'models', 'metricSeries', 'windowMs', 'warnings']);
     expect(out).to.deep.include({
       server: 'triton', endpoint: e.url, health: { live: true, ready: true, detail: null },
@@ -122,7 +108,7 @@ describe('inferline inspect', function () {
   it('torchserve with --key-file: management and metrics APIs on their own ports, counters from the metrics', async () => {
     const e = the(ts);
     const adapter = createTorchServeAdapter({ inferenceUrl: e.inferenceUrl, managementUrl: e.managementUrl, metricsUrl: e.metricsUrl, keyFile: e.keyFile });
-    const out = report(await withTraffic(adapter, 'm', [
+    const out = report(await runCliWithTraffic(adapter, 'm', [
       'inspect', '--server', 'torchserve', '--url', e.inferenceUrl, '--management-url', e.managementUrl, '--metrics-url', e.metricsUrl,
       '--key-file', e.keyFile as string, ...WINDOW, '--json',
     ]));
@@ -167,7 +153,7 @@ describe('inferline inspect', function () {
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.equal('inferline: --models: required for --server tfserving (its REST API cannot list models)\n');
     const adapter = createTfServingAdapter({ url: e.url, models: ['m'] });
-    const out = report(await withTraffic(adapter, 'm', ['inspect', '--server', 'tfserving', '--url', e.url, '--models', 'm,other', ...WINDOW, '--json']));
+    const out = report(await runCliWithTraffic(adapter, 'm', ['inspect', '--server', 'tfserving', '--url', e.url, '--models', 'm,other', ...WINDOW, '--json']));
     expect(out.capabilities).to.deep.include({ replicas: 'unsupported', batching: 'unsupported' });
     expect(out.warnings.some((w) => /^replicas: TF Serving has no replication inside the process/.test(w))).to.equal(true);
     expect(out.models.map((m) => [m.model, m.ready, m.replicas, m.maxBatchSize])).to.deep.equal([['m', true, 1, 1], ['other', true, 1, 1]]);

@@ -8,9 +8,8 @@ import { createTritonAdapter } from '../../adapters/triton/index.js';
 import type { ProfileCommandReport } from '../../src/cli/commands/profile.js';
 import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
 import type { TorchServeEmulator, TritonEmulator } from '../../src/emulator/index.js';
-import type { Profilable } from '../../src/ports/server-adapter.js';
 import { profile, request } from '../emulator/helpers.js';
-import { runCli, STACK_FRAME } from '../helpers/cli.js';
+import { runCli, runCliWithTraffic, STACK_FRAME } from '../helpers/cli.js';
 import type { CliRun } from '../helpers/cli.js';
 
 const PROFILES = [profile('m', 'gpu', [[1, 8], [2, 10], [4, 14], [8, 22]])];
@@ -18,19 +17,6 @@ const QUICK = ['--window', '100ms', '--warmup', '1'];
 /** A latency as the table prints it: one decimal below 100 ms, none from 100 ms. */
 const MS = String.raw`(?:\d{1,2}\.\d|\d{3,}) ms`;
 
-/** Runs the CLI while `adapter` sends batches to `model`: live traffic. */
-async function withTraffic(adapter: Profilable, args: readonly string[], sizes: readonly number[] = [2]): Promise<CliRun> {
-  let done = false;
-  const traffic = (async () => {
-    for (let i = 0; !done; i++) await adapter.infer('m', { batchSize: sizes[i % sizes.length] as number, data: 'zero', timeoutMs: 5000 }).catch(() => undefined);
-  })();
-  try {
-    return await runCli(args);
-  } finally {
-    done = true;
-    await traffic;
-  }
-}
 
 function json(r: CliRun): ProfileCommandReport {
   expect(r.code, r.stderr).to.equal(0);
@@ -128,18 +114,18 @@ describe('inferline profile', function () {
 
   it('refuses a server with live traffic (exit 1) unless --allow-live-traffic', async () => {
     const adapter = createTritonAdapter({ url: the(triton).url });
-    const refused = await withTraffic(adapter, [...tritonArgs(), '--batch-sizes', '1', ...QUICK]);
+    const refused = await runCliWithTraffic(adapter, 'm', [...tritonArgs(), '--batch-sizes', '1', ...QUICK]);
     expect(refused.code).to.equal(1);
     expect(refused.stdout).to.equal('');
     expect(refused.stderr).to.match(/^inferline: the server is serving live traffic: \d+ requests? in 1\.\d s \(m\)\. .*--passive.*--allow-live-traffic\.\n$/);
-    const allowed = await withTraffic(adapter, [...tritonArgs(), '--batch-sizes', '1', ...QUICK, '--allow-live-traffic', '--json']);
+    const allowed = await runCliWithTraffic(adapter, 'm', [...tritonArgs(), '--batch-sizes', '1', ...QUICK, '--allow-live-traffic', '--json']);
     expect(json(allowed).hardware[0]?.points).to.have.length(1);
   });
 
   it('--passive on Triton: compute per executed batch size of the live traffic, with sample counts', async () => {
     const adapter = createTritonAdapter({ url: the(triton).url });
     const out = join(dir, 'passive.json');
-    const r = await withTraffic(adapter, [...tritonArgs(), '--passive', '--hardware', 'gpu-t4', '--duration', '1500ms', '--interval', '500ms', '--min-samples', '5', '--out', out, '--json'], [1, 4]);
+    const r = await runCliWithTraffic(adapter, 'm', [...tritonArgs(), '--passive', '--hardware', 'gpu-t4', '--duration', '1500ms', '--interval', '500ms', '--min-samples', '5', '--out', out, '--json'], [1, 4]);
     const report = json(r);
     expect(report.mode).to.equal('passive');
     expect(report.restore).to.equal(null);

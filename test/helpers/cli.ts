@@ -1,5 +1,6 @@
 // Runs the real `inferline` program in-process, capturing what it writes and its exit code.
 import { main } from '../../src/cli/program.js';
+import type { Profilable } from '../../src/ports/server-adapter.js';
 
 export interface CliRun {
   readonly code: number;
@@ -16,3 +17,21 @@ export async function runCli(args: readonly string[]): Promise<CliRun> {
 
 /** A stack frame line, which bad input must never print. */
 export const STACK_FRAME = /\n\s+at .+:\d+:\d+/;
+
+/** Runs the CLI while `adapter` keeps sending batches (cycling through `sizes`) to `model`: live traffic. */
+export async function runCliWithTraffic(
+  adapter: Profilable, model: string, args: readonly string[], sizes: readonly number[] = [2],
+): Promise<CliRun> {
+  let done = false;
+  const traffic = (async () => {
+    for (let i = 0; !done; i++) {
+      await adapter.infer(model, { batchSize: sizes[i % sizes.length] as number, data: 'zero', timeoutMs: 5000 }).catch(() => undefined);
+    }
+  })();
+  try {
+    return await runCli(args);
+  } finally {
+    done = true;
+    await traffic;
+  }
+}
