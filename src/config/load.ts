@@ -14,6 +14,7 @@ import { configSchema } from './schema.js';
 import { deepFreeze } from './freeze.js';
 import { resolveTelemetry } from './telemetry.js';
 import { resolveCoordination } from './coordination.js';
+import { resolveAgent, resolvePlacement, scheduleProblems } from './agent.js';
 import type { InferlineConfig } from './types.js';
 
 const readUtf8: ReadFile = (file) => readFileSync(file, 'utf8');
@@ -42,19 +43,30 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const profileProblems = [...gathered.problems, ...checked.problems];
   const telemetry = resolveTelemetry(file.telemetry, env);
   const coordination = resolveCoordination(file.coordination, source);
+  const agent = resolveAgent(file, source, readFile);
   const problems = [
     ...overridden.problems,
     ...profileProblems,
     ...crossCheck(file, checked.profiles, profileProblems.length === 0),
     ...telemetry.problems,
     ...coordination.problems,
+    ...agent.problems,
+    ...scheduleProblems(file.planner.schedule),
   ];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return deepFreeze({
     hardware: file.hardware,
     profiles: checked.profiles,
     pipelines: file.pipelines,
-    planner: file.planner,
+    planner: {
+      arrival: file.planner.arrival,
+      seed: file.planner.seed,
+      maxReplicasPerStage: file.planner.maxReplicasPerStage,
+      exactMaxEvaluations: file.planner.exactMaxEvaluations,
+      schedule: file.planner.schedule,
+      traceWindowMs: file.planner.traceWindow,
+      minTraceMs: file.planner.minTrace,
+    },
     tuner: {
       tickMs: file.tuner.tick,
       headroom: file.tuner.headroom,
@@ -72,6 +84,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     },
     telemetry: telemetry.config,
     coordination: coordination.config,
+    ...(agent.config === undefined ? {} : { agent: agent.config }),
+    placement: resolvePlacement(file.placement),
     source,
   });
 }

@@ -118,11 +118,20 @@ const pipelineSchema = strict({
   arrival: arrivalSpec.optional().describe('Planning workload of this pipeline, overriding planner.arrival.'),
 });
 
+/** A node-cron expression (5 or 6 fields), checked with node-cron itself in agent.ts. */
+const cronExpression = z.string().min(1);
+
 export const plannerSchema = strict({
   arrival: arrivalSpec.default('gamma:rate=100,cv=1,duration=60s'),
   seed: z.int().min(0).default(1),
   maxReplicasPerStage: positiveInt.default(64),
   exactMaxEvaluations: positiveInt.default(20000),
+  schedule: cronExpression.default('*/15 * * * *')
+    .describe('When the leader re-plans every pipeline, as a cron expression (node-cron; default every 15 minutes). Also on demand (POST /v1/replan) and when the tuner signals drift.'),
+  traceWindow: duration(z.number().positive()).default(300_000)
+    .describe('How much recent traffic of each pipeline\'s entry stage the leader keeps and re-plans on (default 5m).'),
+  minTrace: duration(z.number().positive()).default(60_000)
+    .describe('Re-plan on recent traffic only once this much has been seen; before that, on the planning workload (default 1m).'),
 });
 
 export const tunerSchema = strict({
@@ -224,6 +233,66 @@ export const coordinationSchema = strict({
   }).prefault({}),
 });
 
+const agentServerSchema = strict({
+  kind: z.enum(['triton', 'torchserve', 'tfserving']).describe('The model server this agent attaches to.'),
+  url: httpUrl.describe('Main API: Triton HTTP (:8000), TorchServe inference (:8080), TF Serving REST (:8501).'),
+  metricsUrl: httpUrl.optional().describe('Prometheus metrics (default: Triton :8002, TorchServe :8082, TF Serving /monitoring/prometheus/metrics on the REST port).'),
+  managementUrl: httpUrl.optional().describe('TorchServe management API (default: the same host on :8081).'),
+  keyFile: name.optional().describe('TorchServe key_file.json, relative to this config file (token auth).'),
+  token: z.string().refine((t) => /^\S+$/.test(t), { error: 'must be one word (TorchServe keys have no blanks)' }).optional()
+    .describe('TorchServe key for the inference and management APIs (or INFERLINE_AGENT__SERVER__TOKEN).'),
+  header: strict({ name: z.string().refine((t) => /^[A-Za-z0-9-]+$/.test(t), { error: 'must be an HTTP header name' }), value: z.string().min(1) }).optional()
+    .describe('Triton --http-restricted-api header sent on every request.'),
+  timeout: duration(z.number().positive()).default(5_000).describe('Timeout of one read (default 5s).'),
+  restartCommand: z.array(z.string().min(1)).min(1).optional().describe('TF Serving: the command that restarts the server after a batching change.'),
+  scaleCommand: z.array(z.string().min(1)).min(1).optional()
+    .describe('TF Serving: the orchestrator command that sets replicas ({model} and {replicas} are replaced).'),
+  batchingParametersFile: name.optional().describe('TF Serving: the --batching_parameters_file, relative to this config file.'),
+});
+
+export const agentSchema = strict({
+  id: z.string().refine((t) => /^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(t), { error: 'must be 1–63 letters, digits, "-", "_" or ".", starting with a letter or digit' }).optional()
+    .describe('This agent\'s id in the fleet (default: the host name and the server kind, e.g. "node-1-triton").'),
+  mode: z.enum(['recommend', 'enforce']).default('recommend')
+    .describe('recommend (the default for a first install): only report and export what would change; enforce: apply it through the server\'s API.'),
+  hardware: name.describe('The hardware type of this server (a hardware[].name).'),
+  capacity: positiveInt.optional().describe('Replicas this server can host in all (default: the hardware\'s capacity, else 64).'),
+  models: z.array(name).min(1).optional().describe('Models of this server inferline manages (default: every model the server reports; required for TF Serving).'),
+  server: agentServerSchema,
+  api: strict({
+    host: name.default('127.0.0.1').describe('Address the agent API listens on (default 127.0.0.1).'),
+    port: z.int().min(0).max(65535).default(8470).describe('Port of the agent API (default 8470; 0 takes a free port).'),
+    advertiseUrl: httpUrl.optional().describe('How other agents reach this one (default http://host:port).'),
+    token: z.string().min(16, { error: 'must be at least 16 characters' }).optional()
+      .describe('Bearer token of the mutating calls and of sample pushes to the leader; the same on every agent (or INFERLINE_AGENT__API__TOKEN).'),
+    tokenFile: name.optional().describe('A file holding the token (a mounted Secret), relative to this config file.'),
+  }).prefault({}),
+  scrapeInterval: duration(z.number().positive()).default(1_000).describe('How often the agent samples its server (default 1s).'),
+  reconcile: strict({
+    interval: duration(z.number().positive()).default(1_000).describe('Time between reconcile passes (default 1s).'),
+    minReplicas: positiveInt.default(1).describe('Never fewer replicas of a model (default 1).'),
+    maxReplicas: positiveInt.default(64).describe('Never more replicas of a model (default 64).'),
+    maxStepUp: positiveInt.default(16).describe('Most replicas added in one action (default 16).'),
+    maxStepDown: positiveInt.default(2).describe('Most replicas removed in one action (default 2).'),
+    cooldown: duration(z.number().min(0)).default(10_000).describe('No replica change within this of the last one on a model, except scale-ups (default 10s).'),
+    batchCooldown: duration(z.number().min(0)).default(60_000).describe('No batching change within this of the last one (default 60s).'),
+    maxActionsPerMinute: positiveInt.default(30).describe('Rate limit of changes per server (default 30).'),
+    maxAttempts: positiveInt.default(5).describe('Attempts of a failing change before giving up on that desired value (default 5).'),
+    retryBase: duration(z.number().positive()).default(1_000).describe('First retry delay after a failure, doubling up to 60s (default 1s).'),
+  }).prefault({}),
+  profiling: strict({
+    active: z.boolean().default(false)
+      .describe('Let the leader ask this agent for an active profile of a model with no profile on its hardware (sends batches to the server; default false).'),
+    passive: z.boolean().default(true).describe('Report Triton\'s per-batch-size statistics for passive profiling (default true).'),
+  }).prefault({}),
+}).describe('The sidecar (`inferline agent`): the server it attaches to and how it changes it.');
+
+export const placementSchema = strict({
+  orchestratorCommand: z.array(z.string().min(1)).min(1).optional()
+    .describe('Run when a stage needs more replicas than the fleet can host: {pipeline}, {stage}, {hardware}, {model} and {missing} are replaced.'),
+  commandTimeout: duration(z.number().positive()).default(30_000).describe('Timeout of the orchestrator command (default 30s).'),
+});
+
 const profileSource = z.union([name.describe('A profile file, relative to this config file.'), inlineProfileSchema]);
 
 export const configSchema = strict({
@@ -236,6 +305,8 @@ export const configSchema = strict({
   tuner: tunerSchema.prefault({}),
   telemetry: telemetrySchema.prefault({}),
   coordination: coordinationSchema.prefault({}),
+  agent: agentSchema.optional(),
+  placement: placementSchema.prefault({}),
 }).meta({
   title: 'inferline config',
   description: 'Hardware, profiles, pipelines with their SLOs, planner, tuner, telemetry and coordination settings.',

@@ -4,6 +4,8 @@ import type { HardwareType, ModelProfile, PipelineSpec } from '../core/types.js'
 import type { TunerOptions } from '../core/tuner/tuner.js';
 import type { ElectionTiming } from '../core/election.js';
 import type { CoordinationBackend } from '../ports/coordinator.js';
+import type { ServerKind } from '../ports/server-adapter.js';
+import type { ReconcileMode } from '../core/reconcile/index.js';
 
 export interface PlannerConfig {
   /** Default planning workload, an arrival spec (a pipeline's own `arrival` overrides it). */
@@ -14,6 +16,12 @@ export interface PlannerConfig {
   readonly maxReplicasPerStage: number;
   /** Budget of estimator runs for the exact search; past it the result says it is not proven. */
   readonly exactMaxEvaluations: number;
+  /** The leader re-plans on this cron schedule (node-cron), besides on demand and on drift. */
+  readonly schedule: string;
+  /** Recent entry-stage traffic the leader keeps and re-plans on. */
+  readonly traceWindowMs: number;
+  /** Re-plan on recent traffic once this much has been seen; before, on the planning workload. */
+  readonly minTraceMs: number;
 }
 
 /** The tuner's options (core/tuner), plus how often it runs and the batch-aware mode. */
@@ -62,6 +70,59 @@ export interface CoordinationConfig {
   };
 }
 
+/** The sidecar (`inferline agent`): its server, its place in the fleet, and how it changes the server. */
+export interface AgentConfig {
+  readonly id: string;
+  readonly mode: ReconcileMode;
+  readonly hardware: string;
+  readonly capacity: number;
+  /** Models managed; absent: every model the server reports. */
+  readonly models?: readonly string[];
+  readonly server: {
+    readonly kind: ServerKind;
+    readonly url: string;
+    readonly timeoutMs: number;
+    readonly metricsUrl?: string;
+    readonly managementUrl?: string;
+    /** Absolute path. */
+    readonly keyFile?: string;
+    readonly token?: string;
+    readonly header?: { readonly name: string; readonly value: string };
+    readonly restartCommand?: readonly string[];
+    readonly scaleCommand?: readonly string[];
+    /** Absolute path. */
+    readonly batchingParametersFile?: string;
+  };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    /** How other agents reach this one; absent with port 0 (known once listening). */
+    readonly advertiseUrl?: string;
+    /** From agent.api.token or its tokenFile; `inferline agent` refuses to start without one. */
+    readonly token?: string;
+  };
+  readonly scrapeIntervalMs: number;
+  readonly reconcile: {
+    readonly intervalMs: number;
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly maxStepUp: number;
+    readonly maxStepDown: number;
+    readonly cooldownMs: number;
+    readonly batchCooldownMs: number;
+    readonly maxActionsPerMinute: number;
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+  };
+  readonly profiling: { readonly active: boolean; readonly passive: boolean };
+}
+
+/** What the leader does when a stage needs more replicas than the fleet hosts. */
+export interface PlacementConfig {
+  readonly orchestratorCommand?: readonly string[];
+  readonly commandTimeoutMs: number;
+}
+
 export interface InferlineConfig {
   readonly hardware: readonly HardwareType[];
   /** Profiles from the config, inline and from files, merged; points sorted by batch size. */
@@ -71,6 +132,9 @@ export interface InferlineConfig {
   readonly tuner: TunerConfig;
   readonly telemetry: TelemetryConfig;
   readonly coordination: CoordinationConfig;
+  /** Present when the file has an `agent` section (needed by `inferline agent`). */
+  readonly agent?: AgentConfig;
+  readonly placement: PlacementConfig;
   /** The file the config was loaded from, for messages and relative paths. */
   readonly source: string;
 }

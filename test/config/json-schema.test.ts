@@ -12,7 +12,7 @@ describe('config JSON Schema', () => {
     const schema = JSON.parse(configJsonSchemaText()) as { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> };
     expect(schema.required).to.deep.equal(['hardware', 'pipelines']);
     expect(schema.additionalProperties).to.equal(false);
-    expect(Object.keys(schema.properties)).to.deep.equal(['hardware', 'profiles', 'pipelines', 'planner', 'tuner', 'telemetry', 'coordination']);
+    expect(Object.keys(schema.properties)).to.deep.equal(['hardware', 'profiles', 'pipelines', 'planner', 'tuner', 'telemetry', 'coordination', 'agent', 'placement']);
   });
 
   it('publishes the same duration grammar as the core parser', () => {

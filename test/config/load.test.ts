@@ -16,8 +16,8 @@ describe('config loader: every class of bad input is a problem at the right path
   const cases: Case[] = [
     {
       name: 'unknown top-level key',
-      given: edit((c) => { c.agent = { mode: 'enforce' }; }),
-      want: { path: 'agent', message: /^unknown key — must be one of: hardware, profiles, pipelines, planner, tuner, telemetry, coordination$/ },
+      given: edit((c) => { c.agents = { mode: 'enforce' }; }),
+      want: { path: 'agents', message: /^unknown key — must be one of: hardware, profiles, pipelines, planner, tuner, telemetry, coordination, agent, placement$/ },
     },
     {
       name: 'unknown nested key (a typo)',
@@ -185,7 +185,7 @@ describe('config loader: every class of bad input is a problem at the right path
     {
       name: 'env override naming no setting',
       given: { text: edited(() => undefined), env: { INFERLINE_PLANER__SEED: '3' } },
-      want: { path: 'INFERLINE_PLANER__SEED', message: /^planer\.seed — must name a config setting: the config has no key "planer" \(it has: hardware, profiles, pipelines, planner, tuner, telemetry, coordination\)$/ },
+      want: { path: 'INFERLINE_PLANER__SEED', message: /^planer\.seed — must name a config setting: the config has no key "planer" \(it has: hardware, profiles, pipelines, planner, tuner, telemetry, coordination, agent, placement\)$/ },
     },
     {
       name: 'env override of a list item',
@@ -255,7 +255,7 @@ describe('config loader: reporting', () => {
     expect(err.message).to.equal([
       `${SOURCE}: invalid config, 2 problems:`,
       '  hardware[0].costPerHour: -1 — must be ≥ 0',
-      '  nope: unknown key — must be one of: hardware, profiles, pipelines, planner, tuner, telemetry, coordination',
+      '  nope: unknown key — must be one of: hardware, profiles, pipelines, planner, tuner, telemetry, coordination, agent, placement',
     ].join('\n'));
   });
 
@@ -275,7 +275,10 @@ describe('config loader: result', () => {
     expect(pipeline?.slo).to.deep.equal({ latencyMs: 300, percentile: 99 });
     expect(pipeline?.stages[0]?.next).to.deep.equal([{ stage: 'classify', fraction: 1, delayMs: 2 }]);
     expect(pipeline?.stages[1]?.next).to.deep.equal([]);
-    expect(config.planner).to.deep.equal({ arrival: 'gamma:rate=100,cv=1,duration=60s', seed: 1, maxReplicasPerStage: 64, exactMaxEvaluations: 20000 });
+    expect(config.planner).to.deep.equal({
+      arrival: 'gamma:rate=100,cv=1,duration=60s', seed: 1, maxReplicasPerStage: 64, exactMaxEvaluations: 20000,
+      schedule: '*/15 * * * *', traceWindowMs: 300_000, minTraceMs: 60_000,
+    });
     expect(config.source).to.equal(SOURCE);
   });
 

@@ -1,0 +1,112 @@
+// The agent and placement sections after the schema: the agent's id (default: host name and server
+// kind), its hardware checked against the hardware list and its capacity defaulted from it, the
+// bearer token read from its file, server options that belong to the server kind named, and paths
+// resolved against the config file's folder. Also checks the planner's cron schedule.
+import os from 'node:os';
+import path from 'node:path';
+import cron from 'node-cron';
+import type { Problem } from '../core/errors.js';
+import type { ParsedConfigFile } from './schema.js';
+import type { AgentConfig, PlacementConfig } from './types.js';
+import type { ReadFile } from './profile-sources.js';
+import { describeReadError } from './profile-sources.js';
+
+/** Default replicas one server hosts when neither the agent nor its hardware says. */
+export const DEFAULT_AGENT_CAPACITY = 64;
+
+/** Options that only one server kind takes. */
+const KIND_ONLY: readonly { readonly key: 'managementUrl' | 'keyFile' | 'token' | 'header' | 'restartCommand' | 'scaleCommand' | 'batchingParametersFile'; readonly kind: string }[] = [
+  { key: 'managementUrl', kind: 'torchserve' },
+  { key: 'keyFile', kind: 'torchserve' },
+  { key: 'token', kind: 'torchserve' },
+  { key: 'header', kind: 'triton' },
+  { key: 'restartCommand', kind: 'tfserving' },
+  { key: 'scaleCommand', kind: 'tfserving' },
+  { key: 'batchingParametersFile', kind: 'tfserving' },
+];
+
+export function resolveAgent(file: ParsedConfigFile, source: string, readFile: ReadFile): { config: AgentConfig | undefined; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const a = file.agent;
+  if (a === undefined) return { config: undefined, problems };
+  const relative = (p: string): string => path.resolve(path.dirname(source), p);
+  const hw = file.hardware.find((h) => h.name === a.hardware);
+  if (hw === undefined) {
+    problems.push({ path: 'agent.hardware', message: `"${a.hardware}" — must be one of the hardware names: ${file.hardware.map((h) => h.name).join(', ')}` });
+  }
+  for (const { key, kind } of KIND_ONLY) {
+    if (a.server[key] !== undefined && a.server.kind !== kind) problems.push({ path: `agent.server.${key}`, message: `only for server kind ${kind}, not ${a.server.kind}` });
+  }
+  if (a.server.kind === 'tfserving' && a.models === undefined) {
+    problems.push({ path: 'agent.models', message: 'missing — required for TF Serving (its REST API cannot list models)' });
+  }
+  if (a.reconcile.minReplicas > a.reconcile.maxReplicas) {
+    problems.push({ path: 'agent.reconcile.minReplicas', message: `${a.reconcile.minReplicas} — must be ≤ agent.reconcile.maxReplicas (${a.reconcile.maxReplicas})` });
+  }
+  if (a.api.token !== undefined && a.api.tokenFile !== undefined) {
+    problems.push({ path: 'agent.api.tokenFile', message: 'give agent.api.token or agent.api.tokenFile, not both' });
+  }
+  let token = a.api.token;
+  if (a.api.tokenFile !== undefined) {
+    const tokenPath = relative(a.api.tokenFile);
+    try {
+      token = readFile(tokenPath).trim();
+      if (token.length < 16) problems.push({ path: 'agent.api.tokenFile', message: `${tokenPath} holds ${token.length} characters — the token must be at least 16` });
+    } catch (err) {
+      problems.push({ path: 'agent.api.tokenFile', message: `cannot read ${tokenPath} (${describeReadError(err)})` });
+    }
+  }
+  const host = a.api.host.includes(':') ? `[${a.api.host}]` : a.api.host;
+  const { server } = a;
+  return {
+    problems,
+    config: {
+      id: a.id ?? `${os.hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50)}-${server.kind}`,
+      mode: a.mode,
+      hardware: a.hardware,
+      capacity: a.capacity ?? hw?.capacity ?? DEFAULT_AGENT_CAPACITY,
+      ...(a.models === undefined ? {} : { models: a.models }),
+      server: {
+        kind: server.kind,
+        url: server.url.replace(/\/+$/, ''),
+        timeoutMs: server.timeout,
+        ...(server.metricsUrl === undefined ? {} : { metricsUrl: server.metricsUrl.replace(/\/+$/, '') }),
+        ...(server.managementUrl === undefined ? {} : { managementUrl: server.managementUrl.replace(/\/+$/, '') }),
+        ...(server.keyFile === undefined ? {} : { keyFile: relative(server.keyFile) }),
+        ...(server.token === undefined ? {} : { token: server.token }),
+        ...(server.header === undefined ? {} : { header: server.header }),
+        ...(server.restartCommand === undefined ? {} : { restartCommand: server.restartCommand }),
+        ...(server.scaleCommand === undefined ? {} : { scaleCommand: server.scaleCommand }),
+        ...(server.batchingParametersFile === undefined ? {} : { batchingParametersFile: relative(server.batchingParametersFile) }),
+      },
+      api: {
+        host: a.api.host,
+        port: a.api.port,
+        ...(a.api.advertiseUrl === undefined && a.api.port === 0 ? {} : { advertiseUrl: (a.api.advertiseUrl ?? `http://${host}:${a.api.port}`).replace(/\/+$/, '') }),
+        ...(token === undefined ? {} : { token }),
+      },
+      scrapeIntervalMs: a.scrapeInterval,
+      reconcile: {
+        intervalMs: a.reconcile.interval,
+        minReplicas: a.reconcile.minReplicas,
+        maxReplicas: a.reconcile.maxReplicas,
+        maxStepUp: a.reconcile.maxStepUp,
+        maxStepDown: a.reconcile.maxStepDown,
+        cooldownMs: a.reconcile.cooldown,
+        batchCooldownMs: a.reconcile.batchCooldown,
+        maxActionsPerMinute: a.reconcile.maxActionsPerMinute,
+        maxAttempts: a.reconcile.maxAttempts,
+        retryBaseMs: a.reconcile.retryBase,
+      },
+      profiling: { active: a.profiling.active, passive: a.profiling.passive },
+    },
+  };
+}
+
+export function resolvePlacement(file: ParsedConfigFile['placement']): PlacementConfig {
+  return { ...(file.orchestratorCommand === undefined ? {} : { orchestratorCommand: file.orchestratorCommand }), commandTimeoutMs: file.commandTimeout };
+}
+
+export function scheduleProblems(schedule: string): Problem[] {
+  return cron.validate(schedule) ? [] : [{ path: 'planner.schedule', message: `"${schedule}" — must be a cron expression such as "*/15 * * * *" (minute hour day month weekday)` }];
+}
