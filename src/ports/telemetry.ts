@@ -107,6 +107,20 @@ export interface LeadershipSample {
   readonly epoch: number;
 }
 
+/** Replicas of a stage the fleet cannot host. */
+export interface ShortfallSample {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly hardware: string;
+  /** 0 once every replica is placed. */
+  readonly missing: number;
+}
+
+export interface ConfigReloadRecord {
+  readonly agent: string;
+  readonly result: 'applied' | 'rejected' | 'unchanged';
+}
+
 export interface Telemetry {
   recordTraffic(sample: TrafficSample): void;
   recordStage(sample: StageSample): void;
@@ -120,4 +134,6 @@ export interface Telemetry {
   /** An adapter request that failed for its caller, after retries. */
   recordAdapterError(record: AdapterErrorRecord): void;
   recordLeadership(sample: LeadershipSample): void;
+  recordShortfall(sample: ShortfallSample): void;
+  recordConfigReload(record: ConfigReloadRecord): void;
 }

@@ -56,6 +56,8 @@ export const ATTR = {
   errorType: 'error_type',
   /** The agent's id. */
   agent: 'agent',
+  /** What a config reload did: applied, rejected, unchanged. */
+  result: 'result',
 } as const;
 
 /** Resource attribute naming the service (OpenTelemetry semantic conventions). */
@@ -175,6 +177,14 @@ export const METRICS = {
   adapterErrors: {
     name: 'inferline.adapter.request.errors', kind: 'counter', unit: '{error}', attributes: [ATTR.server, ATTR.endpoint, ATTR.errorType],
     description: 'Adapter requests that failed after their retries.',
+  },
+  shortfall: {
+    name: 'inferline.placement.shortfall', kind: 'gauge', unit: '{replica}', attributes: [ATTR.pipeline, ATTR.stage, ATTR.hardware],
+    description: 'Replicas a stage needs that no agent of its hardware can host (0 when all are placed).',
+  },
+  configReloads: {
+    name: 'inferline.config.reloads', kind: 'counter', unit: '{reload}', attributes: [ATTR.agent, ATTR.result],
+    description: 'Config file reloads (file change or SIGHUP): applied, rejected (the previous config stays) or unchanged.',
   },
   // --- coordination
   leader: {

@@ -15,4 +15,6 @@ export const noopTelemetry: Telemetry = Object.freeze({
   recordAdapterRequest: ignore,
   recordAdapterError: ignore,
   recordLeadership: ignore,
+  recordShortfall: ignore,
+  recordConfigReload: ignore,
 });

@@ -7,8 +7,8 @@
 // old series of that instrument is set to 0 first: a sum over `hardware` stays right.
 import type { Attributes, Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
 import type {
-  AdapterErrorRecord, AdapterRequestRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord,
-  ReconcileRecord, RequestsSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
+  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord,
+  ReconcileRecord, RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
 } from '../ports/telemetry.js';
 import { ATTR, METRICS } from './names.js';
 import type { MetricDefinition } from './names.js';
@@ -128,6 +128,14 @@ export class OtelTelemetry implements Telemetry {
     const base = { [ATTR.agent]: s.agent };
     this.i.leader.record(s.leader ? 1 : 0, base);
     if (finite(s.epoch)) this.i.epoch.record(s.epoch, base);
+  }
+
+  recordShortfall(s: ShortfallSample): void {
+    if (finite(s.missing)) this.i.shortfall.record(s.missing, { [ATTR.pipeline]: s.pipeline, [ATTR.stage]: s.stage, [ATTR.hardware]: s.hardware });
+  }
+
+  recordConfigReload(r: ConfigReloadRecord): void {
+    this.i.configReloads.add(1, { [ATTR.agent]: r.agent, [ATTR.result]: r.result });
   }
 
   private recordEnvelope(gauge: Gauge, pipeline: string, envelope: readonly EnvelopeReading[]): void {

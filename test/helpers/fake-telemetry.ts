@@ -1,7 +1,7 @@
 // A Telemetry that keeps every record, for tests of the parts that record through the port.
 import type {
-  AdapterErrorRecord, AdapterRequestRecord, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
-  RequestsSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
+  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
+  RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
 } from '../../src/ports/telemetry.js';
 
 export class FakeTelemetry implements Telemetry {
@@ -15,6 +15,8 @@ export class FakeTelemetry implements Telemetry {
   readonly adapterRequests: AdapterRequestRecord[] = [];
   readonly adapterErrors: AdapterErrorRecord[] = [];
   readonly leadership: LeadershipSample[] = [];
+  readonly shortfalls: ShortfallSample[] = [];
+  readonly configReloads: ConfigReloadRecord[] = [];
 
   recordTraffic(s: TrafficSample): void { this.traffic.push(s); }
   recordStage(s: StageSample): void { this.stages.push(s); }
@@ -26,4 +28,6 @@ export class FakeTelemetry implements Telemetry {
   recordAdapterRequest(r: AdapterRequestRecord): void { this.adapterRequests.push(r); }
   recordAdapterError(r: AdapterErrorRecord): void { this.adapterErrors.push(r); }
   recordLeadership(s: LeadershipSample): void { this.leadership.push(s); }
+  recordShortfall(s: ShortfallSample): void { this.shortfalls.push(s); }
+  recordConfigReload(r: ConfigReloadRecord): void { this.configReloads.push(r); }
 }

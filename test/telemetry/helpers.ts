@@ -31,6 +31,8 @@ export function recordOneOfEach(t: Telemetry, pipeline = 'images'): void {
   t.recordAdapterRequest({ server: 'triton', endpoint: 'GET /v2/models/{model}/stats', status: 200, durationMs: 12 });
   t.recordAdapterError({ server: 'triton', endpoint: 'GET /v2/models/{model}/stats', errorType: 'timeout' });
   t.recordLeadership({ agent: 'agent-1', leader: true, epoch: 4 });
+  t.recordShortfall({ pipeline, stage: 'classify', hardware: 'gpu', missing: 2 });
+  t.recordConfigReload({ agent: 'agent-1', result: 'applied' });
 }
 
 export interface PromSample {

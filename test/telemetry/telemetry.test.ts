@@ -161,8 +161,8 @@ describe('telemetry: off', () => {
     expect(Object.isFrozen(noopTelemetry)).to.equal(true);
     const methods = Object.keys(noopTelemetry).sort();
     expect(methods).to.deep.equal([
-      'recordAdapterError', 'recordAdapterRequest', 'recordLatency', 'recordLeadership', 'recordPlannerRun', 'recordReconcile',
-      'recordRequests', 'recordStage', 'recordTraffic', 'recordTunerDecision',
+      'recordAdapterError', 'recordAdapterRequest', 'recordConfigReload', 'recordLatency', 'recordLeadership', 'recordPlannerRun', 'recordReconcile',
+      'recordRequests', 'recordShortfall', 'recordStage', 'recordTraffic', 'recordTunerDecision',
     ]);
     for (const m of methods) expect((noopTelemetry as unknown as Record<string, (x: unknown) => unknown>)[m]?.({})).to.equal(undefined);
   });
