@@ -108,6 +108,38 @@ describe('core/planner', function () {
       if (p.slack < 4) expect(at(p.slack * 1.05)).to.be.above(spec.slo.latencyMs);
     });
 
+    it('records a scaling curve: each point meets the SLO on the trace sped up by its factor, and never falls', async () => {
+      const { config, profiles } = await reference();
+      const spec = config.pipelines.find((p) => p.name === 'video-monitoring') as PipelineSpec;
+      const p = run(spec, config.hardware, profiles, 'greedy');
+      expect(p.slack).to.be.below(4);
+      expect(p.scaling.length).to.be.at.least(2);
+      expect(p.scaling[p.scaling.length - 1]?.factor).to.equal(4);
+      let prev: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(p.stages).map(([n, c]) => [n, c.replicas]));
+      let prevFactor = p.slack;
+      for (const pt of p.scaling) {
+        expect(pt.factor).to.be.above(prevFactor);
+        const stages = Object.fromEntries(Object.entries(p.stages).map(([n, c]) => [n, { ...c, replicas: pt.replicas[n] as number }]));
+        for (const [n, r] of Object.entries(pt.replicas)) expect(r, `${n} at ${pt.factor}×`).to.be.at.least(prev[n] as number);
+        const e = new Estimator(compilePipeline(spec), profiles).estimate(stages, trace.map((t) => t / pt.factor), { seed: 1, sloMs: spec.slo.latencyMs, percentile: spec.slo.percentile });
+        expect(e.sloPercentileMs, `at ${pt.factor}×`).to.be.at.most(spec.slo.latencyMs);
+        prev = pt.replicas;
+        prevFactor = pt.factor;
+      }
+      // The point of the curve: at 4× it needs fewer replicas in all than scaling every stage by 4 / slack.
+      const total = (r: Readonly<Record<string, number>>) => Object.values(r).reduce((a, b) => a + b, 0);
+      const proportional = Object.values(p.stages).reduce((a, c) => a + Math.ceil((c.replicas * 4) / p.slack), 0);
+      expect(total(prev)).to.be.below(proportional);
+    });
+
+    it('an infeasible plan has no scaling curve', async () => {
+      const { config, profiles } = await reference();
+      const spec = { ...(config.pipelines[0] as PipelineSpec), slo: { latencyMs: 5, percentile: 99 } };
+      const p = run(spec, config.hardware, profiles, 'greedy');
+      expect(p.feasible).to.equal(false);
+      expect(p.scaling).to.deep.equal([]);
+    });
+
     it('the plan carries the planned envelope, from the slowest stage service time up to 60 s', async () => {
       const { config, profiles } = await reference();
       const p = run(config.pipelines[0] as PipelineSpec, config.hardware, profiles, 'greedy');

@@ -13,6 +13,8 @@ import { greedyPlan } from './greedy.js';
 import { exactPlan } from './exact.js';
 import { coarsePlan } from './coarse.js';
 import type { SearchOutcome } from './outcome.js';
+import { scalingCurve } from './scaling.js';
+import type { ScalingPoint } from './scaling.js';
 
 export type PlannerKind = 'greedy' | 'exact' | 'coarse';
 export const PLANNER_KINDS: readonly PlannerKind[] = ['greedy', 'exact', 'coarse'];
@@ -67,6 +69,11 @@ export interface Plan {
    * scales replicas by live traffic relative to this. 1 when the plan is infeasible.
    */
   readonly slack: number;
+  /**
+   * Per stage, the replicas that meet the SLO on the planning trace sped up by each factor above
+   * the slack (planner/scaling.ts); the tuner scales along it. Empty when the plan is infeasible.
+   */
+  readonly scaling: readonly ScalingPoint[];
   readonly notes: readonly string[];
 }
 
@@ -108,6 +115,7 @@ function toPlan(req: PlanRequest, ctx: PlanningContext, compiled: CompiledPipeli
   const envelope = req.trace.length > 0 ? computeEnvelope(req.trace, envelopeWindowsMs(Math.max(1, Math.round(slowest)))) : [];
   const stages: Record<string, StageConfig> = {};
   for (const name of compiled.stageNames) stages[name] = { ...(config[name] as StageConfig) };
+  const slack = outcome.feasible ? planSlack(ctx, config) : 1;
   const scaleFactors: Record<string, number> = {};
   compiled.stageNames.forEach((name, s) => { scaleFactors[name] = round6(compiled.scaleFactor[s] as number); });
   return {
@@ -140,7 +148,8 @@ function toPlan(req: PlanRequest, ctx: PlanningContext, compiled: CompiledPipeli
       ...(outcome.lowestReachableMs !== undefined ? { lowestReachableMs: round3(outcome.lowestReachableMs) } : {}),
     },
     scaleFactors,
-    slack: outcome.feasible ? planSlack(ctx, config) : 1,
+    slack,
+    scaling: outcome.feasible ? scalingCurve(ctx, config, slack) : [],
     notes,
   };
 }
