@@ -28,7 +28,7 @@ export async function benchClosedLoop(): Promise<void> {
     for (const spec of config.pipelines) {
       const mk = (planner: 'greedy' | 'coarse'): PlanForLoop => {
         const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner, options: { seed: 1, maxReplicasPerStage: 64 } });
-        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack };
+        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling };
       };
       const planned = mk('greedy');
       const coarse = mk('coarse');
@@ -59,7 +59,7 @@ export async function benchBatchAware(): Promise<void> {
   const rows: string[][] = [['pipeline', 'tuner', 'tuner + batch-aware', 'cost change', 'batch changes']];
   for (const spec of config.pipelines) {
     const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 64 } });
-    const planned: PlanForLoop = { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack };
+    const planned: PlanForLoop = { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling };
     const go = (batchAware: boolean) => runClosedLoop({
       pipeline: spec, hardware: config.hardware, profiles, plan: planned, trace: evalTrace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
       ...(batchAware ? { batchAware: { intervalMs: 15_000, windowMs: 30_000 } } : {}),

@@ -17,7 +17,7 @@ import type { HardwareType, PipelineSpec, StageConfig } from './types.js';
 import { computeEnvelope } from './envelope.js';
 import type { EnvelopePoint } from './envelope.js';
 import { createTuner } from './tuner/tuner.js';
-import type { TunerOptions, TunerPlan } from './tuner/tuner.js';
+import type { TunerOptions, TunerPlan, TunerScalingPoint } from './tuner/tuner.js';
 import { tunerController } from './controllers/tuner-controller.js';
 import { DEFAULT_HPA, hpaController } from './controllers/hpa.js';
 import { DEFAULT_RAY, rayController } from './controllers/ray.js';
@@ -34,6 +34,8 @@ export interface PlanForLoop {
   readonly plannedRateQps: number;
   /** The plan's slack (Plan.slack; default 1). */
   readonly slack?: number;
+  /** The plan's scaling curve (Plan.scaling; without it the tuner scales in proportion). */
+  readonly scaling?: readonly TunerScalingPoint[];
 }
 
 export interface ClosedLoopRequest {
@@ -90,6 +92,7 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
         envelope: plan.envelope,
         plannedRateQps: plan.plannedRateQps,
         ...(plan.slack !== undefined ? { slack: plan.slack } : {}),
+        ...(plan.scaling !== undefined ? { scaling: plan.scaling } : {}),
         stages: names.map((name, i) => ({
           name,
           plannedReplicas: (plan.stages[name] as StageConfig).replicas,
@@ -97,6 +100,7 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
           minReplicas: minReplicas[name] as number,
           maxReplicas: maxReplicas[name] as number,
           activationDelayMs: activationDelayMs[name] as number,
+          scaleFactor: compiled.scaleFactor[i] as number,
         })),
       };
       const batchAware = req.batchAware && !unit ? {

@@ -81,7 +81,7 @@ describe('core/closed-loop', function () {
       const planTrace = generateTrace(parseArrivalSpec('gamma:rate=150,cv=4,duration=60s'), 1);
       const mk = (planner: 'greedy' | 'coarse'): PlanForLoop => {
         const p = plan({ pipeline: spec, hardware, profiles, trace: planTrace, workload: 'w', planner, options: { seed: 1, maxReplicasPerStage: 64 } });
-        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack };
+        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling };
       };
       planned = mk('greedy');
       coarse = mk('coarse');
@@ -101,6 +101,15 @@ describe('core/closed-loop', function () {
       expect(ray.sloMissRate).to.be.above(10 * inferline.sloMissRate);
       expect(inferline.meanCostPerHour).to.be.below(peak.meanCostPerHour);
       expect(inferline.scalingActions).to.be.above(0);
+    });
+
+    it('along the plan\'s scaling curve it costs less than scaling every stage in proportion, within the SLO', () => {
+      const curve = run('inferline');
+      const proportional = runClosedLoop({
+        pipeline: spec, hardware, profiles, plan: { ...planned, scaling: [] }, trace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
+      }).result;
+      expect(curve.sloMissRate).to.be.at.most(0.01);
+      expect(curve.meanCostPerHour).to.be.below(0.9 * proportional.meanCostPerHour);
     });
 
     it('static provisioning never scales; static-peak provisions for the peak 1 s rate', () => {

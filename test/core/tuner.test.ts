@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { createTuner, envelopeRatio } from '../../src/core/tuner/tuner.js';
+import { createTuner, DEFAULT_TUNER_OPTIONS, envelopeRatio, recentEnvelopeOptions } from '../../src/core/tuner/tuner.js';
 import type { TunerPlan, TunerSnapshot, TunerState } from '../../src/core/tuner/tuner.js';
 import type { EnvelopePoint } from '../../src/core/envelope.js';
 
@@ -111,6 +111,79 @@ describe('core/tuner', () => {
     });
   });
 
+  describe('along the plan\'s scaling curve', () => {
+    // Stage a's replicas are set by the tail: it needs 5 at 1.5×, 6 at 2×; stage b runs a spare
+    // replica and needs none more until 2×. Slack 1.2.
+    const curved: TunerPlan = {
+      ...plan,
+      slack: 1.2,
+      scaling: [{ factor: 1.5, replicas: { a: 5, b: 2 } }, { factor: 2, replicas: { a: 6, b: 3 } }],
+    };
+    const t = createTuner(curved);
+    const at = (k: number) => [400, 200, 120, 100 * k];
+    const cases: { name: string; k: number; want: string | Record<string, number> }[] = [
+      { name: 'holds up to the slack and within the tolerance above it', k: 1.3, want: 'hold' },
+      { name: 'just past the tolerance, the first point', k: 1.2 * 1.1 + 0.01, want: { a: 5 } },
+      { name: 'at a curve point, the replicas of that point (b stays at 2, proportional would give 3)', k: 1.5, want: { a: 5 } },
+      { name: 'between points, the next point up: 1.8× needs what 2× does', k: 1.8, want: { a: 6, b: 3 } },
+      { name: 'in proportion beyond the last point: 3× is 6 × 3/2 = 9 and 3 × 3/2 → 5', k: 3, want: { a: 9, b: 5 } },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const { decision } = t.decide(snap(1000, at(c.k), { a: 4, b: 2 }), t.initialState(0));
+        if (c.want === 'hold') expect(decision.kind, JSON.stringify(decision)).to.equal('hold');
+        else expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((ch) => [ch.stage, ch.to]))).to.deep.equal(c.want);
+      });
+    }
+
+    it('scales down along the same curve: at 1.5× recent traffic, 1 + tolerance below, b drops first', () => {
+      const tt = createTuner(curved, { scaleDownDelayMs: 0, scaleDownIntervalMs: 0 });
+      // Recent traffic at 1.5 × 1.1: need a = 5, b = 2, from a = 6, b = 3.
+      const { decision } = tt.decide(snap(1000, at(1.65), { a: 6, b: 3 }, at(1.65)), tt.initialState(0));
+      expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((ch) => [ch.stage, ch.to]))).to.deep.equal({ a: 5, b: 2 });
+    });
+
+    it('without a curve, every stage scales in proportion (the same rise as above)', () => {
+      const flat = createTuner({ ...curved, scaling: [] });
+      const { decision } = flat.decide(snap(1000, at(1.8), { a: 4, b: 2 }), flat.initialState(0));
+      expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((ch) => [ch.stage, ch.to]))).to.deep.equal({ a: 6, b: 3 });
+      const { decision: d2 } = flat.decide(snap(1000, at(1.5), { a: 4, b: 2 }), flat.initialState(0));
+      expect(d2.kind === 'scale' && Object.fromEntries(d2.changes.map((ch) => [ch.stage, ch.to]))).to.deep.equal({ a: 5, b: 3 });
+    });
+  });
+
+  describe('backlog drained from spare capacity first', () => {
+    // Stage a: 4 planned replicas of 50 qps each (200 qps) for a pipeline at 100 qps: 100 qps spare.
+    const withFactors: TunerPlan = { ...plan, stages: plan.stages.map((s) => ({ ...s, scaleFactor: 1 })) };
+    const t = createTuner(withFactors, { drainTimeMs: 500 });
+    const decide = (queued: number, rate: number) => t.decide({ ...snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: queued, b: 0 }), arrivalRateQps: rate }, t.initialState(0)).decision;
+    const cases: { name: string; queued: number; rate: number; want: string | number }[] = [
+      // 100 queued need 200 qps for 0.5 s; the 100 qps spare covers half: 2 replicas short.
+      { name: 'a queue beyond what the spare drains adds the shortfall', queued: 100, rate: 100, want: 6 },
+      // 40 queued need 80 qps; 100 qps spare drains them (the fully-loaded rule would add 1).
+      { name: 'a queue the spare capacity drains adds nothing', queued: 40, rate: 100, want: 'hold' },
+      // At 200 qps the replicas are fully loaded: the same as the rule without the rate, 4 more.
+      { name: 'with no spare capacity, one replica per replica-drain-time', queued: 100, rate: 200, want: 8 },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const d = decide(c.queued, c.rate);
+        if (c.want === 'hold') expect(d.kind, JSON.stringify(d)).to.equal('hold');
+        else expect(d.kind === 'scale' && d.changes.find((ch) => ch.stage === 'a')?.to).to.equal(c.want);
+      });
+    }
+
+    it('without the live rate the replicas count as fully loaded', () => {
+      const { decision } = t.decide(snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 40, b: 0 }), t.initialState(0));
+      expect(decision.kind === 'scale' && decision.changes.find((ch) => ch.stage === 'a')?.to).to.equal(5);
+    });
+  });
+
+  it('reads the recent envelope over scaleDownWindow only: the windows that fit, on that horizon', () => {
+    expect(recentEnvelopeOptions(plan, { ...DEFAULT_TUNER_OPTIONS, scaleDownWindowMs: 30_000 })).to.deep.equal({ windowsMs: [100, 1000, 10_000], horizonMs: 30_000 });
+    expect(recentEnvelopeOptions(plan, { ...DEFAULT_TUNER_OPTIONS, scaleDownWindowMs: 50 })).to.deep.equal({ windowsMs: [100], horizonMs: 100 });
+  });
+
   describe('properties', () => {
     const step = fc.record({
       dt: fc.integer({ min: 1, max: 4000 }),
@@ -119,21 +192,22 @@ describe('core/tuner', () => {
       queued: fc.integer({ min: 0, max: 500 }),
     });
 
-    it('keeps replicas within [min, max], and never scales down within the delay after a scale-up is active', () => {
+    const holdsBounds = (p: TunerPlan, withRate: boolean) => {
       fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 200 }), (steps) => {
         const delay = 10_000;
-        const t = createTuner(plan, { scaleDownDelayMs: delay, scaleDownIntervalMs: 1000 });
+        const t = createTuner(p, { scaleDownDelayMs: delay, scaleDownIntervalMs: 1000 });
         let state = t.initialState(0);
         const replicas: Record<string, number> = { a: 4, b: 2 };
         const activeAfter: Record<string, number> = { a: 0, b: 0 };
         let now = 0;
         for (const s of steps) {
           now += s.dt;
-          const out = t.decide(snap(now, s.rates, replicas, s.recent, { a: s.queued, b: s.queued }), state);
+          const given = snap(now, s.rates, replicas, s.recent, { a: s.queued, b: s.queued });
+          const out = t.decide(withRate ? { ...given, arrivalRateQps: s.rates[1] as number } : given, state);
           state = out.state;
           if (out.decision.kind !== 'scale') continue;
           for (const c of out.decision.changes) {
-            const st = plan.stages.find((x) => x.name === c.stage);
+            const st = p.stages.find((x) => x.name === c.stage);
             expect(c.to).to.be.within(st?.minReplicas ?? 0, st?.maxReplicas ?? 0);
             expect(c.from).to.equal(replicas[c.stage]);
             if (c.to < c.from) expect(now - (activeAfter[c.stage] as number)).to.be.at.least(delay);
@@ -142,6 +216,19 @@ describe('core/tuner', () => {
           }
         }
       }), { numRuns: 300 });
+    };
+
+    it('keeps replicas within [min, max], and never scales down within the delay after a scale-up is active', () => {
+      holdsBounds(plan, false);
+    });
+
+    it('the same along a scaling curve, with the backlog drained from spare capacity', () => {
+      holdsBounds({
+        ...plan,
+        slack: 1.2,
+        stages: plan.stages.map((s) => ({ ...s, scaleFactor: 1 })),
+        scaling: [{ factor: 1.5, replicas: { a: 5, b: 2 } }, { factor: 2, replicas: { a: 6, b: 3 } }, { factor: 4, replicas: { a: 9, b: 5 } }],
+      }, true);
     });
   });
 });

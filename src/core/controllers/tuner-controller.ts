@@ -3,10 +3,13 @@
 // the largest replica count the tuner wants for any of them. With `batchAware`, while the tuner
 // holds it periodically asks the estimator whether a larger batch with fewer replicas keeps the
 // tail (tuner/batch-aware.ts); an accepted change rescales that stage's planned replicas by the
-// throughput ratio, so the tuner's need stays right for the new batch size.
+// throughput ratio (and its points on the plan's scaling curve), so the tuner's need stays right
+// for the new batch size. The recent envelope covers scaleDownWindowMs only
+// (recentEnvelopeOptions); the tuner also gets the arrival rate of the last second, with which a
+// backlog is drained from the spare capacity first.
 import { LiveEnvelope } from '../live-envelope.js';
 import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
-import { createTuner } from '../tuner/tuner.js';
+import { createTuner, recentEnvelopeOptions } from '../tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../tuner/tuner.js';
 import { proposeBatchChange } from '../tuner/batch-aware.js';
 import type { BatchAwareInput, BatchProposal } from '../tuner/batch-aware.js';
@@ -41,7 +44,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
   let tuner = options.tuner;
   const windowsMs = tuner.plan.envelope.map((p) => p.windowMs);
   const live = new LiveEnvelope({ windowsMs, horizonMs: 60_000 });
-  const recent = new LiveEnvelope({ windowsMs, horizonMs: Math.max(tuner.options.scaleDownWindowMs, Math.max(...windowsMs)) });
+  const recent = new LiveEnvelope(recentEnvelopeOptions(tuner.plan, tuner.options));
   let state: TunerState | undefined;
   const decisions: { tMs: number; decision: TunerDecision }[] = [];
   const batchChanges: { tMs: number; proposal: BatchProposal }[] = [];
@@ -54,6 +57,8 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
   let tail = 0;
   let lastBatchCheck = -Infinity;
   let pendingBatch: Record<string, number> | undefined;
+  const lastTicks: number[] = [];
+  const ticksPerSecond = Math.max(1, Math.round(1000 / options.tickMs));
 
   const throughput = (stage: number, name: string, b: number): number => {
     const c = ba?.initial[name] as StageConfig;
@@ -78,11 +83,13 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
     const factor = throughput(s, p.stage, batch[p.stage] as number) / throughput(s, p.stage, p.batchSize);
     batch[p.stage] = p.batchSize;
     pendingBatch = { [p.stage]: p.batchSize };
+    const rescale = (replicas: Readonly<Record<string, number>>) => ({ ...replicas, [p.stage]: (replicas[p.stage] as number) * factor });
     tuner = createTuner({
       ...tuner.plan,
       stages: tuner.plan.stages.map((st) => (st.name === p.stage
         ? { ...st, plannedReplicas: st.plannedReplicas * factor, replicaThroughputQps: st.replicaThroughputQps / factor }
         : st)),
+      ...(tuner.plan.scaling ? { scaling: tuner.plan.scaling.map((pt) => ({ factor: pt.factor, replicas: rescale(pt.replicas) })) } : {}),
     }, tuner.options);
     return { [p.stage]: p.replicas };
   };
@@ -109,6 +116,8 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
     },
     tick(view: ControlView): ReplicaTargets | undefined {
       state ??= tuner.initialState(view.nowMs);
+      lastTicks.push(view.arrivals);
+      if (lastTicks.length > ticksPerSecond) lastTicks.shift();
       const replicas: Record<string, number> = {};
       const queued: Record<string, number> = {};
       for (const s of view.stages) {
@@ -121,6 +130,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
         recentEnvelope: recent.snapshot(view.nowMs),
         replicas,
         queued,
+        arrivalRateQps: lastTicks.reduce((a, b) => a + b, 0) / ((lastTicks.length * options.tickMs) / 1000),
       }, state);
       state = out.state;
       if (out.decision.kind === 'hold') {

@@ -2,23 +2,31 @@
 // replicas matched to live traffic, with hardware and batch size as planned.
 //
 // Need. For stage s with planned replicas P_s, planned envelope rates p_i and live rates r_i over
-// the same windows Δ_i, the replicas needed are ⌈P_s × max_i (r_i / p_i) × headroom / σ⌉. This is
-// the reference's ⌈scaleFactor × r_i × L(b)/b⌉ with its headroom taken from the plan's own slack,
-// evaluated window by window: the plan meets the SLO with P_s replicas on the planning traffic
-// sped up by its slack σ (Plan.slack), so a window whose live rate is k× the planned one needs
-// k/σ× the replicas. It covers both a short burst (short windows) and a sustained rise (long
-// windows).
-// - Scale up at once, in the tick the live envelope exceeds what the current replicas cover by more
-//   than the tolerance (default 10 %, as the HPA's), by at most maxStepUp per tick.
-// - Scale down only when the fewest replicas covering the recent envelope (the last
-//   scaleDownWindowMs) within the tolerance has stayed below the current count for scaleDownDelayMs, no sooner than scaleDownDelayMs after
-//   the last scale-up became active (its activation delay included), and one step per
-//   scaleDownIntervalMs.
-// - (ours) Backlog: when a stage's queue is known (the snapshot's `queued`), the need adds one
-//   replica per whole replica × drainTimeMs of queued work at the planned per-replica throughput.
-//   A burst that arrives while new replicas start leaves a queue the envelope alone does not pay
-//   back; without this the tail stays above the SLO for seconds after capacity has caught up with
-//   the rate. The short queues of normal batching stay under one replica's worth and add nothing.
+// the same windows Δ_i, let k = max_i (r_i / p_i) × headroom: the live traffic is within k× the
+// planning traffic at every window. The plan meets the SLO with P_s replicas up to its slack σ
+// (Plan.slack), and with the replicas of its scaling curve (Plan.scaling: per stage, the replicas
+// the estimator found to meet the SLO on the planning trace sped up by each factor) above it; the
+// need is the curve's next point at or above k, in proportion beyond the last point, and
+// ⌈P_s × k / σ⌉ below σ or without a curve. This is the reference's ⌈scaleFactor × r_i × L(b)/b⌉
+// with its headroom taken from the plan itself, window by window: short windows catch a burst,
+// long ones a sustained rise. The curve matters because stages differ: one whose planned count is
+// set by the tail needs replicas sooner than one running a half-idle replica at a large batch,
+// and many replicas absorb a rise with proportionally fewer extra than a few.
+// - Scale up at once, in the tick where the need at k / (1 + tolerance) exceeds the current
+//   replicas (tolerance default 10 %, as the HPA's), to the need at k, by at most maxStepUp per
+//   tick.
+// - Scale down only when the need at the recent envelope's k / (1 + tolerance) (the same line,
+//   so the two never chase each other; the recent envelope covers the last scaleDownWindowMs,
+//   see recentEnvelopeOptions) has stayed below the current count for scaleDownDelayMs, no
+//   sooner than scaleDownDelayMs after the last scale-up became active (its activation delay
+//   included), and one step per scaleDownIntervalMs.
+// - (ours) Backlog: when a stage's queue is known (the snapshot's `queued`), replicas are added
+//   so that it drains within drainTimeMs at the planned per-replica throughput. With the stage's
+//   scale factor and the live arrival rate, the replicas the envelope asks for drain it first
+//   with what they spare beyond the arrivals, and only a whole replica of shortfall is added;
+//   without them, one replica per whole replica × drainTimeMs of queued work. A burst that
+//   arrives while new replicas start leaves a queue the envelope alone does not pay back; the
+//   short queues of normal batching add nothing.
 // - Always within [minReplicas, maxReplicas].
 // - Signal a replan when the sustained rate (the longest window) stays outside
 //   [replanLow, replanHigh] × the planned mean rate for replanAfterMs.
@@ -33,6 +41,12 @@ export interface TunerStage {
   readonly activationDelayMs: number;
   /** Queries per second one replica serves at the planned batch size and hardware. */
   readonly replicaThroughputQps: number;
+  /**
+   * Visits of this stage per pipeline query (the pipeline's scale factor). With it, draining a
+   * backlog counts on the spare capacity the current replicas have over the live arrival rate;
+   * without it the current replicas are taken as fully loaded.
+   */
+  readonly scaleFactor?: number;
 }
 
 export interface TunerPlan {
@@ -46,6 +60,17 @@ export interface TunerPlan {
    * factor. Live traffic k× the planned needs replicas × k / slack. Default 1.
    */
   readonly slack?: number;
+  /**
+   * The plan's scaling curve (Plan.scaling): per stage, the replicas that meet the SLO at each
+   * factor above the slack. Without it every stage scales in proportion (replicas × k / slack).
+   */
+  readonly scaling?: readonly TunerScalingPoint[];
+}
+
+/** At `factor` × the planned traffic, these replicas (per stage name) meet the SLO. */
+export interface TunerScalingPoint {
+  readonly factor: number;
+  readonly replicas: Readonly<Record<string, number>>;
 }
 
 export interface TunerOptions {
@@ -88,6 +113,8 @@ export interface TunerSnapshot {
   readonly replicas: Readonly<Record<string, number>>;
   /** Queries waiting in each stage's queue, where the servers say. */
   readonly queued?: Readonly<Record<string, number>>;
+  /** Pipeline arrivals per second over the last second, where known. */
+  readonly arrivalRateQps?: number;
 }
 
 export interface StageTunerState {
@@ -140,14 +167,55 @@ export function envelopeRatio(live: readonly EnvelopePoint[], planned: readonly 
   return { ratio, windowMs };
 }
 
+/**
+ * The recent envelope the scale-down reads: the planned windows that fit in scaleDownWindowMs,
+ * over that horizon (a LiveEnvelope's horizon is at least its longest window, so a 60 s window
+ * would make "recent" the last 60 s). The shortest window is kept when none fits.
+ */
+export function recentEnvelopeOptions(plan: TunerPlan, options: TunerOptions): { windowsMs: number[]; horizonMs: number } {
+  const all = plan.envelope.map((p) => p.windowMs);
+  const fit = all.filter((w) => w <= options.scaleDownWindowMs);
+  return fit.length > 0 ? { windowsMs: fit, horizonMs: options.scaleDownWindowMs } : { windowsMs: all.slice(0, 1), horizonMs: Math.max(options.scaleDownWindowMs, all[0] ?? 0) };
+}
+
 export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}): Tuner {
   const o: TunerOptions = { ...DEFAULT_TUNER_OPTIONS, ...options };
   const planSlack = plan.slack ?? 1;
+  const curve = [...(plan.scaling ?? [])].filter((p) => p.factor > planSlack).sort((a, b) => a.factor - b.factor);
   const need = (stage: TunerStage, ratio: number, tolerance = 1): number => {
-    const raw = Math.ceil((stage.plannedReplicas * ratio * o.headroom) / (planSlack * tolerance) - 1e-9);
+    const raw = Math.ceil(replicasAt(stage, (ratio * o.headroom) / tolerance) - 1e-9);
     return Math.min(stage.maxReplicas, Math.max(stage.minReplicas, raw));
   };
+  // Up to the slack the planned replicas hold, and below it they shrink in proportion; above it,
+  // the curve's next point at or above k (a configuration the estimator checked at a load at
+  // least as high), and in proportion beyond the last point.
+  const replicasAt = (stage: TunerStage, k: number): number => {
+    let f0 = planSlack;
+    let r0 = stage.plannedReplicas;
+    if (k <= f0) return (r0 * k) / f0;
+    for (const p of curve) {
+      const r1 = p.replicas[stage.name];
+      if (r1 === undefined) break;
+      if (k <= p.factor) return r1;
+      f0 = p.factor;
+      r0 = r1;
+    }
+    return (r0 * k) / f0;
+  };
   const longest = plan.envelope.length - 1;
+  // Replicas to add so that a stage's queue drains within drainTimeMs. The `replicas` that the
+  // envelope asks for serve the arrivals; what they can spare beyond the live arrival rate drains
+  // the queue first. Only a whole replica's worth of shortfall counts, so the short queues of
+  // normal batching add none. Without the stage's scale factor or the live rate, the replicas are
+  // taken as fully loaded: one replica per whole replica × drainTimeMs of queued work.
+  const backlogReplicas = (stage: TunerStage, queued: number, replicas: number, arrivalRateQps: number | undefined): number => {
+    const mu = stage.replicaThroughputQps;
+    if (!(o.drainTimeMs > 0 && mu > 0 && queued > 0)) return 0;
+    const drain = queued / (mu * (o.drainTimeMs / 1000));
+    if (stage.scaleFactor === undefined || arrivalRateQps === undefined) return Math.floor(drain);
+    const load = (stage.scaleFactor * arrivalRateQps) / mu;
+    return Math.max(0, Math.floor(load + drain - replicas + 1e-9));
+  };
 
   return {
     plan,
@@ -169,12 +237,9 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
         const st = state.stages[stage.name] ?? { activeAfterMs: now, lastScaleDownMs: now, belowSinceMs: null };
         // Within the tolerance the current replicas are deemed to cover the live envelope: the
         // maxima of a bursty trace over one horizon vary from the planned ones by chance.
-        const covered = (cur / Math.max(stage.plannedReplicas, 1e-9)) * planSlack * (1 + o.tolerance);
-        const envelopeNeed = up.ratio * o.headroom > covered ? need(stage, up.ratio) : Math.min(cur, need(stage, up.ratio));
+        const envelopeNeed = need(stage, up.ratio, 1 + o.tolerance) > cur ? need(stage, up.ratio) : Math.min(cur, need(stage, up.ratio));
         const queued = snapshot.queued?.[stage.name] ?? 0;
-        // Whole replica-drain-times of backlog only: the short queues of normal batching add none.
-        const backlog = o.drainTimeMs > 0 && stage.replicaThroughputQps > 0
-          ? Math.floor(queued / (stage.replicaThroughputQps * (o.drainTimeMs / 1000))) : 0;
+        const backlog = backlogReplicas(stage, snapshot.queued?.[stage.name] ?? 0, envelopeNeed, snapshot.arrivalRateQps);
         const wantUp = Math.min(stage.maxReplicas, envelopeNeed + backlog);
         if (wantUp > cur || cur < stage.minReplicas) {
           const to = Math.min(Math.max(wantUp, stage.minReplicas), cur + o.maxStepUp);
