@@ -12,6 +12,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerEmulate } from './commands/emulate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerProfile } from './commands/profile.js';
+import { registerAgent } from './commands/agent.js';
 
 const HELP_HINT = '(run with --help for usage)';
 
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerEmulate(program, ctx);
   registerInspect(program, ctx);
   registerProfile(program, ctx);
+  registerAgent(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(io).showHelpAfterError(HELP_HINT);
   return program;
 }

@@ -14,3 +14,5 @@ export type {
   AdapterErrorRecord, AdapterRequestRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
   RequestsSample, StageSample, Telemetry, TrafficSample, TunerDecisionKind, TunerDecisionRecord,
 } from './telemetry.js';
+export { silentLogger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';

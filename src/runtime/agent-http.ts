@@ -1,5 +1,5 @@
 // The agent's HTTP API (DESIGN.md): GET /healthz, /readyz, /v1/status, /v1/plan; mutating calls
-// (POST /v1/replan, POST /v1/samples) need the bearer token. Bodies are JSON; errors are
+// (POST /v1/replan, POST /v1/samples, POST /v1/policy) need the bearer token. Bodies are JSON; errors are
 // {"error": "..."} with the right status; a bad body never reaches a handler.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,8 @@ export interface AgentApiHandlers {
   readonly replan?: () => Promise<unknown>;
   /** Samples pushed by an agent to the leader. */
   readonly samples?: (body: unknown) => Promise<void> | void;
+  /** A fleet policy (SLOs, prices) sent by an agent whose config changed, for the leader to store. */
+  readonly policy?: (body: unknown) => Promise<void> | void;
 }
 
 export interface AgentApiOptions {
@@ -106,6 +108,12 @@ export class AgentApi {
         this.authorise(req, method, path);
         if (!this.handlers.samples) throw new HttpProblem(404, `${path}: not served by this agent`);
         await this.handlers.samples(await readJson(req, this.options.maxBodyBytes, false));
+        return { status: 204, body: undefined };
+      }
+      case '/v1/policy': {
+        this.authorise(req, method, path);
+        if (!this.handlers.policy) throw new HttpProblem(404, `${path}: not served by this agent`);
+        await this.handlers.policy(await readJson(req, this.options.maxBodyBytes, false));
         return { status: 204, body: undefined };
       }
       default:

@@ -57,15 +57,28 @@ export class Reconciler {
   private lastPass: ReconcilePass | undefined;
   private error: string | undefined;
   private readonly failures = new Map<string, ActionFailure & { nextAtMs: number }>();
+  private policy: ReconcilePolicy;
+  /** Passes run one at a time, whoever asks (the periodic task, or a new desired state). */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
+    this.policy = options.policy;
     this.task = new PeriodicTask({ name: 'reconcile', intervalMs: options.intervalMs ?? 1000, clock: options.clock }, async () => { await this.pass(); });
   }
 
   /** A new desired state (from the leader); older epochs are ignored by the decider. */
   setDesired(desired: DesiredState): void {
     this.desired = desired;
+  }
+
+  /** A new policy (a reloaded config: mode, bounds, steps, cooldowns); the next pass uses it. */
+  setPolicy(policy: ReconcilePolicy): void {
+    this.policy = policy;
+  }
+
+  get currentPolicy(): ReconcilePolicy {
+    return this.policy;
   }
 
   start(): void {
@@ -86,9 +99,16 @@ export class Reconciler {
     };
   }
 
-  /** One pass now; the periodic task calls this. */
-  async pass(): Promise<ReconcilePass | undefined> {
-    const { adapter, clock, policy } = this.options;
+  /** One pass now, after any pass in progress; the periodic task calls this too. */
+  pass(): Promise<ReconcilePass | undefined> {
+    const next = this.chain.then(() => this.passOnce());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async passOnce(): Promise<ReconcilePass | undefined> {
+    const { adapter, clock } = this.options;
+    const policy = this.policy;
     const desired = this.desired;
     if (!desired) return undefined;
     const now = clock.nowMs();

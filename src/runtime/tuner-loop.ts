@@ -21,6 +21,11 @@ export interface TunerLoopOptions {
   /** Applies a decision (scale changes and replan signals); may be async. */
   readonly act: (decision: TunerDecision, nowMs: number) => Promise<void> | void;
   readonly onError?: (err: unknown) => void;
+  /**
+   * The time live envelopes are read at (default: now). Polled counts arrive after their interval,
+   * so the leader reads them at the time every agent has reported up to (fleet/count-merger.ts).
+   */
+  readonly envelopeAtMs?: () => number;
   /** Records each tick's traffic and decision, as the pipeline named here. */
   readonly telemetry?: { readonly port: Telemetry; readonly pipeline: string };
 }
@@ -57,6 +62,11 @@ export class TunerLoop {
     this.recent.addArrival(tMs);
   }
 
+  /** The live envelope's bucket width: counts fed in order of these buckets are never late. */
+  get resolutionMs(): number {
+    return this.live.resolutionMs;
+  }
+
   observeCount(fromMs: number, toMs: number, count: number): void {
     this.live.addCount(fromMs, toMs, count);
     this.recent.addCount(fromMs, toMs, count);
@@ -79,11 +89,12 @@ export class TunerLoop {
     const now = this.options.clock.nowMs();
     this.state ??= this.options.tuner.initialState(now);
     const queued = this.options.queued?.();
-    const envelope = this.live.snapshot(now);
+    const at = Math.min(now, this.options.envelopeAtMs?.() ?? now);
+    const envelope = this.live.snapshot(at);
     const out = this.options.tuner.decide({
       nowMs: now,
       envelope,
-      recentEnvelope: this.recent.snapshot(now),
+      recentEnvelope: this.recent.snapshot(at),
       replicas: this.options.replicas(),
       ...(queued ? { queued } : {}),
     }, this.state);

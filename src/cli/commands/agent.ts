@@ -1,0 +1,151 @@
+// `inferline agent --config FILE`: the sidecar. The composition root of the agent: it loads the
+// config (every problem at once, exit 2), builds the adapter from agent.server, the coordinator from
+// the coordination section and the telemetry from its section, starts the Agent, reloads the config
+// when the file changes or on SIGHUP, and on SIGTERM or SIGINT stops the parts in reverse order
+// (the leader gives up its lease) before it exits 0.
+import type { Command } from 'commander';
+import { execFile } from 'node:child_process';
+import { createAdapter } from '../../../adapters/registry.js';
+import type { AdapterOptions } from '../../../adapters/registry.js';
+import { ConfigError, loadConfig } from '../../config/index.js';
+import type { AgentConfig, InferlineConfig } from '../../config/index.js';
+import { createCoordinator } from '../../coordination/index.js';
+import type { Logger } from '../../ports/logger.js';
+import { Agent, watchConfigFile } from '../../runtime/agent/index.js';
+import { systemClock } from '../../runtime/system-clock.js';
+import { noopTelemetryService } from '../../telemetry/service.js';
+import type { TelemetryService } from '../../telemetry/service.js';
+import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+
+export interface AgentCommandOptions {
+  readonly config: string;
+  readonly logFormat?: string;
+}
+
+/** The config `inferline agent` can run on: it has an agent section with a token. */
+export function checkAgentConfig(config: InferlineConfig): AgentConfig {
+  if (config.agent === undefined) {
+    throw new ConfigError(config.source, [{ path: 'agent', message: 'missing — `inferline agent` needs an agent section (server, hardware, api.token)' }]);
+  }
+  if (config.agent.api.token === undefined) {
+    throw new ConfigError(config.source, [{
+      path: 'agent.api.token',
+      message: 'missing — agents authenticate sample pushes and mutating calls with it: set agent.api.token, agent.api.tokenFile or INFERLINE_AGENT__API__TOKEN',
+    }]);
+  }
+  return config.agent;
+}
+
+/** The adapter the agent section names. */
+export function agentAdapterOptions(agent: AgentConfig): AdapterOptions {
+  const s = agent.server;
+  switch (s.kind) {
+    case 'triton':
+      return { kind: 'triton', url: s.url, timeoutMs: s.timeoutMs, ...(s.metricsUrl ? { metricsUrl: s.metricsUrl } : {}), ...(s.header ? { restrictedApiHeader: s.header } : {}) };
+    case 'torchserve': {
+      const u = new URL(s.url);
+      const sibling = (port: string): string => `${u.protocol}//${u.host.replace(/:\d+$/, '')}:${port}`;
+      return {
+        kind: 'torchserve', inferenceUrl: s.url, timeoutMs: s.timeoutMs,
+        managementUrl: s.managementUrl ?? sibling('8081'),
+        metricsUrl: (s.metricsUrl ?? sibling('8082')).replace(/\/metrics$/, ''),
+        ...(s.token ? { managementKey: s.token, inferenceKey: s.token } : {}),
+        ...(s.keyFile ? { keyFile: s.keyFile } : {}),
+      };
+    }
+    case 'tfserving':
+      return {
+        kind: 'tfserving', url: s.url, timeoutMs: s.timeoutMs, ...(agent.models ? { models: agent.models } : {}),
+        ...(s.metricsUrl ? { metricsPath: new URL(s.metricsUrl).pathname } : {}),
+        ...(s.restartCommand ? { restartCommand: s.restartCommand } : {}),
+        ...(s.scaleCommand ? { scaleCommand: s.scaleCommand } : {}),
+        ...(s.batchingParametersFile ? { batchingParametersFile: s.batchingParametersFile } : {}),
+      };
+  }
+}
+
+export function streamLogger(output: Output, format: 'text' | 'json'): Logger {
+  const line = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>): void => {
+    const time = new Date().toISOString();
+    if (format === 'json') output.err(`${JSON.stringify({ time, level, msg: message, ...fields })}\n`);
+    else output.err(`${time} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+  };
+  return { info: line('info'), warn: line('warn'), error: line('error') };
+}
+
+/** Runs a command with a timeout, without a shell (its argv as given). */
+export function runCommand(argv: readonly string[], timeoutMs: number): Promise<void> {
+  const [file, ...args] = argv;
+  if (file === undefined) return Promise.reject(new Error('empty command'));
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`${argv.join(' ')}: ${err.message}${stderr ? ` — ${stderr.trim().slice(0, 200)}` : ''}`));
+      else resolve();
+    });
+  });
+}
+
+export function registerAgent(program: Command, ctx: CliContext): void {
+  program
+    .command('agent')
+    .description('the sidecar: attaches to its model server, joins the fleet, reconciles the server to the leader\'s plan (or only recommends)')
+    .requiredOption('--config <file>', 'config file (YAML or JSON) with an agent section')
+    .option('--log-format <format>', 'text or json (stderr)', 'text')
+    .action(async (opts: AgentCommandOptions) => {
+      await runAgent(opts, ctx);
+    });
+}
+
+export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signals: NodeJS.EventEmitter = process): Promise<void> {
+  const format = opts.logFormat === 'json' ? 'json' : 'text';
+  if (opts.logFormat !== undefined && opts.logFormat !== 'json' && opts.logFormat !== 'text') {
+    throw new ConfigError('--log-format', [{ path: '', message: `${opts.logFormat} — must be text or json` }]);
+  }
+  const config = await loadConfig(opts.config);
+  const agentConfig = checkAgentConfig(config);
+  const log = streamLogger(ctx.output, format);
+  const adapter = createAdapter({ ...agentAdapterOptions(agentConfig), clock: systemClock });
+  const coordinator = await createCoordinator(config.coordination, {
+    identity: agentConfig.id, clock: systemClock,
+    onError: (err) => log.warn(`coordination: ${err instanceof Error ? err.message : String(err)}`),
+  });
+  let telemetry: TelemetryService = noopTelemetryService;
+  if (config.telemetry.prometheus.enabled || config.telemetry.otlp.enabled) {
+    const { createTelemetry } = await import('../../telemetry/create.js');
+    telemetry = createTelemetry(config.telemetry, { onError: (err) => log.warn(`telemetry: ${err instanceof Error ? err.message : String(err)}`) });
+    await telemetry.start();
+    if (telemetry.metricsUrl) log.info(`metrics on ${telemetry.metricsUrl}`);
+  }
+  const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, runCommand });
+  const reload = async (): Promise<void> => {
+    try {
+      agent.reload({ config: await loadConfig(opts.config) });
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`) : [String(err)];
+      agent.reload({ problems });
+    }
+  };
+  const watch = watchConfigFile(opts.config, reload);
+  const onHup = (): void => { void reload(); };
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => { stop = resolve; });
+  const onStop = (): void => {
+    stop();
+    void agent.stop(); // also ends a start() still waiting for the server
+  };
+  signals.on('SIGHUP', onHup);
+  signals.on('SIGTERM', onStop);
+  signals.on('SIGINT', onStop);
+  try {
+    await agent.start();
+    await stopped;
+  } finally {
+    signals.off('SIGHUP', onHup);
+    signals.off('SIGTERM', onStop);
+    signals.off('SIGINT', onStop);
+    watch.close();
+    await agent.stop();
+    await telemetry.shutdown();
+  }
+}

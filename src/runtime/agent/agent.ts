@@ -1,0 +1,467 @@
+// The agent: one per model server. It attaches its adapter, registers in the fleet, samples its
+// server every scrape interval and pushes the samples to the leader, watches its desired state and
+// reconciles the server to it (mode enforce) or only reports what it would change (recommend), and
+// campaigns to lead: while it leads it runs the Leader (leader.ts). It serves the agent HTTP API.
+//
+// Lifecycle: create() does no I/O; start() brings the parts up in order (API, coordinator, server,
+// registration, desired-state watch, reconciler, collector, campaign) and stop() takes them down in
+// the reverse order, resigning a leadership so that another agent takes over at once. A restarted
+// agent reads its desired state back from the coordinator and changes nothing already true: the
+// reconciler compares desired with observed before it acts.
+import type { AgentConfig, InferlineConfig } from '../../config/index.js';
+import { parsePolicy, policyDiff, policyOf } from '../../core/fleet/index.js';
+import type { FleetPolicy } from '../../core/fleet/index.js';
+import { DEFAULT_RECONCILE_POLICY } from '../../core/reconcile/index.js';
+import type { DesiredState, ReconcilePolicy } from '../../core/reconcile/index.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Coordinator, DesiredStateRecord, LeaderSnapshot, Leadership, MemberInfo, Registration, Subscription } from '../../ports/coordinator.js';
+import type { Logger } from '../../ports/logger.js';
+import type { ServerAdapter } from '../../ports/server-adapter.js';
+import type { Telemetry } from '../../ports/telemetry.js';
+import { AgentApi, HttpProblem } from '../agent-http.js';
+import { Collector } from '../collector.js';
+import type { ModelSample } from '../collector.js';
+import { Reconciler } from '../reconciler.js';
+import type { ReconcilePass } from '../reconciler.js';
+import { configDiff } from './config-diff.js';
+import { FLEET_POLICY_KEY, parseDesiredSpec } from './desired-spec.js';
+import type { AgentDesiredSpec } from './desired-spec.js';
+import { Leader } from './leader.js';
+import { parsePushedSamples } from './samples.js';
+
+export interface AgentOptions {
+  /** A config with an agent section (and its token). */
+  readonly config: InferlineConfig;
+  readonly adapter: ServerAdapter;
+  /** Created, not started: the agent starts and stops it. */
+  readonly coordinator: Coordinator;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+  readonly log: Logger;
+  readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
+  /** Time between attempts to reach the server at start (default 1 s). */
+  readonly attachRetryMs?: number;
+}
+
+export interface ReloadOutcome {
+  readonly result: 'applied' | 'rejected' | 'unchanged';
+  readonly diff: readonly string[];
+  readonly problems: readonly string[];
+  /** Settings that changed but apply only on restart. */
+  readonly needsRestart: readonly string[];
+}
+
+const PUSH_TIMEOUT_MS = 2000;
+
+export function reconcilePolicyOf(agent: AgentConfig): ReconcilePolicy {
+  const r = agent.reconcile;
+  return {
+    ...DEFAULT_RECONCILE_POLICY,
+    mode: agent.mode, minReplicas: r.minReplicas, maxReplicas: r.maxReplicas, maxStepUp: r.maxStepUp, maxStepDown: r.maxStepDown,
+    cooldownMs: r.cooldownMs, batchCooldownMs: r.batchCooldownMs, maxActionsPerMinute: r.maxActionsPerMinute,
+  };
+}
+
+export class Agent {
+  private readonly o: AgentOptions;
+  private config: InferlineConfig;
+  private readonly agent: AgentConfig;
+  private api: AgentApi | undefined;
+  private readonly reconciler: Reconciler;
+  private readonly collector: Collector;
+  private registration: Registration | undefined;
+  private readonly subscriptions: Subscription[] = [];
+  private members: readonly MemberInfo[] = [];
+  private leaderView: LeaderSnapshot = { leaderId: undefined, epoch: 0 };
+  private leader: Leader | undefined;
+  private leadership: Leadership | undefined;
+  private campaign: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private started = false;
+  private stoppedPromise: Promise<void> | undefined;
+  private attached = false;
+  private attachError: string | undefined;
+  private models: readonly string[] = [];
+  private desired: { record: DesiredStateRecord; spec: AgentDesiredSpec } | undefined;
+  private desiredProblem: string | undefined;
+  private readonly pushes = { pushed: 0, failed: 0, lastError: undefined as string | undefined };
+  private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
+  private readonly recommended = new Set<string>();
+  private storedPolicy: FleetPolicy | undefined;
+
+  private constructor(options: AgentOptions) {
+    this.o = options;
+    this.config = options.config;
+    if (!options.config.agent) throw new Error(`${options.config.source}: no agent section`);
+    this.agent = options.config.agent;
+    const { agent } = this;
+    this.reconciler = new Reconciler({
+      adapter: options.adapter, clock: options.clock, policy: reconcilePolicyOf(agent),
+      intervalMs: agent.reconcile.intervalMs, maxAttempts: agent.reconcile.maxAttempts, retryBaseMs: agent.reconcile.retryBaseMs,
+      onPass: (pass) => this.onPass(pass),
+    });
+    this.collector = new Collector({
+      adapter: options.adapter, clock: options.clock, intervalMs: agent.scrapeIntervalMs,
+      ...(agent.models ? { models: agent.models } : {}),
+      onSample: (samples) => this.push(samples),
+      onError: (err) => { this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`; },
+    });
+  }
+
+  /** No I/O: start() connects. */
+  static create(options: AgentOptions): Agent {
+    return new Agent(options);
+  }
+
+  get id(): string {
+    return this.agent.id;
+  }
+
+  get url(): string | undefined {
+    return this.api?.url;
+  }
+
+  get isLeader(): boolean {
+    return this.leader?.active === true;
+  }
+
+  get currentLeader(): Leader | undefined {
+    return this.leader?.active ? this.leader : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { coordinator, log } = this.o;
+    const { agent } = this;
+    this.api = await AgentApi.start({ host: agent.api.host, port: agent.api.port, ...(agent.api.token ? { token: agent.api.token } : {}) }, {
+      healthy: () => true,
+      ready: () => this.readiness(),
+      status: () => this.status(),
+      plan: () => this.planView(),
+      replan: () => this.onReplanCall(),
+      samples: (body) => this.onSamplesCall(body),
+      policy: (body) => this.onPolicyCall(body),
+    });
+    await coordinator.start();
+    await this.attach();
+    if (this.stopping.signal.aborted) return;
+    this.registration = await coordinator.register(this.memberInfo());
+    this.subscriptions.push(await coordinator.watchMembers((m) => { this.members = m; }));
+    this.subscriptions.push(await coordinator.watchLeader((l) => this.onLeader(l)));
+    this.subscriptions.push(await coordinator.watchDesired(agent.id, (r) => this.onDesired(r)));
+    this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => { this.storedPolicy = r?.spec as FleetPolicy | undefined; }));
+    this.reconciler.start();
+    this.collector.start();
+    this.campaign = this.campaignLoop();
+    log.info(`agent ${agent.id} started: ${agent.server.kind} ${this.o.adapter.endpoint}, mode ${agent.mode}, API ${this.api.url}`, {
+      agent: agent.id, models: this.models, hardware: agent.hardware, capacity: agent.capacity, backend: coordinator.backend,
+    });
+  }
+
+  /** Stops in the reverse order of start(): campaign and leader (lease released), collector, reconciler, watches, registration, coordinator, API. */
+  stop(deadlineMs = 5000): Promise<void> {
+    this.stoppedPromise ??= this.stopOnce(deadlineMs);
+    return this.stoppedPromise;
+  }
+
+  private async stopOnce(deadlineMs: number): Promise<void> {
+    this.stopping.abort(new Error('agent stopping'));
+    await this.leader?.stop();
+    await this.leadership?.resign().catch(() => undefined);
+    await this.campaign?.catch(() => undefined);
+    await this.collector.stop();
+    await this.reconciler.stop();
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.close().catch(() => undefined)));
+    await this.registration?.deregister().catch(() => undefined);
+    await this.o.coordinator.stop(deadlineMs).catch(() => undefined);
+    await this.api?.stop();
+    this.o.telemetry.recordLeadership({ agent: this.id, leader: false, epoch: this.leaderView.epoch });
+    this.o.log.info(`agent ${this.id} stopped`);
+  }
+
+  // --- attaching and registering
+
+  private async attach(): Promise<void> {
+    const retryMs = this.o.attachRetryMs ?? 1000;
+    while (!this.stopping.signal.aborted) {
+      try {
+        const all = await this.o.adapter.models();
+        const known = new Set(all.map((m) => m.model));
+        const wanted = this.agent.models ?? [...known].sort();
+        const missing = wanted.filter((m) => !known.has(m));
+        if (missing.length > 0) this.o.log.warn(`models not on the server (yet): ${missing.join(', ')}`, { agent: this.id });
+        this.models = wanted;
+        this.attached = true;
+        this.attachError = undefined;
+        return;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (this.attachError !== message) this.o.log.warn(`cannot reach the server yet: ${message}`, { agent: this.id });
+        this.attachError = message;
+      }
+      await this.o.clock.sleep(retryMs, this.stopping.signal).catch(() => undefined);
+    }
+  }
+
+  private memberInfo(): MemberInfo {
+    const endpoint = this.agent.api.advertiseUrl ?? this.api?.url;
+    return {
+      agentId: this.id, serverKind: this.agent.server.kind, hardware: this.agent.hardware, models: this.models, capacity: this.agent.capacity,
+      ...(endpoint === undefined ? {} : { endpoint }),
+    };
+  }
+
+  private readiness(): { ready: boolean; reason?: string } {
+    if (!this.attached) return { ready: false, reason: `not attached to the server${this.attachError ? `: ${this.attachError}` : ''}` };
+    if (this.registration === undefined) return { ready: false, reason: 'not registered with the coordinator' };
+    return { ready: true };
+  }
+
+  // --- leadership
+
+  private onLeader(l: LeaderSnapshot): void {
+    this.leaderView = l;
+    this.o.telemetry.recordLeadership({ agent: this.id, leader: l.leaderId === this.id && this.isLeader, epoch: l.epoch });
+  }
+
+  private async campaignLoop(): Promise<void> {
+    const { coordinator, log } = this.o;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      let leadership: Leadership;
+      try {
+        leadership = await coordinator.campaign({ signal });
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn(`campaign failed: ${err instanceof Error ? err.message : String(err)}; retrying`, { agent: this.id });
+        await this.o.clock.sleep(this.config.coordination.timing.retryPeriodMs, signal).catch(() => undefined);
+        continue;
+      }
+      this.leadership = leadership;
+      log.info(`${this.id} leads (epoch ${leadership.epoch})`, { agent: this.id, epoch: leadership.epoch });
+      this.o.telemetry.recordLeadership({ agent: this.id, leader: true, epoch: leadership.epoch });
+      try {
+        this.leader = await Leader.start({
+          config: this.config, coordinator, leadership, clock: this.o.clock, telemetry: this.o.telemetry, log,
+          ...(this.o.runCommand ? { runCommand: this.o.runCommand } : {}),
+        });
+        // A new leader writes its file's SLOs and prices only when the fleet has none yet: after
+        // that they change only through an edited file (the last valid edit wins, fenced).
+        if (this.storedPolicy === undefined) await this.sharePolicy();
+      } catch (err) {
+        log.error(`leader failed to start: ${err instanceof Error ? err.message : String(err)}; resigning`, { agent: this.id });
+        await leadership.resign().catch(() => undefined);
+      }
+      await new Promise<void>((resolve) => {
+        if (leadership.signal.aborted) resolve();
+        else leadership.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await this.leader?.stop();
+      this.leader = undefined;
+      this.leadership = undefined;
+      const reason = leadership.signal.reason instanceof Error ? leadership.signal.reason.message : String(leadership.signal.reason);
+      log.warn(`${this.id} no longer leads: ${reason}`, { agent: this.id, epoch: leadership.epoch });
+      this.o.telemetry.recordLeadership({ agent: this.id, leader: false, epoch: leadership.epoch });
+    }
+  }
+
+  // --- desired state and reconciling
+
+  private onDesired(record: DesiredStateRecord | undefined): void {
+    if (record === undefined) return;
+    const { spec, problem } = parseDesiredSpec(record.spec);
+    if (problem !== undefined || spec === undefined) {
+      // Never act on a record we cannot read; keep the last good one.
+      this.desiredProblem = `desired state revision ${record.revision} ignored: ${problem ?? 'unreadable'}`;
+      this.o.log.error(this.desiredProblem, { agent: this.id });
+      return;
+    }
+    this.desiredProblem = undefined;
+    this.desired = { record, spec };
+    const desired: DesiredState = { epoch: record.epoch, models: spec.models };
+    this.reconciler.setDesired(desired);
+    // Act on a new desired state now, not at the next pass: a scale-up must not wait.
+    void this.reconciler.pass().catch(() => undefined);
+  }
+
+  private onPass(pass: ReconcilePass): void {
+    const mode = this.reconciler.currentPolicy.mode;
+    const refsOf = (model: string) => this.desired?.spec.stages[model] ?? [{ pipeline: '', stage: model, hardware: this.agent.hardware }];
+    const actionName = (kind: string) => (kind === 'replicas' ? 'scale_replicas' : 'set_batch');
+    for (const a of pass.applied) {
+      for (const r of refsOf(a.model)) this.o.telemetry.recordReconcile({ pipeline: r.pipeline, stage: r.stage, action: actionName(a.kind), mode: 'enforce' });
+      this.o.log.info(`applied ${a.kind === 'replicas' ? `${a.model} replicas ${a.from}→${a.to}` : `${a.model} batch ${a.maxBatchSize}, delay ${a.batchDelayMs} ms`} (${a.reason})`, { agent: this.id });
+    }
+    for (const f of pass.failed) {
+      for (const r of refsOf(f.action.model)) {
+        this.o.telemetry.recordReconcile({ pipeline: r.pipeline, stage: r.stage, action: actionName(f.action.kind), mode, errorType: errorType(f.message) });
+      }
+      this.o.log.error(`change failed (attempt ${f.attempts}${f.gaveUp ? ', giving up on this value' : ''}): ${f.message}`, { agent: this.id, model: f.action.model });
+    }
+    // A recommendation is counted once per distinct change, not once per pass.
+    const now = new Set<string>();
+    for (const rec of pass.decision.recommendations) {
+      const key = JSON.stringify([rec.kind, rec.model, rec.kind === 'replicas' ? rec.to : [rec.maxBatchSize, rec.batchDelayMs]]);
+      now.add(key);
+      if (this.recommended.has(key)) continue;
+      for (const r of refsOf(rec.model)) this.o.telemetry.recordReconcile({ pipeline: r.pipeline, stage: r.stage, action: actionName(rec.kind), mode: 'recommend' });
+      this.o.log.info(`recommend: ${rec.kind === 'replicas' ? `${rec.model} replicas ${rec.from}→${rec.to}` : `${rec.model} batch ${rec.maxBatchSize}`} — ${rec.why}`, { agent: this.id });
+    }
+    this.recommended.clear();
+    for (const k of now) this.recommended.add(k);
+    for (const m of this.reconciler.status().observed) {
+      for (const r of this.desired?.spec.stages[m.model] ?? []) {
+        this.o.telemetry.recordStage({ pipeline: r.pipeline, stage: r.stage, hardware: r.hardware, actualReplicas: m.replicas });
+      }
+    }
+  }
+
+  // --- samples
+
+  private async push(samples: readonly ModelSample[]): Promise<void> {
+    const leader = this.currentLeader;
+    if (leader) {
+      leader.onSamples(this.id, samples);
+      this.pushes.pushed++;
+      return;
+    }
+    const leaderId = this.leaderView.leaderId;
+    const endpoint = this.members.find((m) => m.agentId === leaderId)?.endpoint;
+    if (leaderId === undefined || endpoint === undefined) {
+      this.pushes.failed++;
+      this.pushes.lastError = leaderId === undefined ? 'no leader to push samples to' : `leader ${leaderId} has no endpoint`;
+      return;
+    }
+    try {
+      await this.post(endpoint, '/v1/samples', { agentId: this.id, samples });
+      this.pushes.pushed++;
+      this.pushes.lastError = undefined;
+    } catch (err) {
+      this.pushes.failed++;
+      this.pushes.lastError = `push to ${leaderId}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  private async post(base: string, path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.agent.api.token ?? ''}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`POST ${path} → ${res.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}`);
+    return text === '' ? undefined : JSON.parse(text) as unknown;
+  }
+
+  // --- API handlers
+
+  private onSamplesCall(body: unknown): void {
+    const leader = this.currentLeader;
+    if (!leader) throw new HttpProblem(409, `${this.id} is not the leader${this.leaderView.leaderId ? `; the leader is ${this.leaderView.leaderId}` : ''}`);
+    const { agentId, samples } = parsePushedSamples(body);
+    leader.onSamples(agentId, samples);
+  }
+
+  private onReplanCall(): Promise<unknown> {
+    const leader = this.currentLeader;
+    if (!leader) throw new HttpProblem(409, `${this.id} is not the leader${this.leaderView.leaderId ? `; the leader is ${this.leaderView.leaderId}` : ''}`);
+    return Promise.resolve({ plans: leader.replan('POST /v1/replan') });
+  }
+
+  private async onPolicyCall(body: unknown): Promise<void> {
+    const leader = this.currentLeader;
+    if (!leader) throw new HttpProblem(409, `${this.id} is not the leader`);
+    const { policy, problem } = parsePolicy(body);
+    if (problem !== undefined || policy === undefined) throw new HttpProblem(400, `bad fleet policy: ${problem ?? 'unreadable'}`);
+    const unknown = Object.keys(policy.slos).filter((p) => !this.config.pipelines.some((x) => x.name === p));
+    if (unknown.length > 0) throw new HttpProblem(400, `bad fleet policy: unknown pipelines ${unknown.join(', ')}`);
+    await leader.publishPolicy(policy);
+  }
+
+  private planView(): unknown {
+    const leader = this.currentLeader;
+    if (leader) return leader.status().pipelines.map((p) => p.plan).filter((p) => p !== undefined);
+    return this.desired?.spec.plans;
+  }
+
+  status(): unknown {
+    const r = this.reconciler.status();
+    return {
+      agent: this.id,
+      server: { kind: this.agent.server.kind, endpoint: this.o.adapter.endpoint, attached: this.attached, error: this.attachError, models: this.models },
+      hardware: this.agent.hardware,
+      capacity: this.agent.capacity,
+      mode: this.reconciler.currentPolicy.mode,
+      leader: { leaderId: this.leaderView.leaderId, epoch: this.leaderView.epoch, self: this.isLeader },
+      desired: this.desired ? { epoch: this.desired.record.epoch, revision: this.desired.record.revision, writtenBy: this.desired.record.writtenBy, models: this.desired.spec.models } : undefined,
+      desiredProblem: this.desiredProblem,
+      observed: r.observed,
+      reconcile: { lastPass: r.lastPass, failures: r.failures, error: r.error },
+      samples: { ...this.pushes },
+      config: { source: this.config.source, lastReload: this.lastReload },
+      fleet: this.currentLeader?.status(),
+    };
+  }
+
+  // --- config reload
+
+  /** A new config (already loaded and validated, or the problems that rejected it). */
+  reload(next: { config?: InferlineConfig; problems?: readonly string[] }): ReloadOutcome {
+    const now = this.o.clock.nowMs();
+    if (next.config === undefined) {
+      const outcome: ReloadOutcome = { result: 'rejected', diff: [], problems: next.problems ?? [], needsRestart: [] };
+      this.lastReload = { ...outcome, atMs: now };
+      this.o.telemetry.recordConfigReload({ agent: this.id, result: 'rejected' });
+      this.o.log.error(`config change rejected; the previous config stays in force:\n  ${outcome.problems.join('\n  ')}`, { agent: this.id });
+      return outcome;
+    }
+    const config = next.config;
+    const diff = configDiff(this.config, config);
+    if (diff.length === 0) {
+      this.o.telemetry.recordConfigReload({ agent: this.id, result: 'unchanged' });
+      return { result: 'unchanged', diff, problems: [], needsRestart: [] };
+    }
+    const restartOnly = ['agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry'];
+    const needsRestart = diff.filter((line) => restartOnly.some((k) => line.startsWith(k)));
+    const previous = this.config;
+    this.config = config;
+    if (config.agent) this.reconciler.setPolicy(reconcilePolicyOf(config.agent));
+    this.currentLeader?.updateConfig(config);
+    const before = policyOf(previous.pipelines, previous.hardware, this.id, Date.now());
+    const after = policyOf(config.pipelines, config.hardware, this.id, Date.now());
+    if (policyDiff(before, after).length > 0) void this.sharePolicy();
+    const outcome: ReloadOutcome = { result: 'applied', diff, problems: [], needsRestart };
+    this.lastReload = { ...outcome, atMs: now };
+    this.o.telemetry.recordConfigReload({ agent: this.id, result: 'applied' });
+    this.o.log.info(`config reloaded:\n  ${diff.join('\n  ')}${needsRestart.length ? `\n  (these apply on restart: ${needsRestart.join('; ')})` : ''}`, { agent: this.id });
+    return outcome;
+  }
+
+  /** Sends this agent's SLOs and prices to the fleet (the leader writes them, fenced) when they differ from the stored ones. */
+  private async sharePolicy(): Promise<void> {
+    const policy = policyOf(this.config.pipelines, this.config.hardware, this.id, Date.now());
+    if (this.storedPolicy && policyDiff(this.storedPolicy, policy).length === 0) return;
+    try {
+      const leader = this.currentLeader;
+      if (leader) {
+        await leader.publishPolicy(policy);
+        return;
+      }
+      const endpoint = this.members.find((m) => m.agentId === this.leaderView.leaderId)?.endpoint;
+      if (endpoint === undefined) throw new Error('no leader to send it to');
+      await this.post(endpoint, '/v1/policy', policy);
+    } catch (err) {
+      this.o.log.error(`fleet policy not shared: ${err instanceof Error ? err.message : String(err)}`, { agent: this.id });
+    }
+  }
+}
+
+function errorType(message: string): string {
+  const m = /→ (\d{3})/.exec(message);
+  if (m) return 'http';
+  if (/timed? ?out/i.test(message)) return 'timeout';
+  if (/ECONNREFUSED|unreachable/i.test(message)) return 'unreachable';
+  return 'error';
+}

@@ -1,0 +1,523 @@
+// The leader: the one agent that plans and tunes for the whole fleet, for as long as its
+// Leadership lasts. It
+// - keeps the live members (membership watch) and the fleet policy (SLOs, prices) from the
+//   coordinator, never from its own file alone, so that every leader plans for the same SLOs;
+// - takes the agents' samples: the entry stages' arrival counts go to each pipeline's tuner (merged
+//   across agents, fleet/count-merger.ts) and to its recent trace; Triton's per-batch-size
+//   statistics become passive profile points for (model, hardware) pairs the config has no
+//   profile for;
+// - plans every pipeline at start, on its cron schedule, on demand and when the tuner signals drift,
+//   on the hardware the fleet actually has, on recent traffic once enough has been seen;
+// - runs a tuner loop per pipeline and places the replicas it wants onto agents of the right
+//   hardware within their capacity; a shortfall is a metric, a status line, and optionally an
+//   orchestrator command;
+// - writes each agent's desired state fenced by its epoch, only when it changed. A StaleEpochError
+//   or the Leadership's signal means it no longer leads: it stops acting at once.
+import cron from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
+import type { InferlineConfig } from '../../config/index.js';
+import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival.js';
+import {
+  applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, traceFromCounts, tunerPlanOf,
+} from '../../core/fleet/index.js';
+import type { CountInterval, FleetPolicy, Placement, PlacementMember, Shortfall, StageDemand } from '../../core/fleet/index.js';
+import { ProfileSet } from '../../core/profiles.js';
+import type { Plan } from '../../core/planner/index.js';
+import { passivePoints, tallyBatchSizes } from '../../core/profiler/passive.js';
+import type { BatchSizeTally } from '../../core/profiler/passive.js';
+import { createTuner } from '../../core/tuner/tuner.js';
+import type { TunerDecision } from '../../core/tuner/tuner.js';
+import type { ModelProfile, PipelineSpec } from '../../core/types.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Coordinator, JsonValue, Leadership, MemberInfo, Subscription } from '../../ports/coordinator.js';
+import { StaleEpochError } from '../../ports/coordinator.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Telemetry } from '../../ports/telemetry.js';
+import { PlannerRuns } from '../planner-runs.js';
+import { TunerLoop } from '../tuner-loop.js';
+import { PeriodicTask } from '../periodic.js';
+import type { ModelSample } from '../collector.js';
+import { FLEET_POLICY_KEY, desiredSpecOf } from './desired-spec.js';
+import type { PlanSummary, StageRef } from './desired-spec.js';
+
+/** Passive points need this many executions of a size before the leader plans with them. */
+const PASSIVE_MIN_SAMPLES = 20;
+
+export interface LeaderOptions {
+  readonly config: InferlineConfig;
+  readonly coordinator: Coordinator;
+  readonly leadership: Leadership;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+  readonly log: Logger;
+  /** Runs the orchestrator command for a shortfall (default: none is run). */
+  readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
+  /** Wall-clock ms since the epoch, for the policy's timestamp (default Date.now). */
+  readonly wallClockMs?: () => number;
+}
+
+interface PipelineRun {
+  /** The pipeline with the fleet policy's SLO. */
+  spec: PipelineSpec;
+  plan: Plan | undefined;
+  /** The hardware each stage may be planned on in this fleet (what the last plan used). */
+  placeable: string;
+  /** Replicas wanted per stage now: the plan's, then the tuner's. */
+  desired: Record<string, number>;
+  loop: TunerLoop | undefined;
+  merger: CountMerger;
+  /** Recent entry-stage arrivals, for re-planning (leader clock). */
+  recent: CountInterval[];
+  lastReplan: { atMs: number; reason: string; outcome: string } | undefined;
+  lastDecision: { atMs: number; decision: TunerDecision } | undefined;
+}
+
+export interface LeaderStatus {
+  readonly epoch: number;
+  readonly members: readonly MemberInfo[];
+  readonly policy: FleetPolicy | undefined;
+  readonly pipelines: readonly {
+    readonly name: string;
+    readonly sloMs: number;
+    readonly plan: PlanSummary | undefined;
+    readonly desired: Readonly<Record<string, number>>;
+    readonly lastReplan: PipelineRun['lastReplan'];
+    readonly lastDecision: { readonly atMs: number; readonly kind: string; readonly reason: string } | undefined;
+  }[];
+  readonly placement: Placement['assignments'];
+  readonly shortfalls: readonly (Shortfall & { readonly line: string })[];
+  readonly writeErrors: readonly string[];
+}
+
+export class Leader {
+  private readonly o: LeaderOptions;
+  private config: InferlineConfig;
+  private readonly runs = new Map<string, PipelineRun>();
+  private readonly plannerRuns: PlannerRuns;
+  private members: readonly MemberInfo[] = [];
+  private policy: FleetPolicy | undefined;
+  private readonly subscriptions: Subscription[] = [];
+  private schedule: ScheduledTask | undefined;
+  private readonly lastWritten = new Map<string, string>();
+  private placement: Placement = { perAgent: {}, assignments: [], shortfalls: [] };
+  private shortfallKey = '';
+  private readonly writeErrors: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private readonly passive = new Map<string, BatchSizeTally[]>();
+  private stopped = false;
+  private readonly stageTelemetry: PeriodicTask;
+
+  private constructor(options: LeaderOptions) {
+    this.o = options;
+    this.config = options.config;
+    this.plannerRuns = new PlannerRuns({ clock: options.clock, telemetry: options.telemetry });
+    this.stageTelemetry = new PeriodicTask({ name: 'leader-telemetry', intervalMs: 1000, clock: options.clock }, () => this.recordStages());
+  }
+
+  get epoch(): number {
+    return this.o.leadership.epoch;
+  }
+
+  /** Reads members and policy, plans every pipeline, writes the desired states, starts the loops. */
+  static async start(options: LeaderOptions): Promise<Leader> {
+    const leader = new Leader(options);
+    await leader.begin();
+    return leader;
+  }
+
+  private async begin(): Promise<void> {
+    const { coordinator, leadership } = this.o;
+    leadership.signal.addEventListener('abort', () => { void this.stop(); }, { once: true });
+    this.members = await coordinator.members();
+    const record = await coordinator.readDesired(FLEET_POLICY_KEY);
+    this.policy = this.checkedPolicy(record?.spec);
+    for (const p of this.config.pipelines) this.runs.set(p.name, this.newRun(p));
+    this.planAll('leader elected');
+    await this.writeAll();
+    this.subscriptions.push(await coordinator.watchMembers((members) => this.onMembers(members)));
+    this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => this.onPolicy(r?.spec)));
+    this.startSchedule();
+    this.stageTelemetry.start();
+  }
+
+  /** Stops every loop at once; idempotent. Writes in flight are fenced by the backend anyway. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.schedule?.stop();
+    await Promise.all([...this.runs.values()].map((r) => r.loop?.stop()));
+    await this.stageTelemetry.stop();
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.close().catch(() => undefined)));
+  }
+
+  get active(): boolean {
+    return !this.stopped && !this.o.leadership.signal.aborted;
+  }
+
+  /** A valid new config of this agent's: tuner options, schedule, placement; SLOs come through the policy. */
+  updateConfig(config: InferlineConfig): void {
+    this.config = config;
+    this.startSchedule();
+    for (const p of config.pipelines) if (!this.runs.has(p.name)) this.runs.set(p.name, this.newRun(p));
+    this.planAll('config changed');
+    void this.writeAll();
+  }
+
+  /** Publishes a policy (this agent's config, or one another agent sent), fenced by the epoch. */
+  async publishPolicy(policy: FleetPolicy): Promise<void> {
+    await this.o.coordinator.writeDesired(FLEET_POLICY_KEY, policy as unknown as JsonValue, this.epoch);
+  }
+
+  /** Samples pushed by an agent (or by this one). */
+  onSamples(agentId: string, samples: readonly ModelSample[]): void {
+    if (!this.active) return;
+    const now = this.o.clock.nowMs();
+    const member = this.members.find((m) => m.agentId === agentId);
+    for (const s of samples) {
+      if (member && s.batchSizes && s.batchSizes.length > 0) {
+        const key = `${s.model}\u0000${member.hardware}`;
+        this.passive.set(key, tallyBatchSizes(this.passive.get(key) ?? [], s.batchSizes));
+      }
+      for (const run of this.runs.values()) {
+        if (!this.rootModels(run.spec).includes(s.model)) continue;
+        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : s.arrivals, now);
+      }
+    }
+    for (const run of this.runs.values()) this.feed(run, now);
+  }
+
+  /** Re-plans one pipeline or all, now; returns the new plans. */
+  replan(reason: string, pipeline?: string): PlanSummary[] {
+    if (!this.active) throw new Error('not the leader any more');
+    const names = pipeline === undefined ? [...this.runs.keys()] : [pipeline];
+    for (const name of names) {
+      const run = this.runs.get(name);
+      if (!run) throw new Error(`no pipeline "${name}" — the pipelines are: ${[...this.runs.keys()].join(', ')}`);
+      this.planOne(run, reason);
+    }
+    void this.writeAll();
+    return names.map((n) => this.summaryOf(this.runs.get(n) as PipelineRun)).filter((s): s is PlanSummary => s !== undefined);
+  }
+
+  plans(): Plan[] {
+    return [...this.runs.values()].map((r) => r.plan).filter((p): p is Plan => p !== undefined);
+  }
+
+  status(): LeaderStatus {
+    return {
+      epoch: this.epoch,
+      members: this.members,
+      policy: this.policy,
+      pipelines: [...this.runs.entries()].map(([name, r]) => ({
+        name,
+        sloMs: r.spec.slo.latencyMs,
+        plan: this.summaryOf(r),
+        desired: { ...r.desired },
+        lastReplan: r.lastReplan,
+        lastDecision: r.lastDecision && {
+          atMs: r.lastDecision.atMs,
+          kind: r.lastDecision.decision.kind,
+          reason: r.lastDecision.decision.kind === 'hold' ? r.lastDecision.decision.reason : r.lastDecision.decision.changes.map((c) => `${c.stage} ${c.from}→${c.to}: ${c.reason}`).join('; '),
+        },
+      })),
+      placement: this.placement.assignments,
+      shortfalls: this.placement.shortfalls.map((s) => ({ ...s, line: shortfallLine(s) })),
+      writeErrors: [...this.writeErrors],
+    };
+  }
+
+  // --- planning
+
+  private newRun(p: PipelineSpec): PipelineRun {
+    return {
+      spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
+      merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
+      recent: [], lastReplan: undefined, lastDecision: undefined,
+    };
+  }
+
+  private planAll(reason: string): void {
+    for (const run of this.runs.values()) this.planOne(run, reason);
+  }
+
+  /** The pipeline as it can be planned in this fleet: the policy's SLO, each stage on hardware some agent has. */
+  private fleetSpec(run: PipelineRun): PipelineSpec {
+    const base = this.config.pipelines.find((p) => p.name === run.spec.name) ?? run.spec;
+    const { pipelines } = applyPolicy([base], this.config.hardware, this.policy);
+    const spec = pipelines[0] as PipelineSpec;
+    const members = this.placementMembers();
+    return {
+      ...spec,
+      stages: spec.stages.map((s) => {
+        const hw = placeableHardware(s.model, s.hardware, members);
+        return hw.length > 0 ? { ...s, hardware: hw } : s;
+      }),
+    };
+  }
+
+  private planOne(run: PipelineRun, reason: string): void {
+    const { config } = this;
+    const spec = this.fleetSpec(run);
+    const hardware = applyPolicy([], config.hardware, this.policy).hardware;
+    const now = this.o.clock.nowMs();
+    const { trace, workload } = this.planningTrace(run, spec, now);
+    const profiles = new ProfileSet(this.profiles());
+    let plan: Plan;
+    try {
+      plan = this.plannerRuns.run({
+        pipeline: spec, hardware, profiles, trace, workload, planner: 'greedy',
+        options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage },
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      run.lastReplan = { atMs: now, reason, outcome: `error: ${message}` };
+      this.o.log.error(`planner failed for ${spec.name}; the previous plan stays`, { pipeline: spec.name, reason, error: message });
+      return;
+    }
+    if (!plan.feasible && run.plan !== undefined) {
+      run.lastReplan = { atMs: now, reason, outcome: `infeasible (P99 ${plan.estimatedP99Ms.toFixed(0)} ms > ${spec.slo.latencyMs} ms): the previous plan stays` };
+      this.o.log.warn(`no plan of ${spec.name} meets its SLO; the previous plan stays`, { pipeline: spec.name, reason, p99Ms: plan.estimatedP99Ms });
+      return;
+    }
+    run.spec = spec;
+    run.plan = plan;
+    run.placeable = placeableKey(spec);
+    run.desired = Object.fromEntries(Object.entries(plan.stages).map(([s, c]) => [s, c.replicas]));
+    run.lastReplan = { atMs: now, reason, outcome: plan.feasible ? 'feasible' : 'infeasible' };
+    this.o.log.info(`planned ${spec.name} (${reason}): $${plan.costPerHour.toFixed(3)}/h, P99 ${plan.estimatedP99Ms.toFixed(1)} ms ≤ ${spec.slo.latencyMs} ms`, {
+      pipeline: spec.name, reason, feasible: plan.feasible, workload,
+      stages: Object.fromEntries(Object.entries(plan.stages).map(([s, c]) => [s, `${c.hardware}/${c.batchSize}×${c.replicas}`])),
+    });
+    this.startTuner(run, profiles, hardware);
+  }
+
+  private planningTrace(run: PipelineRun, spec: PipelineSpec, now: number): { trace: Float64Array; workload: string } {
+    const { planner } = this.config;
+    const first = run.recent[0];
+    const seen = first === undefined ? 0 : now - first.fromMs;
+    if (seen >= planner.minTraceMs) {
+      const trace = traceFromCounts(run.recent);
+      if (trace.length > 0) return { trace, workload: `recent traffic (last ${Math.round(seen / 1000)} s, ${trace.length} queries)` };
+    }
+    const parsed = parseArrivalSpec(spec.arrival ?? planner.arrival);
+    return { trace: generateTrace(parsed, planner.seed), workload: formatArrivalSpec(parsed) };
+  }
+
+  /** Config profiles, plus passive ones for pairs the config has none for. */
+  private profiles(): ModelProfile[] {
+    const out = [...this.config.profiles];
+    const have = new Set(out.map((p) => `${p.model}\u0000${p.hardware}`));
+    for (const [key, tally] of this.passive) {
+      if (have.has(key)) continue;
+      const [model, hardware] = key.split('\u0000') as [string, string];
+      const points = passivePoints(tally, PASSIVE_MIN_SAMPLES).filter((p) => p.enough);
+      if (points.length === 0) continue;
+      out.push({
+        model, hardware,
+        points: points.map((p) => ({ batchSize: p.batchSize, latencyMs: p.computeMs, throughputQps: (p.batchSize * 1000) / p.computeMs, samples: p.samples, source: 'passive' as const, stable: true })),
+      });
+    }
+    return out;
+  }
+
+  private startTuner(run: PipelineRun, profiles: ProfileSet, hardware: InferlineConfig['hardware']): void {
+    const plan = run.plan as Plan;
+    void run.loop?.stop();
+    const tuner = createTuner(tunerPlanOf(plan, run.spec, hardware, profiles, this.config.planner.maxReplicasPerStage), this.config.tuner);
+    const startedMs = this.o.clock.nowMs();
+    const loop: TunerLoop = new TunerLoop({
+      tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
+      replicas: () => run.desired,
+      envelopeAtMs: () => (Number.isFinite(run.merger.watermarkMs) ? Math.max(run.merger.watermarkMs, startedMs) : startedMs),
+      act: (decision, nowMs) => this.onDecision(run, loop, decision, nowMs),
+      onError: (err) => this.o.log.error('tuner tick failed', { pipeline: run.spec.name, error: String(err) }),
+      telemetry: { port: this.o.telemetry, pipeline: run.spec.name },
+    });
+    run.loop = loop;
+    loop.start();
+  }
+
+  private onDecision(run: PipelineRun, loop: TunerLoop, decision: TunerDecision, nowMs: number): void {
+    if (!this.active || run.loop !== loop) return;
+    run.lastDecision = { atMs: nowMs, decision };
+    if (decision.kind === 'scale') {
+      for (const c of decision.changes) run.desired[c.stage] = c.to;
+      this.o.log.info(`tuner: ${run.spec.name} ${decision.changes.map((c) => `${c.stage} ${c.from}→${c.to}`).join(', ')}`, {
+        pipeline: run.spec.name, changes: decision.changes.map((c) => ({ ...c })),
+      });
+      void this.writeAll();
+    }
+    if (decision.replan !== undefined) {
+      this.planOne(run, `drift: ${decision.replan}`);
+      void this.writeAll();
+    }
+  }
+
+  /** Moves merged counts into the tuner's envelopes and the recent trace, then ticks at once. */
+  private feed(run: PipelineRun, now: number): void {
+    const { intervals } = run.merger.drain(now);
+    if (intervals.length === 0) return;
+    run.recent.push(...intervals);
+    const horizon = now - this.config.planner.traceWindowMs;
+    while (run.recent.length > 0 && (run.recent[0] as CountInterval).toMs < horizon) run.recent.shift();
+    const loop = run.loop;
+    if (!loop) return;
+    for (const b of bucketCounts(intervals, loop.resolutionMs)) loop.observeCount(b.fromMs, b.toMs, b.count);
+    // A burst must not wait for the next tick: decide as soon as new counts are in.
+    void loop.tick().catch((err: unknown) => this.o.log.error('tuner tick failed', { pipeline: run.spec.name, error: String(err) }));
+  }
+
+  private rootModels(spec: PipelineSpec): string[] {
+    const targets = new Set(spec.stages.flatMap((s) => s.next.map((e) => e.stage)));
+    const roots = spec.roots ?? spec.stages.filter((s) => !targets.has(s.name)).map((s) => s.name);
+    return spec.stages.filter((s) => roots.includes(s.name)).map((s) => s.model);
+  }
+
+  private startSchedule(): void {
+    this.schedule?.stop();
+    this.schedule = cron.schedule(this.config.planner.schedule, () => {
+      if (!this.active) return;
+      this.planAll(`schedule ${this.config.planner.schedule}`);
+      void this.writeAll();
+    });
+  }
+
+  // --- membership and policy
+
+  private onMembers(members: readonly MemberInfo[]): void {
+    if (!this.active) return;
+    this.members = members;
+    // New hardware (or hardware gone) changes what can be planned; otherwise only placement changes.
+    for (const run of this.runs.values()) {
+      if (placeableKey(this.fleetSpec(run)) !== run.placeable) this.planOne(run, 'fleet hardware changed');
+    }
+    void this.writeAll();
+  }
+
+  private onPolicy(spec: JsonValue | undefined): void {
+    if (!this.active || spec === undefined) return;
+    const next = this.checkedPolicy(spec);
+    if (next === undefined) return;
+    const before = this.policy;
+    this.policy = next;
+    if (JSON.stringify(before?.slos) === JSON.stringify(next.slos) && JSON.stringify(before?.prices) === JSON.stringify(next.prices)) return;
+    this.planAll(`fleet policy from ${next.from} changed`);
+    void this.writeAll();
+  }
+
+  private checkedPolicy(spec: JsonValue | undefined): FleetPolicy | undefined {
+    if (spec === undefined) return undefined;
+    const { policy, problem } = parsePolicy(spec);
+    if (problem !== undefined) this.o.log.error(`fleet policy in the coordinator ignored: ${problem}`);
+    return policy;
+  }
+
+  // --- placement and desired state
+
+  private placementMembers(): PlacementMember[] {
+    return this.members.map((m) => ({ agentId: m.agentId, hardware: m.hardware, models: m.models, capacity: m.capacity }));
+  }
+
+  /** Places every pipeline's wanted replicas and writes what changed, one write pass at a time. */
+  private writeAll(): Promise<void> {
+    this.writing = this.writing.then(() => this.writeOnce()).catch((err: unknown) => {
+      this.o.log.error('writing desired state failed', { error: String(err) });
+    });
+    return this.writing;
+  }
+
+  private async writeOnce(): Promise<void> {
+    if (!this.active) return;
+    const demands: StageDemand[] = [];
+    const refs: Record<string, StageRef[]> = {};
+    for (const run of this.runs.values()) {
+      if (!run.plan) continue;
+      for (const s of run.spec.stages) {
+        const c = run.plan.stages[s.name];
+        if (!c) continue;
+        demands.push({ pipeline: run.spec.name, stage: s.name, model: s.model, hardware: c.hardware, replicas: run.desired[s.name] ?? c.replicas, batchSize: c.batchSize });
+        (refs[s.model] ??= []).push({ pipeline: run.spec.name, stage: s.name, hardware: c.hardware });
+      }
+    }
+    const placement = placeReplicas(demands, this.placementMembers());
+    this.placement = placement;
+    this.reportShortfalls(placement.shortfalls);
+    const summaries = [...this.runs.values()].map((r) => this.summaryOf(r)).filter((s): s is PlanSummary => s !== undefined);
+    this.writeErrors.length = 0;
+    for (const m of this.members) {
+      const models = placement.perAgent[m.agentId] ?? [];
+      const spec = desiredSpecOf(models, refs, summaries);
+      const text = JSON.stringify(spec);
+      if (this.lastWritten.get(m.agentId) === text) continue;
+      try {
+        await this.o.coordinator.writeDesired(m.agentId, spec, this.epoch);
+        this.lastWritten.set(m.agentId, text);
+      } catch (err) {
+        if (err instanceof StaleEpochError) {
+          this.o.log.warn(`desired state of ${m.agentId} refused: epoch ${this.epoch} is stale; stepping down`, { currentEpoch: err.currentEpoch });
+          await this.stop();
+          return;
+        }
+        this.writeErrors.push(`${m.agentId}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!this.active) return;
+    }
+  }
+
+  private reportShortfalls(shortfalls: readonly Shortfall[]): void {
+    for (const run of this.runs.values()) {
+      if (!run.plan) continue;
+      for (const [stage, c] of Object.entries(run.plan.stages)) {
+        const s = shortfalls.find((x) => x.pipeline === run.spec.name && x.stage === stage);
+        this.o.telemetry.recordShortfall({ pipeline: run.spec.name, stage, hardware: c.hardware, missing: s ? s.wanted - s.placed : 0 });
+      }
+    }
+    const key = JSON.stringify(shortfalls);
+    if (key === this.shortfallKey) return;
+    this.shortfallKey = key;
+    for (const s of shortfalls) {
+      this.o.log.warn(shortfallLine(s), { pipeline: s.pipeline, stage: s.stage, hardware: s.hardware, missing: s.wanted - s.placed });
+      const command = this.config.placement.orchestratorCommand;
+      if (command && this.o.runCommand) {
+        const argv = command.map((a) => a.replaceAll('{pipeline}', s.pipeline).replaceAll('{stage}', s.stage).replaceAll('{hardware}', s.hardware)
+          .replaceAll('{model}', s.model).replaceAll('{missing}', String(s.wanted - s.placed)));
+        this.o.runCommand(argv, this.config.placement.commandTimeoutMs).catch((err: unknown) => {
+          this.o.log.error(`orchestrator command failed: ${argv.join(' ')}`, { error: err instanceof Error ? err.message : String(err) });
+        });
+      }
+    }
+  }
+
+  private summaryOf(run: PipelineRun): PlanSummary | undefined {
+    const p = run.plan;
+    if (!p) return undefined;
+    return {
+      pipeline: p.pipeline, sloMs: p.sloMs, percentile: p.percentile, feasible: p.feasible, estimatedP99Ms: p.estimatedP99Ms,
+      costPerHour: p.costPerHour, stages: Object.fromEntries(Object.entries(p.stages).map(([s, c]) => [s, { ...c }])),
+      workload: p.workload.source, epoch: this.epoch,
+    };
+  }
+
+  private recordStages(): void {
+    if (!this.active) return;
+    const hardware = new Map(applyPolicy([], this.config.hardware, this.policy).hardware.map((h) => [h.name, h]));
+    for (const run of this.runs.values()) {
+      if (!run.plan) continue;
+      for (const [stage, c] of Object.entries(run.plan.stages)) {
+        const replicas = run.desired[stage] ?? c.replicas;
+        this.o.telemetry.recordStage({
+          pipeline: run.spec.name, stage, hardware: c.hardware, desiredReplicas: replicas, batchSize: c.batchSize,
+          costPerHour: replicas * (hardware.get(c.hardware)?.costPerHour ?? 0),
+        });
+      }
+    }
+  }
+}
+
+function placeableKey(spec: PipelineSpec): string {
+  return spec.stages.map((s) => `${s.name}:${s.hardware.join(',')}`).join(';');
+}
+
+function shortfallLine(s: Shortfall): string {
+  return `shortfall: ${s.pipeline}/${s.stage} wants ${s.wanted} replicas of ${s.model} on ${s.hardware}, ${s.placed} placed (${s.reason})`;
+}

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { startFleet, until, TOKEN } from './fleet-fixture.js';
+import type { LeaderStatus } from '../../../src/runtime/agent/index.js';
+
+describe('runtime/agent: a fleet in one process (memory coordinator, emulated Triton)', function () {
+  this.timeout(60_000);
+
+  it('elects one leader, plans, and brings every server to the planned replicas and batch', async () => {
+    const fleet = await startFleet([
+      { id: 'a-pre', model: 'preprocess', hardware: 'cpu' },
+      { id: 'b-cls', model: 'classify', hardware: 'gpu' },
+    ]);
+    try {
+      const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
+      expect(fleet.members.filter((m) => m.agent.isLeader)).to.have.length(1);
+      const status = (leader.agent.status() as { fleet: LeaderStatus }).fleet;
+      const plan = await until('a plan', () => (leader.agent.status() as { fleet: LeaderStatus }).fleet.pipelines[0]?.plan);
+      expect(plan.feasible).to.equal(true);
+      expect(status.members.map((m) => m.agentId)).to.deep.equal(['a-pre', 'b-cls']);
+      for (const [stage, model, member] of [['pre', 'preprocess', 0], ['cls', 'classify', 1]] as const) {
+        const want = plan.stages[stage];
+        const server = fleet.members[member]?.server;
+        await until(`${stage} at ${want?.replicas}×, batch ${want?.batchSize}`, () => {
+          const e = server?.engine(model);
+          return e !== undefined && e.replicas === want?.replicas && e.batching.maxBatch === want?.batchSize;
+        });
+      }
+      // Every agent's /v1/plan shows the same plan; /v1/status says who leads.
+      for (const m of fleet.members) {
+        const res = await fetch(`${m.agent.url}/v1/plan`);
+        expect(res.status).to.equal(200);
+        const plans = await res.json() as { stages: Record<string, unknown> }[];
+        expect(plans[0]?.stages).to.deep.equal(plan.stages);
+        const st = await (await fetch(`${m.agent.url}/v1/status`)).json() as { leader: { leaderId: string } };
+        expect(st.leader.leaderId).to.equal(leader.agent.id);
+      }
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it('scales the classifier up on a burst, within about a second of the burst reaching the counters', async () => {
+    const fleet = await startFleet([
+      { id: 'a-pre', model: 'preprocess', hardware: 'cpu' },
+      { id: 'b-cls', model: 'classify', hardware: 'gpu' },
+    ]);
+    try {
+      const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
+      const plan = await until('a plan', () => (leader.agent.status() as { fleet: LeaderStatus }).fleet.pipelines[0]?.plan);
+      const cls = fleet.members[1]?.server;
+      const pre = fleet.members[0]?.server;
+      await until('planned replicas applied', () => cls?.engine('classify')?.replicas === plan.stages['cls']?.replicas);
+      const planned = plan.stages['cls']?.replicas as number;
+      // A burst at 4× the planned rate into the entry stage (and on through the classifier).
+      const started = Date.now();
+      let stop = false;
+      const load = (async () => {
+        while (!stop) {
+          for (let i = 0; i < 12; i++) void pre?.engine('preprocess')?.submit(1).then(() => cls?.engine('classify')?.submit(1)).catch(() => undefined);
+          await new Promise((ok) => setTimeout(ok, 20));
+        }
+      })();
+      const grown = await until('a scale-up on the server', () => ((cls?.engine('classify')?.replicas ?? 0) > planned ? cls?.engine('classify')?.replicas : undefined), 10_000);
+      const tookMs = Date.now() - started;
+      stop = true;
+      await load;
+      expect(grown).to.be.above(planned);
+      expect(tookMs).to.be.below(5000);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it('refuses samples without the token, and malformed samples with 400 naming the field', async () => {
+    const fleet = await startFleet([{ id: 'a-pre', model: 'preprocess', hardware: 'cpu' }]);
+    try {
+      const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
+      const url = `${leader.agent.url}/v1/samples`;
+      const post = (body: unknown, token?: string) => fetch(url, {
+        method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
+      expect((await post({ agentId: 'x', samples: [] })).status).to.equal(401);
+      expect((await post({ agentId: 'x', samples: [] }, 'wrong-token-0123456789')).status).to.equal(401);
+      const bad = await post({ agentId: 'x', samples: [{ model: 'preprocess', fromMs: 0, toMs: 1000, arrivals: 'many' }] }, TOKEN);
+      expect(bad.status).to.equal(400);
+      expect(((await bad.json()) as { error: string }).error).to.equal('bad samples: samples[0].arrivals must be a finite number');
+      expect((await post({ agentId: 'x', samples: [{ model: 'preprocess', fromMs: 0, toMs: 1000, arrivals: 5 }] }, TOKEN)).status).to.equal(204);
+    } finally {
+      await fleet.stop();
+    }
+  });
+});
