@@ -179,6 +179,18 @@ describe('core/tuner', () => {
     });
   });
 
+  it('a recent envelope without the long windows takes them from the live one: no scale-down the scale-up line would undo', () => {
+    const t = createTuner(plan, { scaleDownDelayMs: 0, scaleDownIntervalMs: 0 });
+    const shortOnly = (rates: number[]) => env(rates).slice(0, 3);
+    // Recent short windows at half the plan, but the 60 s window at the planned rate: a stays at 4.
+    const held = t.decide({ nowMs: 1000, envelope: env(PLANNED), recentEnvelope: shortOnly([200, 100, 60]), replicas: { a: 4, b: 2 } }, t.initialState(0));
+    expect(held.decision.kind, JSON.stringify(held.decision)).to.equal('hold');
+    // With the 60 s window at half too, a goes down.
+    const low = [200, 100, 60, 50];
+    const down = t.decide({ nowMs: 1000, envelope: env(low), recentEnvelope: shortOnly(low), replicas: { a: 4, b: 2 } }, t.initialState(0));
+    expect(down.decision.kind === 'scale' && down.decision.changes.find((c) => c.stage === 'a')?.to).to.equal(3);
+  });
+
   it('reads the recent envelope over scaleDownWindow only: the windows that fit, on that horizon', () => {
     expect(recentEnvelopeOptions(plan, { ...DEFAULT_TUNER_OPTIONS, scaleDownWindowMs: 30_000 })).to.deep.equal({ windowsMs: [100, 1000, 10_000], horizonMs: 30_000 });
     expect(recentEnvelopeOptions(plan, { ...DEFAULT_TUNER_OPTIONS, scaleDownWindowMs: 50 })).to.deep.equal({ windowsMs: [100], horizonMs: 100 });

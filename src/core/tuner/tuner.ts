@@ -17,7 +17,7 @@
 //   tick.
 // - Scale down only when the need at the recent envelope's k / (1 + tolerance) (the same line,
 //   so the two never chase each other; the recent envelope covers the last scaleDownWindowMs,
-//   see recentEnvelopeOptions) has stayed below the current count for scaleDownDelayMs, no
+//   see recentEnvelopeOptions, and the windows longer than that come from the live one) has stayed below the current count for scaleDownDelayMs, no
 //   sooner than scaleDownDelayMs after the last scale-up became active (its activation delay
 //   included), and one step per scaleDownIntervalMs.
 // - (ours) Backlog: when a stage's queue is known (the snapshot's `queued`), replicas are added
@@ -228,7 +228,9 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
     decide(snapshot, state) {
       const now = snapshot.nowMs;
       const up = envelopeRatio(snapshot.envelope, plan.envelope);
-      const down = envelopeRatio(snapshot.recentEnvelope, plan.envelope);
+      // Windows longer than the recent envelope's horizon are not in it: those come from the live
+      // envelope, so the scale-down line is never above the scale-up one at any window.
+      const down = envelopeRatio([...snapshot.recentEnvelope, ...snapshot.envelope.slice(snapshot.recentEnvelope.length)], plan.envelope);
       const changes: ScaleChange[] = [];
       const next: Record<string, StageTunerState> = {};
       let waiting = '';
