@@ -7,7 +7,7 @@
 //
 // Each point is found from the one below it (so the curve never falls): start from the fewest
 // replicas that are stable at the sped-up mean rate, then add one replica at a time to the stage
-// where queries wait longest, until the estimator says the SLO holds. Every point is therefore
+// where queries wait longest per dollar of a replica, until the estimator says the SLO holds. Every point is therefore
 // a configuration the estimator has checked, on the same trace and seed as the plan.
 import type { StageConfig } from '../types.js';
 import type { PlanningContext } from './context.js';
@@ -49,13 +49,14 @@ export function scalingCurve(ctx: PlanningContext, config: Readonly<Record<strin
         met = true;
         break;
       }
-      // Where queries wait longest (then the busiest), among stages that may still grow.
+      // Where queries wait longest per dollar of a replica (then the busiest), among stages that
+      // may still grow: the curve, like the plan, should cost as little as it can.
       let pick = -1;
       let worst = -Infinity;
       e.stages.forEach((st, s) => {
         const c = current[names[s] as string] as StageConfig;
         if (c.replicas >= (limit[s] as number)) return;
-        const score = st.meanQueueDelayMs + st.utilisation * 1e-6;
+        const score = (st.meanQueueDelayMs + st.utilisation * 1e-6) / Math.max(ctx.prices.get(c.hardware) ?? 1, 1e-9);
         if (score > worst) {
           worst = score;
           pick = s;
