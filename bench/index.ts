@@ -1,12 +1,13 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | batch-aware | profiler)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | batch-aware | profiler | agent)
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
 import { benchBatchAware, benchClosedLoop, benchTuner } from './closed-loop.js';
 import { benchProfiler } from './profiler.js';
+import { benchAgent } from './agent.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -16,6 +17,7 @@ const sections: Record<string, () => Promise<void>> = {
   'closed-loop': benchClosedLoop,
   'batch-aware': benchBatchAware,
   profiler: benchProfiler,
+  agent: benchAgent,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -70,6 +70,8 @@ interface PipelineRun {
   recent: CountInterval[];
   lastReplan: { atMs: number; reason: string; outcome: string } | undefined;
   lastDecision: { atMs: number; decision: TunerDecision } | undefined;
+  /** Per stage, per agent: queries waiting, by Little's law from the last sample (leader clock). */
+  queued: Map<string, Map<string, { queued: number; atMs: number }>>;
 }
 
 export interface LeaderStatus {
@@ -179,6 +181,15 @@ export class Leader {
         this.passive.set(key, tallyBatchSizes(this.passive.get(key) ?? [], s.batchSizes));
       }
       for (const run of this.runs.values()) {
+        // Counters count answered requests, so a saturated stage's arrivals look capped at what it
+        // serves; its queue (Little's law: rate × mean queue time) is what the tuner drains.
+        const q = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
+        for (const stage of run.spec.stages.filter((st) => st.model === s.model)) {
+          if (q === undefined || !Number.isFinite(q)) continue;
+          const byAgent = run.queued.get(stage.name) ?? new Map<string, { queued: number; atMs: number }>();
+          byAgent.set(agentId, { queued: q, atMs: now });
+          run.queued.set(stage.name, byAgent);
+        }
         if (!this.rootModels(run.spec).includes(s.model)) continue;
         run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : s.arrivals, now);
       }
@@ -232,7 +243,7 @@ export class Leader {
     return {
       spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
       merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
-      recent: [], lastReplan: undefined, lastDecision: undefined,
+      recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(),
     };
   }
 
@@ -328,6 +339,7 @@ export class Leader {
     const loop: TunerLoop = new TunerLoop({
       tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
       replicas: () => run.desired,
+      queued: () => this.queuedOf(run),
       envelopeAtMs: () => (Number.isFinite(run.merger.watermarkMs) ? Math.max(run.merger.watermarkMs, startedMs) : startedMs),
       act: (decision, nowMs) => this.onDecision(run, loop, decision, nowMs),
       onError: (err) => this.o.log.error('tuner tick failed', { pipeline: run.spec.name, error: String(err) }),
@@ -365,6 +377,18 @@ export class Leader {
     for (const b of bucketCounts(intervals, loop.resolutionMs)) loop.observeCount(b.fromMs, b.toMs, b.count);
     // A burst must not wait for the next tick: decide as soon as new counts are in.
     void loop.tick().catch((err: unknown) => this.o.log.error('tuner tick failed', { pipeline: run.spec.name, error: String(err) }));
+  }
+
+  private queuedOf(run: PipelineRun): Record<string, number> {
+    const now = this.o.clock.nowMs();
+    const fresh = 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000);
+    const out: Record<string, number> = {};
+    for (const [stage, byAgent] of run.queued) {
+      let sum = 0;
+      for (const q of byAgent.values()) if (now - q.atMs <= fresh) sum += q.queued;
+      out[stage] = sum;
+    }
+    return out;
   }
 
   private rootModels(spec: PipelineSpec): string[] {
