@@ -5,6 +5,7 @@
 // tick records the live envelope, the arrival rate and the decision's kind.
 import type { EnvelopePoint } from '../core/envelope.js';
 import { LiveEnvelope } from '../core/live-envelope.js';
+import { recentEnvelopeOptions } from '../core/tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../core/tuner/tuner.js';
 import type { Clock } from '../ports/clock.js';
 import type { Telemetry, TunerDecisionKind } from '../ports/telemetry.js';
@@ -53,7 +54,7 @@ export class TunerLoop {
     this.options = options;
     const windowsMs = options.tuner.plan.envelope.map((p) => p.windowMs);
     this.live = new LiveEnvelope({ windowsMs, horizonMs: 60_000 });
-    this.recent = new LiveEnvelope({ windowsMs, horizonMs: Math.max(options.tuner.options.scaleDownWindowMs, Math.max(...windowsMs)) });
+    this.recent = new LiveEnvelope(recentEnvelopeOptions(options.tuner.plan, options.tuner.options));
     this.task = new PeriodicTask({ name: 'tuner', intervalMs: options.tickMs, clock: options.clock, ...(options.onError ? { onError: options.onError } : {}) }, async () => { await this.tick(); });
   }
 

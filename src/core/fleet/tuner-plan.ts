@@ -15,6 +15,8 @@ export function tunerPlanOf(plan: Plan, pipeline: PipelineSpec, hardware: readon
     envelope: plan.envelope,
     plannedRateQps: plan.workload.meanRateQps,
     slack: plan.slack,
+    // Plan files of older versions have no scaling curve: the tuner then scales in proportion.
+    ...(plan.scaling === undefined ? {} : { scaling: plan.scaling }),
     stages: compiled.stageNames.map((name, i) => {
       const c = plan.stages[name] as StageConfig;
       const spec = pipeline.stages.find((s) => s.name === name);
@@ -27,6 +29,7 @@ export function tunerPlanOf(plan: Plan, pipeline: PipelineSpec, hardware: readon
         minReplicas: spec?.minReplicas ?? 1,
         maxReplicas: Math.min(spec?.maxReplicas ?? Infinity, maxReplicasPerStage),
         activationDelayMs: hw.get(c.hardware)?.activationDelayMs ?? 0,
+        scaleFactor: compiled.scaleFactor[i] as number,
       };
     }),
   };
