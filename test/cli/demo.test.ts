@@ -1,11 +1,31 @@
-// `inferline demo` (what `npm start` runs), shortened.
+// `inferline demo` (what `npm start` runs), shortened: emulated Triton, TorchServe and TF Serving,
+// one agent each, the in-memory coordinator, a calm–burst–step load through the pipeline.
 import { expect } from 'chai';
-import { runCli } from '../helpers/cli.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/program.js';
 import { demoWorkload } from '../../src/cli/commands/demo.js';
+import { reachOf } from '../../src/cli/demo/config.js';
+import { LiveView, statusLine } from '../../src/cli/demo/view.js';
+import type { DemoSnapshot } from '../../src/cli/demo/monitor.js';
 import { parseArrivalSpec, arrivalSpecDurationMs } from '../../src/core/arrival.js';
+import { runCli } from '../helpers/cli.js';
+
+const SNAPSHOT: DemoSnapshot = {
+  tMs: 12_000, leader: 'demo-triton', epoch: 1, planned: true, rateQps: 118, capacityQps: 172, p99Ms: 182, windowMisses: 2, windowQueries: 500,
+  stages: [
+    { stage: 'preprocess', server: 'triton', desired: 2, actual: 2, batch: 1, observedBatch: 1, replicasChange: 'live' },
+    { stage: 'classify', server: 'torchserve', desired: 10, actual: 8, batch: 1, observedBatch: 1, replicasChange: 'live' },
+    { stage: 'refine', server: 'tfserving', desired: 1, actual: 1, batch: 1, observedBatch: 8, replicasChange: 'unsupported' },
+  ],
+  lastDecision: 'scale: classify 8→10',
+};
+const ESC = String.fromCharCode(27);
+const CONTEXT = { durationMs: 60_000, sloMs: 300, phase: () => 'burst' };
 
 describe('inferline demo', function () {
-  this.timeout(120_000);
+  this.timeout(90_000);
 
   it('builds a calm, burst and step workload of the asked length', () => {
     const spec = parseArrivalSpec(demoWorkload(60));
@@ -13,23 +33,126 @@ describe('inferline demo', function () {
     expect(arrivalSpecDurationMs(spec)).to.equal(60_000);
   });
 
-  it('plans every reference pipeline, and InferLine is never costlier than the coarse baseline', async () => {
-    const r = await runCli(['demo', '--duration', '8s', '--json']);
-    expect(r.code, r.stderr).to.equal(0);
-    const results = JSON.parse(r.stdout) as { greedy: { pipeline: string; feasible: boolean; costPerHour: number }; coarse: { costPerHour: number } }[];
-    expect(results.map((x) => x.greedy.pipeline)).to.deep.equal(['image-processing', 'tf-cascade', 'video-monitoring', 'social-media', 'search-ranking']);
-    for (const x of results) {
-      expect(x.greedy.feasible).to.equal(true);
-      expect(x.greedy.costPerHour).to.be.at.most(x.coarse.costPerHour + 1e-9);
+  it('knows what fraction of queries reaches each stage', () => {
+    expect(reachOf([
+      { name: 'a', next: [{ stage: 'b', fraction: 1 }] },
+      { name: 'b', next: [{ stage: 'c', fraction: 0.3 }] },
+      { name: 'c', next: [] },
+    ])).to.deep.equal({ a: 1, b: 1, c: 0.3 });
+  });
+
+  const views: { name: string; style: 'redraw' | 'lines'; want: (text: string) => void }[] = [
+    {
+      name: 'redraws in place on a terminal (cursor up, clear to the end)',
+      style: 'redraw',
+      want: (text) => {
+        expect(text).to.match(new RegExp(`${ESC}\\[\\d+A${ESC}\\[0J`));
+        expect(text).to.match(/rate\s+118 q\/s\s+vs capacity\s+172 q\/s/);
+        expect(text).to.match(/classify\s+torchserve\s+10\/8/);
+        expect(text).to.match(/refine\s+tfserving\s+1\/1.*agent recommends/);
+      },
+    },
+    {
+      name: 'appends plain lines otherwise, with no escape codes',
+      style: 'lines',
+      want: (text) => {
+        expect(text).not.to.include(`${ESC}[`);
+        expect(text).to.include('action  demo-triton: applied preprocess replicas 1→2');
+        expect(text.trim().split('\n').filter((l) => l.includes('P99 182 ms/300 ms'))).to.have.length(1);
+      },
+    },
+  ];
+  for (const v of views) {
+    it(`the live view ${v.name}`, () => {
+      let text = '';
+      const view = new LiveView((t) => { text += t; }, v.style, CONTEXT);
+      view.update(SNAPSHOT, [{ tMs: 11_000, text: 'demo-triton: applied preprocess replicas 1→2' }]);
+      view.update({ ...SNAPSHOT, tMs: 12_500 }, [{ tMs: 11_000, text: 'demo-triton: applied preprocess replicas 1→2' }]);
+      v.want(text);
+    });
+  }
+
+  it('the status line shows rate vs capacity, P99 vs SLO and replicas desired/actual', () => {
+    expect(statusLine(SNAPSHOT, CONTEXT)).to.equal('[ 12s] burst  rate  118/ 172 q/s (capacity)  P99 182 ms/300 ms  replicas desired/actual: preprocess 2/2, classify 10/8, refine 1/1');
+  });
+
+  it('runs live: scales up during the burst, serves metrics while it runs, writes the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferline-demo-test-'));
+    const report = join(dir, 'report.html');
+    let stdout = '';
+    let stderr = '';
+    let scrape: Promise<{ status: number; body: string } | undefined> | undefined;
+    const scrapeUntil = async (url: string): Promise<{ status: number; body: string } | undefined> => {
+      let last: { status: number; body: string } | undefined;
+      for (let i = 0; i < 40; i++) {
+        await new Promise((ok) => setTimeout(ok, 500));
+        try {
+          const res = await fetch(url);
+          last = { status: res.status, body: await res.text() };
+          if (last.body.includes('inferline_pipeline_requests') && last.body.includes('inferline_stage_replicas_desired')) return last;
+        } catch {
+          return last;
+        }
+      }
+      return last;
+    };
+    try {
+      const started = Date.now();
+      const code = await main(['demo', '--duration', '12s', '--metrics-port', '0', '--json', '--report', report], {
+        out: (s) => { stdout += s; },
+        err: (s) => {
+          stderr += s;
+          const m = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr);
+          if (m && !scrape) scrape = scrapeUntil(m[1] as string);
+        },
+      });
+      expect(code, stderr).to.equal(0);
+      expect(Date.now() - started).to.be.below(40_000);
+      const summary = JSON.parse(stdout) as {
+        queries: number; failed: number; p99Ms: number; scalingActions: number; scaleUps: number; meanCostPerHour: number; metricsUrl: string;
+        burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null };
+        phases: { phase: string }[];
+      };
+      expect(summary.queries).to.be.above(300);
+      expect(summary.failed).to.equal(0);
+      expect(summary.scalingActions).to.be.at.least(1);
+      expect(summary.scaleUps).to.be.at.least(1);
+      expect(summary.burst.stage).to.equal('classify');
+      expect(summary.burst.replicasDuringMax).to.be.above(summary.burst.replicasBefore);
+      expect(summary.burst.firstScaleUpMs).to.be.a('number').and.below(2400);
+      expect(summary.meanCostPerHour).to.be.above(0);
+      expect(summary.phases.map((p) => p.phase)).to.deep.equal(['calm', 'burst', 'step']);
+      // The metrics endpoint answered while the demo ran, with the pipeline's and the leader's series.
+      const scraped = await scrape;
+      expect(scraped?.status).to.equal(200);
+      expect(scraped?.body).to.include('inferline_pipeline_requests');
+      expect(scraped?.body).to.include('inferline_stage_replicas_desired');
+      // …and is shut down at the end.
+      let refused = false;
+      await fetch(summary.metricsUrl).catch(() => { refused = true; });
+      expect(refused).to.equal(true);
+      // The report: the three charts of the run and the profiles, as inline SVG.
+      expect(existsSync(report)).to.equal(true);
+      const html = readFileSync(report, 'utf8');
+      expect(html.match(/<svg/g)?.length ?? 0).to.be.at.least(5);
+      for (const title of ['Arrival rate vs served capacity', 'Replicas per stage', 'P99 latency per interval', 'SLO 300 ms', 'Profiles the planner used', 'time since the load started']) {
+        expect(html).to.include(title);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('prints a summary table in text mode, and rejects a bad duration with exit 2', async () => {
-    const ok = await runCli(['demo', '--duration', '4s']);
-    expect(ok.code, ok.stderr).to.equal(0);
-    expect(ok.stdout).to.match(/summary\n\s+pipeline\s+inferline\s+coarse\s+saving/);
-    const bad = await runCli(['demo', '--duration', 'soon']);
-    expect(bad.code).to.equal(2);
-    expect(bad.stderr).to.match(/--duration soon: must be a duration/);
+  it('rejects a bad duration, rate or port with exit 2', async () => {
+    for (const [args, message] of [
+      [['--duration', 'soon'], /--duration soon: must be a duration/],
+      [['--rate', '0'], /--rate 0: must be/],
+      [['--metrics-port', '70000'], /--metrics-port 70000: must be a port/],
+      [['--view', 'fancy'], /--view fancy: must be auto, redraw or lines/],
+    ] as const) {
+      const r = await runCli(['demo', ...args]);
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(message);
+    }
   });
 });

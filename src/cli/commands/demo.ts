@@ -1,22 +1,40 @@
-// `inferline demo`: the embedded default that `npm start` runs.
+// `inferline demo`: the embedded default that `npm start` runs, live.
 //
-// Today it is the offline part of the loop: it plans the reference pipelines shipped in
-// config/examples on a bursty workload (a calm phase, a burst and a step) and compares InferLine's
-// planner with the coarse-grained baseline. The live demo, with emulated servers, agents and the
-// tuner, replaces it when those parts land (see the README's status section).
+// It starts three emulated model servers (Triton, TorchServe, TF Serving) hosting the three stages
+// of a small image pipeline built on the reference profiles (demo/config.ts), one agent each in
+// mode enforce on the in-memory coordinator, and the OpenTelemetry metrics endpoint. The agents
+// elect a leader, which plans the pipeline on its calm rate; then a load generator sends real
+// requests through the pipeline (a calm phase, a burst and a step) while the tuner rescales the
+// stages. A live view shows rate against capacity, replicas per stage, P99 against the SLO and the
+// last actions; at the end a summary (also --json) and an HTML report with the plots of the run
+// and the profiles.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
-import { ProfileSet } from '../../core/profiles.js';
-import { plan } from '../../core/planner/index.js';
-import type { Plan } from '../../core/planner/index.js';
-import { parseArrivalSpec, generateTrace } from '../../core/arrival.js';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig, parseConfig } from '../../config/index.js';
+import type { TelemetryConfig } from '../../config/index.js';
+import { arrivalSpecDurationMs, generateTrace, parseArrivalSpec } from '../../core/arrival.js';
 import { parseDurationMs, DURATION_HINT } from '../../core/duration.js';
+import { systemClock } from '../../runtime/system-clock.js';
+import { createTelemetry } from '../../telemetry/index.js';
+import type { TelemetryService } from '../../telemetry/index.js';
 import { UsageError } from '../errors.js';
 import { packageFile } from '../package-root.js';
-import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
+import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import { DEMO_BASE_RATE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, demoConfigText, demoProfiles } from '../demo/config.js';
+import { startDemoFleet } from '../demo/fleet.js';
+import type { DemoFleet } from '../demo/fleet.js';
+import { LoadGenerator } from '../demo/load.js';
+import { ActionTally, DemoMonitor } from '../demo/monitor.js';
+import { summarise } from '../demo/summary.js';
+import type { DemoPhase, DemoSummary } from '../demo/summary.js';
+import { LiveView } from '../demo/view.js';
+import type { ViewStyle } from '../demo/view.js';
+import { renderDemoReport } from '../report/demo-report.js';
 
 export const DEMO_CONFIG = packageFile('config/examples/reference.yaml');
+export const DEFAULT_METRICS_PORT = 9464;
 
 /** Calm (40 %), burst (20 %, 4× rate, CV 4), step (40 %, 2× rate) over `durationS`. */
 export function demoWorkload(durationS: number, baseRate = 100): string {
@@ -28,49 +46,224 @@ export function demoWorkload(durationS: number, baseRate = 100): string {
   ].join(';');
 }
 
-export function registerDemo(program: Command, ctx: CliContext): void {
-  const { output } = ctx;
+export interface DemoCommandOptions {
+  readonly duration: string;
+  readonly seed: string;
+  readonly rate: string;
+  readonly metricsPort: string;
+  readonly report: string;
+  readonly view: string;
+  readonly json?: boolean;
+}
+
+/** Where a terminal is: the view redraws in place only there. Injectable for tests. */
+export interface DemoHooks {
+  readonly isTty?: boolean;
+  readonly onMetricsUrl?: (url: string) => void;
+}
+
+export function registerDemo(program: Command, ctx: CliContext, hooks: DemoHooks = {}): void {
   program
     .command('demo')
-    .description('the embedded default: plans the reference pipelines on a bursty workload and compares with the coarse-grained baseline')
-    .option('--duration <d>', 'length of the workload, e.g. 60s', '60s')
-    .option('--seed <n>', 'seed', '1')
-    .option('--json', 'print the plans as JSON')
-    .action(async (opts: { duration: string; seed: string; json?: boolean }) => {
-      const ms = parseDurationMs(opts.duration);
-      if (ms === undefined || ms <= 0) throw new UsageError(`--duration ${opts.duration}: must be ${DURATION_HINT}`);
-      const seed = Number(opts.seed);
-      if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: must be a non-negative integer`);
-      const config = await loadConfig(DEMO_CONFIG);
-      const profiles = new ProfileSet(config.profiles);
-      const workload = demoWorkload(ms / 1000);
-      const trace = generateTrace(parseArrivalSpec(workload), seed);
-      if (!opts.json) output.out(`inferline demo — planning ${config.pipelines.length} reference pipelines on a bursty workload\n  ${workload}\n`);
-      const results: { greedy: Plan; coarse: Plan }[] = [];
-      for (const pipeline of config.pipelines) {
-        const common = {
-          pipeline, hardware: config.hardware, profiles, trace, workload,
-          options: { seed, maxReplicasPerStage: config.planner.maxReplicasPerStage },
-        };
-        const greedy = plan({ ...common, planner: 'greedy' });
-        const coarse = plan({ ...common, planner: 'coarse' });
-        results.push({ greedy, coarse });
-        if (!opts.json) {
-          output.out(`${pipeline.name}  (SLO P${pipeline.slo.percentile} ≤ ${fmtMs(pipeline.slo.latencyMs)})\n`);
-          output.out(table(['planner', 'cost', 'P99', 'SLO misses', 'stages (hardware/batch×replicas)'], [greedy, coarse].map((p) => [
-            p.planner, fmtCost(p.costPerHour), fmtMs(p.estimatedP99Ms), fmtPct(p.estimate.sloMissRate),
-            Object.entries(p.stages).map(([n, c]) => `${n}=${c.hardware}/${c.batchSize}×${c.replicas}`).join(' '),
-          ])).replace(/^/gm, '  ') + '\n\n');
-        }
-      }
-      if (opts.json) {
-        printJson(output, results);
-        return;
-      }
-      output.out('summary\n');
-      output.out(table(['pipeline', 'inferline', 'coarse', 'saving'], results.map(({ greedy, coarse }) => [
-        greedy.pipeline, fmtCost(greedy.costPerHour), fmtCost(coarse.costPerHour),
-        `${((1 - greedy.costPerHour / coarse.costPerHour) * 100).toFixed(0)}%`,
-      ])).replace(/^/gm, '  ') + '\n');
+    .description('the embedded default, live: emulated Triton, TorchServe and TF Serving, one agent each, a bursty load; plans, tunes, shows it live, then a summary and an HTML report')
+    .option('--duration <d>', 'length of the load, e.g. 60s (calm 40 %, burst 20 %, step 40 %)', '60s')
+    .option('--seed <n>', 'seed of the arrivals and the routing', '1')
+    .option('--rate <qps>', 'rate of the calm phase (the burst is 4×, the step 2×)', String(DEMO_BASE_RATE))
+    .option('--metrics-port <n>', 'Prometheus /metrics port on 127.0.0.1 (0: a free one; a free one too when taken)', String(DEFAULT_METRICS_PORT))
+    .option('--report <file>', 'the HTML report written at the end', 'inferline-report.html')
+    .option('--view <style>', 'live view: auto (redraw on a terminal, lines otherwise), redraw or lines', 'auto')
+    .option('--json', 'print the summary as JSON on stdout (the live view goes to stderr)')
+    .addHelpText('after', '\nExit status: 0 when the demo ran to the end, 1 when it could not start, 2 on bad input.')
+    .action(async (opts: DemoCommandOptions) => {
+      await runDemo(opts, ctx, hooks);
     });
+}
+
+interface Checked {
+  readonly durationMs: number;
+  readonly seed: number;
+  readonly rate: number;
+  readonly metricsPort: number;
+  readonly view: 'auto' | ViewStyle;
+}
+
+function check(opts: DemoCommandOptions): Checked {
+  const durationMs = parseDurationMs(opts.duration);
+  if (durationMs === undefined || durationMs <= 0) throw new UsageError(`--duration ${opts.duration}: must be ${DURATION_HINT}`);
+  if (durationMs < 5000) throw new UsageError(`--duration ${opts.duration}: must be at least 5s (the burst is a fifth of it)`);
+  const seed = Number(opts.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: must be a non-negative integer`);
+  const rate = Number(opts.rate);
+  if (!Number.isFinite(rate) || rate <= 0 || rate > 200) throw new UsageError(`--rate ${opts.rate}: must be a number of queries per second in (0, 200]`);
+  const metricsPort = Number(opts.metricsPort);
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) throw new UsageError(`--metrics-port ${opts.metricsPort}: must be a port number (0: a free one)`);
+  const view = opts.view;
+  if (view !== 'auto' && view !== 'redraw' && view !== 'lines') throw new UsageError(`--view ${view}: must be auto, redraw or lines`);
+  return { durationMs, seed, rate, metricsPort, view };
+}
+
+export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: DemoHooks = {}): Promise<DemoSummary> {
+  const c = check(opts);
+  const { output } = ctx;
+  // Text goes to stdout; with --json the summary does and everything live goes to stderr.
+  const say = opts.json ? (t: string): void => output.err(t) : (t: string): void => output.out(t);
+  const tty = hooks.isTty ?? (output === processOutput && (opts.json ? process.stderr.isTTY : process.stdout.isTTY) === true);
+  const style: ViewStyle = c.view === 'auto' ? (tty ? 'redraw' : 'lines') : c.view;
+  const reference = await loadConfig(DEMO_CONFIG);
+  const profiles = demoProfiles(reference.profiles);
+  const workload = demoWorkload(c.durationMs / 1000, c.rate);
+  const spec = parseArrivalSpec(workload);
+  const trace = generateTrace(spec, c.seed);
+  const durationMs = arrivalSpecDurationMs(spec);
+  const phases: DemoPhase[] = [];
+  let from = 0;
+  for (const [i, name] of (['calm', 'burst', 'step'] as const).entries()) {
+    const seg = spec.segments[i];
+    const len = seg?.durationMs ?? 0;
+    phases.push({ name, fromMs: from, toMs: from + len, spec: workload.split(';')[i] ?? '' });
+    from += len;
+  }
+  const phaseAt = (tMs: number): string => (tMs < 0 ? 'setup' : phases.find((p) => tMs < p.toMs)?.name ?? 'drain');
+
+  say(`inferline demo — ${DEMO_PIPELINE}: ${DEMO_STAGES.map((s) => `${s.stage} (${s.model}, ${s.server})`).join(' → ')}; SLO P99 ≤ ${fmtMs(DEMO_SLO_MS)}\n`);
+  say(`  load ${workload}  (seed ${c.seed}, ${trace.length} queries)\n`);
+
+  const telemetry = await startTelemetry(c.metricsPort, profiles, say);
+  const metricsUrl = telemetry.metricsUrl;
+  if (metricsUrl) {
+    say(`  metrics ${metricsUrl}  (Prometheus, up while the demo runs)\n`);
+    hooks.onMetricsUrl?.(metricsUrl);
+  }
+  let fleet: DemoFleet | undefined;
+  let monitor: DemoMonitor | undefined;
+  const clock = systemClock;
+  const t0 = clock.nowMs();
+  const tally = new ActionTally();
+  try {
+    const early: { at: number; agent: string; level: string; message: string }[] = [];
+    fleet = await startDemoFleet({
+      profiles, planningRate: c.rate, telemetry: tally.tap(telemetry, () => clock.nowMs()),
+      log: (agent, level, message) => {
+        if (monitor) monitor.onLog(clock.nowMs(), agent, level, message);
+        else early.push({ at: clock.nowMs(), agent, level, message });
+        if (level === 'error') say(`  ${agent}: ${message.split('\n')[0] ?? ''}\n`);
+      },
+    });
+    monitor = new DemoMonitor(fleet.members, profiles, telemetry);
+    monitor.begin(t0);
+    for (const e of early) monitor.onLog(e.at, e.agent, e.level, e.message);
+    say(`  servers and agents (mode enforce, in-memory coordinator):\n${table(['stage', 'server', 'endpoint', 'agent', 'replicas', 'batching'], fleet.members.map((m) => [
+      m.stage.stage, m.stage.server, m.endpoint, m.agent.id, m.capabilities?.replicas ?? '?', m.capabilities?.batching ?? '?',
+    ])).replace(/^/gm, '    ')}\n`);
+    say('    live: the agent changes the server through its API; unsupported: TF Serving has no replicas inside the process and batching\n    changes need a restart, and the demo gives its agent no orchestrator or restart command, so that agent only recommends.\n');
+    // Wait for a leader, its plan, and the servers at the planned replicas.
+    const ready = await waitForPlan(fleet, monitor, clock, 30_000);
+    const plan = monitor.plan;
+    if (plan) {
+      say(`  ${ready.leader} leads and planned ${DEMO_PIPELINE} in ${((clock.nowMs() - t0) / 1000).toFixed(1)} s: ${Object.entries(plan.stages).map(([s, x]) => `${s}=${x.hardware}/batch ${x.batchSize}×${x.replicas}`).join(' ')}  ${fmtCost(plan.costPerHour)}, estimated P99 ${fmtMs(plan.estimatedP99Ms)}\n`);
+    } else {
+      say('  no plan yet after 30 s; running the load anyway\n');
+    }
+    const view = new LiveView(say, style, { durationMs, sloMs: DEMO_SLO_MS, phase: phaseAt });
+    const byStage = new Map(fleet.members.map((m) => [m.stage.stage, m]));
+    const load = new LoadGenerator({
+      stages: DEMO_STAGES.map((s) => ({ name: s.stage, model: s.model, client: byStage.get(s.stage)?.client as never, next: s.next })),
+      entry: DEMO_STAGES[0]?.stage as string, trace, clock, seed: c.seed, timeoutMs: 10_000,
+      onComplete: (q) => monitor?.onQuery(q),
+      onArrival: (at) => monitor?.onArrival(at),
+    });
+    const startMs = clock.nowMs();
+    monitor.begin(startMs);
+    monitor.actions.length = 0;
+    tally.reset(startMs);
+    const sending = load.start();
+    let sent = false;
+    void sending.then(() => { sent = true; });
+    while (!sent || clock.nowMs() - startMs < durationMs) {
+      await clock.sleep(style === 'redraw' ? 500 : 250);
+      const snap = monitor.tick(clock.nowMs());
+      view.update(snap, monitor.actions);
+    }
+    // Let the queries in flight finish (each has its own timeout), then a last look.
+    await Promise.race([load.drain(), clock.sleep(5000)]);
+    await load.stop();
+    const endMs = clock.nowMs() - startMs;
+    view.update(monitor.tick(clock.nowMs()), monitor.actions, true);
+    view.end();
+    const summary = summarise({
+      queries: monitor.all, timeline: monitor.timeline, events: monitor.events, phases, stages: DEMO_STAGES.map((s) => s.stage),
+      counts: tally.counts, tunerScaleUps: tally.tunerScaleUps, endMs,
+    });
+    const reportPath = resolve(opts.report);
+    writeFileSync(reportPath, renderDemoReport({
+      title: `inferline demo — ${DEMO_PIPELINE}`, generatedBy: `inferline demo --duration ${opts.duration} --seed ${c.seed} --rate ${c.rate}`,
+      pipeline: DEMO_PIPELINE, sloMs: DEMO_SLO_MS, workload, seed: c.seed, summary, timeline: monitor.timeline, events: monitor.events,
+      actions: monitor.actions, phases,
+      servers: fleet.members.map((m) => ({ stage: m.stage.stage, server: m.stage.server, model: m.stage.model, hardware: m.stage.hardware, replicas: m.capabilities?.replicas ?? '?', batching: m.capabilities?.batching ?? '?' })),
+      profiles, plan: monitor.plan,
+    }));
+    if (opts.json) {
+      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, ...summary });
+    } else {
+      output.out(summaryText(summary, reportPath));
+    }
+    return summary;
+  } finally {
+    await fleet?.stop().catch(() => undefined);
+    await telemetry.shutdown(3000);
+  }
+}
+
+async function startTelemetry(port: number, profiles: Parameters<typeof demoConfigText>[0], say: (t: string) => void): Promise<TelemetryService> {
+  const base = parseConfig(demoConfigText(profiles, undefined, DEMO_BASE_RATE), '<embedded demo>').telemetry;
+  const at = (p: number): TelemetryConfig => ({ ...base, serviceName: 'inferline-demo', prometheus: { enabled: true, host: '127.0.0.1', port: p } });
+  const onError = (err: unknown): void => say(`  telemetry: ${err instanceof Error ? err.message : String(err)}\n`);
+  const first = createTelemetry(at(port), { onError });
+  try {
+    await first.start();
+    return first;
+  } catch (err) {
+    if (port === 0) throw err;
+    await first.shutdown(1000);
+    say(`  port ${port} is taken (${err instanceof Error ? err.message : String(err)}); metrics on a free port instead\n`);
+    const second = createTelemetry(at(0), { onError });
+    await second.start();
+    return second;
+  }
+}
+
+async function waitForPlan(fleet: DemoFleet, monitor: DemoMonitor, clock: typeof systemClock, timeoutMs: number): Promise<{ leader: string | undefined }> {
+  const end = clock.nowMs() + timeoutMs;
+  while (clock.nowMs() < end) {
+    const snap = monitor.tick(clock.nowMs());
+    const settled = snap.planned && snap.stages.every((s) => s.desired !== undefined && s.actual !== undefined && (s.replicasChange !== 'live' || s.desired === s.actual));
+    if (settled) return { leader: snap.leader };
+    await clock.sleep(100);
+  }
+  void fleet;
+  return { leader: monitor.last?.leader };
+}
+
+export function summaryText(s: DemoSummary, reportPath: string): string {
+  const b = s.burst;
+  const ms = (v: number | null): string => (v === null ? '—' : fmtMs(v));
+  const lines = [
+    '',
+    'summary',
+    `  queries      ${s.queries} (${s.completed} answered, ${s.failed} failed)`,
+    `  P99          ${ms(s.p99Ms)} against an SLO of ${fmtMs(s.sloMs)} — ${s.p99Ms !== null && s.p99Ms <= s.sloMs ? 'met' : 'missed'}`,
+    `  SLO misses   ${fmtPct(s.sloMissRate)} of queries`,
+    `  cost         ${fmtCost(s.meanCostPerHour)} on average (actual replicas × price, integrated over the run: $${s.cost.toFixed(4)})`,
+    `  actions      ${s.scalingActions} changes applied on the servers (${s.scaleUps} replica increases, ${s.scaleDowns} decreases), ${s.recommendations} recommended only, ${s.failedChanges} failed`,
+    `  burst        ${b.stage}: ${b.replicasBefore} replicas before the burst (at ${b.burstStartS.toFixed(1)} s), up to ${b.replicasDuringMax} during it (leader wanted ${b.desiredDuringMax}); first scale-up ${b.firstScaleUpMs === null ? 'none' : `${(b.firstScaleUpMs / 1000).toFixed(2)} s`} after the burst began, applied on the server after ${b.firstAppliedScaleUpMs === null ? '—' : `${(b.firstAppliedScaleUpMs / 1000).toFixed(2)} s`}`,
+    '',
+    table(['phase', 'from', 'to', 'queries', 'rate', 'P99', 'misses', 'mean replicas'], s.phases.map((p) => [
+      p.phase, `${p.fromS.toFixed(0)} s`, `${p.toS.toFixed(0)} s`, p.queries, `${p.meanRateQps.toFixed(0)} q/s`, ms(p.p99Ms), fmtPct(p.sloMissRate),
+      Object.entries(p.replicas).map(([k, v]) => `${k} ${v}`).join(', '),
+    ])).replace(/^/gm, '  '),
+    '',
+    `report ${reportPath}`,
+    '',
+  ];
+  return lines.join('\n');
 }

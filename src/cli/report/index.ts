@@ -11,3 +11,5 @@ export type { ControllerRun, SimulationReport, TimelinePoint } from './types.js'
 export { renderProfileReport } from './profile-report.js';
 export type { ProfileReport, ProfileReportHardware, ProfileReportPoint } from './profile-report.js';
 export { REPORT_CSS } from './style.js';
+export { renderDemoReport } from './demo-report.js';
+export type { DemoReport } from './demo-report.js';

@@ -28,7 +28,7 @@ interface TimeAxis {
 
 /** Renders the report as a complete HTML document. Deterministic: same report, same bytes. */
 export function renderSimulationReport(report: SimulationReport): string {
-  const time = timeAxis(report.runs);
+  const time = timeAxis(report.runs, report.timeLabel);
   const slo = `P${formatPercentile(report.percentile)} ≤ ${formatMs(report.sloMs)}`;
   const body = [
     '<header>',
@@ -47,6 +47,12 @@ export function renderSimulationReport(report: SimulationReport): string {
     ...report.runs.flatMap((run, i) => runSection(report, run, i, time)),
   ];
   return reportPage(report.title, body);
+}
+
+/** The sections of one run (stats line and its three charts: rate vs capacity, replicas, P99 vs SLO), for other reports. */
+export function runSections(report: SimulationReport, index = 0): string[] {
+  const run = report.runs[index];
+  return run === undefined ? [] : runSection(report, run, index, timeAxis(report.runs, report.timeLabel));
 }
 
 
@@ -176,12 +182,12 @@ function stagesOf(run: ControllerRun): string[] {
 }
 
 /** Seconds for short runs, minutes or hours for long ones, so tick labels stay short. */
-function timeAxis(runs: readonly ControllerRun[]): TimeAxis {
+function timeAxis(runs: readonly ControllerRun[], label = 'simulated time'): TimeAxis {
   let maxMs = 0;
   for (const run of runs) for (const p of run.timeline) if (Number.isFinite(p.tMs)) maxMs = Math.max(maxMs, p.tMs);
-  if (maxMs >= 2 * 3_600_000) return { divisorMs: 3_600_000, label: 'simulated time (h)' };
-  if (maxMs >= 20 * 60_000) return { divisorMs: 60_000, label: 'simulated time (min)' };
-  return { divisorMs: 1000, label: 'simulated time (s)' };
+  if (maxMs >= 2 * 3_600_000) return { divisorMs: 3_600_000, label: `${label} (h)` };
+  if (maxMs >= 20 * 60_000) return { divisorMs: 60_000, label: `${label} (min)` };
+  return { divisorMs: 1000, label: `${label} (s)` };
 }
 
 function verdict(run: ControllerRun, sloMs: number): Verdict {

@@ -29,4 +29,6 @@ export interface SimulationReport {
   /** What produced the report, e.g. the command line. */
   readonly generatedBy: string;
   readonly runs: readonly ControllerRun[];
+  /** The time axes' label, before its unit (default "simulated time"; a live run: "time since the load started"). */
+  readonly timeLabel?: string;
 }
