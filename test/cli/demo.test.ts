@@ -1,9 +1,11 @@
 // `inferline demo` (what `npm start` runs), shortened: emulated Triton, TorchServe and TF Serving,
 // one agent each, the in-memory coordinator, a calm–burst–step load through the pipeline.
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
 import { main } from '../../src/cli/program.js';
 import { demoWorkload } from '../../src/cli/commands/demo.js';
 import { reachOf } from '../../src/cli/demo/config.js';
@@ -22,6 +24,27 @@ const SNAPSHOT: DemoSnapshot = {
   lastDecision: 'scale: classify 8→10',
 };
 const ESC = String.fromCharCode(27);
+const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+
+/** Size of a PNG and the share of its (filtered, inflated) bytes other than 0 and 255. */
+function pngStats(buf: Buffer): { width: number; height: number; busyFraction: number } {
+  let at = 8;
+  const idat: Buffer[] = [];
+  let width = 0;
+  let height = 0;
+  while (at < buf.length) {
+    const len = buf.readUInt32BE(at);
+    const type = buf.toString('latin1', at + 4, at + 8);
+    const data = buf.subarray(at + 8, at + 8 + len);
+    if (type === 'IHDR') { width = data.readUInt32BE(0); height = data.readUInt32BE(4); }
+    if (type === 'IDAT') idat.push(data);
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  let busy = 0;
+  for (const b of raw) if (b !== 0 && b !== 255) busy++;
+  return { width, height, busyFraction: busy / raw.length };
+}
 const CONTEXT = { durationMs: 60_000, sloMs: 300, phase: () => 'burst' };
 
 describe('inferline demo', function () {
@@ -53,22 +76,22 @@ describe('inferline demo', function () {
       },
     },
     {
-      name: 'appends plain lines otherwise, with no escape codes',
-      style: 'lines',
-      want: (text) => {
-        expect(text).not.to.include(`${ESC}[`);
-        expect(text).to.include('action  demo-triton: applied preprocess replicas 1→2');
-        expect(text.trim().split('\n').filter((l) => l.includes('P99 182 ms/300 ms'))).to.have.length(1);
-      },
+    name: 'appends plain lines otherwise, with no escape codes',
+    style: 'lines',
+    want: (text) => {
+      expect(text).not.to.include(`${ESC}[`);
+      expect(text).to.include('action  demo-triton: applied preprocess replicas 1→2');
+      expect(text.trim().split('\n').filter((l) => l.includes('P99 182 ms/300 ms'))).to.have.length(1);
+    },
     },
   ];
   for (const v of views) {
     it(`the live view ${v.name}`, () => {
-      let text = '';
-      const view = new LiveView((t) => { text += t; }, v.style, CONTEXT);
-      view.update(SNAPSHOT, [{ tMs: 11_000, text: 'demo-triton: applied preprocess replicas 1→2' }]);
-      view.update({ ...SNAPSHOT, tMs: 12_500 }, [{ tMs: 11_000, text: 'demo-triton: applied preprocess replicas 1→2' }]);
-      v.want(text);
+    let text = '';
+    const view = new LiveView((t) => { text += t; }, v.style, CONTEXT);
+    view.update(SNAPSHOT, [{ tMs: 11_000, text: 'demo-triton: applied preprocess replicas 1→2' }]);
+    view.update({ ...SNAPSHOT, tMs: 12_500 }, [{ tMs: 11_000, text: 'demo-triton: applied preprocess replicas 1→2' }]);
+    v.want(text);
     });
   }
 
@@ -76,9 +99,11 @@ describe('inferline demo', function () {
     expect(statusLine(SNAPSHOT, CONTEXT)).to.equal('[ 12s] burst  rate  118/ 172 q/s (capacity)  P99 182 ms/300 ms  replicas desired/actual: preprocess 2/2, classify 10/8, refine 1/1');
   });
 
+  const dir = mkdtempSync(join(tmpdir(), 'inferline-demo-test-'));
+  const report = join(dir, 'report.html');
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
   it('runs live: scales up during the burst, serves metrics while it runs, writes the report', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inferline-demo-test-'));
-    const report = join(dir, 'report.html');
     let stdout = '';
     let stderr = '';
     let scrape: Promise<{ status: number; body: string } | undefined> | undefined;
@@ -96,51 +121,73 @@ describe('inferline demo', function () {
       }
       return last;
     };
-    try {
-      const started = Date.now();
-      const code = await main(['demo', '--duration', '12s', '--metrics-port', '0', '--json', '--report', report], {
-        out: (s) => { stdout += s; },
-        err: (s) => {
-          stderr += s;
-          const m = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr);
-          if (m && !scrape) scrape = scrapeUntil(m[1] as string);
-        },
-      });
-      expect(code, stderr).to.equal(0);
-      expect(Date.now() - started).to.be.below(40_000);
-      const summary = JSON.parse(stdout) as {
-        queries: number; failed: number; p99Ms: number; scalingActions: number; scaleUps: number; meanCostPerHour: number; metricsUrl: string;
-        burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null };
-        phases: { phase: string }[];
-      };
-      expect(summary.queries).to.be.above(300);
-      expect(summary.failed).to.equal(0);
-      expect(summary.scalingActions).to.be.at.least(1);
-      expect(summary.scaleUps).to.be.at.least(1);
-      expect(summary.burst.stage).to.equal('classify');
-      expect(summary.burst.replicasDuringMax).to.be.above(summary.burst.replicasBefore);
-      expect(summary.burst.firstScaleUpMs).to.be.a('number').and.below(2400);
-      expect(summary.meanCostPerHour).to.be.above(0);
-      expect(summary.phases.map((p) => p.phase)).to.deep.equal(['calm', 'burst', 'step']);
-      // The metrics endpoint answered while the demo ran, with the pipeline's and the leader's series.
-      const scraped = await scrape;
-      expect(scraped?.status).to.equal(200);
-      expect(scraped?.body).to.include('inferline_pipeline_requests');
-      expect(scraped?.body).to.include('inferline_stage_replicas_desired');
-      // …and is shut down at the end.
-      let refused = false;
-      await fetch(summary.metricsUrl).catch(() => { refused = true; });
-      expect(refused).to.equal(true);
-      // The report: the three charts of the run and the profiles, as inline SVG.
-      expect(existsSync(report)).to.equal(true);
-      const html = readFileSync(report, 'utf8');
-      expect(html.match(/<svg/g)?.length ?? 0).to.be.at.least(5);
-      for (const title of ['Arrival rate vs served capacity', 'Replicas per stage', 'P99 latency per interval', 'SLO 300 ms', 'Profiles the planner used', 'time since the load started']) {
-        expect(html).to.include(title);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const started = Date.now();
+    const code = await main(['demo', '--duration', '12s', '--metrics-port', '0', '--json', '--report', report], {
+      out: (s) => { stdout += s; },
+      err: (s) => {
+        stderr += s;
+        const m = /metrics (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr);
+        if (m && !scrape) scrape = scrapeUntil(m[1] as string);
+      },
+    });
+    expect(code, stderr).to.equal(0);
+    expect(Date.now() - started).to.be.below(40_000);
+    const summary = JSON.parse(stdout) as {
+      queries: number; failed: number; p99Ms: number; scalingActions: number; scaleUps: number; meanCostPerHour: number; metricsUrl: string;
+      burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null };
+      phases: { phase: string }[];
+    };
+    expect(summary.queries).to.be.above(300);
+    expect(summary.failed).to.equal(0);
+    expect(summary.scalingActions).to.be.at.least(1);
+    expect(summary.scaleUps).to.be.at.least(1);
+    expect(summary.burst.stage).to.equal('classify');
+    expect(summary.burst.replicasDuringMax).to.be.above(summary.burst.replicasBefore);
+    expect(summary.burst.firstScaleUpMs).to.be.a('number').and.below(2400);
+    expect(summary.meanCostPerHour).to.be.above(0);
+    expect(summary.phases.map((p) => p.phase)).to.deep.equal(['calm', 'burst', 'step']);
+    // The metrics endpoint answered while the demo ran, with the pipeline's and the leader's series…
+    const scraped = await scrape;
+    expect(scraped?.status).to.equal(200);
+    expect(scraped?.body).to.include('inferline_pipeline_requests');
+    expect(scraped?.body).to.include('inferline_stage_replicas_desired');
+    // …and is shut down at the end.
+    let refused = false;
+    await fetch(summary.metricsUrl).catch(() => { refused = true; });
+    expect(refused).to.equal(true);
+    // The report: the three charts of the run and the profiles, as inline SVG.
+    expect(existsSync(report)).to.equal(true);
+    const html = readFileSync(report, 'utf8');
+    expect(html.match(/<svg/g)?.length ?? 0).to.be.at.least(5);
+    for (const title of ['Arrival rate vs served capacity', 'Replicas per stage', 'P99 latency per interval', 'SLO 300 ms', 'Profiles the planner used', 'time since the load started']) {
+      expect(html).to.include(title);
     }
+  });
+
+  it('the report renders in headless Chromium into a non-trivial, non-blank screenshot', async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`      skipped: ${CHROMIUM} not found (bash .ci/install-chromium.sh installs it)`);
+      this.skip();
+    }
+    if (!existsSync(report)) this.skip(); // the live test failed before writing it
+    const png = join(dir, 'report.png');
+    const profile = mkdtempSync(join(tmpdir(), 'inferline-chromium-'));
+    try {
+      await new Promise<void>((ok, fail) => {
+        execFile(CHROMIUM, [
+          '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+          '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', `--user-data-dir=${profile}`,
+          `--screenshot=${png}`, '--window-size=1280,2000', `file://${report}`,
+        ], { timeout: 60_000 }, (err) => (err && !existsSync(png) ? fail(err) : ok()));
+      });
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
+    expect(statSync(png).size).to.be.above(20_000);
+    const stats = pngStats(readFileSync(png));
+    expect([stats.width, stats.height]).to.deep.equal([1280, 2000]);
+    // A blank page filters to (almost) only 0 and 255 bytes; text and charts give many others.
+    expect(stats.busyFraction).to.be.above(0.01);
   });
 
   it('rejects a bad duration, rate or port with exit 2', async () => {
