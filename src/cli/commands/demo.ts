@@ -175,6 +175,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     const startMs = clock.nowMs();
     monitor.begin(startMs);
     monitor.actions.length = 0;
+    monitor.events.length = 0;
     tally.reset(startMs);
     const sending = load.start();
     let sent = false;

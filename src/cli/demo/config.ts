@@ -70,7 +70,8 @@ export function demoConfigText(profiles: readonly ModelProfile[], agent: Record<
     }],
     planner: { maxReplicasPerStage: 16 },
     coordination: { leaseDuration: '1500ms', renewDeadline: '1000ms', retryPeriod: '300ms', memberTtl: '3s' },
-    tuner: { tick: '250ms', scaleDownDelay: '20s', scaleDownInterval: '3s', scaleDownWindow: '15s' },
+    // Scale down only after 30 s of lower need (the default), one replica every 3 s.
+    tuner: { tick: '250ms', scaleDownDelay: '30s', scaleDownInterval: '3s', scaleDownWindow: '15s' },
     ...(agent ? { agent } : {}),
   });
 }
