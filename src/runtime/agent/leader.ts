@@ -30,7 +30,7 @@ import type { TunerDecision } from '../../core/tuner/tuner.js';
 import type { ModelProfile, PipelineSpec } from '../../core/types.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Coordinator, JsonValue, Leadership, MemberInfo, Subscription } from '../../ports/coordinator.js';
-import { StaleEpochError } from '../../ports/coordinator.js';
+import type { StaleEpochError } from '../../ports/coordinator.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { PlannerRuns } from '../planner-runs.js';
@@ -477,8 +477,9 @@ export class Leader {
         await this.o.coordinator.writeDesired(m.agentId, spec, this.epoch);
         this.lastWritten.set(m.agentId, text);
       } catch (err) {
-        if (err instanceof StaleEpochError) {
-          this.o.log.warn(`desired state of ${m.agentId} refused: epoch ${this.epoch} is stale; stepping down`, { currentEpoch: err.currentEpoch });
+        // By name: a backend loaded on demand may carry its own copy of the error classes.
+        if (err instanceof Error && err.name === 'StaleEpochError') {
+          this.o.log.warn(`desired state of ${m.agentId} refused: epoch ${this.epoch} is stale; stepping down`, { currentEpoch: (err as StaleEpochError).currentEpoch });
           await this.stop();
           return;
         }
