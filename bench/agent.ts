@@ -101,7 +101,7 @@ async function oneRun(scrape: string, measureOverhead: boolean, nodeFlags: reado
     }
     const after = server.engine('classify')?.replicas ?? 0;
     // When the leader decided, from its log (ISO times on the same wall clock).
-    const decided = [...log.matchAll(/^(\S+) INFO  tuner: p cls/gm)].map((m) => Date.parse(m[1] as string)).find((t) => t >= burstWall);
+    const decided = [...log.matchAll(/^(\S+) INFO {2}tuner: p cls/gm)].map((m) => Date.parse(m[1] as string)).find((t) => t >= burstWall);
     const decidedS = decided === undefined ? 'not logged' : `${((decided - burstWall) / 1000).toFixed(2)} s`;
     console.log(`  burst ×4 at a ${scrape} scrape: replicas ${before} → ${after} on the server ${changedAt === undefined ? 'NOT within 15 s' : `${((changedAt - burstAt) / 1000).toFixed(2)} s after the burst began`} (tuner decided after ${decidedS})   (target ≤ 1 s)`);
   } finally {
