@@ -1,5 +1,5 @@
 // The agent's HTTP API (DESIGN.md): GET /healthz, /readyz, /v1/status, /v1/plan; mutating calls
-// (POST /v1/replan, POST /v1/samples, POST /v1/policy) need the bearer token. Bodies are JSON; errors are
+// (POST /v1/replan, /v1/samples, /v1/policy, /v1/profile) need the bearer token. Bodies are JSON; errors are
 // {"error": "..."} with the right status; a bad body never reaches a handler.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,8 @@ export interface AgentApiHandlers {
   readonly samples?: (body: unknown) => Promise<void> | void;
   /** A fleet policy (SLOs, prices) sent by an agent whose config changed, for the leader to store. */
   readonly policy?: (body: unknown) => Promise<void> | void;
+  /** The leader asks this agent for an active profile of a model; resolves with what to answer. */
+  readonly profile?: (body: unknown) => Promise<unknown>;
 }
 
 export interface AgentApiOptions {
@@ -109,6 +111,11 @@ export class AgentApi {
         if (!this.handlers.samples) throw new HttpProblem(404, `${path}: not served by this agent`);
         await this.handlers.samples(await readJson(req, this.options.maxBodyBytes, false));
         return { status: 204, body: undefined };
+      }
+      case '/v1/profile': {
+        this.authorise(req, method, path);
+        if (!this.handlers.profile) throw new HttpProblem(404, `${path}: not served by this agent`);
+        return { status: 200, body: await this.handlers.profile(await readJson(req, this.options.maxBodyBytes, false)) };
       }
       case '/v1/policy': {
         this.authorise(req, method, path);

@@ -10,6 +10,9 @@
 // reconciler compares desired with observed before it acts.
 import type { AgentConfig, InferlineConfig } from '../../config/index.js';
 import { parsePolicy, policyDiff, policyOf } from '../../core/fleet/index.js';
+import type { ProfileOptions } from '../../core/profiles.js';
+import { activeProfile } from '../../core/profiler/table.js';
+import { runActiveProfile } from '../profiler/index.js';
 import type { FleetPolicy } from '../../core/fleet/index.js';
 import { DEFAULT_RECONCILE_POLICY } from '../../core/reconcile/index.js';
 import type { DesiredState, ReconcilePolicy } from '../../core/reconcile/index.js';
@@ -52,6 +55,9 @@ export interface ReloadOutcome {
 }
 
 const PUSH_TIMEOUT_MS = 2000;
+/** An active profile at the leader's request: the profiler's budget, plus time to start and restore. */
+const PROFILE_BUDGET_MS = 120_000;
+const PROFILE_TIMEOUT_MS = PROFILE_BUDGET_MS + 60_000;
 
 export function reconcilePolicyOf(agent: AgentConfig): ReconcilePolicy {
   const r = agent.reconcile;
@@ -88,6 +94,7 @@ export class Agent {
   private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
   private readonly recommended = new Set<string>();
   private storedPolicy: FleetPolicy | undefined;
+  private profiling: string | undefined;
 
   private constructor(options: AgentOptions) {
     this.o = options;
@@ -142,6 +149,7 @@ export class Agent {
       replan: () => this.onReplanCall(),
       samples: (body) => this.onSamplesCall(body),
       policy: (body) => this.onPolicyCall(body),
+      profile: (body) => this.onProfileCall(body),
     });
     await coordinator.start();
     await this.attach();
@@ -245,6 +253,7 @@ export class Agent {
         this.leader = await Leader.start({
           config: this.config, coordinator, leadership, clock: this.o.clock, telemetry: this.o.telemetry, log,
           ...(this.o.runCommand ? { runCommand: this.o.runCommand } : {}),
+          requestProfile: (member, model) => this.requestProfile(member, model),
         });
         // A new leader writes its file's SLOs and prices only when the fleet has none yet: after
         // that they change only through an edited file (the last valid edit wins, fenced).
@@ -378,6 +387,46 @@ export class Agent {
     const unknown = Object.keys(policy.slos).filter((p) => !this.config.pipelines.some((x) => x.name === p));
     if (unknown.length > 0) throw new HttpProblem(400, `bad fleet policy: unknown pipelines ${unknown.join(', ')}`);
     await leader.publishPolicy(policy);
+  }
+
+  /** POST /v1/profile {model}: an active sweep of one model on this server, when agent.profiling.active allows it. */
+  private async onProfileCall(body: unknown): Promise<unknown> {
+    const model = (body as { model?: unknown } | null)?.model;
+    if (typeof model !== 'string' || model === '') throw new HttpProblem(400, 'bad profile request: model must be a model name');
+    if (!this.config.agent?.profiling.active) throw new HttpProblem(403, `${this.id} does not profile actively (agent.profiling.active is false)`);
+    if (!this.models.includes(model)) throw new HttpProblem(404, `${this.id} does not manage model "${model}" (it manages: ${this.models.join(', ')})`);
+    if (this.profiling !== undefined) throw new HttpProblem(409, `${this.id} is already profiling ${this.profiling}`);
+    this.profiling = model;
+    try {
+      this.o.log.info(`active profile of ${model} on ${this.agent.hardware}, at the leader's request`, { agent: this.id, model });
+      const r = await runActiveProfile(this.o.adapter, { model, hardware: [{ name: this.agent.hardware }], budgetMs: PROFILE_BUDGET_MS }, { clock: this.o.clock, signal: this.stopping.signal });
+      const hw = r.hardware[0];
+      const profile = hw ? activeProfile(model, this.agent.hardware, hw.points) : undefined;
+      if (profile === undefined) throw new HttpProblem(500, `profiling ${model} measured nothing${hw?.error ? `: ${hw.error}` : ''}`);
+      return { profile };
+    } catch (err) {
+      if (err instanceof HttpProblem) throw err;
+      // Live traffic, a server that refuses: the leader reports it and plans without this pair.
+      throw new HttpProblem(409, `profiling ${model} did not run: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.profiling = undefined;
+    }
+  }
+
+  /** The leader's side: asks `member` for an active profile of `model`. */
+  private async requestProfile(member: MemberInfo, model: string): Promise<ProfileOptions> {
+    if (member.endpoint === undefined) throw new Error(`${member.agentId} has no endpoint`);
+    const res = await fetch(`${member.endpoint}/v1/profile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.agent.api.token ?? ''}` },
+      body: JSON.stringify({ model }),
+      signal: AbortSignal.any([AbortSignal.timeout(PROFILE_TIMEOUT_MS), this.stopping.signal]),
+    });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`POST /v1/profile → ${res.status}: ${text.trim().slice(0, 300)}`);
+    const profile = (JSON.parse(text) as { profile?: ProfileOptions }).profile;
+    if (!profile || !Array.isArray(profile.points) || profile.points.length === 0) throw new Error('POST /v1/profile answered no points');
+    return profile;
   }
 
   private planView(): unknown {

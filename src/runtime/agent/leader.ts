@@ -21,7 +21,9 @@ import {
   applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, traceFromCounts, tunerPlanOf,
 } from '../../core/fleet/index.js';
 import type { CountInterval, FleetPolicy, Placement, PlacementMember, Shortfall, StageDemand } from '../../core/fleet/index.js';
-import { ProfileSet } from '../../core/profiles.js';
+import { normaliseProfiles, ProfileSet } from '../../core/profiles.js';
+import type { ProfileOptions } from '../../core/profiles.js';
+import { passiveProfile } from '../../core/profiler/table.js';
 import type { Plan } from '../../core/planner/index.js';
 import { passivePoints, tallyBatchSizes } from '../../core/profiler/passive.js';
 import type { BatchSizeTally } from '../../core/profiler/passive.js';
@@ -50,6 +52,11 @@ export interface LeaderOptions {
   readonly clock: Clock;
   readonly telemetry: Telemetry;
   readonly log: Logger;
+  /**
+   * Asks an agent for an active profile of a model on its hardware (POST /v1/profile); resolves
+   * with the profile, rejects with the agent's refusal or failure. Default: none is asked for.
+   */
+  readonly requestProfile?: (member: MemberInfo, model: string) => Promise<ProfileOptions>;
   /** Runs the orchestrator command for a shortfall (default: none is run). */
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
   /** Wall-clock ms since the epoch, for the policy's timestamp (default Date.now). */
@@ -89,6 +96,16 @@ export interface LeaderStatus {
   readonly placement: Placement['assignments'];
   readonly shortfalls: readonly (Shortfall & { readonly line: string })[];
   readonly writeErrors: readonly string[];
+  /** Active profiles asked of agents for (model, hardware) pairs with no profile. */
+  readonly profileRequests: readonly ProfileRequest[];
+}
+
+export interface ProfileRequest {
+  readonly agentId: string;
+  readonly model: string;
+  readonly hardware: string;
+  readonly state: 'running' | 'done' | 'failed';
+  readonly detail?: string;
 }
 
 export class Leader {
@@ -106,6 +123,9 @@ export class Leader {
   private readonly writeErrors: string[] = [];
   private writing: Promise<void> = Promise.resolve();
   private readonly passive = new Map<string, BatchSizeTally[]>();
+  /** Active profiles agents measured at the leader's request, by model and hardware. */
+  private readonly measured = new Map<string, ProfileOptions>();
+  private readonly profileRequests = new Map<string, ProfileRequest>();
   private stopped = false;
   private readonly stageTelemetry: PeriodicTask;
 
@@ -136,6 +156,7 @@ export class Leader {
     for (const p of this.config.pipelines) this.runs.set(p.name, this.newRun(p));
     this.planAll('leader elected');
     await this.writeAll();
+    this.requestMissingProfiles();
     this.subscriptions.push(await coordinator.watchMembers((members) => this.onMembers(members)));
     this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => this.onPolicy(r?.spec)));
     this.startSchedule();
@@ -177,7 +198,7 @@ export class Leader {
     const member = this.members.find((m) => m.agentId === agentId);
     for (const s of samples) {
       if (member && s.batchSizes && s.batchSizes.length > 0) {
-        const key = `${s.model}\u0000${member.hardware}`;
+        const key = pairKey(s.model, member.hardware);
         this.passive.set(key, tallyBatchSizes(this.passive.get(key) ?? [], s.batchSizes));
       }
       for (const run of this.runs.values()) {
@@ -234,6 +255,7 @@ export class Leader {
       placement: this.placement.assignments,
       shortfalls: this.placement.shortfalls.map((s) => ({ ...s, line: shortfallLine(s) })),
       writeErrors: [...this.writeErrors],
+      profileRequests: [...this.profileRequests.values()],
     };
   }
 
@@ -257,10 +279,11 @@ export class Leader {
     const { pipelines } = applyPolicy([base], this.config.hardware, this.policy);
     const spec = pipelines[0] as PipelineSpec;
     const members = this.placementMembers();
+    const profiled = new Set(this.profiles().map((p) => pairKey(p.model, p.hardware)));
     return {
       ...spec,
       stages: spec.stages.map((s) => {
-        const hw = placeableHardware(s.model, s.hardware, members);
+        const hw = placeableHardware(s.model, s.hardware, members).filter((h) => profiled.has(pairKey(s.model, h)));
         return hw.length > 0 ? { ...s, hardware: hw } : s;
       }),
     };
@@ -314,21 +337,55 @@ export class Leader {
     return { trace: generateTrace(parsed, planner.seed), workload: formatArrivalSpec(parsed) };
   }
 
-  /** Config profiles, plus passive ones for pairs the config has none for. */
+  /**
+   * Config profiles, then for pairs the config has none for: active ones agents measured at the
+   * leader's request, else passive ones from Triton's per-batch-size statistics.
+   */
   private profiles(): ModelProfile[] {
     const out = [...this.config.profiles];
-    const have = new Set(out.map((p) => `${p.model}\u0000${p.hardware}`));
+    const have = new Set(out.map((p) => pairKey(p.model, p.hardware)));
+    const extra: ProfileOptions[] = [];
+    for (const [key, p] of this.measured) {
+      if (have.has(key)) continue;
+      have.add(key);
+      extra.push(p);
+    }
     for (const [key, tally] of this.passive) {
       if (have.has(key)) continue;
       const [model, hardware] = key.split('\u0000') as [string, string];
-      const points = passivePoints(tally, PASSIVE_MIN_SAMPLES).filter((p) => p.enough);
-      if (points.length === 0) continue;
-      out.push({
-        model, hardware,
-        points: points.map((p) => ({ batchSize: p.batchSize, latencyMs: p.computeMs, throughputQps: (p.batchSize * 1000) / p.computeMs, samples: p.samples, source: 'passive' as const, stable: true })),
-      });
+      const p = passiveProfile(model, hardware, passivePoints(tally, PASSIVE_MIN_SAMPLES).filter((x) => x.enough), this.o.wallClockMs?.() ?? Date.now());
+      if (p) extra.push(p);
     }
-    return out;
+    const { profiles, problems } = normaliseProfiles(extra, (i) => `measured profile ${i}`);
+    for (const pr of problems) this.o.log.warn(`measured profile ignored: ${pr.path} ${pr.message}`);
+    return [...out, ...profiles];
+  }
+
+  /** Asks agents for an active profile of each planned model with no profile on their hardware, once each. */
+  private requestMissingProfiles(): void {
+    const ask = this.o.requestProfile;
+    if (!ask || !this.active) return;
+    const known = new Set(this.profiles().map((p) => pairKey(p.model, p.hardware)));
+    for (const m of this.members) {
+      for (const model of m.models) {
+        const usable = this.config.pipelines.some((p) => p.stages.some((st) => st.model === model && st.hardware.includes(m.hardware)));
+        const key = `${m.agentId}\u0000${model}`;
+        if (!usable || known.has(pairKey(model, m.hardware)) || this.profileRequests.has(key)) continue;
+        this.profileRequests.set(key, { agentId: m.agentId, model, hardware: m.hardware, state: 'running' });
+        this.o.log.info(`no profile of ${model} on ${m.hardware}: asking ${m.agentId} for an active profile`, { agent: m.agentId, model });
+        ask(m, model).then((profile) => {
+          this.measured.set(pairKey(model, m.hardware), { ...profile, model, hardware: m.hardware });
+          this.profileRequests.set(key, { agentId: m.agentId, model, hardware: m.hardware, state: 'done', detail: `${profile.points.length} points` });
+          if (!this.active) return;
+          for (const run of this.runs.values()) if (run.spec.stages.some((st) => st.model === model)) this.planOne(run, `new profile of ${model} on ${m.hardware}`);
+          void this.writeAll();
+        }, (err: unknown) => {
+          const detail = err instanceof Error ? err.message : String(err);
+          this.profileRequests.set(key, { agentId: m.agentId, model, hardware: m.hardware, state: 'failed', detail });
+          this.o.log.warn(`no active profile of ${model} from ${m.agentId}: ${detail}`, { agent: m.agentId, model });
+        });
+      }
+    }
   }
 
   private startTuner(run: PipelineRun, profiles: ProfileSet, hardware: InferlineConfig['hardware']): void {
@@ -416,6 +473,7 @@ export class Leader {
       if (placeableKey(this.fleetSpec(run)) !== run.placeable) this.planOne(run, 'fleet hardware changed');
     }
     void this.writeAll();
+    this.requestMissingProfiles();
   }
 
   private onPolicy(spec: JsonValue | undefined): void {
@@ -537,6 +595,10 @@ export class Leader {
       }
     }
   }
+}
+
+function pairKey(model: string, hardware: string): string {
+  return `${model}\u0000${hardware}`;
 }
 
 function placeableKey(spec: PipelineSpec): string {

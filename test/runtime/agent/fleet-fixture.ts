@@ -53,7 +53,15 @@ export interface FleetMember {
   readonly logs: string[];
 }
 
-export async function startFleet(specs: readonly ServerSpec[], options: { mode?: 'enforce' | 'recommend'; extra?: Record<string, unknown> } = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
+export interface FleetOptions {
+  readonly mode?: 'enforce' | 'recommend';
+  /** Top-level config keys over the fixture's (profiles, pipelines, …). */
+  readonly extra?: Record<string, unknown>;
+  /** Agent-section keys over the fixture's, per agent id. */
+  readonly agentExtra?: Readonly<Record<string, Record<string, unknown>>>;
+}
+
+export async function startFleet(specs: readonly ServerSpec[], options: FleetOptions = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
   const hub = new MemoryCoordinationHub(systemClock);
   const { profiles } = normaliseProfiles(PROFILES, () => 'p');
   const members: FleetMember[] = [];
@@ -63,6 +71,7 @@ export async function startFleet(specs: readonly ServerSpec[], options: { mode?:
       id: spec.id, mode: options.mode ?? 'enforce', hardware: spec.hardware, capacity: 8,
       server: { kind: 'triton', url: server.url, metricsUrl: server.metricsUrl },
       api: { port: 0, token: TOKEN }, scrapeInterval: '250ms', reconcile: { interval: '250ms', cooldown: '0s', batchCooldown: '0s' },
+      ...options.agentExtra?.[spec.id],
     }, options.extra), `/fleet/${spec.id}.json`);
     const logs: string[] = [];
     const log: Logger = {

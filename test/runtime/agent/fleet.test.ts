@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startFleet, until, TOKEN } from './fleet-fixture.js';
+import { PROFILES, startFleet, until, TOKEN } from './fleet-fixture.js';
 import type { LeaderStatus } from '../../../src/runtime/agent/index.js';
 
 describe('runtime/agent: a fleet in one process (memory coordinator, emulated Triton)', function () {
@@ -85,6 +85,46 @@ describe('runtime/agent: a fleet in one process (memory coordinator, emulated Tr
       expect(bad.status).to.equal(400);
       expect(((await bad.json()) as { error: string }).error).to.equal('bad samples: samples[0].arrivals must be a finite number');
       expect((await post({ agentId: 'x', samples: [{ model: 'preprocess', fromMs: 0, toMs: 1000, arrivals: 5 }] }, TOKEN)).status).to.equal(204);
+    } finally {
+      await fleet.stop();
+    }
+  });
+});
+
+describe('runtime/agent: profiles the leader lacks, and placement shortfalls', function () {
+  this.timeout(90_000);
+
+  it('asks the agent with the hardware for an active profile, reports the shortfall meanwhile, then plans on it', async () => {
+    // The config knows classify only on cpu, which no agent has; the one classify server is a gpu.
+    const cpuOnly = PROFILES.map((p) => (p.model === 'classify' ? { ...p, hardware: 'cpu', points: p.points.map((q) => ({ ...q, latencyMs: q.latencyMs * 3 })) } : p));
+    const pipelines = [{
+      name: 'images', slo: { latencyMs: 400 }, arrival: 'poisson:rate=20,duration=20s',
+      stages: [
+        { name: 'pre', model: 'preprocess', hardware: ['cpu'], next: [{ stage: 'cls', fraction: 1 }] },
+        { name: 'cls', model: 'classify', hardware: ['cpu', 'gpu'] },
+      ],
+    }];
+    const fleet = await startFleet([
+      { id: 'a-pre', model: 'preprocess', hardware: 'cpu' },
+      { id: 'b-cls', model: 'classify', hardware: 'gpu' },
+    ], { extra: { profiles: cpuOnly, pipelines }, agentExtra: { 'b-cls': { profiling: { active: true } }, 'a-pre': { profiling: { active: false } } } });
+    try {
+      const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
+      const fleetOf = () => (leader.agent.status() as { fleet: LeaderStatus }).fleet;
+      // First plan: classify on cpu (the only profile), which no agent hosts: a shortfall.
+      const first = await until('a first plan', () => fleetOf().pipelines[0]?.plan);
+      expect(first.stages['cls']?.hardware).to.equal('cpu');
+      const short = await until('a shortfall', () => fleetOf().shortfalls[0]);
+      expect(short.line).to.match(/^shortfall: images\/cls wants \d+ replicas of classify on cpu, 0 placed \(no agent hosts classify on cpu\)$/);
+      expect(leader.telemetry.shortfalls.some((s) => s.stage === 'cls' && s.missing > 0)).to.equal(true);
+      // The gpu agent profiles classify actively; the leader re-plans on gpu and places it.
+      const done = await until('the active profile', () => fleetOf().profileRequests.find((r) => r.agentId === 'b-cls' && r.state === 'done'), 60_000);
+      expect(done.model).to.equal('classify');
+      const second = await until('a plan on gpu', () => (fleetOf().pipelines[0]?.plan?.stages['cls']?.hardware === 'gpu' ? fleetOf().pipelines[0]?.plan : undefined), 10_000);
+      await until('no shortfall', () => fleetOf().shortfalls.length === 0);
+      const cls = fleet.members[1]?.server;
+      await until('classify at the planned replicas', () => cls?.engine('classify')?.replicas === second.stages['cls']?.replicas);
+      expect(fleet.members[1]?.logs.some((l) => /active profile of classify on gpu, at the leader's request/.test(l))).to.equal(true);
     } finally {
       await fleet.stop();
     }
