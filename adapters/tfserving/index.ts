@@ -58,6 +58,7 @@ export class TfServingAdapter implements ServerAdapter, ReplicaControl, BatchCon
       server: 'tfserving', baseUrl: config.url, clock: config.clock,
       ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
       ...(config.retries !== undefined ? { retries: config.retries } : {}),
+      ...(config.telemetry ? { telemetry: config.telemetry } : {}),
     });
     this.client = new TfServingClient(http, config.metricsPath);
   }

@@ -2,6 +2,7 @@
 // and the command templates they carry.
 import { InvalidInputError } from '../../src/core/errors.js';
 import type { Problem } from '../../src/core/errors.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { DeviceKind } from '../../src/ports/server-adapter.js';
 import { systemClock } from '../../src/runtime/system-clock.js';
@@ -25,6 +26,8 @@ export interface TfServingAdapterOptions {
   readonly timeoutMs?: number;
   readonly retries?: number;
   readonly clock?: Clock;
+  /** Records every HTTP exchange with the server (duration, status, errors); none by default. */
+  readonly telemetry?: Telemetry;
   /** The server's --batching_parameters_file (global batching, C.4). */
   readonly batchingParametersFile?: string;
   /** argv that restarts the server, e.g. ['systemctl', 'restart', 'tfserving']. */
@@ -47,6 +50,7 @@ export interface TfServingConfig {
   readonly timeoutMs: number | undefined;
   readonly retries: number | undefined;
   readonly clock: Clock;
+  readonly telemetry: Telemetry | undefined;
   readonly batchingParametersFile: string | undefined;
   readonly restartCommand: readonly string[] | undefined;
   readonly scaleCommand: readonly string[] | undefined;
@@ -115,6 +119,7 @@ export function compileOptions(o: TfServingAdapterOptions): TfServingConfig {
     timeoutMs: o.timeoutMs,
     retries: o.retries,
     clock: o.clock ?? systemClock,
+    telemetry: o.telemetry,
     batchingParametersFile: o.batchingParametersFile,
     restartCommand: o.restartCommand ? Object.freeze([...o.restartCommand]) : undefined,
     scaleCommand: o.scaleCommand ? Object.freeze([...o.scaleCommand]) : undefined,

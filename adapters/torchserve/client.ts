@@ -4,6 +4,7 @@
 import { describeBody, HttpClient } from '../common/http.js';
 import type { HttpRequest, HttpResponse } from '../common/http.js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { isInvalidKey } from './parse.js';
 import type { KeyRole, KeyStore } from './keys.js';
@@ -17,6 +18,7 @@ export interface TorchServeClientOptions {
   readonly changeTimeoutMs: number;
   readonly retries?: number;
   readonly clock?: Clock;
+  readonly telemetry?: Telemetry;
   readonly keys: KeyStore;
 }
 
@@ -45,7 +47,7 @@ export class TorchServeClient {
   private readonly changeTimeoutMs: number;
 
   constructor(options: TorchServeClientOptions) {
-    const common = { server: 'torchserve' as const, timeoutMs: options.timeoutMs, retries: options.retries, clock: options.clock };
+    const common = { server: 'torchserve' as const, timeoutMs: options.timeoutMs, retries: options.retries, clock: options.clock, telemetry: options.telemetry };
     this.inference = new HttpClient({ ...common, baseUrl: options.inferenceUrl });
     this.management = new HttpClient({ ...common, baseUrl: options.managementUrl });
     this.metricsApi = new HttpClient({ ...common, baseUrl: options.metricsUrl });

@@ -6,6 +6,7 @@ import type {
   AdapterCapabilities, BatchControl, BatchSettings, ChangeMode, DeviceKind, InferOptions, InferResult, MetricSample,
   ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter, ServerHealth, TensorSpec,
 } from '../../src/ports/server-adapter.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { systemClock } from '../../src/runtime/system-clock.js';
 import { hashUnit, streamKey } from '../../src/core/random.js';
@@ -32,6 +33,8 @@ export interface TorchServeAdapterOptions {
   /** Retries of idempotent reads (default 2). */
   readonly retries?: number;
   readonly clock?: Clock;
+  /** Records every HTTP exchange with the server (duration, status, errors); none by default. */
+  readonly telemetry?: Telemetry;
   /** key_file.json that TorchServe writes into its working directory (token auth is on by default). */
   readonly keyFile?: string;
   /** Management key, used before the key file's. */
@@ -75,6 +78,7 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
       changeTimeoutMs: options.changeTimeoutMs ?? Math.max(150_000, options.timeoutMs ?? 0),
       retries: options.retries,
       clock: this.clock,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
       keys: new KeyStore(options),
     });
   }

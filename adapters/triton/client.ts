@@ -4,6 +4,7 @@
 // full reload), an inference would count twice, and the index is kept to the same rule.
 import { HttpClient } from '../common/http.js';
 import type { HttpRequest, HttpResponse } from '../common/http.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { InferRequest } from './infer-request.js';
 
@@ -18,6 +19,7 @@ export interface TritonClientOptions {
   /** Sent on every request (the restricted-API header, §A.13). */
   readonly headers: Readonly<Record<string, string>>;
   readonly clock?: Clock;
+  readonly telemetry?: Telemetry;
 }
 
 /** An answer, with the endpoint it came from for error messages. */
@@ -36,7 +38,7 @@ export class TritonClient {
   private readonly loadTimeoutMs: number;
 
   constructor(options: TritonClientOptions) {
-    const common = { server: 'triton' as const, headers: options.headers, timeoutMs: options.timeoutMs, retries: options.retries, clock: options.clock };
+    const common = { server: 'triton' as const, headers: options.headers, timeoutMs: options.timeoutMs, retries: options.retries, clock: options.clock, telemetry: options.telemetry };
     this.api = new HttpClient({ ...common, baseUrl: options.url });
     this.metricsHttp = new HttpClient({ ...common, baseUrl: options.metricsUrl });
     this.loadTimeoutMs = options.loadTimeoutMs;

@@ -7,6 +7,7 @@ import type {
   AdapterCapabilities, AdapterErrorKind, BatchControl, BatchSettings, ConfigRestore, ConfigSnapshot, DeviceKind, InferOptions,
   InferResult, MetricSample, ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter, ServerHealth, TensorSpec,
 } from '../../src/ports/server-adapter.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { systemClock } from '../../src/runtime/system-clock.js';
 import { TritonClient, metricsBase } from './client.js';
@@ -38,6 +39,8 @@ export interface TritonAdapterOptions {
   /** Sent on every request, for --http-restricted-api (§A.13). */
   readonly restrictedApiHeader?: { readonly name: string; readonly value: string };
   readonly clock?: Clock;
+  /** Records every HTTP exchange with the server (duration, status, errors); none by default. */
+  readonly telemetry?: Telemetry;
 }
 
 const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
@@ -75,6 +78,7 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
       loadTimeoutMs: options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
       headers: header ? { [header.name]: header.value } : {},
       clock: this.clock,
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     });
   }
 

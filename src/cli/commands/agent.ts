@@ -105,7 +105,6 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
   const config = await loadConfig(opts.config);
   const agentConfig = checkAgentConfig(config);
   const log = streamLogger(ctx.output, format);
-  const adapter = createAdapter({ ...agentAdapterOptions(agentConfig), clock: systemClock });
   const coordinator = await createCoordinator(config.coordination, {
     identity: agentConfig.id, clock: systemClock,
     onError: (err) => log.warn(`coordination: ${err instanceof Error ? err.message : String(err)}`),
@@ -117,6 +116,7 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
     await telemetry.start();
     if (telemetry.metricsUrl) log.info(`metrics on ${telemetry.metricsUrl}`);
   }
+  const adapter = createAdapter({ ...agentAdapterOptions(agentConfig), clock: systemClock, telemetry });
   const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, runCommand });
   const reload = async (): Promise<void> => {
     try {

@@ -69,7 +69,7 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
       }, options.planningRate), `<embedded demo: ${id}>`);
       config ??= agentConfig;
       const section = agentConfig.agent as NonNullable<InferlineConfig['agent']>;
-      const adapter = createAdapter({ ...agentAdapterOptions(section), clock: systemClock });
+      const adapter = createAdapter({ ...agentAdapterOptions(section), clock: systemClock, telemetry: options.telemetry });
       const client = createAdapter({ ...agentAdapterOptions({ ...section, server: { ...section.server, timeoutMs: 10_000 } }), clock: systemClock });
       const log: Logger = {
         info: (m) => options.log(id, 'info', m),
