@@ -19,6 +19,8 @@ export interface TunerLoopOptions {
   readonly replicas: () => Readonly<Record<string, number>>;
   /** Queued queries per stage, where known. */
   readonly queued?: () => Readonly<Record<string, number>>;
+  /** Pipeline arrivals per second over the last second, where known (the backlog rule uses it). */
+  readonly arrivalRateQps?: () => number | undefined;
   /** Applies a decision (scale changes and replan signals); may be async. */
   readonly act: (decision: TunerDecision, nowMs: number) => Promise<void> | void;
   readonly onError?: (err: unknown) => void;
@@ -90,6 +92,7 @@ export class TunerLoop {
     const now = this.options.clock.nowMs();
     this.state ??= this.options.tuner.initialState(now);
     const queued = this.options.queued?.();
+    const arrivalRateQps = this.options.arrivalRateQps?.();
     const at = Math.min(now, this.options.envelopeAtMs?.() ?? now);
     const envelope = this.live.snapshot(at);
     const out = this.options.tuner.decide({
@@ -98,6 +101,7 @@ export class TunerLoop {
       recentEnvelope: this.recent.snapshot(at),
       replicas: this.options.replicas(),
       ...(queued ? { queued } : {}),
+      ...(arrivalRateQps !== undefined && Number.isFinite(arrivalRateQps) ? { arrivalRateQps } : {}),
     }, this.state);
     this.state = out.state;
     this.record(envelope, out.decision);

@@ -397,6 +397,7 @@ export class Leader {
       tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
       replicas: () => run.desired,
       queued: () => this.queuedOf(run),
+      arrivalRateQps: () => lastSecondRate(run.recent, run.merger.watermarkMs),
       envelopeAtMs: () => (Number.isFinite(run.merger.watermarkMs) ? Math.max(run.merger.watermarkMs, startedMs) : startedMs),
       act: (decision, nowMs) => this.onDecision(run, loop, decision, nowMs),
       onError: (err) => this.o.log.error('tuner tick failed', { pipeline: run.spec.name, error: String(err) }),
@@ -595,6 +596,20 @@ export class Leader {
       }
     }
   }
+}
+
+/** Arrivals per second in the last second before `atMs`, from counted intervals (undefined before any). */
+function lastSecondRate(intervals: readonly CountInterval[], atMs: number): number | undefined {
+  if (intervals.length === 0 || !Number.isFinite(atMs)) return undefined;
+  let sum = 0;
+  for (let i = intervals.length - 1; i >= 0; i--) {
+    const iv = intervals[i] as CountInterval;
+    if (iv.toMs <= atMs - 1000) break;
+    const lo = Math.max(iv.fromMs, atMs - 1000);
+    const hi = Math.min(iv.toMs, atMs);
+    if (hi > lo) sum += iv.toMs > iv.fromMs ? (iv.count * (hi - lo)) / (iv.toMs - iv.fromMs) : iv.count;
+  }
+  return sum;
 }
 
 function pairKey(model: string, hardware: string): string {
