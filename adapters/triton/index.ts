@@ -18,7 +18,7 @@ import { buildInferRequest } from './infer-request.js';
 import type { JsonObject } from './json-fields.js';
 import {
   inputSpecsOf, isExplicitModeRefusal, modelStatusOf, parseErrorBody, parseInferResponse, parseMetrics, parseModelConfig,
-  parseModelMetadata, parseRepositoryIndex, parseServerMetadata, parseStats,
+  parseModelMetadata, parseRepositoryIndex, parseServerMetadata, parseStats, withPending,
 } from './parse.js';
 import type { IndexEntry, TritonModelConfig } from './parse.js';
 
@@ -108,8 +108,15 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
   }
 
   /** Cumulative counters per model version. A full reload (setBatching) starts them again at zero. */
+  /** The statistics, with each model's pending requests from the metrics where they can be read. */
   async counters(model?: string): Promise<ModelCounters[]> {
-    return this.decode(await this.client.stats(model), parseStats);
+    const [stats, metrics] = await Promise.all([
+      this.client.stats(model),
+      // The metrics port may be off or elsewhere: the counters stand without it.
+      this.metrics().catch(() => undefined),
+    ]);
+    const counters = this.decode(stats, parseStats);
+    return metrics === undefined ? counters : withPending(counters, metrics);
   }
 
   /** Every series of `:8002/metrics`; sum per-model ones across GPUs with sumOverGpus. */

@@ -253,6 +253,24 @@ export function sumOverGpus(samples: readonly MetricSample[], name: string): Met
   return sumBy(samples, name, [...keep].sort());
 }
 
+/**
+ * The counters with each model version's pending requests (nv_inference_pending_request_count,
+ * summed over GPUs) where the metrics have them; a version the metrics do not list keeps none.
+ */
+export function withPending(counters: readonly ModelCounters[], samples: readonly MetricSample[]): ModelCounters[] {
+  const pending = new Map<string, number>();
+  for (const s of sumOverGpus(samples, 'nv_inference_pending_request_count')) {
+    const model = s.labels['model'];
+    if (model === undefined || !Number.isFinite(s.value) || s.value < 0) continue;
+    const key = `${model}\u0000${s.labels['version'] ?? ''}`;
+    pending.set(key, (pending.get(key) ?? 0) + s.value);
+  }
+  return counters.map((c) => {
+    const p = pending.get(`${c.model}\u0000${c.version ?? ''}`);
+    return p === undefined ? c : { ...c, pending: p };
+  });
+}
+
 // ---- server metadata (§A.4), inference (§A.7), errors (§A.2) ----
 
 export interface ServerMetadata {

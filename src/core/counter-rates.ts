@@ -46,6 +46,7 @@ export function sumCounters(model: string, parts: readonly ModelCounters[]): Mod
   const queueNs = add('queueNs');
   const computeNs = add('computeNs');
   const batchSizes = sumBatchSizes(parts);
+  const pending = parts.some((p) => p.pending !== undefined) ? parts.reduce((s, p) => s + (p.pending ?? 0), 0) : undefined;
   return {
     model,
     requests: parts.reduce((s, p) => s + p.requests, 0n),
@@ -55,6 +56,7 @@ export function sumCounters(model: string, parts: readonly ModelCounters[]): Mod
     ...(queueNs !== undefined ? { queueNs } : {}),
     ...(computeNs !== undefined ? { computeNs } : {}),
     ...(batchSizes !== undefined ? { batchSizes } : {}),
+    ...(pending !== undefined ? { pending } : {}),
   };
 }
 

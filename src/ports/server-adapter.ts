@@ -56,6 +56,13 @@ export interface ModelCounters {
   readonly queueNs?: bigint;
   readonly computeNs?: bigint;
   readonly batchSizes?: readonly BatchSizeCounters[];
+  /**
+   * A gauge, not a counter: requests received and not yet counted in `requests` or `failures`,
+   * as the server reports them when the counters were read (Triton: nv_inference_pending_request_count,
+   * requests queued and not yet executing). Servers that count requests on arrival leave it out.
+   * A saturated server answers no faster than it serves, so arrivals are answers + Δpending.
+   */
+  readonly pending?: number;
 }
 
 /** One Prometheus sample. */

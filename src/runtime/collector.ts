@@ -15,8 +15,14 @@ export interface ModelSample {
   /** The interval [fromMs, toMs) the increments cover. */
   readonly fromMs: number;
   readonly toMs: number;
-  /** Requests that arrived and were answered (or failed) in the interval. */
+  /**
+   * Requests that arrived in the interval: those answered (or failed), plus the growth of the
+   * server's pending requests where it reports them (a saturated server answers no faster than
+   * it serves, so answers alone would hide a burst).
+   */
   readonly arrivals: number;
+  /** Requests waiting at the end of the interval, where the server says (ModelCounters.pending). */
+  readonly pending?: number;
   readonly rates: CounterRates;
   /** Executions per batch size in the interval (Triton). */
   readonly batchSizes?: readonly { readonly batchSize: number; readonly executions: number; readonly meanComputeMs: number | null }[];
@@ -74,11 +80,14 @@ export class Collector {
       if (!prev || now <= prev.atMs) continue;
       const { reset, delta } = counterDelta(prev.counters, counters);
       const windowMs = now - prev.atMs;
+      const answered = Number(delta.requests + delta.failures);
+      const grown = counters.pending !== undefined && prev.counters.pending !== undefined ? counters.pending - prev.counters.pending : 0;
       samples.push({
         model,
         fromMs: prev.atMs,
         toMs: now,
-        arrivals: Number(delta.requests + delta.failures),
+        arrivals: Math.max(0, answered + grown),
+        ...(counters.pending !== undefined ? { pending: counters.pending } : {}),
         rates: counterRates(delta, windowMs),
         ...(delta.batchSizes ? {
           batchSizes: delta.batchSizes.filter((b) => b.executions > 0n).map((b) => ({

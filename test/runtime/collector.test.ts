@@ -49,4 +49,39 @@ describe('runtime/collector', function () {
     requests = 7n; // the server restarted
     expect((await c.scrape())[0]).to.deep.include({ arrivals: 7, reset: true });
   });
+
+  it('counts the growth of pending requests as arrivals: a saturated server answers no faster than it serves', async () => {
+    let requests = 0n;
+    let pending = 0;
+    const adapter = { counters: async (): Promise<ModelCounters[]> => [{ model: 'm', requests, failures: 0n, pending }] } as unknown as ServerAdapter;
+    const clock = new FakeClock(0);
+    const c = new Collector({ adapter, clock, intervalMs: 1000, onSample: () => undefined });
+    await c.scrape();
+    await clock.advance(1000);
+    requests = 50n; // answered at capacity…
+    pending = 150; // …while 150 more arrived and wait
+    expect((await c.scrape())[0]).to.deep.include({ arrivals: 200, pending: 150 });
+    await clock.advance(1000);
+    requests = 150n; // the queue drains: 100 answered, 40 new arrivals, 90 still waiting
+    pending = 90;
+    expect((await c.scrape())[0]).to.deep.include({ arrivals: 40, pending: 90 });
+  });
+
+  it('reads Triton\'s pending requests from its metrics with the counters (emulated Triton)', async () => {
+    const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 40 }] }], () => 'p');
+    const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0, maxBatchSize: 1 });
+    try {
+      const adapter = createTritonAdapter({ url: server.url, metricsUrl: server.metricsUrl });
+      const inFlight = Array.from({ length: 6 }, () => server.engine('m')?.submit(1));
+      await new Promise((ok) => setTimeout(ok, 10));
+      const [counters] = await adapter.counters('m');
+      expect(counters?.pending).to.be.within(4, 5); // one executing, the rest queued
+      await Promise.all(inFlight);
+      const [after] = await adapter.counters('m');
+      expect(after?.pending).to.equal(0);
+      expect(after?.requests).to.equal(6n);
+    } finally {
+      await server.stop();
+    }
+  });
 });

@@ -202,9 +202,10 @@ export class Leader {
         this.passive.set(key, tallyBatchSizes(this.passive.get(key) ?? [], s.batchSizes));
       }
       for (const run of this.runs.values()) {
-        // Counters count answered requests, so a saturated stage's arrivals look capped at what it
-        // serves; its queue (Little's law: rate × mean queue time) is what the tuner drains.
-        const q = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
+        // The stage's queue, for the tuner's backlog term: what the server says is pending, else
+        // Little's law on the answered requests (rate × mean queue time), which lags a burst.
+        const little = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
+        const q = s.pending ?? little;
         for (const stage of run.spec.stages.filter((st) => st.model === s.model)) {
           if (q === undefined || !Number.isFinite(q)) continue;
           const byAgent = run.queued.get(stage.name) ?? new Map<string, { queued: number; atMs: number }>();

@@ -43,8 +43,11 @@ export function parsePushedSamples(body: unknown): { agentId: string; samples: M
       }
       return { batchSize: bs, executions: ex, meanComputeMs: mc as number | null };
     });
+    const pending = s['pending'];
+    if (pending !== undefined && (typeof pending !== 'number' || !(pending >= 0) || !Number.isFinite(pending))) bad(`${at}.pending must be a number ≥ 0`);
     return {
       model: s['model'], fromMs, toMs, arrivals, reset: s['reset'] === true,
+      ...(typeof pending === 'number' ? { pending } : {}),
       rates: (typeof s['rates'] === 'object' && s['rates'] !== null ? s['rates'] : { windowMs: toMs - fromMs }) as ModelSample['rates'],
       ...(sizes ? { batchSizes: sizes } : {}),
     };

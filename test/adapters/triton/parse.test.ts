@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { MalformedBodyError } from '../../../adapters/triton/errors.js';
 import {
   inputSpecsOf, isExplicitModeRefusal, modelStatusOf, parseErrorBody, parseInferResponse, parseMetrics, parseModelConfig,
-  parseModelMetadata, parseRepositoryIndex, parseServerMetadata, parseStats, sumOverGpus,
+  parseModelMetadata, parseRepositoryIndex, parseServerMetadata, parseStats, sumOverGpus, withPending,
 } from '../../../adapters/triton/parse.js';
 import type { IndexEntry } from '../../../adapters/triton/parse.js';
 import type { ModelCounters } from '../../../src/ports/server-adapter.js';
@@ -298,5 +298,29 @@ describe('triton parse: inference responses and error bodies (§A.7, §A.2)', ()
     expect(isExplicitModeRefusal(503, notReady)).to.equal(false);
     expect(parseErrorBody(HTML_PAGE)).to.equal(undefined);
     expect(parseErrorBody('{"error":42}')).to.equal(undefined);
+  });
+});
+
+describe('triton parse: pending requests from the metrics (§A.10)', () => {
+  const text = [
+    '# TYPE nv_inference_pending_request_count gauge',
+    'nv_inference_pending_request_count{model="a",version="1",gpu_uuid="GPU-0"} 3',
+    'nv_inference_pending_request_count{model="a",version="1",gpu_uuid="GPU-1"} 4',
+    'nv_inference_pending_request_count{model="b",version="2"} 0',
+    '',
+  ].join('\n');
+  const counters: ModelCounters[] = [
+    { model: 'a', version: '1', requests: 10n, failures: 0n },
+    { model: 'b', version: '2', requests: 1n, failures: 0n },
+    { model: 'c', version: '1', requests: 0n, failures: 0n },
+  ];
+  it('sums a version\'s pending requests over GPUs; a model the metrics do not list gets none', () => {
+    const out = withPending(counters, parseMetrics(text));
+    expect(out.map((c) => [c.model, c.pending])).to.deep.equal([['a', 7], ['b', 0], ['c', undefined]]);
+    expect(out[0]?.requests).to.equal(10n);
+  });
+  it('ignores negative or missing values', () => {
+    const bad = withPending(counters, parseMetrics('nv_inference_pending_request_count{model="a",version="1"} -2\n'));
+    expect(bad[0]?.pending).to.equal(undefined);
   });
 });
