@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdCoordinator } from '../../src/coordination/etcd.js';
 import { CoordinatorError, LeaseLostError, StaleEpochError, type DesiredStateRecord, type LeaderSnapshot, type MemberInfo } from '../../src/ports/coordinator.js';
 import { coordinatorContract, eventually, member, winner, type ContractHarness } from '../coordination/contract.js';
-import { findEtcd, startEtcd, type EtcdHandle } from './etcd/etcd-process.js';
+import { etcdOrSkip, startEtcd, type EtcdHandle } from './etcd/etcd-process.js';
 
 const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
 const MEMBER_TTL_MS = 2000; // etcd's smallest lease TTL with default election settings is 2 s
@@ -45,15 +45,10 @@ describe('real etcd', function () {
   this.timeout(120_000);
 
   before(async function () {
-    const found = findEtcd();
-    if ('why' in found) {
-      if (process.env['INFERLINE_REQUIRE_SERVICES'] === '1') throw new Error(`${found.why} [INFERLINE_REQUIRE_SERVICES=1]`);
-      console.log(`      SKIP real etcd unavailable: ${found.why}`);
-      this.skip();
-    }
+    const bin = etcdOrSkip(this);
     const t0 = Date.now();
-    etcd = await startEtcd(found.bin);
-    console.log(`      etcd ${found.bin} on ${etcd.endpoint} (peer ${etcd.peerPort}, pid ${etcd.pid()}), ready in ${Date.now() - t0} ms`);
+    etcd = await startEtcd(bin);
+    console.log(`      etcd ${bin} on ${etcd.endpoint} (peer ${etcd.peerPort}, pid ${etcd.pid()}), ready in ${Date.now() - t0} ms`);
   });
 
   after(async function () {

@@ -18,7 +18,7 @@ import { StaleEpochError } from '../../src/ports/coordinator.js';
 import { normaliseProfiles } from '../../src/core/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import type { TritonEmulator } from '../../src/emulator/index.js';
-import { findEtcd, startEtcd, type EtcdHandle } from './etcd/etcd-process.js';
+import { etcdOrSkip, startEtcd, type EtcdHandle } from './etcd/etcd-process.js';
 import { freePorts, logTail, spawnGroup, stopGroup, type GroupProcess } from './servers/process.js';
 import { REPO_ROOT } from './servers/status.js';
 
@@ -149,13 +149,7 @@ describe('a fleet of inferline agents on real etcd', function () {
   const engineOf = (n: Node) => n.server.engine(n.model);
 
   before(async function () {
-    const found = findEtcd();
-    if ('why' in found) {
-      if (process.env['INFERLINE_REQUIRE_SERVICES'] === '1') throw new Error(`${found.why} [INFERLINE_REQUIRE_SERVICES=1]`);
-      console.log(`      SKIP real etcd unavailable: ${found.why}`);
-      this.skip();
-    }
-    etcd = await startEtcd(found.bin);
+    etcd = await startEtcd(etcdOrSkip(this));
     dir = mkdtempSync(join(tmpdir(), 'inferline-fleet-'));
     const { profiles } = normaliseProfiles(PROFILES, () => 'p');
     const ports = await freePorts(3);

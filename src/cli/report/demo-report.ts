@@ -10,6 +10,7 @@ import { profileOverview } from './profile-report.js';
 import { runSections } from './simulation-report.js';
 import { meta, reportPage } from './style.js';
 import type { TimelinePoint } from './types.js';
+import type { BurstReaction } from '../demo/summary.js';
 
 export interface DemoReport {
   readonly title: string;
@@ -27,16 +28,7 @@ export interface DemoReport {
     readonly cost: number;
     readonly scalingActions: number;
     readonly recommendations: number;
-    readonly burst: {
-      readonly stage: string;
-      readonly burstStartS: number;
-      readonly burstEndS: number;
-      readonly replicasBefore: number;
-      readonly replicasDuringMax: number;
-      readonly desiredDuringMax: number;
-      readonly firstScaleUpMs: number | null;
-      readonly firstAppliedScaleUpMs: number | null;
-    };
+    readonly burst: BurstReaction;
     readonly phases: readonly { readonly phase: string; readonly fromS: number; readonly toS: number; readonly queries: number; readonly meanRateQps: number; readonly p99Ms: number | null; readonly sloMissRate: number; readonly replicas: Readonly<Record<string, number>> }[];
   };
   readonly timeline: readonly TimelinePoint[];

@@ -4,7 +4,7 @@
 // any agent). Reading it back checks every field: bad data from the store must not reach a server.
 import type { JsonValue } from '../../ports/coordinator.js';
 import type { ModelSpec } from '../../core/reconcile/index.js';
-import type { StageConfig } from '../../core/types.js';
+import type { Plan } from '../../core/planner/index.js';
 
 /** The desired-state key of the fleet policy (SLOs and prices); agent ids cannot start with "_". */
 export const FLEET_POLICY_KEY = '_fleet-policy';
@@ -15,17 +15,11 @@ export interface StageRef {
   readonly hardware: string;
 }
 
-export interface PlanSummary {
-  readonly pipeline: string;
-  readonly sloMs: number;
-  readonly percentile: number;
-  readonly feasible: boolean;
-  readonly estimatedP99Ms: number;
-  readonly costPerHour: number;
-  readonly stages: Readonly<Record<string, StageConfig>>;
+/** The plan file's contract fields (DESIGN.md), where its workload came from, and the epoch it was planned under. */
+export type PlanSummary = Pick<Plan, 'pipeline' | 'sloMs' | 'percentile' | 'feasible' | 'estimatedP99Ms' | 'costPerHour' | 'stages'> & {
   readonly workload: string;
   readonly epoch: number;
-}
+};
 
 export interface AgentDesiredSpec {
   readonly models: readonly ModelSpec[];
