@@ -1,10 +1,10 @@
 // OTLP over HTTP push: a pull-style reader collected on our own PeriodicTask (the one helper every
 // background loop runs on: no overlap, a timeout per run, failures counted, never thrown), and the
 // OTLP/HTTP exporter (JSON encoding) sending each collection. stop() pushes once more so the last
-// values are not lost, within the caller's deadline.
-import { MetricReader } from '@opentelemetry/sdk-metrics';
-import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+// values are not lost, within the caller's deadline. The exporter package (and the protobuf
+// machinery under it, some 18 MB of RSS) is loaded at the first push, not at start-up.
+import { AggregationTemporality, InstrumentType, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporalitySelector, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Clock } from '../ports/clock.js';
 import { PeriodicTask } from '../runtime/periodic.js';
 import type { PeriodicStats } from '../runtime/periodic.js';
@@ -25,13 +25,25 @@ export interface OtlpPushOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/**
+ * The temporality the OTLP exporter would ask for (OpenTelemetry's
+ * OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: cumulative, the default; delta: counters,
+ * histograms and gauges as deltas, up-down counters cumulative; lowmemory: only synchronous
+ * counters and histograms as deltas). The reader needs it before the exporter is loaded.
+ */
+export function temporalityOf(preference: string | undefined): AggregationTemporalitySelector {
+  const delta = new Set<InstrumentType>(
+    preference?.toLowerCase() === 'delta'
+      ? [InstrumentType.COUNTER, InstrumentType.OBSERVABLE_COUNTER, InstrumentType.GAUGE, InstrumentType.HISTOGRAM, InstrumentType.OBSERVABLE_GAUGE]
+      : preference?.toLowerCase() === 'lowmemory' ? [InstrumentType.COUNTER, InstrumentType.HISTOGRAM] : [],
+  );
+  return (type) => (delta.has(type) ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE);
+}
+
 /** A reader that collects only when asked: the push loop asks. */
 class OnDemandReader extends MetricReader {
-  constructor(exporter: PushMetricExporter) {
-    super({
-      ...(exporter.selectAggregationTemporality ? { aggregationTemporalitySelector: exporter.selectAggregationTemporality.bind(exporter) } : {}),
-      ...(exporter.selectAggregation ? { aggregationSelector: exporter.selectAggregation.bind(exporter) } : {}),
-    });
+  constructor() {
+    super({ aggregationTemporalitySelector: temporalityOf(process.env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE']) });
   }
 
   protected override async onForceFlush(): Promise<void> {}
@@ -41,18 +53,13 @@ class OnDemandReader extends MetricReader {
 export class OtlpPush {
   readonly reader: MetricReader;
   private readonly options: OtlpPushOptions;
-  private readonly exporter: OTLPMetricExporter;
+  private exporter: Promise<PushMetricExporter> | undefined;
   private readonly task: PeriodicTask;
   private exported = 0;
 
   constructor(options: OtlpPushOptions) {
     this.options = options;
-    this.exporter = new OTLPMetricExporter({
-      url: options.endpoint,
-      headers: { ...options.headers },
-      timeoutMillis: options.timeoutMs,
-    });
-    this.reader = new OnDemandReader(this.exporter);
+    this.reader = new OnDemandReader();
     this.task = new PeriodicTask({
       name: 'otlp-export',
       intervalMs: options.intervalMs,
@@ -79,7 +86,16 @@ export class OtlpPush {
     } catch (err) {
       this.options.onError?.(err);
     }
-    await this.exporter.shutdown().catch((err: unknown) => this.options.onError?.(err));
+    if (this.exporter) await this.exporter.then((e) => e.shutdown()).catch((err: unknown) => this.options.onError?.(err));
+  }
+
+  private exporterNow(): Promise<PushMetricExporter> {
+    this.exporter ??= import('@opentelemetry/exporter-metrics-otlp-http').then(({ OTLPMetricExporter }) => new OTLPMetricExporter({
+      url: this.options.endpoint,
+      headers: { ...this.options.headers },
+      timeoutMillis: this.options.timeoutMs,
+    }));
+    return this.exporter;
   }
 
   /** Collects and pushes once. @throws TelemetryError when the collector does not take it. */
@@ -87,7 +103,8 @@ export class OtlpPush {
     const { resourceMetrics, errors } = await this.reader.collect({ timeoutMillis: this.options.timeoutMs });
     if (errors.length > 0) this.options.onError?.(new TelemetryError(`metric collection: ${errors.map(String).join('; ')}`));
     if (resourceMetrics.scopeMetrics.length === 0) return;
-    const result = await new Promise<ExportResult>((resolve) => this.exporter.export(resourceMetrics, resolve));
+    const exporter = await this.exporterNow();
+    const result = await new Promise<ExportResult>((resolve) => exporter.export(resourceMetrics, resolve));
     if (result.code !== EXPORT_SUCCESS) {
       throw new TelemetryError(`OTLP push to ${this.options.endpoint} failed: ${result.error?.message ?? 'no reason given'}`, { cause: result.error });
     }
