@@ -17,6 +17,14 @@ export interface LiveEnvelopeOptions {
   readonly resolutionMs?: number;
   /** How far back the maxima reach (default 60 s). */
   readonly horizonMs?: number;
+  /**
+   * Arrivals are spread evenly within a bucket (they come as polled counts, addCount): a window
+   * then holds its share of the buckets it spans, window / (span × resolution), rather than all
+   * of them, and a window shorter than a bucket its share of the busiest bucket. Lets a coarse
+   * resolution (a fraction of the scrape interval; memory is horizon / resolution per window)
+   * serve windows shorter than the interval. Default false: bucket-aligned windows, conservative.
+   */
+  readonly evenWithinBucket?: boolean;
 }
 
 /** A fixed-capacity deque of (bucket index, value) with decreasing values: sliding-window max. */
@@ -71,6 +79,8 @@ export class LiveEnvelope {
   private readonly sums: Float64Array;
   private readonly deques: MaxDeque[];
   private readonly horizonBuckets: number;
+  /** Per window: the share of its span's arrivals it holds (1, or window / (span × resolution) with evenWithinBucket). */
+  private readonly shares: Float64Array;
   /** Index of the open (current) bucket; buckets before it are closed. */
   private open = -1;
   private openCount = 0;
@@ -85,6 +95,7 @@ export class LiveEnvelope {
     this.resolutionMs = options.resolutionMs ?? Math.min(250, Math.max(1, shortest / 4));
     this.horizonMs = options.horizonMs ?? 60_000;
     this.spans = Int32Array.from(this.windowsMs, (w) => Math.max(1, Math.ceil(w / this.resolutionMs - 1e-9)));
+    this.shares = Float64Array.from(this.windowsMs, (w, i) => (options.evenWithinBucket === true ? w / ((this.spans[i] as number) * this.resolutionMs) : 1));
     const longest = Math.max(...this.spans);
     this.horizonBuckets = Math.max(longest, Math.ceil(this.horizonMs / this.resolutionMs));
     this.ring = new Float64Array(longest + 1);
@@ -183,7 +194,7 @@ export class LiveEnvelope {
       const current = (this.sums[i] as number) - dropped + this.openCount;
       const dq = this.deques[i] as MaxDeque;
       dq.expire(this.open - this.horizonBuckets + span);
-      const maxArrivals = Math.max(dq.max(), current);
+      const maxArrivals = Math.max(dq.max(), current) * (this.shares[i] as number);
       return { windowMs, maxArrivals, rateQps: maxArrivals / (windowMs / 1000) };
     });
   }

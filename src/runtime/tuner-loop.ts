@@ -25,6 +25,12 @@ export interface TunerLoopOptions {
   readonly act: (decision: TunerDecision, nowMs: number) => Promise<void> | void;
   readonly onError?: (err: unknown) => void;
   /**
+   * Live envelope bucket width (default: a quarter of the shortest window, at most 250 ms). Fed by
+   * polled counts, the envelopes assume arrivals spread evenly within a bucket, so a coarse one
+   * (a quarter of the scrape interval) serves short windows with little memory.
+   */
+  readonly countResolutionMs?: number;
+  /**
    * The time live envelopes are read at (default: now). Polled counts arrive after their interval,
    * so the leader reads them at the time every agent has reported up to (fleet/count-merger.ts).
    */
@@ -55,8 +61,9 @@ export class TunerLoop {
   constructor(options: TunerLoopOptions) {
     this.options = options;
     const windowsMs = options.tuner.plan.envelope.map((p) => p.windowMs);
-    this.live = new LiveEnvelope({ windowsMs, horizonMs: 60_000 });
-    this.recent = new LiveEnvelope(recentEnvelopeOptions(options.tuner.plan, options.tuner.options));
+    const coarse = options.countResolutionMs === undefined ? {} : { resolutionMs: options.countResolutionMs, evenWithinBucket: true };
+    this.live = new LiveEnvelope({ windowsMs, horizonMs: 60_000, ...coarse });
+    this.recent = new LiveEnvelope({ ...recentEnvelopeOptions(options.tuner.plan, options.tuner.options), ...coarse });
     this.task = new PeriodicTask({ name: 'tuner', intervalMs: options.tickMs, clock: options.clock, ...(options.onError ? { onError: options.onError } : {}) }, async () => { await this.tick(); });
   }
 

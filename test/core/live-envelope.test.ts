@@ -85,3 +85,22 @@ describe('core/live-envelope', () => {
     expect(p[p.length - 1]?.maxArrivals).to.equal(119_975);
   });
 });
+
+describe('core/live-envelope: counts spread evenly within coarse buckets', () => {
+  it('a window shorter than a bucket holds its share of the busiest bucket; longer ones their share of their span', () => {
+    const coarse = new LiveEnvelope({ windowsMs: [10, 100, 375, 1000], resolutionMs: 250, evenWithinBucket: true, horizonMs: 10_000 });
+    const fine = new LiveEnvelope({ windowsMs: [10, 100, 375, 1000], resolutionMs: 5, horizonMs: 10_000 });
+    // 400 arrivals/s for 2 s, polled as counts per second.
+    for (const e of [coarse, fine]) {
+      e.addCount(0, 1000, 400);
+      e.addCount(1000, 2000, 400);
+    }
+    const c = coarse.snapshot(2000);
+    const f = fine.snapshot(2000);
+    for (let i = 0; i < c.length; i++) expect(c[i]?.rateQps, `window ${c[i]?.windowMs}`).to.be.closeTo(f[i]?.rateQps as number, 400 * 0.02);
+    // Without the option a 10 ms window over 250 ms buckets reads 25× the rate.
+    const aligned = new LiveEnvelope({ windowsMs: [10, 1000], resolutionMs: 250, horizonMs: 10_000 });
+    aligned.addCount(0, 1000, 400);
+    expect(aligned.snapshot(1000)[0]?.rateQps).to.be.closeTo(10_000, 1);
+  });
+});

@@ -396,6 +396,8 @@ export class Leader {
     const startedMs = this.o.clock.nowMs();
     const loop: TunerLoop = new TunerLoop({
       tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
+      // Counts come per scrape interval, spread evenly: finer buckets would only cost memory.
+      countResolutionMs: Math.min(250, Math.max(1, (this.config.agent?.scrapeIntervalMs ?? 1000) / 4)),
       replicas: () => run.desired,
       queued: () => this.queuedOf(run),
       arrivalRateQps: () => lastSecondRate(run.recent, run.merger.watermarkMs),
