@@ -5,7 +5,7 @@
 import { decideReconcile, initialReconcileState } from '../core/reconcile/index.js';
 import type { DesiredState, ReconcileAction, ReconcileDecision, ReconcilePolicy, ReconcileState } from '../core/reconcile/index.js';
 import { hasBatchControl, hasReplicaControl } from '../ports/server-adapter.js';
-import type { ModelStatus, ServerAdapter } from '../ports/server-adapter.js';
+import type { AdapterCapabilities, ModelStatus, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
 import { PeriodicTask } from './periodic.js';
 
@@ -21,6 +21,12 @@ export interface ReconcilerOptions {
   readonly retryBaseMs?: number;
   /** Every pass's outcome, for logs and metrics. */
   readonly onPass?: (pass: ReconcilePass) => void;
+  /**
+   * How long what the server can change is taken as known (default 30 s). Reading it may probe the
+   * server (Triton: an unload of a name that does not exist, to learn the control mode), so it is
+   * not read on every pass; a failed change reads it again at the next pass.
+   */
+  readonly capabilitiesTtlMs?: number;
 }
 
 export interface ActionFailure {
@@ -58,6 +64,7 @@ export class Reconciler {
   private error: string | undefined;
   private readonly failures = new Map<string, ActionFailure & { nextAtMs: number }>();
   private policy: ReconcilePolicy;
+  private capabilities: { value: AdapterCapabilities; atMs: number } | undefined;
   /** Passes run one at a time, whoever asks (the periodic task, or a new desired state). */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -112,9 +119,11 @@ export class Reconciler {
     const desired = this.desired;
     if (!desired) return undefined;
     const now = clock.nowMs();
-    let capabilities;
+    let capabilities: AdapterCapabilities;
     try {
-      [this.observed, capabilities] = await Promise.all([adapter.models(), adapter.capabilities()]);
+      const cached = this.capabilities !== undefined && now - this.capabilities.atMs < (this.options.capabilitiesTtlMs ?? 30_000) ? this.capabilities.value : undefined;
+      [this.observed, capabilities] = await Promise.all([adapter.models(), cached ?? adapter.capabilities()]);
+      this.capabilities = { value: capabilities, atMs: cached === undefined ? now : (this.capabilities as { atMs: number }).atMs };
       this.error = undefined;
     } catch (err) {
       // Cannot see the server: change nothing.
@@ -143,6 +152,7 @@ export class Reconciler {
         const f = { action, message: err instanceof Error ? err.message : String(err), attempts, atMs: now, gaveUp, nextAtMs: now + delay };
         this.failures.set(key, f);
         failed.push({ action, message: f.message, attempts, atMs: now, gaveUp });
+        this.capabilities = undefined; // the server may have changed mode: read it again
       }
     }
     const pass: ReconcilePass = { atMs: now, decision, applied, failed };

@@ -85,4 +85,43 @@ describe('runtime/reconciler', function () {
     expect(f?.gaveUp).to.equal(true);
     expect(f?.message).to.match(/triton POST \/v2\/repository\/models\/m\/load → 500: failed to load/);
   });
+
+  it('reads what the server can change once per TTL (it may probe the server), and again after a failed change', async () => {
+    let reads = 0;
+    let replicas = 1;
+    let fail = false;
+    const adapter: ServerAdapter & ReplicaControl = {
+      kind: 'triton', endpoint: 'http://127.0.0.1:1',
+      health: async () => ({ live: true, ready: true }),
+      models: async (): Promise<ModelStatus[]> => [{ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }],
+      model: async () => ({ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }),
+      counters: async () => [],
+      metrics: async () => [],
+      capabilities: async (): Promise<AdapterCapabilities> => {
+        reads++;
+        return { replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] };
+      },
+      setReplicas: async (_m, n) => {
+        if (fail) throw new AdapterError({ server: 'triton', endpoint: 'POST /v2/repository/models/m/load', kind: 'http', status: 500, message: 'no' });
+        replicas = n;
+        return { model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 };
+      },
+    };
+    const clock = new FakeClock(0);
+    const r = new Reconciler({ adapter, clock, policy: enforce, capabilitiesTtlMs: 10_000 });
+    r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 1 }] });
+    for (let t = 0; t < 10_000; t += 1000) {
+      await r.pass();
+      await clock.advance(1000);
+    }
+    expect(reads).to.equal(1);
+    await r.pass(); // 10 s: stale
+    expect(reads).to.equal(2);
+    fail = true;
+    r.setDesired({ epoch: 2, models: [{ model: 'm', replicas: 3 }] });
+    await r.pass(); // fails: forget what was read
+    await clock.advance(1000);
+    await r.pass();
+    expect(reads).to.equal(3);
+  });
 });
