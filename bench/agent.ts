@@ -58,13 +58,23 @@ function load(server: TritonEmulator, rate: () => number): { stop: () => Promise
   return { stop: async () => { stopped = true; await run; } };
 }
 
-async function oneRun(scrape: string, measureOverhead: boolean, nodeFlags: readonly string[] = []): Promise<void> {
+interface RunOptions {
+  readonly scrapeMs: number;
+  /** Measure RSS and CPU over a steady window first. */
+  readonly overhead: boolean;
+  readonly nodeFlags?: readonly string[];
+  /** Where in the scrape interval the burst begins, as a fraction of it (the phase). */
+  readonly phase: number;
+}
+
+/** One agent from start to a burst; returns the burst's time to the replica change and to the leader's decision, in s. */
+async function oneRun(o: RunOptions): Promise<{ changedS: number | undefined; decidedS: number | undefined; before: number; after: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'inferline-bench-agent-'));
   const { profiles } = normaliseProfiles([PROFILE], () => 'p');
   const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0, reloadDelayMs: 10 });
   const file = join(dir, 'agent.json');
-  writeFileSync(file, config(server, scrape));
-  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/src/cli/main.js'), 'agent', '--config', file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(file, config(server, `${o.scrapeMs}ms`));
+  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), join(ROOT, 'dist/src/cli/main.js'), 'agent', '--config', file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   let rate = RATE;
@@ -73,8 +83,9 @@ async function oneRun(scrape: string, measureOverhead: boolean, nodeFlags: reado
     const pid = child.pid as number;
     for (let i = 0; i < 300 && !/leads \(epoch/.test(log); i++) await sleep(100);
     if (!/leads \(epoch/.test(log)) throw new Error(`the agent did not start:\n${log}`);
+    const startedAt = performance.now();
     await sleep(5000); // planned, applied, steady
-    if (measureOverhead) {
+    if (o.overhead) {
       const windowS = 20;
       const a = procStat(pid);
       const t0 = performance.now();
@@ -85,8 +96,11 @@ async function oneRun(scrape: string, measureOverhead: boolean, nodeFlags: reado
       }
       const b = procStat(pid);
       const cpuPct = ((b.cpuTicks - a.cpuTicks) / TICKS_PER_S) / ((performance.now() - t0) / 1000) * 100;
-      console.log(`  agent${nodeFlags.length ? ` (node ${nodeFlags.join(' ')})` : ''} at a ${scrape} scrape, ${RATE} req/s steady, ${windowS} s: RSS ${(b.rssKiB / 1024).toFixed(1)} MB (peak ${(peakKiB / 1024).toFixed(1)} MB), CPU ${cpuPct.toFixed(2)} % of one core   (targets ≤ 80 MB, ≤ 2 %)`);
+      console.log(`  agent${o.nodeFlags?.length ? ` (node ${o.nodeFlags.join(' ')})` : ''} at a ${o.scrapeMs} ms scrape, ${RATE} req/s steady, ${windowS} s: RSS ${(b.rssKiB / 1024).toFixed(1)} MB (peak ${(peakKiB / 1024).toFixed(1)} MB), CPU ${cpuPct.toFixed(2)} % of one core   (targets ≤ 80 MB, ≤ 2 %)`);
     }
+    // The agent's scrapes are (about) whole intervals after its start: begin the burst at the phase asked for.
+    const sinceStart = performance.now() - startedAt;
+    await sleep(((o.phase * o.scrapeMs) - (sinceStart % o.scrapeMs) + o.scrapeMs) % o.scrapeMs);
     const before = server.engine('classify')?.replicas ?? 0;
     const burstWall = Date.now();
     const burstAt = performance.now();
@@ -99,13 +113,14 @@ async function oneRun(scrape: string, measureOverhead: boolean, nodeFlags: reado
       }
       await sleep(5);
     }
-    const after = server.engine('classify')?.replicas ?? 0;
     // When the leader decided, from its log (ISO times on the same wall clock).
     const decided = [...log.matchAll(/^(\S+) INFO {2}tuner: p cls/gm)].map((m) => Date.parse(m[1] as string)).find((t) => t >= burstWall);
-    const decidedS = decided === undefined ? 'not logged' : `${((decided - burstWall) / 1000).toFixed(2)} s`;
-    console.log(`  burst ×4 at a ${scrape} scrape: replicas ${before} → ${after} on the server ${changedAt === undefined ? 'NOT within 15 s' : `${((changedAt - burstAt) / 1000).toFixed(2)} s after the burst began`} (tuner decided after ${decidedS})   (target ≤ 1 s)`);
+    return {
+      changedS: changedAt === undefined ? undefined : (changedAt - burstAt) / 1000,
+      decidedS: decided === undefined ? undefined : (decided - burstWall) / 1000,
+      before, after: server.engine('classify')?.replicas ?? 0,
+    };
   } finally {
-    writeFileSync(join(tmpdir(), `inferline-bench-agent-${scrape}.log`), log);
     await traffic.stop();
     child.kill('SIGTERM');
     await new Promise((ok) => child.once('exit', ok));
@@ -114,11 +129,25 @@ async function oneRun(scrape: string, measureOverhead: boolean, nodeFlags: reado
   }
 }
 
+/** Bursts at phases spread over the scrape interval, one fresh agent each. */
+async function reaction(scrapeMs: number, phases: readonly number[], first?: Awaited<ReturnType<typeof oneRun>>): Promise<void> {
+  const runs = first ? [first] : [];
+  for (const phase of phases.slice(runs.length)) runs.push(await oneRun({ scrapeMs, overhead: false, phase }));
+  const changed = runs.map((r) => r.changedS).filter((x): x is number => x !== undefined);
+  const fmt = (x: number | undefined) => (x === undefined ? 'none' : `${x.toFixed(2)} s`);
+  const mean = changed.length ? changed.reduce((a, b) => a + b, 0) / changed.length : undefined;
+  console.log(`  burst ×4 at a ${scrapeMs} ms scrape, ${runs.length} bursts at phases ${phases.map((p) => p.toFixed(2)).join(', ')} of the interval: `
+    + `replica change on the server after ${runs.map((r) => fmt(r.changedS)).join(', ')} (mean ${fmt(mean)}, max ${fmt(changed.length ? Math.max(...changed) : undefined)}; `
+    + `leader decided after ${runs.map((r) => fmt(r.decidedS)).join(', ')}; replicas ${runs.map((r) => `${r.before}→${r.after}`).join(', ')})   (target ≤ 1 s)`);
+}
+
 export async function benchAgent(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   console.log('agent overhead and reaction (one built `inferline agent`, memory coordinator, emulated Triton in the bench process)');
-  await oneRun('1s', true);
-  await oneRun('1s', true, ['--max-semi-space-size=1']);
-  await oneRun('250ms', false);
+  const phases = [0, 0.25, 0.5, 0.75];
+  const first = await oneRun({ scrapeMs: 1000, overhead: true, phase: phases[0] as number });
+  await oneRun({ scrapeMs: 1000, overhead: true, nodeFlags: ['--max-semi-space-size=1'], phase: 0 });
+  await reaction(1000, phases, first);
+  await reaction(250, phases);
   console.log('');
 }
