@@ -1,10 +1,11 @@
 // A REAL Prometheus (Debian's, installed by .ci/install-prometheus.sh) scrapes an inferline
 // telemetry exporter running in this process, every second, on free loopback ports. The test
 // queries Prometheus's HTTP API until the recorded series have their values, checks the README's
-// and the dashboard's PromQL on them, and stops Prometheus by pid. It skips, printing why, when
+// and the dashboard's PromQL on them, and stops Prometheus by pid. Then it scrapes a running
+// `inferline agent` process beside an emulated Triton, until the agent's own series have values. It skips, printing why, when
 // Prometheus is not installed (INFERLINE_REQUIRE_PROMETHEUS=1 turns the skip into a failure).
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTelemetry } from '../../src/telemetry/index.js';
@@ -14,6 +15,11 @@ import { dashboardQueries, forPrometheus, loadDashboard, readmePromql } from '..
 import { findPrometheus, PROMETHEUS_STATUS_FILE, RealPrometheus } from './prometheus/server.js';
 import type { QueryResult } from './prometheus/server.js';
 import { until } from './servers/mocha.js';
+import { freePorts, logTail, spawnGroup, stopGroup, type GroupProcess } from './servers/process.js';
+import { REPO_ROOT } from './servers/status.js';
+import { normaliseProfiles } from '../../src/core/profiles.js';
+import { startTritonEmulator } from '../../src/emulator/index.js';
+import type { TritonEmulator } from '../../src/emulator/index.js';
 
 const PIPELINE = 'images';
 
@@ -138,5 +144,77 @@ describe('real Prometheus scrapes the inferline exporter', function () {
     const r = await p.query(forPrometheus(miss?.expr as string, '5s'));
     expect(r[0]?.value).to.be.closeTo(0.1, 0.005);
     console.log(`      ${dashboardQueries(loadDashboard()).length} dashboard expressions checked in ${Date.now() - t0} ms`);
+  });
+});
+
+describe('real Prometheus scrapes a running `inferline agent`', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let prom: RealPrometheus | undefined;
+  let agent: GroupProcess | undefined;
+  let server: TritonEmulator | undefined;
+  let feeder: NodeJS.Timeout | undefined;
+
+  before(async function () {
+    const found = findPrometheus();
+    if ('reason' in found) {
+      const line = `real Prometheus unavailable (${PROMETHEUS_STATUS_FILE}): ${found.reason}`;
+      if (process.env['INFERLINE_REQUIRE_PROMETHEUS'] === '1') throw new Error(`${line} [INFERLINE_REQUIRE_PROMETHEUS=1]`);
+      console.log(`      SKIP ${line}`);
+      this.skip();
+    }
+    dir = mkdtempSync(join(tmpdir(), 'inferline-prometheus-agent-'));
+    const profile = { model: 'classify', hardware: 'gpu', points: [{ batchSize: 1, latencyMs: 4 }, { batchSize: 4, latencyMs: 8 }] };
+    const { profiles } = normaliseProfiles([profile], () => 'p');
+    server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0 });
+    const [metricsPort, apiPort] = await freePorts(2) as [number, number];
+    const file = join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify({
+      hardware: [{ name: 'gpu', costPerHour: 0.9 }],
+      profiles: [profile],
+      pipelines: [{ name: PIPELINE, slo: { latencyMs: 100 }, arrival: 'poisson:rate=50,duration=20s', stages: [{ name: 'cls', model: 'classify', hardware: ['gpu'] }] }],
+      telemetry: { prometheus: { port: metricsPort } },
+      agent: {
+        id: 'prom-agent', mode: 'enforce', hardware: 'gpu',
+        server: { kind: 'triton', url: server.url, metricsUrl: server.metricsUrl }, api: { port: apiPort, token: 'prometheus-test-token-0123' },
+      },
+    }));
+    agent = spawnGroup(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--config', file], {
+      cwd: REPO_ROOT, env: process.env, logFile: join(dir, 'agent.log'),
+    });
+    const s = server;
+    feeder = setInterval(() => { for (let i = 0; i < 5; i++) void s.engine('classify')?.submit(1).catch(() => undefined); }, 100);
+    prom = await RealPrometheus.start(found, dir, [`127.0.0.1:${metricsPort}`]);
+  });
+
+  after(async () => {
+    if (feeder) clearInterval(feeder);
+    await prom?.stop();
+    if (agent) await stopGroup(agent.pid, 5000);
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the agent\'s series: leader, plan, replicas desired and actual, capacity, tuner decisions, adapter requests', async function () {
+    const p = prom as RealPrometheus;
+    const log = () => logTail(join(dir, 'agent.log'), 20);
+    const one = async (expr: string, ok: (v: number) => boolean): Promise<number> => {
+      try {
+        const r = await eventually(p, expr, (x) => x.length === 1 && ok(x[0]?.value as number), 60_000);
+        return r[0]?.value as number;
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\nagent log:\n${log()}`, { cause: err });
+      }
+    };
+    await one('up{job="inferline"}', (v) => v === 1);
+    await one('inferline_coordination_leader{agent="prom-agent"}', (v) => v === 1);
+    const desired = await one(`inferline_stage_replicas_desired{pipeline="${PIPELINE}",stage="cls",hardware="gpu"}`, (v) => v >= 1);
+    await one(`inferline_stage_replicas_actual{pipeline="${PIPELINE}",stage="cls",hardware="gpu"}`, (v) => v === desired);
+    await one(`inferline_stage_capacity{pipeline="${PIPELINE}",stage="cls",hardware="gpu"}`, (v) => v > 0);
+    await one(`inferline_stage_arrival_rate{pipeline="${PIPELINE}",stage="cls"}`, (v) => v > 10);
+    await one(`inferline_planner_runs_total{pipeline="${PIPELINE}",planner="greedy",outcome="feasible"}`, (v) => v >= 1);
+    await one(`sum(inferline_tuner_decisions_total{pipeline="${PIPELINE}"})`, (v) => v > 0);
+    await one('sum(inferline_adapter_request_duration_count{server="triton"})', (v) => v > 0);
+    await one(`inferline_placement_shortfall{pipeline="${PIPELINE}",stage="cls",hardware="gpu"}`, (v) => v === 0);
   });
 });

@@ -230,7 +230,9 @@ export class Agent {
 
   private onLeader(l: LeaderSnapshot): void {
     this.leaderView = l;
-    this.o.telemetry.recordLeadership({ agent: this.id, leader: l.leaderId === this.id && this.isLeader, epoch: l.epoch });
+    // Leading is holding a Leadership whose signal has not fired (the Leader may still be starting).
+    const leading = l.leaderId === this.id && this.leadership !== undefined && !this.leadership.signal.aborted;
+    this.o.telemetry.recordLeadership({ agent: this.id, leader: leading, epoch: l.epoch });
   }
 
   private async campaignLoop(): Promise<void> {

@@ -77,8 +77,11 @@ interface PipelineRun {
   recent: CountInterval[];
   lastReplan: { atMs: number; reason: string; outcome: string } | undefined;
   lastDecision: { atMs: number; decision: TunerDecision } | undefined;
-  /** Per stage, per agent: queries waiting, by Little's law from the last sample (leader clock). */
+  /** Per stage, per agent, from the last sample (leader clock): queries waiting, and arrivals per second. */
   queued: Map<string, Map<string, { queued: number; atMs: number }>>;
+  rates: Map<string, Map<string, { qps: number; atMs: number }>>;
+  /** Per stage, what one replica serves at the planned batch and hardware (queries/s). */
+  replicaQps: Record<string, number>;
 }
 
 export interface LeaderStatus {
@@ -207,6 +210,9 @@ export class Leader {
         const little = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
         const q = s.pending ?? little;
         for (const stage of run.spec.stages.filter((st) => st.model === s.model)) {
+          const rates = run.rates.get(stage.name) ?? new Map<string, { qps: number; atMs: number }>();
+          rates.set(agentId, { qps: (s.arrivals * 1000) / Math.max(1, s.toMs - s.fromMs), atMs: now });
+          run.rates.set(stage.name, rates);
           if (q === undefined || !Number.isFinite(q)) continue;
           const byAgent = run.queued.get(stage.name) ?? new Map<string, { queued: number; atMs: number }>();
           byAgent.set(agentId, { queued: q, atMs: now });
@@ -266,7 +272,7 @@ export class Leader {
     return {
       spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
       merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
-      recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(),
+      recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(), rates: new Map(), replicaQps: {},
     };
   }
 
@@ -392,7 +398,9 @@ export class Leader {
   private startTuner(run: PipelineRun, profiles: ProfileSet, hardware: InferlineConfig['hardware']): void {
     const plan = run.plan as Plan;
     void run.loop?.stop();
-    const tuner = createTuner(tunerPlanOf(plan, run.spec, hardware, profiles, this.config.planner.maxReplicasPerStage), this.config.tuner);
+    const tunerPlan = tunerPlanOf(plan, run.spec, hardware, profiles, this.config.planner.maxReplicasPerStage);
+    run.replicaQps = Object.fromEntries(tunerPlan.stages.map((st) => [st.name, st.replicaThroughputQps]));
+    const tuner = createTuner(tunerPlan, this.config.tuner);
     const startedMs = this.o.clock.nowMs();
     const loop: TunerLoop = new TunerLoop({
       tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
@@ -441,12 +449,17 @@ export class Leader {
   }
 
   private queuedOf(run: PipelineRun): Record<string, number> {
+    return this.freshSums(run.queued, (q) => q.queued);
+  }
+
+  /** Per stage, the sum over agents of their last reading, leaving out agents silent for three scrape intervals. */
+  private freshSums<T extends { atMs: number }>(byStage: Map<string, Map<string, T>>, value: (t: T) => number): Record<string, number> {
     const now = this.o.clock.nowMs();
     const fresh = 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000);
     const out: Record<string, number> = {};
-    for (const [stage, byAgent] of run.queued) {
+    for (const [stage, byAgent] of byStage) {
       let sum = 0;
-      for (const q of byAgent.values()) if (now - q.atMs <= fresh) sum += q.queued;
+      for (const q of byAgent.values()) if (now - q.atMs <= fresh) sum += value(q);
       out[stage] = sum;
     }
     return out;
@@ -590,11 +603,15 @@ export class Leader {
     const hardware = new Map(applyPolicy([], this.config.hardware, this.policy).hardware.map((h) => [h.name, h]));
     for (const run of this.runs.values()) {
       if (!run.plan) continue;
+      const rates = this.freshSums(run.rates, (r) => r.qps);
       for (const [stage, c] of Object.entries(run.plan.stages)) {
         const replicas = run.desired[stage] ?? c.replicas;
+        const perReplica = run.replicaQps[stage];
         this.o.telemetry.recordStage({
           pipeline: run.spec.name, stage, hardware: c.hardware, desiredReplicas: replicas, batchSize: c.batchSize,
           costPerHour: replicas * (hardware.get(c.hardware)?.costPerHour ?? 0),
+          ...(rates[stage] === undefined ? {} : { arrivalRateQps: rates[stage] }),
+          ...(perReplica === undefined ? {} : { capacityQps: replicas * perReplica }),
         });
       }
     }
