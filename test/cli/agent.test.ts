@@ -78,4 +78,39 @@ describe('inferline agent', function () {
       await server.stop();
     }
   });
+
+  it('with --no-watch reloads only on SIGHUP: a valid edit applies, with its diff', async () => {
+    const { profiles } = normaliseProfiles(BASE.profiles, () => 'p');
+    const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0 });
+    try {
+      const good = { ...BASE, agent: { ...AGENT, id: 'a2', server: { kind: 'triton', url: server.url, metricsUrl: server.metricsUrl } } };
+      const config = file('hup.json', good);
+      const signals = new EventEmitter();
+      let err = '';
+      const run = runAgent({ config, watch: false }, { output: { out: () => undefined, err: (s) => { err += s; } }, exitCode: 0 }, signals);
+      let url: string | undefined;
+      for (let i = 0; i < 100 && url === undefined; i++) {
+        url = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1];
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+      const status = async () => (await (await fetch(`${url}/v1/status`)).json()) as { mode: string; config: { lastReload?: { result: string; diff: string[] } } };
+      expect((await status()).mode).to.equal('recommend');
+      writeFileSync(config, JSON.stringify({ ...good, agent: { ...good.agent, mode: 'enforce' } }));
+      await new Promise((ok) => setTimeout(ok, 600));
+      expect((await status()).mode).to.equal('recommend'); // not watched
+      signals.emit('SIGHUP');
+      let s = await status();
+      for (let i = 0; i < 40 && s.mode !== 'enforce'; i++) {
+        await new Promise((ok) => setTimeout(ok, 50));
+        s = await status();
+      }
+      expect(s.mode).to.equal('enforce');
+      expect(s.config.lastReload?.result).to.equal('applied');
+      expect(s.config.lastReload?.diff).to.include('agent.mode: "recommend" → "enforce"');
+      signals.emit('SIGTERM');
+      await run;
+    } finally {
+      await server.stop();
+    }
+  });
 });

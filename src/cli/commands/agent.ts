@@ -21,6 +21,8 @@ import type { Output } from '../output.js';
 export interface AgentCommandOptions {
   readonly config: string;
   readonly logFormat?: string;
+  /** false: reload only on SIGHUP (where file events are unreliable, e.g. network file systems). */
+  readonly watch?: boolean;
 }
 
 /** The config `inferline agent` can run on: it has an agent section with a token. */
@@ -92,6 +94,7 @@ export function registerAgent(program: Command, ctx: CliContext): void {
     .description('the sidecar: attaches to its model server, joins the fleet, reconciles the server to the leader\'s plan (or only recommends)')
     .requiredOption('--config <file>', 'config file (YAML or JSON) with an agent section')
     .option('--log-format <format>', 'text or json (stderr)', 'text')
+    .option('--no-watch', 'do not watch the config file; reload it only on SIGHUP')
     .action(async (opts: AgentCommandOptions) => {
       await runAgent(opts, ctx);
     });
@@ -126,7 +129,7 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
       agent.reload({ problems });
     }
   };
-  const watch = watchConfigFile(opts.config, reload);
+  const watch = opts.watch === false ? { close: () => undefined } : watchConfigFile(opts.config, reload);
   const onHup = (): void => { void reload(); };
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => { stop = resolve; });

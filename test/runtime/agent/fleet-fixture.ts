@@ -59,6 +59,8 @@ export interface FleetOptions {
   readonly extra?: Record<string, unknown>;
   /** Agent-section keys over the fixture's, per agent id. */
   readonly agentExtra?: Readonly<Record<string, Record<string, unknown>>>;
+  /** The orchestrator command runner every agent gets (default: none). */
+  readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
 }
 
 export async function startFleet(specs: readonly ServerSpec[], options: FleetOptions = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
@@ -82,7 +84,7 @@ export async function startFleet(specs: readonly ServerSpec[], options: FleetOpt
     const telemetry = new FakeTelemetry();
     const coordinator = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
     const adapter = createAdapter(agentAdapterOptions(config.agent as NonNullable<InferlineConfig['agent']>));
-    const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log });
+    const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, ...(options.runCommand ? { runCommand: options.runCommand } : {}) });
     members.push({ spec, server, agent, telemetry, logs });
   }
   await Promise.all(members.map((m) => m.agent.start()));

@@ -104,10 +104,15 @@ describe('runtime/agent: profiles the leader lacks, and placement shortfalls', f
         { name: 'cls', model: 'classify', hardware: ['cpu', 'gpu'] },
       ],
     }];
+    const commands: string[][] = [];
     const fleet = await startFleet([
       { id: 'a-pre', model: 'preprocess', hardware: 'cpu' },
       { id: 'b-cls', model: 'classify', hardware: 'gpu' },
-    ], { extra: { profiles: cpuOnly, pipelines }, agentExtra: { 'b-cls': { profiling: { active: true } }, 'a-pre': { profiling: { active: false } } } });
+    ], {
+      extra: { profiles: cpuOnly, pipelines, placement: { orchestratorCommand: ['provision', '--pipeline={pipeline}', '{stage}', '{model}@{hardware}', '+{missing}'] } },
+      agentExtra: { 'b-cls': { profiling: { active: true } }, 'a-pre': { profiling: { active: false } } },
+      runCommand: (argv) => { commands.push([...argv]); return Promise.resolve(); },
+    });
     try {
       const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
       const fleetOf = () => (leader.agent.status() as { fleet: LeaderStatus }).fleet;
@@ -117,11 +122,15 @@ describe('runtime/agent: profiles the leader lacks, and placement shortfalls', f
       const short = await until('a shortfall', () => fleetOf().shortfalls[0]);
       expect(short.line).to.match(/^shortfall: images\/cls wants \d+ replicas of classify on cpu, 0 placed \(no agent hosts classify on cpu\)$/);
       expect(leader.telemetry.shortfalls.some((s) => s.stage === 'cls' && s.missing > 0)).to.equal(true);
+      // The orchestrator command ran once for it, placeholders filled, no shell.
+      await until('the orchestrator command', () => commands.length > 0);
+      expect(commands[0]).to.deep.equal(['provision', '--pipeline=images', 'cls', 'classify@cpu', `+${short.wanted}`]);
       // The gpu agent profiles classify actively; the leader re-plans on gpu and places it.
       const done = await until('the active profile', () => fleetOf().profileRequests.find((r) => r.agentId === 'b-cls' && r.state === 'done'), 60_000);
       expect(done.model).to.equal('classify');
       const second = await until('a plan on gpu', () => (fleetOf().pipelines[0]?.plan?.stages['cls']?.hardware === 'gpu' ? fleetOf().pipelines[0]?.plan : undefined), 10_000);
       await until('no shortfall', () => fleetOf().shortfalls.length === 0);
+      expect(commands).to.have.length(1); // not again for the same shortfall
       const cls = fleet.members[1]?.server;
       await until('classify at the planned replicas', () => cls?.engine('classify')?.replicas === second.stages['cls']?.replicas);
       expect(fleet.members[1]?.logs.some((l) => /active profile of classify on gpu, at the leader's request/.test(l))).to.equal(true);
