@@ -3,7 +3,7 @@
 // It starts three emulated model servers (Triton, TorchServe, TF Serving) hosting the three stages
 // of a small image pipeline built on the reference profiles (demo/config.ts), one agent each in
 // mode enforce on the in-memory coordinator, and the OpenTelemetry metrics endpoint. The agents
-// elect a leader, which plans the pipeline on its calm rate; then a load generator sends real
+// elect a leader, which plans the pipeline on its calm rate (CV 4); then a load generator sends real
 // requests through the pipeline (a calm phase, a burst and a step) while the tuner rescales the
 // stages. A live view shows rate against capacity, replicas per stage, P99 against the SLO and the
 // last actions; at the end a summary (also --json) and an HTML report with the plots of the run

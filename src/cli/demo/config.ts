@@ -61,8 +61,9 @@ export function demoConfigText(profiles: readonly ModelProfile[], agent: Record<
     pipelines: [{
       name: DEMO_PIPELINE,
       slo: { latencyMs: DEMO_SLO_MS, percentile: 99 },
-      // The leader plans on the calm phase; the tuner has to catch the burst.
-      arrival: `gamma:rate=${planningRate},cv=1,duration=30s`,
+      // The leader plans on the calm rate with bursty (CV 4) arrivals, as InferLine plans on a
+      // representative trace; the tuner has to catch the 4× burst and the step.
+      arrival: `gamma:rate=${planningRate},cv=4,duration=30s`,
       stages: DEMO_STAGES.map((s) => ({
         name: s.stage, model: s.model, hardware: [s.hardware], maxBatch: s.maxBatch, maxReplicas: s.capacity,
         ...(s.next.length > 0 ? { next: s.next } : {}),
