@@ -5,6 +5,7 @@
 // (the leader gives up its lease) before it exits 0.
 import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { createAdapter } from '../../../adapters/registry.js';
 import type { AdapterOptions } from '../../../adapters/registry.js';
 import { ConfigError, loadConfig } from '../../config/index.js';
@@ -120,10 +121,12 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
     if (telemetry.metricsUrl) log.info(`metrics on ${telemetry.metricsUrl}`);
   }
   const adapter = createAdapter({ ...agentAdapterOptions(agentConfig), clock: systemClock, telemetry });
-  const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, runCommand });
+  const mtime = async (): Promise<number> => (await stat(opts.config)).mtimeMs;
+  const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, runCommand, configTimeMs: await mtime() });
   const reload = async (): Promise<void> => {
     try {
-      agent.reload({ config: await loadConfig(opts.config) });
+      const timeMs = await mtime();
+      agent.reload({ config: await loadConfig(opts.config), timeMs });
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}`) : [String(err)];
       agent.reload({ problems });

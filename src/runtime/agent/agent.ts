@@ -44,6 +44,11 @@ export interface AgentOptions {
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
   /** Time between attempts to reach the server at start (default 1 s). */
   readonly attachRetryMs?: number;
+  /**
+   * When the config was last written (the file's modification time, ms since the epoch; default:
+   * now). The fleet keeps the SLOs and prices of the most recently written config.
+   */
+  readonly configTimeMs?: number;
 }
 
 export interface ReloadOutcome {
@@ -94,11 +99,16 @@ export class Agent {
   private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
   private readonly recommended = new Set<string>();
   private storedPolicy: FleetPolicy | undefined;
+  /** When this agent's config was written: its policy's timestamp. */
+  private configTimeMs: number;
+  /** This agent's policy is newer than the fleet's and not yet stored. */
+  private policyPending = true;
   private profiling: string | undefined;
 
   private constructor(options: AgentOptions) {
     this.o = options;
     this.config = options.config;
+    this.configTimeMs = options.configTimeMs ?? Date.now();
     if (!options.config.agent) throw new Error(`${options.config.source}: no agent section`);
     this.agent = options.config.agent;
     const { agent } = this;
@@ -155,10 +165,15 @@ export class Agent {
     await this.attach();
     if (this.stopping.signal.aborted) return;
     this.registration = await coordinator.register(this.memberInfo());
-    this.subscriptions.push(await coordinator.watchMembers((m) => { this.members = m; }));
+    this.subscriptions.push(await coordinator.watchMembers((m) => {
+      this.members = m;
+      if (this.policyPending) void this.sharePolicy();
+    }));
     this.subscriptions.push(await coordinator.watchLeader((l) => this.onLeader(l)));
     this.subscriptions.push(await coordinator.watchDesired(agent.id, (r) => this.onDesired(r)));
-    this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => { this.storedPolicy = r?.spec as FleetPolicy | undefined; }));
+    this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => {
+      this.storedPolicy = r === undefined ? undefined : parsePolicy(r.spec).policy;
+    }));
     this.reconciler.start();
     this.collector.start();
     this.campaign = this.campaignLoop();
@@ -233,6 +248,7 @@ export class Agent {
     // Leading is holding a Leadership whose signal has not fired (the Leader may still be starting).
     const leading = l.leaderId === this.id && this.leadership !== undefined && !this.leadership.signal.aborted;
     this.o.telemetry.recordLeadership({ agent: this.id, leader: leading, epoch: l.epoch });
+    if (this.policyPending && l.leaderId !== undefined && !leading) void this.sharePolicy();
   }
 
   private async campaignLoop(): Promise<void> {
@@ -257,9 +273,7 @@ export class Agent {
           ...(this.o.runCommand ? { runCommand: this.o.runCommand } : {}),
           requestProfile: (member, model) => this.requestProfile(member, model),
         });
-        // A new leader writes its file's SLOs and prices only when the fleet has none yet: after
-        // that they change only through an edited file (the last valid edit wins, fenced).
-        if (this.storedPolicy === undefined) await this.sharePolicy();
+        if (this.policyPending) await this.sharePolicy();
       } catch (err) {
         log.error(`leader failed to start: ${err instanceof Error ? err.message : String(err)}; resigning`, { agent: this.id });
         await leadership.resign().catch(() => undefined);
@@ -388,7 +402,7 @@ export class Agent {
     if (problem !== undefined || policy === undefined) throw new HttpProblem(400, `bad fleet policy: ${problem ?? 'unreadable'}`);
     const unknown = Object.keys(policy.slos).filter((p) => !this.config.pipelines.some((x) => x.name === p));
     if (unknown.length > 0) throw new HttpProblem(400, `bad fleet policy: unknown pipelines ${unknown.join(', ')}`);
-    await leader.publishPolicy(policy);
+    if (!(await leader.publishPolicy(policy))) throw new HttpProblem(409, `the fleet's policy was written later than ${new Date(policy.atMs).toISOString()}: kept`);
   }
 
   /** POST /v1/profile {model}: an active sweep of one model on this server, when agent.profiling.active allows it. */
@@ -458,8 +472,8 @@ export class Agent {
 
   // --- config reload
 
-  /** A new config (already loaded and validated, or the problems that rejected it). */
-  reload(next: { config?: InferlineConfig; problems?: readonly string[] }): ReloadOutcome {
+  /** A new config (already loaded and validated, or the problems that rejected it), written at `timeMs` (default now). */
+  reload(next: { config?: InferlineConfig; problems?: readonly string[]; timeMs?: number }): ReloadOutcome {
     const now = this.o.clock.nowMs();
     if (next.config === undefined) {
       const outcome: ReloadOutcome = { result: 'rejected', diff: [], problems: next.problems ?? [], needsRestart: [] };
@@ -480,9 +494,13 @@ export class Agent {
     this.config = config;
     if (config.agent) this.reconciler.setPolicy(reconcilePolicyOf(config.agent));
     this.currentLeader?.updateConfig(config);
-    const before = policyOf(previous.pipelines, previous.hardware, this.id, Date.now());
-    const after = policyOf(config.pipelines, config.hardware, this.id, Date.now());
-    if (policyDiff(before, after).length > 0) void this.sharePolicy();
+    const before = policyOf(previous.pipelines, previous.hardware, this.id, this.configTimeMs);
+    const after = policyOf(config.pipelines, config.hardware, this.id, next.timeMs ?? Date.now());
+    if (policyDiff(before, after).length > 0) {
+      this.configTimeMs = next.timeMs ?? Date.now();
+      this.policyPending = true;
+      void this.sharePolicy();
+    }
     const outcome: ReloadOutcome = { result: 'applied', diff, problems: [], needsRestart };
     this.lastReload = { ...outcome, atMs: now };
     this.o.telemetry.recordConfigReload({ agent: this.id, result: 'applied' });
@@ -490,21 +508,32 @@ export class Agent {
     return outcome;
   }
 
-  /** Sends this agent's SLOs and prices to the fleet (the leader writes them, fenced) when they differ from the stored ones. */
+  /**
+   * Sends this agent's SLOs and prices to the fleet (the leader writes them, fenced) when they
+   * differ from the stored ones and this agent's config was written later: the fleet keeps the
+   * most recently written config's, so an agent restarted on a stale file changes nothing. Tried
+   * again on the next change of leader or members until it is stored.
+   */
   private async sharePolicy(): Promise<void> {
-    const policy = policyOf(this.config.pipelines, this.config.hardware, this.id, Date.now());
-    if (this.storedPolicy && policyDiff(this.storedPolicy, policy).length === 0) return;
+    const policy = policyOf(this.config.pipelines, this.config.hardware, this.id, this.configTimeMs);
+    const stored = this.storedPolicy;
+    if (stored && (policyDiff(stored, policy).length === 0 || stored.atMs >= policy.atMs)) {
+      this.policyPending = false;
+      return;
+    }
     try {
       const leader = this.currentLeader;
       if (leader) {
         await leader.publishPolicy(policy);
-        return;
+      } else {
+        const endpoint = this.members.find((m) => m.agentId === this.leaderView.leaderId)?.endpoint;
+        if (endpoint === undefined) return; // no leader yet: the next leader or member change tries again
+        await this.post(endpoint, '/v1/policy', policy);
       }
-      const endpoint = this.members.find((m) => m.agentId === this.leaderView.leaderId)?.endpoint;
-      if (endpoint === undefined) throw new Error('no leader to send it to');
-      await this.post(endpoint, '/v1/policy', policy);
+      this.policyPending = false;
     } catch (err) {
       this.o.log.error(`fleet policy not shared: ${err instanceof Error ? err.message : String(err)}`, { agent: this.id });
+      if (/→ 409/.test(String(err))) this.policyPending = false; // the fleet's is newer
     }
   }
 }

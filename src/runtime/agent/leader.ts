@@ -189,9 +189,15 @@ export class Leader {
     void this.writeAll();
   }
 
-  /** Publishes a policy (this agent's config, or one another agent sent), fenced by the epoch. */
-  async publishPolicy(policy: FleetPolicy): Promise<void> {
+  /**
+   * Stores a policy (this agent's config, or one another agent sent), fenced by the epoch, unless
+   * the stored one was written later (the fleet keeps the most recent config's); false then.
+   */
+  async publishPolicy(policy: FleetPolicy): Promise<boolean> {
+    const stored = this.checkedPolicy((await this.o.coordinator.readDesired(FLEET_POLICY_KEY))?.spec);
+    if (stored !== undefined && stored.atMs > policy.atMs) return false;
     await this.o.coordinator.writeDesired(FLEET_POLICY_KEY, policy as unknown as JsonValue, this.epoch);
+    return true;
   }
 
   /** Samples pushed by an agent (or by this one). */

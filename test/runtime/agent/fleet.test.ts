@@ -139,3 +139,31 @@ describe('runtime/agent: profiles the leader lacks, and placement shortfalls', f
     }
   });
 });
+
+describe('runtime/agent: the fleet policy keeps the most recently written config\'s SLOs', function () {
+  this.timeout(30_000);
+
+  it('refuses a policy older than the stored one (an agent restarted on a stale file), takes a newer one and re-plans', async () => {
+    const fleet = await startFleet([{ id: 'a-pre', model: 'preprocess', hardware: 'cpu' }, { id: 'b-cls', model: 'classify', hardware: 'gpu' }]);
+    try {
+      const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
+      const fleetOf = () => (leader.agent.status() as { fleet: LeaderStatus }).fleet;
+      const stored = await until('the stored policy', () => fleetOf().policy);
+      expect(stored.slos['images']).to.deep.equal({ latencyMs: 150, percentile: 99 });
+      const post = (atMs: number) => fetch(`${leader.agent.url}/v1/policy`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ slos: { images: { latencyMs: 90, percentile: 99 } }, prices: { cpu: 0.2, gpu: 0.9 }, from: 'old-file', atMs }),
+      });
+      const stale = await post(stored.atMs - 60_000);
+      expect(stale.status).to.equal(409);
+      expect(((await stale.json()) as { error: string }).error).to.match(/written later than/);
+      await new Promise((ok) => setTimeout(ok, 300));
+      expect(fleetOf().pipelines[0]?.plan?.sloMs).to.equal(150);
+      expect((await post(stored.atMs + 60_000)).status).to.equal(204);
+      await until('the plan for the newer SLO', () => fleetOf().pipelines[0]?.plan?.sloMs === 90);
+      expect((await post(Date.now())).status).to.equal(409); // now older than what was stored
+    } finally {
+      await fleet.stop();
+    }
+  });
+});
