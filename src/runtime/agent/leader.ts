@@ -59,7 +59,7 @@ export interface LeaderOptions {
   readonly requestProfile?: (member: MemberInfo, model: string) => Promise<ProfileOptions>;
   /** Runs the orchestrator command for a shortfall (default: none is run). */
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
-  /** Wall-clock ms since the epoch, for the policy's timestamp (default Date.now). */
+  /** Wall-clock ms since the epoch, for the measuredAt of passive profiles (default Date.now). */
   readonly wallClockMs?: () => number;
 }
 
@@ -210,11 +210,11 @@ export class Leader {
         const key = pairKey(s.model, member.hardware);
         this.passive.set(key, tallyBatchSizes(this.passive.get(key) ?? [], s.batchSizes));
       }
+      // The model's queue, for the tuner's backlog term: what the server says is pending, else
+      // Little's law on the answered requests (rate × mean queue time), which lags a burst.
+      const little = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
+      const q = s.pending ?? little;
       for (const run of this.runs.values()) {
-        // The stage's queue, for the tuner's backlog term: what the server says is pending, else
-        // Little's law on the answered requests (rate × mean queue time), which lags a burst.
-        const little = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
-        const q = s.pending ?? little;
         for (const stage of run.spec.stages.filter((st) => st.model === s.model)) {
           const rates = run.rates.get(stage.name) ?? new Map<string, { qps: number; atMs: number }>();
           rates.set(agentId, { qps: (s.arrivals * 1000) / Math.max(1, s.toMs - s.fromMs), atMs: now });
@@ -242,10 +242,6 @@ export class Leader {
     }
     void this.writeAll();
     return names.map((n) => this.summaryOf(this.runs.get(n) as PipelineRun)).filter((s): s is PlanSummary => s !== undefined);
-  }
-
-  plans(): Plan[] {
-    return [...this.runs.values()].map((r) => r.plan).filter((p): p is Plan => p !== undefined);
   }
 
   status(): LeaderStatus {

@@ -48,9 +48,28 @@ export function parsePushedSamples(body: unknown): { agentId: string; samples: M
     return {
       model: s['model'], fromMs, toMs, arrivals, reset: s['reset'] === true,
       ...(typeof pending === 'number' ? { pending } : {}),
-      rates: (typeof s['rates'] === 'object' && s['rates'] !== null ? s['rates'] : { windowMs: toMs - fromMs }) as ModelSample['rates'],
+      rates: ratesOf(s['rates'], toMs - fromMs),
       ...(sizes ? { batchSizes: sizes } : {}),
     };
   });
   return { agentId, samples };
+}
+
+/** The sample's rates, each a finite number ≥ 0 or null (unknown): anything else is dropped, not trusted. */
+function ratesOf(raw: unknown, windowMs: number): ModelSample['rates'] {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const num = (k: string): number | null => {
+    const v = r[k];
+    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+  };
+  return {
+    windowMs,
+    requestsPerS: num('requestsPerS') ?? 0,
+    failuresPerS: num('failuresPerS') ?? 0,
+    inferencesPerS: num('inferencesPerS'),
+    executionsPerS: num('executionsPerS'),
+    meanQueueMs: num('meanQueueMs'),
+    meanComputeMs: num('meanComputeMs'),
+    meanBatchSize: num('meanBatchSize'),
+  };
 }
