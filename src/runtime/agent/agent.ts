@@ -165,15 +165,16 @@ export class Agent {
     await this.attach();
     if (this.stopping.signal.aborted) return;
     this.registration = await coordinator.register(this.memberInfo());
+    // The stored policy first: sharing this agent's is decided against it.
+    this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => {
+      this.storedPolicy = r === undefined ? undefined : parsePolicy(r.spec).policy;
+    }));
     this.subscriptions.push(await coordinator.watchMembers((m) => {
       this.members = m;
       if (this.policyPending) void this.sharePolicy();
     }));
     this.subscriptions.push(await coordinator.watchLeader((l) => this.onLeader(l)));
     this.subscriptions.push(await coordinator.watchDesired(agent.id, (r) => this.onDesired(r)));
-    this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => {
-      this.storedPolicy = r === undefined ? undefined : parsePolicy(r.spec).policy;
-    }));
     this.reconciler.start();
     this.collector.start();
     this.campaign = this.campaignLoop();
