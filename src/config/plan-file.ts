@@ -27,6 +27,7 @@ const planSchema = z.object({
   envelope: z.array(z.object({ windowMs: z.number().positive(), maxArrivals: z.number().min(0), rateQps: z.number().min(0) })).min(1),
   seed: z.int().min(0).optional(),
   slack: z.number().min(1).optional(),
+  scaling: z.array(z.object({ factor: z.number().positive(), replicas: z.record(z.string(), z.int().min(1)) })).optional(),
   workload: z.object({ source: z.string().optional(), queries: z.number().optional(), meanRateQps: z.number().positive().optional() }).loose().optional(),
 }).loose();
 
@@ -41,6 +42,8 @@ export interface LoadedPlan {
   readonly seed?: number;
   /** The plan's slack (default 1 for plans that do not record it). */
   readonly slack: number;
+  /** The plan's scaling curve, when it records one (Plan.scaling; older plan files have none). */
+  readonly scaling?: readonly { readonly factor: number; readonly replicas: Readonly<Record<string, number>> }[];
 }
 
 /**
@@ -110,6 +113,11 @@ export function parsePlan(text: string, file: string, config: InferlineConfig, p
   for (const name of Object.keys(plan.stages)) {
     if (!spec.stages.some((s) => s.name === name)) mismatch.push({ path: join(at, `stages.${name}`), message: `not a stage of pipeline "${spec.name}"` });
   }
+  (plan.scaling ?? []).forEach((point, i) => {
+    for (const name of Object.keys(point.replicas)) {
+      if (!spec.stages.some((s) => s.name === name)) mismatch.push({ path: join(at, `scaling[${i}].replicas.${name}`), message: `not a stage of pipeline "${spec.name}"` });
+    }
+  });
   if (mismatch.length > 0) throw new InvalidInputError(`Plan ${file} does not match ${config.source}`, mismatch);
   const longest = plan.envelope[plan.envelope.length - 1] as EnvelopePoint;
   return {
@@ -118,6 +126,7 @@ export function parsePlan(text: string, file: string, config: InferlineConfig, p
     envelope: plan.envelope,
     plannedRateQps: plan.workload?.meanRateQps ?? longest.rateQps,
     slack: plan.slack ?? 1,
+    ...(plan.scaling !== undefined ? { scaling: plan.scaling } : {}),
     ...(plan.workload?.source !== undefined ? { workload: plan.workload.source } : {}),
     ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
   };

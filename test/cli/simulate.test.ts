@@ -46,6 +46,18 @@ describe('inferline simulate', function () {
     expect(s.queries).to.be.above(7000);
   });
 
+  it('takes plan files with a scaling curve (what `plan --out` writes now) and without one (older files)', async () => {
+    const plan = JSON.parse(readFileSync(PLAN, 'utf8')) as { scaling?: unknown[] }[] | { scaling?: unknown[] };
+    const one = Array.isArray(plan) ? plan[0] : plan;
+    expect(one?.scaling, 'plan --out records the curve').to.be.an('array');
+    const { scaling: _curve, ...older } = one as Record<string, unknown>;
+    for (const f of [PLAN, file('older.json', JSON.stringify(older))]) {
+      const r = await runCli(['simulate', '--config', CONFIG, '--plan', f, ...WORKLOAD, '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect((JSON.parse(r.stdout) as { runs: unknown[] }).runs).to.have.length(1);
+    }
+  });
+
   it('--report writes an HTML page with the plots', async () => {
     const report = path.join(dir, 'report.html');
     const r = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD, '--controller', 'hpa', '--report', report]);
@@ -75,6 +87,11 @@ describe('inferline simulate', function () {
         name: 'a plan that is not a plan',
         args: () => ['--plan', file('junk.json', '{"pipeline": 3}')],
         want: [/junk\.json/, /pipeline/, /stages/],
+      },
+      {
+        name: 'a plan whose scaling curve names a stage the pipeline lacks',
+        args: () => ['--plan', file('curve.json', JSON.stringify({ ...JSON.parse(readFileSync(PLAN, 'utf8')), scaling: [{ factor: 2, replicas: { fast: 2, nope: 1 } }] }))],
+        want: [/curve\.json/, /scaling\[0\]\.replicas\.nope: not a stage of pipeline "tf-cascade"/],
       },
       { name: 'an empty trace', args: () => ['--plan', PLAN, '--trace', file('empty.txt', '')], want: [/empty\.txt/] },
       { name: 'a bad spec', args: () => ['--plan', PLAN, '--arrival', 'step:rate=10,factor=2,at=90s,duration=60s'], want: [/at/] },

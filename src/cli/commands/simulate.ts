@@ -82,7 +82,10 @@ export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summa
   });
   if (workload.trace.length === 0) throw new UsageError(`${workload.description}: the workload has no arrivals`);
   const profiles = new ProfileSet(config.profiles);
-  const thePlan: PlanForLoop = { stages: loaded.stages, envelope: loaded.envelope, plannedRateQps: loaded.plannedRateQps, slack: loaded.slack };
+  const thePlan: PlanForLoop = {
+    stages: loaded.stages, envelope: loaded.envelope, plannedRateQps: loaded.plannedRateQps, slack: loaded.slack,
+    ...(loaded.scaling !== undefined ? { scaling: loaded.scaling } : {}),
+  };
   const coarsePlan = kinds.includes('coarse') ? planCoarse(config, spec, profiles, loaded, seed) : undefined;
   const runs = kinds.map((kind) => {
     const { result, controller } = runClosedLoop({
