@@ -73,7 +73,8 @@ describe('triton adapter over HTTP (fake server)', function () {
       await a.models();
       await a.counters();
       await a.metrics();
-      expect(fake.requests).to.have.length(2 + 1 + 4 + 1 + 1);
+      // health 2, models 1 + 4 configs, counters /stats and /metrics (the pending requests), metrics 1.
+      expect(fake.requests).to.have.length(2 + 1 + 4 + 2 + 1);
       expect(fake.requests.map((r) => r.headers['triton-access-token'])).to.deep.equal(fake.requests.map(() => 's3cret'));
     });
 
@@ -102,6 +103,18 @@ describe('triton adapter over HTTP (fake server)', function () {
       expect(one?.queueNs).to.equal(18446744073709551615n);
       expect(one?.batchSizes?.map((b) => b.batchSize)).to.deep.equal([1, 5]);
       expect(await adapter().counters()).to.deep.equal([one]);
+    });
+
+    it('counters(): with the pending requests from /metrics where it answers, without them where it does not', async () => {
+      fake.on('GET /v2/models/stats', { body: fixture('stats-f1.json') });
+      const [without] = await adapter().counters();
+      expect(without?.pending).to.equal(undefined); // the fake serves no /metrics: 404
+      fake.on('GET /metrics', {
+        body: 'nv_inference_pending_request_count{model="peoplenet",version="1"} 12\n', headers: { 'Content-Type': 'text/plain' },
+      });
+      const [withPending] = await adapter().counters();
+      expect(withPending?.pending).to.equal(12);
+      expect(withPending?.requests).to.equal(without?.requests);
     });
 
     it('health(): live and ready from the status codes (200 yes, 400 no)', async () => {
