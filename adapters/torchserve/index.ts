@@ -119,7 +119,33 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
     if (isLogModeMetrics(res.body)) {
       throw new AdapterError({ server: 'torchserve', endpoint: res.endpoint, status: res.status, kind: 'unsupported', message: LOG_MODE });
     }
-    return decode(res, (text) => countersFromMetrics(parseMetrics(text), model));
+    const counters = decode(res, (text) => countersFromMetrics(parseMetrics(text), model));
+    return this.withQueues(counters);
+  }
+
+  /**
+   * Each model's queue (describe's jobQueueStatus.pendingRequests, summed over its versions) on its
+   * first counters entry; a model whose describe fails keeps none. The request counter counts on
+   * arrival, so nothing is pending uncounted.
+   */
+  private async withQueues(counters: ModelCounters[]): Promise<ModelCounters[]> {
+    const models = [...new Set(counters.map((c) => c.model))];
+    const queues = new Map(await Promise.all(models.map(async (m): Promise<[string, number | undefined]> => {
+      try {
+        const versions = decode(await this.client.describe(m), parseDescribe);
+        const known = versions.filter((v) => v.pendingRequests !== undefined);
+        return [m, known.length === 0 ? undefined : known.reduce((s, v) => s + (v.pendingRequests ?? 0), 0)];
+      } catch {
+        return [m, undefined];
+      }
+    })));
+    const seen = new Set<string>();
+    return counters.map((c) => {
+      const q = queues.get(c.model);
+      if (q === undefined || seen.has(c.model)) return c;
+      seen.add(c.model);
+      return { ...c, queued: q };
+    });
   }
 
   /** Empty when metrics_mode=log (capabilities() warns about it). */

@@ -254,7 +254,7 @@ export function sumOverGpus(samples: readonly MetricSample[], name: string): Met
 }
 
 /**
- * The counters with each model version's pending requests (nv_inference_pending_request_count,
+ * The counters with each model version's pending requests (also its queue) (nv_inference_pending_request_count,
  * summed over GPUs) where the metrics have them; a version the metrics do not list keeps none.
  */
 export function withPending(counters: readonly ModelCounters[], samples: readonly MetricSample[]): ModelCounters[] {
@@ -267,7 +267,8 @@ export function withPending(counters: readonly ModelCounters[], samples: readonl
   }
   return counters.map((c) => {
     const p = pending.get(`${c.model}\u0000${c.version ?? ''}`);
-    return p === undefined ? c : { ...c, pending: p };
+    // Triton counts a request when it is answered: what is pending is also what is queued.
+    return p === undefined ? c : { ...c, pending: p, queued: p };
   });
 }
 

@@ -46,7 +46,9 @@ export function sumCounters(model: string, parts: readonly ModelCounters[]): Mod
   const queueNs = add('queueNs');
   const computeNs = add('computeNs');
   const batchSizes = sumBatchSizes(parts);
-  const pending = parts.some((p) => p.pending !== undefined) ? parts.reduce((s, p) => s + (p.pending ?? 0), 0) : undefined;
+  const gauge = (k: 'pending' | 'queued'): number | undefined => (parts.some((p) => p[k] !== undefined) ? parts.reduce((s, p) => s + (p[k] ?? 0), 0) : undefined);
+  const pending = gauge('pending');
+  const queued = gauge('queued');
   return {
     model,
     requests: parts.reduce((s, p) => s + p.requests, 0n),
@@ -57,6 +59,7 @@ export function sumCounters(model: string, parts: readonly ModelCounters[]): Mod
     ...(computeNs !== undefined ? { computeNs } : {}),
     ...(batchSizes !== undefined ? { batchSizes } : {}),
     ...(pending !== undefined ? { pending } : {}),
+    ...(queued !== undefined ? { queued } : {}),
   };
 }
 

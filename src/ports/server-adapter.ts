@@ -63,6 +63,12 @@ export interface ModelCounters {
    * A saturated server answers no faster than it serves, so arrivals are answers + Δpending.
    */
   readonly pending?: number;
+  /**
+   * A gauge: requests waiting in the server's queue when the counters were read, where it says
+   * (Triton: the pending requests; TorchServe: describe's jobQueueStatus.pendingRequests, which
+   * its request counter already counts). What the tuner's backlog term drains.
+   */
+  readonly queued?: number;
 }
 
 /** One Prometheus sample. */

@@ -21,8 +21,10 @@ export interface ModelSample {
    * it serves, so answers alone would hide a burst).
    */
   readonly arrivals: number;
-  /** Requests waiting at the end of the interval, where the server says (ModelCounters.pending). */
+  /** Requests received and not yet counted at the end of the interval, where the server says (ModelCounters.pending). */
   readonly pending?: number;
+  /** Requests in the server's queue at the end of the interval, where it says (ModelCounters.queued). */
+  readonly queued?: number;
   readonly rates: CounterRates;
   /** Executions per batch size in the interval (Triton). */
   readonly batchSizes?: readonly { readonly batchSize: number; readonly executions: number; readonly meanComputeMs: number | null }[];
@@ -88,6 +90,7 @@ export class Collector {
         toMs: now,
         arrivals: Math.max(0, answered + grown),
         ...(counters.pending !== undefined ? { pending: counters.pending } : {}),
+        ...(counters.queued !== undefined ? { queued: counters.queued } : {}),
         rates: counterRates(delta, windowMs),
         ...(delta.batchSizes ? {
           batchSizes: delta.batchSizes.filter((b) => b.executions > 0n).map((b) => ({

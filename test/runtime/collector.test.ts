@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { Collector } from '../../src/runtime/collector.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTritonAdapter } from '../../adapters/triton/index.js';
-import { startTritonEmulator } from '../../src/emulator/index.js';
+import { createTorchServeAdapter } from '../../adapters/torchserve/index.js';
+import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
 import { normaliseProfiles } from '../../src/core/profiles.js';
 import type { ModelCounters, ServerAdapter } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -82,6 +86,25 @@ describe('runtime/collector', function () {
       expect(after?.requests).to.equal(6n);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('reads TorchServe\'s queue from describe with the counters (emulated TorchServe)', async () => {
+    const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 40 }] }], () => 'p');
+    const dir = mkdtempSync(join(tmpdir(), 'inferline-collector-ts-'));
+    const server = await startTorchServeEmulator({ profiles, tokenAuth: true, keyFile: join(dir, 'key_file.json'), metricsMode: 'prometheus', batchSize: 1, maxBatchDelayMs: 1 });
+    try {
+      const adapter = createTorchServeAdapter({ inferenceUrl: server.inferenceUrl, managementUrl: server.managementUrl, metricsUrl: server.metricsUrl, keyFile: server.keyFile as string });
+      const inFlight = Array.from({ length: 6 }, () => adapter.infer('m', { batchSize: 1, data: 'zero', timeoutMs: 5000 }));
+      await new Promise((ok) => setTimeout(ok, 20));
+      const [c] = await adapter.counters('m');
+      expect(c?.queued).to.be.within(4, 5); // one running, the rest waiting for the worker
+      expect(c?.pending).to.equal(undefined); // TorchServe counts a request on arrival
+      await Promise.all(inFlight);
+      expect((await adapter.counters('m'))[0]?.queued).to.equal(0);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

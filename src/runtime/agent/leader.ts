@@ -210,10 +210,10 @@ export class Leader {
         const key = pairKey(s.model, member.hardware);
         this.passive.set(key, tallyBatchSizes(this.passive.get(key) ?? [], s.batchSizes));
       }
-      // The model's queue, for the tuner's backlog term: what the server says is pending, else
+      // The model's queue, for the tuner's backlog term: what the server says is queued, else
       // Little's law on the answered requests (rate × mean queue time), which lags a burst.
       const little = s.rates.meanQueueMs === null || s.rates.meanQueueMs === undefined ? undefined : (s.rates.requestsPerS * s.rates.meanQueueMs) / 1000;
-      const q = s.pending ?? little;
+      const q = s.queued ?? s.pending ?? little;
       for (const run of this.runs.values()) {
         for (const stage of run.spec.stages.filter((st) => st.model === s.model)) {
           const rates = run.rates.get(stage.name) ?? new Map<string, { qps: number; atMs: number }>();

@@ -43,11 +43,17 @@ export function parsePushedSamples(body: unknown): { agentId: string; samples: M
       }
       return { batchSize: bs, executions: ex, meanComputeMs: mc as number | null };
     });
-    const pending = s['pending'];
-    if (pending !== undefined && (typeof pending !== 'number' || !(pending >= 0) || !Number.isFinite(pending))) bad(`${at}.pending must be a number ≥ 0`);
+    const gauge = (k: 'pending' | 'queued'): number | undefined => {
+      const v = s[k];
+      if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))) bad(`${at}.${k} must be a number ≥ 0`);
+      return v as number | undefined;
+    };
+    const pending = gauge('pending');
+    const queued = gauge('queued');
     return {
       model: s['model'], fromMs, toMs, arrivals, reset: s['reset'] === true,
-      ...(typeof pending === 'number' ? { pending } : {}),
+      ...(pending !== undefined ? { pending } : {}),
+      ...(queued !== undefined ? { queued } : {}),
       rates: ratesOf(s['rates'], toMs - fromMs),
       ...(sizes ? { batchSizes: sizes } : {}),
     };

@@ -225,8 +225,9 @@ describe('adapters/torchserve against a fake server', () => {
       await expectAdapterError(a.counters(), { kind: 'unsupported', endpoint: 'GET /metrics', status: 200 }, /metrics_mode=log/);
     });
 
-    it('counters from the Prometheus text, in nanoseconds', async () => {
-      expect(await adapter().counters('m')).to.deep.equal([{ model: 'm', requests: 3n, failures: 0n, queueNs: 365_210n, computeNs: 290_005_919n }]);
+    it('counters from the Prometheus text, in nanoseconds, with the queue from describe', async () => {
+      // The fake's describe reports jobQueueStatus.pendingRequests 0.
+      expect(await adapter().counters('m')).to.deep.equal([{ model: 'm', requests: 3n, failures: 0n, queueNs: 365_210n, computeNs: 290_005_919n, queued: 0 }]);
     });
 
     it('a negative counter is malformed', async () => {

@@ -15,6 +15,7 @@ describe('runtime/agent: pushed samples are checked field by field', () => {
     { name: 'negative arrivals', body: { agentId: 'a', samples: [{ ...good, arrivals: -1 }] }, want: 'samples[0].arrivals must be ≥ 0' },
     { name: 'infinite arrivals', body: { agentId: 'a', samples: [{ ...good, arrivals: Number.POSITIVE_INFINITY }] }, want: 'samples[0].arrivals must be a finite number' },
     { name: 'bad pending', body: { agentId: 'a', samples: [{ ...good, pending: -3 }] }, want: 'samples[0].pending must be a number ≥ 0' },
+    { name: 'bad queued', body: { agentId: 'a', samples: [{ ...good, queued: 'lots' }] }, want: 'samples[0].queued must be a number ≥ 0' },
     {
       name: 'bad batch sizes', body: { agentId: 'a', samples: [{ ...good, batchSizes: [{ batchSize: 0, executions: 1, meanComputeMs: 1 }] }] },
       want: 'samples[0].batchSizes[0] must be {batchSize ≥ 1, executions ≥ 0, meanComputeMs ≥ 0 or null}',
