@@ -45,6 +45,12 @@ describe('inferline agent', function () {
     });
   }
 
+  it('exits 2 on an unknown --log-format', async () => {
+    const r = await runCli(['agent', '--config', file('fmt.json', BASE), '--log-format', 'xml']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--log-format xml: must be text or json/);
+  });
+
   it('runs until SIGTERM, serving its API, then stops (memory coordinator, emulated Triton)', async () => {
     const { profiles } = normaliseProfiles(BASE.profiles, () => 'p');
     const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0 });

@@ -17,6 +17,7 @@ import { systemClock } from '../../runtime/system-clock.js';
 import { noopTelemetryService } from '../../telemetry/service.js';
 import type { TelemetryService } from '../../telemetry/service.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
 
 export interface AgentCommandOptions {
@@ -104,7 +105,7 @@ export function registerAgent(program: Command, ctx: CliContext): void {
 export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signals: NodeJS.EventEmitter = process): Promise<void> {
   const format = opts.logFormat === 'json' ? 'json' : 'text';
   if (opts.logFormat !== undefined && opts.logFormat !== 'json' && opts.logFormat !== 'text') {
-    throw new ConfigError('--log-format', [{ path: '', message: `${opts.logFormat} — must be text or json` }]);
+    throw new UsageError(`--log-format ${opts.logFormat}: must be text or json`);
   }
   const config = await loadConfig(opts.config);
   const agentConfig = checkAgentConfig(config);
