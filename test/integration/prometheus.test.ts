@@ -12,7 +12,7 @@ import { createTelemetry } from '../../src/telemetry/index.js';
 import type { TelemetryService } from '../../src/telemetry/index.js';
 import { recordOneOfEach, telemetryConfig } from '../telemetry/helpers.js';
 import { dashboardQueries, forPrometheus, loadDashboard, readmePromql } from '../telemetry/promql.js';
-import { findPrometheus, PROMETHEUS_STATUS_FILE, RealPrometheus } from './prometheus/server.js';
+import { prometheusOrSkip, RealPrometheus } from './prometheus/server.js';
 import type { QueryResult } from './prometheus/server.js';
 import { until } from './servers/mocha.js';
 import { freePorts, logTail, spawnGroup, stopGroup, type GroupProcess } from './servers/process.js';
@@ -43,13 +43,7 @@ describe('real Prometheus scrapes the inferline exporter', function () {
   let startedAt = 0;
 
   before(async function () {
-    const found = findPrometheus();
-    if ('reason' in found) {
-      const line = `real Prometheus unavailable (${PROMETHEUS_STATUS_FILE}): ${found.reason}`;
-      if (process.env['INFERLINE_REQUIRE_PROMETHEUS'] === '1') throw new Error(`${line} [INFERLINE_REQUIRE_PROMETHEUS=1]`);
-      console.log(`      SKIP ${line}`);
-      this.skip();
-    }
+    const found = prometheusOrSkip(this);
     console.log(`      using ${found.version} (${found.bin})`);
     dir = mkdtempSync(join(tmpdir(), 'inferline-prometheus-'));
     telemetry = createTelemetry(telemetryConfig({ prometheus: true }));
@@ -156,13 +150,7 @@ describe('real Prometheus scrapes a running `inferline agent`', function () {
   let feeder: NodeJS.Timeout | undefined;
 
   before(async function () {
-    const found = findPrometheus();
-    if ('reason' in found) {
-      const line = `real Prometheus unavailable (${PROMETHEUS_STATUS_FILE}): ${found.reason}`;
-      if (process.env['INFERLINE_REQUIRE_PROMETHEUS'] === '1') throw new Error(`${line} [INFERLINE_REQUIRE_PROMETHEUS=1]`);
-      console.log(`      SKIP ${line}`);
-      this.skip();
-    }
+    const found = prometheusOrSkip(this);
     dir = mkdtempSync(join(tmpdir(), 'inferline-prometheus-agent-'));
     const profile = { model: 'classify', hardware: 'gpu', points: [{ batchSize: 1, latencyMs: 4 }, { batchSize: 4, latencyMs: 8 }] };
     const { profiles } = normaliseProfiles([profile], () => 'p');

@@ -109,3 +109,16 @@ export class RealPrometheus {
     if (processAlive(this.process.pid)) throw new Error(`Prometheus (pid ${this.process.pid}) still running`);
   }
 }
+
+/**
+ * The Prometheus install for a suite's before hook, or the hook skips the suite with the reason
+ * printed (a failure instead under INFERLINE_REQUIRE_PROMETHEUS=1).
+ */
+export function prometheusOrSkip(ctx: Mocha.Context): PrometheusInstall {
+  const found = findPrometheus();
+  if (!('reason' in found)) return found;
+  const line = `real Prometheus unavailable (${PROMETHEUS_STATUS_FILE}): ${found.reason}`;
+  if (process.env['INFERLINE_REQUIRE_PROMETHEUS'] === '1') throw new Error(`${line} [INFERLINE_REQUIRE_PROMETHEUS=1]`);
+  console.log(`      SKIP ${line}`);
+  return ctx.skip();
+}
