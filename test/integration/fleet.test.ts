@@ -1,6 +1,7 @@
-// The fleet for real: three `inferline agent` processes on a REAL etcd (Debian's etcd-server), each
-// beside an emulated Triton server in this process. Shows the issue's "what must hold" lines: one
-// leader, the plan applied to every server; kill -9 of the leader gives a new leader within the
+// The fleet for real: four `inferline agent` processes on a REAL etcd (Debian's etcd-server), each
+// beside an emulated Triton server in this process (two of them host the same stage; one of those
+// fails every change). Shows the issue's "what must hold" lines: one leader, the plan applied to
+// every healthy server; kill -9 of the leader gives a new leader within the
 // lease TTL + 2 s, and a write replayed with the old epoch is refused; a restarted agent changes
 // nothing already true; etcd stopped for 30 s leaves every server as it was, with no flapping, and
 // the fleet recovers; a server whose management calls fail gets capped retries while the rest of
@@ -152,17 +153,19 @@ describe('a fleet of inferline agents on real etcd', function () {
     etcd = await startEtcd(etcdOrSkip(this));
     dir = mkdtempSync(join(tmpdir(), 'inferline-fleet-'));
     const { profiles } = normaliseProfiles(PROFILES, () => 'p');
-    const ports = await freePorts(3);
+    const ports = await freePorts(4);
     const specs = [
       { id: 'agent-pre', model: 'preprocess', hardware: 'cpu', instances: 1 },
       { id: 'agent-cls', model: 'classify', hardware: 'gpu', instances: 1 },
-      // Starts at 3 instances; the plan wants fewer, and every load it sends fails.
-      { id: 'agent-post', model: 'postprocess', hardware: 'cpu', instances: 3 },
+      { id: 'agent-post', model: 'postprocess', hardware: 'cpu', instances: 1 },
+      // A second postprocess server: it starts at 3 instances, its share of the plan is fewer, and
+      // every load (change) it is sent fails.
+      { id: 'agent-post-b', model: 'postprocess', hardware: 'cpu', instances: 3 },
     ];
     for (const [i, s] of specs.entries()) {
       const server = await startTritonEmulator({ profiles: profiles.filter((p) => p.model === s.model), hardware: s.hardware, port: 0, metricsPort: 0, instances: s.instances, reloadDelayMs: 10 });
       let url = server.url;
-      if (s.id === 'agent-post') {
+      if (s.id === 'agent-post-b') {
         proxy = await failingProxy(server.url);
         url = proxy.url;
       }
@@ -182,20 +185,26 @@ describe('a fleet of inferline agents on real etcd', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('elects one leader and brings every server to the planned replicas and batch; a failing server gets capped retries', async function () {
+  it('elects one leader and brings each of three servers to the planned replicas and batch; a fourth that fails its changes gets capped retries', async function () {
     const { node: leader } = await until('one leader all agents agree on', () => leaderOf(nodes), 60_000, nodes);
     const plan = await until('a plan', () => planOf(leader), 10_000, nodes);
-    const stages: Record<string, string> = { preprocess: 'pre', classify: 'cls' };
-    for (const n of nodes.filter((x) => x.id !== 'agent-post')) {
+    const stages: Record<string, string> = { preprocess: 'pre', classify: 'cls', postprocess: 'post' };
+    // Two servers host postprocess: the leader places the stage's replicas over both (the failing
+    // one keeps at least its minimum), and the healthy one serves its share.
+    const shareOf = async (n: Node): Promise<number | undefined> => (await status(n))?.desired?.models.find((m) => m.model === n.model)?.replicas;
+    for (const n of nodes.filter((x) => x.id !== 'agent-post-b')) {
       const want = plan.stages[stages[n.model] as string];
-      await until(`${n.id} at ${want?.replicas} replicas, batch ${want?.batchSize}`, () => {
+      const replicas = n.model === 'postprocess' ? Math.max(1, await until(`${n.id}'s share`, () => shareOf(n), 10_000, nodes)) : want?.replicas;
+      await until(`${n.id} at ${replicas} replicas, batch ${want?.batchSize}`, () => {
         const e = engineOf(n);
-        return e?.replicas === want?.replicas && e?.batching.maxBatch === want?.batchSize;
+        return e?.replicas === replicas && e?.batching.maxBatch === want?.batchSize;
       }, 20_000, nodes);
     }
-    // The post server refuses every change: its agent retries a capped number of times and says so.
-    const post = nodes.find((n) => n.id === 'agent-post') as Node;
-    const failures = await until('agent-post to give up', async () => {
+    const shares = await Promise.all(nodes.filter((x) => x.model === 'postprocess').map(shareOf));
+    expect(shares.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).to.equal(plan.stages['post']?.replicas);
+    // The post-b server refuses every change: its agent retries a capped number of times and says so.
+    const post = nodes.find((n) => n.id === 'agent-post-b') as Node;
+    const failures = await until('agent-post-b to give up', async () => {
       const f = (await status(post))?.reconcile.failures ?? [];
       return f.length > 0 && f.every((x) => x.gaveUp) ? f : undefined;
     }, 20_000, nodes);
@@ -250,7 +259,7 @@ describe('a fleet of inferline agents on real etcd', function () {
     await until(`${before.node.id} back and following ${after.node.id}`, async () => (await status(before.node))?.leader.leaderId === after.node.id, 30_000, nodes);
     await sleep(2000);
     const restartLog = readFileSync(before.node.logFile, 'utf8').slice(logBefore);
-    if (before.node.id !== 'agent-post') expect(restartLog, restartLog).to.not.match(/applied /);
+    if (before.node.id !== 'agent-post-b') expect(restartLog, restartLog).to.not.match(/applied /);
     expect(engineOf(pre)?.replicas).to.equal(replicas);
   });
 
