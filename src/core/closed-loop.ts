@@ -15,9 +15,10 @@ import type { ClosedLoopEstimate, Controller } from './estimator.js';
 import type { ProfileSet } from './profiles.js';
 import type { HardwareType, PipelineSpec, StageConfig } from './types.js';
 import { computeEnvelope } from './envelope.js';
-import type { EnvelopePoint } from './envelope.js';
 import { createTuner } from './tuner/tuner.js';
-import type { TunerOptions, TunerPlan, TunerScalingPoint } from './tuner/tuner.js';
+import type { TunerOptions } from './tuner/tuner.js';
+import { replicaThroughput, tunerPlanOf } from './tuner/tuner-plan.js';
+import type { PlanForTuner } from './tuner/tuner-plan.js';
 import { tunerController } from './controllers/tuner-controller.js';
 import { DEFAULT_HPA, hpaController } from './controllers/hpa.js';
 import { DEFAULT_RAY, rayController } from './controllers/ray.js';
@@ -26,17 +27,8 @@ import { staticController } from './controllers/static.js';
 export type ControllerKind = 'inferline' | 'hpa' | 'ray' | 'static-mean' | 'static-peak' | 'coarse';
 export const CONTROLLER_KINDS: readonly ControllerKind[] = ['inferline', 'hpa', 'ray', 'static-mean', 'static-peak', 'coarse'];
 
-/** The parts of a plan the loop needs. */
-export interface PlanForLoop {
-  readonly stages: Readonly<Record<string, StageConfig>>;
-  readonly envelope: readonly EnvelopePoint[];
-  /** Mean arrival rate of the planning trace. */
-  readonly plannedRateQps: number;
-  /** The plan's slack (Plan.slack; default 1). */
-  readonly slack?: number;
-  /** The plan's scaling curve (Plan.scaling; without it the tuner scales in proportion). */
-  readonly scaling?: readonly TunerScalingPoint[];
-}
+/** The parts of a plan the loop needs: what the tuner needs. */
+export type PlanForLoop = PlanForTuner;
 
 export interface ClosedLoopRequest {
   readonly pipeline: PipelineSpec;
@@ -70,7 +62,6 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
   const plan = req.controller === 'coarse' ? req.coarsePlan : req.plan;
   if (!plan) throw new RangeError('the coarse controller needs the coarse-grained plan');
   const initial = initialConfig(req, compiled, estimator, plan);
-  const names = compiled.stageNames;
   const minReplicas: Record<string, number> = {};
   const maxReplicas: Record<string, number> = {};
   const activationDelayMs: Record<string, number> = {};
@@ -88,21 +79,7 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
     case 'inferline':
     case 'coarse': {
       const unit = req.controller === 'coarse';
-      const tunerPlan: TunerPlan = {
-        envelope: plan.envelope,
-        plannedRateQps: plan.plannedRateQps,
-        ...(plan.slack !== undefined ? { slack: plan.slack } : {}),
-        ...(plan.scaling !== undefined ? { scaling: plan.scaling } : {}),
-        stages: names.map((name, i) => ({
-          name,
-          plannedReplicas: (plan.stages[name] as StageConfig).replicas,
-          replicaThroughputQps: replicaThroughput(estimator, i, plan.stages[name] as StageConfig),
-          minReplicas: minReplicas[name] as number,
-          maxReplicas: maxReplicas[name] as number,
-          activationDelayMs: activationDelayMs[name] as number,
-          scaleFactor: compiled.scaleFactor[i] as number,
-        })),
-      };
+      const tunerPlan = tunerPlanOf(plan, compiled, estimator, req.hardware, req.maxReplicasPerStage);
       const batchAware = req.batchAware && !unit ? {
         estimator: new Estimator(compiled, req.profiles),
         intervalMs: req.batchAware.intervalMs,
@@ -156,13 +133,6 @@ function initialConfig(req: ClosedLoopRequest, compiled: CompiledPipeline, estim
     out[s.name] = { hardware: c.hardware, batchSize: c.batchSize, replicas };
   });
   return out;
-}
-
-/** Queries per second one replica of stage i serves running full batches. */
-function replicaThroughput(estimator: Estimator, i: number, c: StageConfig): number {
-  const table = estimator.serviceTable(i, c.hardware, c.batchSize);
-  const b = table.length - 1;
-  return (b * 1000) / (table[b] as number);
 }
 
 export function meanRate(trace: Float64Array): number {

@@ -5,4 +5,3 @@ export { CountMerger, bucketCounts, traceFromCounts } from './count-merger.js';
 export type { CountInterval, CountMergerOptions } from './count-merger.js';
 export { applyPolicy, parsePolicy, policyDiff, policyOf } from './policy.js';
 export type { FleetPolicy } from './policy.js';
-export { tunerPlanOf } from './tuner-plan.js';

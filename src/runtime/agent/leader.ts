@@ -18,8 +18,11 @@ import type { ScheduledTask } from 'node-cron';
 import type { InferlineConfig } from '../../config/index.js';
 import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival.js';
 import {
-  applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, traceFromCounts, tunerPlanOf,
+  applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, traceFromCounts,
 } from '../../core/fleet/index.js';
+import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
+import { compilePipeline } from '../../core/pipeline.js';
+import { Estimator } from '../../core/estimator.js';
 import type { CountInterval, FleetPolicy, Placement, PlacementMember, Shortfall, StageDemand } from '../../core/fleet/index.js';
 import { normaliseProfiles, ProfileSet } from '../../core/profiles.js';
 import type { ProfileOptions } from '../../core/profiles.js';
@@ -400,7 +403,11 @@ export class Leader {
   private startTuner(run: PipelineRun, profiles: ProfileSet, hardware: InferlineConfig['hardware']): void {
     const plan = run.plan as Plan;
     void run.loop?.stop();
-    const tunerPlan = tunerPlanOf(plan, run.spec, hardware, profiles, this.config.planner.maxReplicasPerStage);
+    const compiled = compilePipeline(run.spec);
+    const tunerPlan = tunerPlanOf(
+      { stages: plan.stages, envelope: plan.envelope, plannedRateQps: plan.workload.meanRateQps, slack: plan.slack, scaling: plan.scaling },
+      compiled, new Estimator(compiled, profiles), hardware, this.config.planner.maxReplicasPerStage,
+    );
     run.replicaQps = Object.fromEntries(tunerPlan.stages.map((st) => [st.name, st.replicaThroughputQps]));
     const tuner = createTuner(tunerPlan, this.config.tuner);
     const startedMs = this.o.clock.nowMs();
