@@ -44,6 +44,12 @@ export interface EtcdCoordinatorOptions {
   readonly tls?: EtcdTlsFiles;
   readonly clock?: Clock;
   readonly onError?: (err: unknown) => void;
+  /**
+   * Every watch also re-reads its key this often (informer-style resync), so an event lost while
+   * etcd restarted, or while the client's circuit breaker was open, costs at most this long
+   * (default: the retry period, at least 1 s).
+   */
+  readonly watchResyncMs?: number;
 }
 
 const LEADER_KEY = 'leader';
@@ -61,6 +67,8 @@ interface Term {
 interface SharedWatch<T> {
   readonly feed: Feed<T>;
   readonly watcher: Watcher;
+  /** Stops the periodic resync; aborted when the watcher is cancelled. */
+  readonly resync: AbortController;
 }
 
 export class EtcdCoordinator implements Coordinator {
@@ -267,6 +275,7 @@ export class EtcdCoordinator implements Coordinator {
     return this.subscribe(watch, listener, () => this.readDesired(agentId), async () => {
       if (owned.feed.size > 0) return;
       this.desiredWatches.delete(agentId);
+      owned.resync.abort();
       await owned.watcher.cancel().catch(() => undefined);
     });
   }
@@ -460,9 +469,22 @@ export class EtcdCoordinator implements Coordinator {
     watcher.on('put', () => refresh());
     watcher.on('delete', () => refresh());
     watcher.on('connected', () => refresh());
+    const resync = new AbortController();
+    const every = this.options.watchResyncMs ?? Math.max(1000, this.timing.retryPeriodMs);
+    const stop = AbortSignal.any([resync.signal, this.stopping.signal]);
+    void (async () => {
+      while (!stop.aborted) {
+        try {
+          await this.clock.sleep(every, stop);
+        } catch {
+          return;
+        }
+        if (feed.size > 0) refresh();
+      }
+    })();
     watcher.on('error', (err) => this.onError(new CoordinatorError('etcd', 'watch failed', { cause: err })));
     watcher.on('disconnected', (err) => this.onError(new CoordinatorError('etcd', 'watch disconnected; reconnecting', { cause: err })));
-    return { feed, watcher };
+    return { feed, watcher, resync };
   }
 
   private async subscribe<T>(watch: SharedWatch<T>, listener: Listener<T>, read: () => Promise<T>, onClose?: () => Promise<void>): Promise<Subscription> {
@@ -480,7 +502,10 @@ export class EtcdCoordinator implements Coordinator {
     this.leaderWatch = undefined;
     this.memberWatch = undefined;
     this.desiredWatches.clear();
-    for (const w of watchers) w.feed.clear();
+    for (const w of watchers) {
+      w.feed.clear();
+      w.resync.abort();
+    }
     await settleWithin(this.clock, Promise.all(watchers.map((w) => w.watcher.cancel().catch(() => undefined))), deadlineMs);
   }
 

@@ -175,5 +175,28 @@ describe('real etcd', function () {
         + `${renewed ? `leader ${first.agentId} kept epoch ${first.epoch}` : `new leader ${current.agentId} epoch ${current.epoch} (was ${first.epoch})`}; `
         + `first fenced write ${writeMs} ms after that`);
     });
+
+    it('a watch whose etcd stream is lost still delivers, by its periodic re-read (resync)', async function () {
+      const prefix = `/inferline-test-${process.pid}-resync/`;
+      const mk = async (identity: string) => {
+        const c = await EtcdCoordinator.create({ identity, endpoints: [server().endpoint], prefix, timing: TIMING, memberTtlMs: MEMBER_TTL_MS, requestTimeoutMs: 2000, watchResyncMs: 300 });
+        await c.start();
+        return c;
+      };
+      const [a, b] = [await mk('a'), await mk('b')];
+      try {
+        const l = await winner(h, [a], TIMING.leaseDurationMs);
+        const seen: (DesiredStateRecord | undefined)[] = [];
+        await b.watchDesired('x', (r) => seen.push(r));
+        // Lose b's stream for the key (as a restart can): no event will come through it any more.
+        const watches = (b as unknown as { desiredWatches: Map<string, { watcher: { cancel(): Promise<void> } }> }).desiredWatches;
+        await watches.get('x')?.watcher.cancel();
+        await a.writeDesired('x', { v: 7 }, l.epoch);
+        const waited = await eventually(h, 'the resync delivers the write', () => JSON.stringify(seen.at(-1)?.spec) === '{"v":7}', 3000, 20);
+        expect(waited).to.be.below(1500);
+      } finally {
+        await Promise.all([a.stop(2000), b.stop(2000)]);
+      }
+    });
   });
 });
