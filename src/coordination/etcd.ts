@@ -67,8 +67,8 @@ interface Term {
 interface SharedWatch<T> {
   readonly feed: Feed<T>;
   readonly watcher: Watcher;
-  /** Stops the periodic resync; aborted when the watcher is cancelled. */
-  readonly resync: AbortController;
+  /** Re-reads the value (what the periodic resync calls). */
+  readonly refresh: () => void;
 }
 
 export class EtcdCoordinator implements Coordinator {
@@ -90,6 +90,8 @@ export class EtcdCoordinator implements Coordinator {
   private leaderWatch: SharedWatch<LeaderSnapshot> | undefined;
   private memberWatch: SharedWatch<readonly MemberInfo[]> | undefined;
   private readonly desiredWatches = new Map<string, SharedWatch<DesiredStateRecord | undefined>>();
+  /** The watches the resync loop re-reads. */
+  private readonly resyncing = new Set<SharedWatch<unknown>>();
   private readonly registrations = new Set<EtcdRegistration>();
   private readonly subscriptions = new Set<Subscription>();
   /** Aborted on stop; also wakes campaign loops when the leader key changes (replaced each time). */
@@ -146,6 +148,20 @@ export class EtcdCoordinator implements Coordinator {
     this.stopping = new AbortController();
     this.client = new Etcd3(this.clientOptions);
     this.ns = this.client.namespace(this.prefix);
+    void this.resyncLoop(this.stopping.signal);
+  }
+
+  /** One loop for every watch: each period, re-read the value of those with subscribers. */
+  private async resyncLoop(signal: AbortSignal): Promise<void> {
+    const every = this.options.watchResyncMs ?? Math.max(1000, this.timing.retryPeriodMs);
+    while (!signal.aborted) {
+      try {
+        await this.clock.sleep(every, signal);
+      } catch {
+        return;
+      }
+      for (const w of this.resyncing) if (w.feed.size > 0) w.refresh();
+    }
   }
 
   async stop(deadlineMs = 5000): Promise<void> {
@@ -275,7 +291,7 @@ export class EtcdCoordinator implements Coordinator {
     return this.subscribe(watch, listener, () => this.readDesired(agentId), async () => {
       if (owned.feed.size > 0) return;
       this.desiredWatches.delete(agentId);
-      owned.resync.abort();
+      this.resyncing.delete(owned as SharedWatch<unknown>);
       await owned.watcher.cancel().catch(() => undefined);
     });
   }
@@ -450,41 +466,39 @@ export class EtcdCoordinator implements Coordinator {
     const feed = new Feed<T>(equals, this.onError);
     const watcher = select(this.namespace().watch()).watcher();
     let refreshing = Promise.resolve();
+    let retryScheduled = false;
     // A read that fails (etcd just back, the client's circuit breaker still open) is retried with
-    // doubling delays until one succeeds: the event that triggered it may be the only one.
-    const refresh = (attempt = 0): void => {
+    // doubling delays until one succeeds: the event that triggered it may be the only one. One
+    // retry chain at a time: a read that fails while a retry is on its way leaves it to that retry
+    // (and a resync's failure is not reported again), so an outage does not pile up retries.
+    const refresh = (attempt = 0, quiet = false): void => {
       refreshing = refreshing.then(async () => {
         try {
           const value = await read();
           onValue?.(value);
           feed.publish(value);
         } catch (err) {
-          this.onError(err);
           if (this.stopping.signal.aborted || feed.size === 0) return;
+          if (attempt === 0 && retryScheduled) return;
+          if (!quiet) this.onError(err);
+          retryScheduled = true;
           const delay = Math.min(5000, 250 * 2 ** attempt);
-          void this.clock.sleep(delay, this.stopping.signal).then(() => refresh(attempt + 1), () => undefined);
+          void this.clock.sleep(delay, this.stopping.signal).then(() => {
+            retryScheduled = false;
+            refresh(attempt + 1);
+          }, () => undefined);
         }
       });
     };
     watcher.on('put', () => refresh());
     watcher.on('delete', () => refresh());
     watcher.on('connected', () => refresh());
-    const resync = new AbortController();
-    const every = this.options.watchResyncMs ?? Math.max(1000, this.timing.retryPeriodMs);
-    const stop = AbortSignal.any([resync.signal, this.stopping.signal]);
-    void (async () => {
-      while (!stop.aborted) {
-        try {
-          await this.clock.sleep(every, stop);
-        } catch {
-          return;
-        }
-        if (feed.size > 0) refresh();
-      }
-    })();
+
     watcher.on('error', (err) => this.onError(new CoordinatorError('etcd', 'watch failed', { cause: err })));
     watcher.on('disconnected', (err) => this.onError(new CoordinatorError('etcd', 'watch disconnected; reconnecting', { cause: err })));
-    return { feed, watcher, resync };
+    const watch: SharedWatch<T> = { feed, watcher, refresh: () => refresh(0, true) };
+    this.resyncing.add(watch as SharedWatch<unknown>);
+    return watch;
   }
 
   private async subscribe<T>(watch: SharedWatch<T>, listener: Listener<T>, read: () => Promise<T>, onClose?: () => Promise<void>): Promise<Subscription> {
@@ -502,10 +516,8 @@ export class EtcdCoordinator implements Coordinator {
     this.leaderWatch = undefined;
     this.memberWatch = undefined;
     this.desiredWatches.clear();
-    for (const w of watchers) {
-      w.feed.clear();
-      w.resync.abort();
-    }
+    for (const w of watchers) w.feed.clear();
+    this.resyncing.clear();
     await settleWithin(this.clock, Promise.all(watchers.map((w) => w.watcher.cancel().catch(() => undefined))), deadlineMs);
   }
 
