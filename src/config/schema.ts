@@ -145,7 +145,7 @@ export const tunerSchema = strict({
   replanBand: z.tuple([z.number().positive(), z.number().positive()]).default([0.5, 2])
     .describe('Sustained rate outside [low, high] × the planned rate asks for a replan.'),
   replanAfter: duration(z.number().min(0)).default(300_000).describe('How long the rate must stay outside the band (default 5m).'),
-  tolerance: z.number().min(0).default(0.1).describe('Scale up only when the live envelope exceeds what the replicas cover by more than this (default 0.1).'),
+  tolerance: z.number().min(0).default(0).describe('Scale up only when the live envelope exceeds what the replicas cover by more than this fraction (default 0: at once).'),
   drainTime: duration(z.number().min(0)).default(500).describe('Drain a stage backlog within this on scale-up; 0 ignores queues (default 500ms).'),
   batchAware: strict({
     enabled: z.boolean().default(false),

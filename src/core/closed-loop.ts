@@ -4,9 +4,10 @@
 // - inferline: the plan, then the tuner (network-calculus envelopes);
 // - hpa: the plan's hardware and batch sizes, scaled by a Kubernetes-HPA-like utilisation rule;
 // - ray: the same, scaled by a Ray-Serve-like ongoing-requests rule;
-// - static-mean / static-peak: the plan's hardware and batch sizes, with the replicas that serve
-//   the trace's mean rate, or its peak 1 s rate, and never change (the peak is known in advance
-//   here: an oracle);
+// - static-mean / static-peak: the plan provisioned by the tuner's own rule (Tuner.replicasFor)
+//   for a steady stream at the trace's mean rate, or for the whole trace's envelope (its worst
+//   burst at every window), at the planned hardware and batch sizes, never changed (both known in
+//   advance: oracles);
 // - coarse: the coarse-grained plan, scaled as one unit by the same tuner.
 import { compilePipeline } from './pipeline.js';
 import type { CompiledPipeline } from './pipeline.js';
@@ -15,9 +16,10 @@ import type { ClosedLoopEstimate, Controller } from './estimator.js';
 import type { ProfileSet } from './profiles.js';
 import type { HardwareType, PipelineSpec, StageConfig } from './types.js';
 import { computeEnvelope } from './envelope.js';
+import type { EnvelopePoint } from './envelope.js';
 import { createTuner } from './tuner/tuner.js';
 import type { TunerOptions } from './tuner/tuner.js';
-import { replicaThroughput, tunerPlanOf } from './tuner/tuner-plan.js';
+import { tunerPlanOf } from './tuner/tuner-plan.js';
 import type { PlanForTuner } from './tuner/tuner-plan.js';
 import { tunerController } from './controllers/tuner-controller.js';
 import { DEFAULT_HPA, hpaController } from './controllers/hpa.js';
@@ -120,19 +122,29 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
 /** The starting configuration of each controller. */
 function initialConfig(req: ClosedLoopRequest, compiled: CompiledPipeline, estimator: Estimator, plan: PlanForLoop): Record<string, StageConfig> {
   const out: Record<string, StageConfig> = {};
-  const staticRate = req.controller === 'static-mean' ? meanRate(req.trace) : req.controller === 'static-peak' ? peakRate(req.trace) : undefined;
-  compiled.spec.stages.forEach((s, i) => {
+  let staticReplicas: Record<string, number> | undefined;
+  if (req.controller === 'static-mean' || req.controller === 'static-peak') {
+    const tuner = createTuner(tunerPlanOf(plan, compiled, estimator, req.hardware, req.maxReplicasPerStage), req.tuner);
+    staticReplicas = tuner.replicasFor(staticEnvelope(req.controller, req.trace, plan));
+  }
+  compiled.spec.stages.forEach((s) => {
     const c = plan.stages[s.name];
     if (!c) throw new RangeError(`the plan has no stage "${s.name}"`);
-    let replicas = c.replicas;
-    if (staticRate !== undefined) {
-      const perReplica = replicaThroughput(estimator, i, c);
-      replicas = Math.max(s.minReplicas ?? 1, Math.ceil((staticRate * (compiled.scaleFactor[i] as number)) / perReplica - 1e-9));
-      replicas = Math.min(replicas, Math.min(s.maxReplicas ?? Infinity, req.maxReplicasPerStage));
-    }
-    out[s.name] = { hardware: c.hardware, batchSize: c.batchSize, replicas };
+    out[s.name] = { hardware: c.hardware, batchSize: c.batchSize, replicas: staticReplicas?.[s.name] ?? c.replicas };
   });
   return out;
+}
+
+/**
+ * The traffic the static baselines provision for, as an envelope at the plan's windows: the whole
+ * trace's (static-peak: its worst burst at every window), or a steady stream at its mean rate
+ * (static-mean). Both are known only once the trace is over: oracles.
+ */
+export function staticEnvelope(kind: 'static-mean' | 'static-peak', trace: Float64Array, plan: Pick<PlanForLoop, 'envelope'>): EnvelopePoint[] {
+  const windows = plan.envelope.map((p) => p.windowMs);
+  if (kind === 'static-peak') return computeEnvelope(trace, windows);
+  const rate = meanRate(trace);
+  return windows.map((windowMs) => ({ windowMs, maxArrivals: (rate * windowMs) / 1000, rateQps: rate }));
 }
 
 export function meanRate(trace: Float64Array): number {

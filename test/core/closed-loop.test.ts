@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { runClosedLoop, peakRate, meanRate } from '../../src/core/closed-loop.js';
+import { runClosedLoop, peakRate, meanRate, staticEnvelope } from '../../src/core/closed-loop.js';
 import type { ControllerKind, PlanForLoop } from '../../src/core/closed-loop.js';
 import { Estimator } from '../../src/core/estimator.js';
 import type { Controller } from '../../src/core/estimator.js';
@@ -70,8 +70,8 @@ describe('core/closed-loop', function () {
     let profiles: ProfileSet;
     let planned: PlanForLoop;
     let coarse: PlanForLoop;
-    // A ×4 step with CV 4 bursts, the reference "steps" workload shortened.
-    const trace = generateTrace(parseArrivalSpec('gamma:rate=100,cv=1,duration=60s;gamma:rate=400,cv=4,duration=60s;gamma:rate=100,cv=1,duration=60s'), 2);
+    // A ×4 step with CV 4 bursts: the reference "steps" workload (shared/data/pipelines.yaml).
+    const trace = generateTrace(parseArrivalSpec('gamma:rate=100,cv=1,duration=120s;gamma:rate=400,cv=4,duration=120s;gamma:rate=100,cv=1,duration=120s'), 2);
 
     before(async () => {
       const ref = await reference();
@@ -112,7 +112,7 @@ describe('core/closed-loop', function () {
       expect(curve.meanCostPerHour).to.be.below(0.9 * proportional.meanCostPerHour);
     });
 
-    it('static provisioning never scales; static-peak provisions for the peak 1 s rate', () => {
+    it('static provisioning never scales; static-peak provisions for the peak, static-mean for the mean', () => {
       const mean = run('static-mean');
       const peak = run('static-peak');
       expect(mean.scalingActions).to.equal(0);
@@ -120,6 +120,31 @@ describe('core/closed-loop', function () {
       expect(peakRate(trace)).to.be.above(2 * meanRate(trace));
       const detect = (r: typeof mean) => r.timeline[0]?.replicas['detect'] as number;
       expect(detect(peak)).to.be.above(detect(mean));
+      // Peak provisioning holds the step; the mean does not.
+      expect(peak.sloMissRate).to.be.at.most(0.01);
+      expect(mean.sloMissRate).to.be.above(0.05);
+    });
+
+    it('the static baselines provision by the tuner\'s own rule: for the whole trace\'s envelope, or a steady stream at its mean', () => {
+      const flat = staticEnvelope('static-mean', trace, planned);
+      expect(flat.map((p) => p.windowMs)).to.deep.equal(planned.envelope.map((p) => p.windowMs));
+      for (const p of flat) expect(p.rateQps).to.equal(meanRate(trace));
+      const whole = staticEnvelope('static-peak', trace, planned);
+      expect(whole[0]?.rateQps).to.be.above(whole.at(-1)?.rateQps as number);
+      expect(whole.at(-1)?.rateQps).to.be.above(meanRate(trace));
+    });
+
+    it('without the backlog term, InferLine never holds more replicas than static peak at any stage and time', () => {
+      // The live envelope covers part of the trace, so it never exceeds the whole trace's, and the
+      // tuner's need grows with it: what it holds is at most what static peak holds all along.
+      const inferline = runClosedLoop({
+        pipeline: spec, hardware, profiles, plan: planned, trace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64, tuner: { drainTimeMs: 0 },
+      }).result;
+      const peak = run('static-peak').timeline[0]?.replicas as Record<string, number>;
+      let above = 0;
+      for (const p of inferline.timeline) for (const [s, v] of Object.entries(p.replicas)) if (v > (peak[s] as number)) above++;
+      expect(above).to.equal(0);
+      expect(inferline.scalingActions).to.be.above(0);
     });
 
     it('the coarse baseline scales every stage as one unit', () => {

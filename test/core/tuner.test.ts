@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { createTuner, DEFAULT_TUNER_OPTIONS, envelopeRatio, recentEnvelopeOptions } from '../../src/core/tuner/tuner.js';
 import type { TunerPlan, TunerSnapshot, TunerState } from '../../src/core/tuner/tuner.js';
 import type { EnvelopePoint } from '../../src/core/envelope.js';
+import { downstreamVisits } from '../../src/core/tuner/tuner-plan.js';
+import { compiled, stage } from '../helpers/pipelines.js';
 
 const WINDOWS = [100, 1000, 10_000, 60_000];
 const PLANNED = [400, 200, 120, 100]; // qps per window: bursty at short windows
@@ -16,6 +18,12 @@ const plan: TunerPlan = {
     { name: 'b', plannedReplicas: 2, minReplicas: 2, maxReplicas: 6, activationDelayMs: 0, replicaThroughputQps: 100 },
   ],
 };
+
+/** Two ticks 250 ms apart on the same snapshot: a queue counts once it was there at the last tick too. */
+function twice(tuner: ReturnType<typeof createTuner>, given: TunerSnapshot): ReturnType<ReturnType<typeof createTuner>['decide']> {
+  const first = tuner.decide(given, tuner.initialState(0));
+  return tuner.decide({ ...given, nowMs: given.nowMs + 250 }, first.state);
+}
 
 function snap(nowMs: number, rates: number[], replicas: Record<string, number>, recent = rates, queued?: Record<string, number>): TunerSnapshot {
   return { nowMs, envelope: env(rates), recentEnvelope: env(recent), replicas, ...(queued ? { queued } : {}) };
@@ -40,7 +48,7 @@ describe('core/tuner', () => {
     ];
     for (const c of cases) {
       it(c.name, () => {
-        const { decision } = tuner.decide(c.given, tuner.initialState(0));
+        const { decision } = twice(tuner, c.given);
         if (c.want === 'hold') {
           expect(decision.kind, JSON.stringify(decision)).to.equal('hold');
         } else {
@@ -49,6 +57,35 @@ describe('core/tuner', () => {
         }
       });
     }
+
+    it('a queue counts only once it persisted from the last tick: a burst the replicas clear within a tick adds nothing', () => {
+      const given = snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 100, b: 0 });
+      const first = tuner.decide(given, tuner.initialState(0));
+      expect(first.decision.kind, JSON.stringify(first.decision)).to.equal('hold');
+      // Cleared by the next tick: still nothing.
+      const cleared = tuner.decide(snap(1250, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 0, b: 0 }), first.state);
+      expect(cleared.decision.kind).to.equal('hold');
+      // Still there (grown): the smaller of the two, 100, drains with 4 more.
+      const stayed = tuner.decide(snap(1250, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 300, b: 0 }), first.state);
+      expect(stayed.decision.kind === 'scale' && stayed.decision.changes.map((c) => [c.stage, c.to])).to.deep.equal([['a', 8]]);
+    });
+
+    it('a queue upstream counts for the stages downstream of it, so they grow in the same tick', () => {
+      // a feeds b with every query (b visited once per a visit): 200 queued at a are 200 headed for b.
+      const chained = createTuner({ ...plan, stages: plan.stages.map((st) => (st.name === 'a' ? { ...st, downstream: { b: 1 } } : st)) });
+      const { decision } = twice(chained, snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 200, b: 0 }));
+      // a: 200 / (50 qps × 0.5 s) = 8 more; b: 200 / (100 × 0.5) = 4 more.
+      expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((c) => [c.stage, c.to]))).to.deep.equal({ a: 12, b: 6 });
+      const alone = twice(tuner, snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 200, b: 0 })).decision;
+      expect(alone.kind === 'scale' && alone.changes.map((c) => c.stage)).to.deep.equal(['a']);
+    });
+
+    it('gives the replicas its rule holds for a whole envelope (what the static baselines provision)', () => {
+      expect(tuner.replicasFor(env(PLANNED))).to.deep.equal({ a: 4, b: 2 });
+      expect(tuner.replicasFor(env([400, 200, 240, 200]))).to.deep.equal({ a: 8, b: 4 });
+      expect(tuner.replicasFor(env([0, 0, 0, 0]))).to.deep.equal({ a: 1, b: 2 });
+      expect(tuner.replicasFor(env([400, 200, 120, 5000]))).to.deep.equal({ a: 20, b: 6 });
+    });
 
     it('scales by live traffic relative to the plan\'s slack', () => {
       const t = createTuner({ ...plan, slack: 2 });
@@ -119,7 +156,7 @@ describe('core/tuner', () => {
       slack: 1.2,
       scaling: [{ factor: 1.5, replicas: { a: 5, b: 2 } }, { factor: 2, replicas: { a: 6, b: 3 } }],
     };
-    const t = createTuner(curved);
+    const t = createTuner(curved, { tolerance: 0.1 });
     const at = (k: number) => [400, 200, 120, 100 * k];
     const cases: { name: string; k: number; want: string | Record<string, number> }[] = [
       { name: 'holds up to the slack and within the tolerance above it', k: 1.3, want: 'hold' },
@@ -136,8 +173,15 @@ describe('core/tuner', () => {
       });
     }
 
+    it('with the default tolerance (0), just past the slack is the first point', () => {
+      const t0 = createTuner(curved);
+      const { decision } = t0.decide(snap(1000, at(1.21), { a: 4, b: 2 }), t0.initialState(0));
+      expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((ch) => [ch.stage, ch.to]))).to.deep.equal({ a: 5 });
+      expect(t0.decide(snap(1000, at(1.2), { a: 4, b: 2 }), t0.initialState(0)).decision.kind).to.equal('hold');
+    });
+
     it('scales down along the same curve: at 1.5× recent traffic, 1 + tolerance below, b drops first', () => {
-      const tt = createTuner(curved, { scaleDownDelayMs: 0, scaleDownIntervalMs: 0 });
+      const tt = createTuner(curved, { scaleDownDelayMs: 0, scaleDownIntervalMs: 0, tolerance: 0.1 });
       // Recent traffic at 1.5 × 1.1: need a = 5, b = 2, from a = 6, b = 3.
       const { decision } = tt.decide(snap(1000, at(1.65), { a: 6, b: 3 }, at(1.65)), tt.initialState(0));
       expect(decision.kind === 'scale' && Object.fromEntries(decision.changes.map((ch) => [ch.stage, ch.to]))).to.deep.equal({ a: 5, b: 2 });
@@ -156,7 +200,7 @@ describe('core/tuner', () => {
     // Stage a: 4 planned replicas of 50 qps each (200 qps) for a pipeline at 100 qps: 100 qps spare.
     const withFactors: TunerPlan = { ...plan, stages: plan.stages.map((s) => ({ ...s, scaleFactor: 1 })) };
     const t = createTuner(withFactors, { drainTimeMs: 500 });
-    const decide = (queued: number, rate: number) => t.decide({ ...snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: queued, b: 0 }), arrivalRateQps: rate }, t.initialState(0)).decision;
+    const decide = (queued: number, rate: number) => twice(t, { ...snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: queued, b: 0 }), arrivalRateQps: rate }).decision;
     const cases: { name: string; queued: number; rate: number; want: string | number }[] = [
       // 100 queued need 200 qps for 0.5 s; the 100 qps spare covers half: 2 replicas short.
       { name: 'a queue beyond what the spare drains adds the shortfall', queued: 100, rate: 100, want: 6 },
@@ -174,7 +218,7 @@ describe('core/tuner', () => {
     }
 
     it('without the live rate the replicas count as fully loaded', () => {
-      const { decision } = t.decide(snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 40, b: 0 }), t.initialState(0));
+      const { decision } = twice(t, snap(1000, PLANNED, { a: 4, b: 2 }, PLANNED, { a: 40, b: 0 }));
       expect(decision.kind === 'scale' && decision.changes.find((ch) => ch.stage === 'a')?.to).to.equal(5);
     });
   });
@@ -194,6 +238,17 @@ describe('core/tuner', () => {
   it('reads the recent envelope over scaleDownWindow only: the windows that fit, on that horizon', () => {
     expect(recentEnvelopeOptions(plan, { ...DEFAULT_TUNER_OPTIONS, scaleDownWindowMs: 30_000 })).to.deep.equal({ windowsMs: [100, 1000, 10_000], horizonMs: 30_000 });
     expect(recentEnvelopeOptions(plan, { ...DEFAULT_TUNER_OPTIONS, scaleDownWindowMs: 50 })).to.deep.equal({ windowsMs: [100], horizonMs: 100 });
+  });
+
+  it('counts the visits downstream of a stage per visit of it, along every path', () => {
+    // a → b (0.5) → d; a → c (1) → d (0.2): per a, b 0.5, c 1, d 0.5 + 0.2.
+    const p = compiled([stage('a', { b: 0.5, c: 1 }), stage('b', { d: 1 }), stage('c', { d: 0.2 }), stage('d')]);
+    const a = downstreamVisits(p, 0);
+    expect(Object.keys(a)).to.deep.equal(['b', 'c', 'd']);
+    expect(a['b']).to.equal(0.5);
+    expect(a['d']).to.be.closeTo(0.7, 1e-12);
+    expect(downstreamVisits(p, 2)).to.deep.equal({ d: 0.2 });
+    expect(downstreamVisits(p, 3)).to.deep.equal({});
   });
 
   describe('properties', () => {

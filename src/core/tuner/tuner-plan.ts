@@ -46,7 +46,27 @@ export function tunerPlanOf(
         maxReplicas: Math.min(spec?.maxReplicas ?? Infinity, maxReplicasPerStage),
         activationDelayMs: hw.get(c.hardware)?.activationDelayMs ?? 0,
         scaleFactor: compiled.scaleFactor[i] as number,
+        downstream: downstreamVisits(compiled, i),
       };
     }),
   };
+}
+
+/** Expected visits of every stage downstream of stage `u` per visit of `u` (edge fractions multiplied along the DAG). */
+export function downstreamVisits(compiled: CompiledPipeline, u: number): Record<string, number> {
+  const visits = new Float64Array(compiled.stageNames.length);
+  visits[u] = 1;
+  for (const s of compiled.order) {
+    const v = visits[s] as number;
+    if (v === 0) continue;
+    for (let e = compiled.edgeStart[s] as number; e < (compiled.edgeStart[s + 1] as number); e++) {
+      const t = compiled.edgeTo[e] as number;
+      visits[t] = (visits[t] as number) + v * (compiled.edgeFraction[e] as number);
+    }
+  }
+  const out: Record<string, number> = {};
+  visits.forEach((v, s) => {
+    if (s !== u && v > 0) out[compiled.stageNames[s] as string] = v;
+  });
+  return out;
 }

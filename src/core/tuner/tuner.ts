@@ -13,8 +13,10 @@
 // set by the tail needs replicas sooner than one running a half-idle replica at a large batch,
 // and many replicas absorb a rise with proportionally fewer extra than a few.
 // - Scale up at once, in the tick where the need at k / (1 + tolerance) exceeds the current
-//   replicas (tolerance default 10 %, as the HPA's), to the need at k, by at most maxStepUp per
-//   tick.
+//   replicas (tolerance default 0), to the need at k, by at most maxStepUp per tick. With no
+//   tolerance the envelope part of the count never exceeds what the same rule gives for the whole
+//   trace's envelope (the live one covers part of it, and the need grows with k), which is what
+//   the static-peak baseline holds.
 // - Scale down only when the need at the recent envelope's k / (1 + tolerance) (the same line,
 //   so the two never chase each other; the recent envelope covers the last scaleDownWindowMs,
 //   see recentEnvelopeOptions, and the windows longer than that come from the live one) has stayed below the current count for scaleDownDelayMs, no
@@ -24,9 +26,11 @@
 //   so that it drains within drainTimeMs at the planned per-replica throughput. With the stage's
 //   scale factor and the live arrival rate, the replicas the envelope asks for drain it first
 //   with what they spare beyond the arrivals, and only a whole replica of shortfall is added;
-//   without them, one replica per whole replica × drainTimeMs of queued work. A burst that
-//   arrives while new replicas start leaves a queue the envelope alone does not pay back; the
-//   short queues of normal batching add nothing.
+//   without them, one replica per whole replica × drainTimeMs of queued work. Only the queue that
+//   persisted from the last tick counts (the smaller of the two), so a burst's queue that the
+//   replicas clear within a tick adds nothing. A step, or a burst that arrives while new replicas
+//   start, leaves a queue the envelope alone does not pay back; the short queues of normal
+//   batching add nothing.
 // - Always within [minReplicas, maxReplicas].
 // - Signal a replan when the sustained rate (the longest window) stays outside
 //   [replanLow, replanHigh] × the planned mean rate for replanAfterMs.
@@ -47,6 +51,12 @@ export interface TunerStage {
    * without it the current replicas are taken as fully loaded.
    */
   readonly scaleFactor?: number;
+  /**
+   * Expected visits of each stage downstream of this one per visit of this one. With it, a queue
+   * here counts as work headed for those stages too, so they grow in the same tick as this one
+   * rather than once its drained queue reaches them.
+   */
+  readonly downstream?: Readonly<Record<string, number>>;
 }
 
 export interface TunerPlan {
@@ -75,7 +85,10 @@ export interface TunerScalingPoint {
 
 export interface TunerOptions {
   readonly headroom: number;
-  /** Scale up only when the live envelope exceeds what the current replicas cover by more than this. */
+  /**
+   * Scale up only when the live envelope exceeds what the current replicas cover by more than this
+   * (default 0: at once, as the reference says; the scale-down reads the same line).
+   */
   readonly tolerance: number;
   readonly maxStepUp: number;
   readonly maxStepDown: number;
@@ -91,7 +104,7 @@ export interface TunerOptions {
 
 export const DEFAULT_TUNER_OPTIONS: TunerOptions = {
   headroom: 1,
-  tolerance: 0.1,
+  tolerance: 0,
   maxStepUp: 64,
   maxStepDown: 1,
   scaleDownDelayMs: 30_000,
@@ -123,6 +136,8 @@ export interface StageTunerState {
   readonly lastScaleDownMs: number;
   /** Since when the recent need has stayed below the current count. */
   readonly belowSinceMs: number | null;
+  /** The stage's queue at the last tick. */
+  readonly queued?: number;
 }
 
 export interface TunerState {
@@ -145,6 +160,11 @@ export interface Tuner {
   readonly plan: TunerPlan;
   readonly options: TunerOptions;
   initialState(nowMs: number): TunerState;
+  /**
+   * Per stage, the replicas the tuner's rule gives for traffic with this envelope (the planned
+   * windows): the scaling curve at its ratio to the planned one, with the headroom, within [minReplicas, maxReplicas], no tolerance. The static baselines provision with it.
+   */
+  replicasFor(envelope: readonly EnvelopePoint[]): Record<string, number>;
   decide(snapshot: TunerSnapshot, state: TunerState): { decision: TunerDecision; state: TunerState };
 }
 
@@ -182,6 +202,7 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
   const o: TunerOptions = { ...DEFAULT_TUNER_OPTIONS, ...options };
   const planSlack = plan.slack ?? 1;
   const curve = [...(plan.scaling ?? [])].filter((p) => p.factor > planSlack).sort((a, b) => a.factor - b.factor);
+  // The replicas for live traffic `ratio`× the planned; `tolerance` divides the load.
   const need = (stage: TunerStage, ratio: number, tolerance = 1): number => {
     const raw = Math.ceil(replicasAt(stage, (ratio * o.headroom) / tolerance) - 1e-9);
     return Math.min(stage.maxReplicas, Math.max(stage.minReplicas, raw));
@@ -225,8 +246,21 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
       for (const s of plan.stages) stages[s.name] = { activeAfterMs: nowMs, lastScaleDownMs: nowMs, belowSinceMs: null };
       return { stages, driftSinceMs: null };
     },
+    replicasFor(envelope) {
+      const ratio = envelopeRatio(envelope, plan.envelope).ratio;
+      const out: Record<string, number> = {};
+      for (const s of plan.stages) out[s.name] = need(s, ratio);
+      return out;
+    },
     decide(snapshot, state) {
       const now = snapshot.nowMs;
+      // Queries queued at a stage, and (with the stages' `downstream`) the visits of it that the
+      // queues upstream of it will bring.
+      const headedFor = (name: string): number => {
+        let q = snapshot.queued?.[name] ?? 0;
+        for (const u of plan.stages) q += (snapshot.queued?.[u.name] ?? 0) * (u.downstream?.[name] ?? 0);
+        return q;
+      };
       const up = envelopeRatio(snapshot.envelope, plan.envelope);
       // Windows longer than the recent envelope's horizon are not in it: those come from the live
       // envelope, so the scale-down line is never above the scale-up one at any window.
@@ -239,27 +273,30 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
         const st = state.stages[stage.name] ?? { activeAfterMs: now, lastScaleDownMs: now, belowSinceMs: null };
         // Within the tolerance the current replicas are deemed to cover the live envelope: the
         // maxima of a bursty trace over one horizon vary from the planned ones by chance.
-        const envelopeNeed = need(stage, up.ratio, 1 + o.tolerance) > cur ? need(stage, up.ratio) : Math.min(cur, need(stage, up.ratio));
-        const queued = snapshot.queued?.[stage.name] ?? 0;
-        const backlog = backlogReplicas(stage, snapshot.queued?.[stage.name] ?? 0, envelopeNeed, snapshot.arrivalRateQps);
+        const upNeed = need(stage, up.ratio);
+        const envelopeNeed = need(stage, up.ratio, 1 + o.tolerance) > cur ? upNeed : Math.min(cur, upNeed);
+        const queued = headedFor(stage.name);
+        // Only the queue that was there at the last tick too counts: what a burst leaves and the
+        // replicas clear within a tick needs no more of them.
+        const backlog = backlogReplicas(stage, Math.min(queued, st.queued ?? 0), envelopeNeed, snapshot.arrivalRateQps);
         const wantUp = Math.min(stage.maxReplicas, envelopeNeed + backlog);
         if (wantUp > cur || cur < stage.minReplicas) {
           const to = Math.min(Math.max(wantUp, stage.minReplicas), cur + o.maxStepUp);
           const why = `live rate ${up.ratio.toFixed(2)}× planned over ${up.windowMs} ms${backlog > 0 ? `, +${backlog} to drain ${queued} queued` : ''}`;
           changes.push({ stage: stage.name, from: cur, to, reason: why });
-          next[stage.name] = { activeAfterMs: now + stage.activationDelayMs, lastScaleDownMs: st.lastScaleDownMs, belowSinceMs: null };
+          next[stage.name] = { activeAfterMs: now + stage.activationDelayMs, lastScaleDownMs: st.lastScaleDownMs, belowSinceMs: null, queued };
           continue;
         }
         if (cur > stage.maxReplicas) {
           changes.push({ stage: stage.name, from: cur, to: stage.maxReplicas, reason: `above maxReplicas ${stage.maxReplicas}` });
-          next[stage.name] = { ...st, lastScaleDownMs: now, belowSinceMs: null };
+          next[stage.name] = { ...st, lastScaleDownMs: now, belowSinceMs: null, queued };
           continue;
         }
         // The fewest replicas that cover the recent envelope within the tolerance: the same line
         // the scale-up test draws, so the two never chase each other.
         const wantDown = need(stage, down.ratio, 1 + o.tolerance);
         if (wantDown >= cur) {
-          next[stage.name] = { ...st, belowSinceMs: null };
+          next[stage.name] = { ...st, belowSinceMs: null, queued };
           continue;
         }
         const belowSince = st.belowSinceMs ?? now;
@@ -267,9 +304,9 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
         if (now - quietFrom >= o.scaleDownDelayMs && now - st.lastScaleDownMs >= o.scaleDownIntervalMs) {
           const to = Math.max(wantDown, cur - o.maxStepDown);
           changes.push({ stage: stage.name, from: cur, to, reason: `recent need ${wantDown} < ${cur} for ${Math.round((now - belowSince) / 1000)} s` });
-          next[stage.name] = { ...st, lastScaleDownMs: now, belowSinceMs: belowSince };
+          next[stage.name] = { ...st, lastScaleDownMs: now, belowSinceMs: belowSince, queued };
         } else {
-          next[stage.name] = { ...st, belowSinceMs: belowSince };
+          next[stage.name] = { ...st, belowSinceMs: belowSince, queued };
           waiting ||= `${stage.name}: need ${wantDown} < ${cur}, waiting out the scale-down delay`;
         }
       }
