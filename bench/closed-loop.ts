@@ -49,29 +49,75 @@ export async function benchClosedLoop(): Promise<void> {
   console.log('');
 }
 
-/** The batch-aware tuner mode against the plain tuner, on the ×4 step. */
+/** The same cells on seeds 1–5 (trace and estimator): how robust the seed-1 table is. */
+export async function benchClosedLoopSeeds(): Promise<void> {
+  const { config, profiles } = await reference();
+  const planTrace = trace(config.planner.arrival, config.planner.seed);
+  const plans = config.pipelines.map((spec) => {
+    const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 64 } });
+    return { spec, planned: { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling } as PlanForLoop };
+  });
+  const seeds = [1, 2, 3, 4, 5];
+  console.log(`closed loop on seeds ${seeds.join(', ')} (${seeds.length} × ${WORKLOADS.length} workloads × ${plans.length} pipelines; no start-up delay)`);
+  for (const w of WORKLOADS) {
+    let worst = 0;
+    let worstStartup = 0;
+    let below = 0;
+    let equal = 0;
+    let above = 0;
+    const vsHpa: number[] = [];
+    const vsRay: number[] = [];
+    for (const seed of seeds) {
+      const evalTrace = trace(w.spec, seed);
+      for (const { spec, planned } of plans) {
+        const go = (controller: ControllerKind, activationDelayMs = 0) => runClosedLoop({
+          pipeline: spec, hardware: config.hardware.map((h) => ({ ...h, activationDelayMs })), profiles, plan: planned, trace: evalTrace, seed, controller, maxReplicasPerStage: 64,
+        }).result;
+        const il = go('inferline');
+        const peak = go('static-peak');
+        worst = Math.max(worst, il.sloMissRate);
+        worstStartup = Math.max(worstStartup, go('inferline', 1000).sloMissRate);
+        const d = il.meanCostPerHour - peak.meanCostPerHour;
+        if (d < -0.005) below++;
+        else if (d > 0.005) above++;
+        else equal++;
+        const ratio = (x: number) => x / Math.max(il.sloMissRate, 1e-4);
+        vsHpa.push(ratio(go('hpa').sloMissRate));
+        vsRay.push(ratio(go('ray').sloMissRate));
+      }
+    }
+    console.log(`  ${w.name.padEnd(10)}  worst InferLine miss ${(worst * 100).toFixed(2)}% (1 s start-up ${(worstStartup * 100).toFixed(2)}%)   cost vs static peak: ${below} below, ${equal} equal, ${above} above   HPA / InferLine misses median ${median(vsHpa).toFixed(1)}× (max ${Math.max(...vsHpa).toFixed(1)}×), Ray median ${median(vsRay).toFixed(1)}× (max ${Math.max(...vsRay).toFixed(1)}×)`);
+  }
+  console.log('');
+}
+
+/** The batch-aware tuner mode against the plain tuner, on every workload. */
 export async function benchBatchAware(): Promise<void> {
   const { config, profiles } = await reference();
   const planTrace = trace(config.planner.arrival, config.planner.seed);
-  const w = WORKLOADS[2] as { name: string; spec: string };
-  const evalTrace = trace(w.spec, 1);
-  console.log(`batch-aware tuner mode (off by default) on ${w.name}: SLO miss rate / mean cost $/h`);
-  const rows: string[][] = [['pipeline', 'tuner', 'tuner + batch-aware', 'cost change', 'batch changes']];
-  for (const spec of config.pipelines) {
+  console.log('batch-aware tuner mode (off by default): SLO miss rate / mean cost $/h; seed 1');
+  const plans = config.pipelines.map((spec) => {
     const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 64 } });
-    const planned: PlanForLoop = { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling };
-    const go = (batchAware: boolean) => runClosedLoop({
-      pipeline: spec, hardware: config.hardware, profiles, plan: planned, trace: evalTrace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
-      ...(batchAware ? { batchAware: { intervalMs: 15_000, windowMs: 30_000 } } : {}),
-    });
-    const a = go(false).result;
-    const b = go(true);
-    const changes = (b.controller as unknown as { batchChanges: unknown[] }).batchChanges.length;
-    const fmt = (r: typeof a) => `${(r.sloMissRate * 100).toFixed(2)}% / ${r.meanCostPerHour.toFixed(2)}`;
-    rows.push([spec.name, fmt(a), fmt(b.result), `${(((b.result.meanCostPerHour / a.meanCostPerHour) - 1) * 100).toFixed(1)}%`, String(changes)]);
+    return { spec, planned: { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling } as PlanForLoop };
+  });
+  for (const w of WORKLOADS) {
+    const evalTrace = trace(w.spec, 1);
+    console.log(`  ${w.name}`);
+    const rows: string[][] = [['pipeline', 'tuner', 'tuner + batch-aware', 'cost change', 'batch changes']];
+    for (const { spec, planned } of plans) {
+      const go = (batchAware: boolean) => runClosedLoop({
+        pipeline: spec, hardware: config.hardware, profiles, plan: planned, trace: evalTrace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
+        ...(batchAware ? { batchAware: { intervalMs: 15_000, windowMs: 30_000 } } : {}),
+      });
+      const a = go(false).result;
+      const b = go(true);
+      const changes = (b.controller as unknown as { batchChanges: unknown[] }).batchChanges.length;
+      const fmt = (r: typeof a) => `${(r.sloMissRate * 100).toFixed(2)}% / ${r.meanCostPerHour.toFixed(2)}`;
+      rows.push([spec.name, fmt(a), fmt(b.result), `${(((b.result.meanCostPerHour / a.meanCostPerHour) - 1) * 100).toFixed(1)}%`, String(changes)]);
+    }
+    const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+    for (const r of rows) console.log(`    ${r.map((c, i) => c.padEnd(widths[i] as number)).join('  ')}`);
   }
-  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i] as number)).join('  ')}`);
   console.log('');
 }
 

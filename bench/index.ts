@@ -1,11 +1,11 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | batch-aware | profiler | agent)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent)
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
-import { benchBatchAware, benchClosedLoop, benchTuner } from './closed-loop.js';
+import { benchBatchAware, benchClosedLoop, benchClosedLoopSeeds, benchTuner } from './closed-loop.js';
 import { benchProfiler } from './profiler.js';
 import { benchAgent } from './agent.js';
 
@@ -15,6 +15,7 @@ const sections: Record<string, () => Promise<void>> = {
   quality: benchQuality,
   tuner: benchTuner,
   'closed-loop': benchClosedLoop,
+  'closed-loop-seeds': benchClosedLoopSeeds,
   'batch-aware': benchBatchAware,
   profiler: benchProfiler,
   agent: benchAgent,

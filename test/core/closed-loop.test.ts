@@ -3,6 +3,7 @@ import { runClosedLoop, peakRate, meanRate, staticEnvelope } from '../../src/cor
 import type { ControllerKind, PlanForLoop } from '../../src/core/closed-loop.js';
 import { Estimator } from '../../src/core/estimator.js';
 import type { Controller } from '../../src/core/estimator.js';
+import type { TunerController } from '../../src/core/controllers/tuner-controller.js';
 import { compilePipeline } from '../../src/core/pipeline.js';
 import { plan } from '../../src/core/planner/index.js';
 import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
@@ -161,6 +162,21 @@ describe('core/closed-loop', function () {
       expect((controller as unknown as { batchChanges: unknown[] }).batchChanges.length).to.be.above(0);
       expect(result.meanCostPerHour).to.be.below(plain.meanCostPerHour);
       expect(result.sloMissRate).to.be.at.most(0.01);
+    });
+
+    it('the batch-aware mode makes no change the tuner would undo at once', () => {
+      const { controller } = runClosedLoop({
+        pipeline: spec, hardware, profiles, plan: planned, trace, seed: 1, controller: 'inferline', maxReplicasPerStage: 64,
+        batchAware: { intervalMs: 15_000, windowMs: 30_000 },
+      });
+      const c = controller as unknown as TunerController;
+      expect(c.batchChanges.length).to.be.above(0);
+      for (const b of c.batchChanges) {
+        // The next tick (250 ms on) does not scale the changed stage back up.
+        const next = c.decisions.find((d) => d.tMs > b.tMs && d.tMs <= b.tMs + 250);
+        const up = next?.decision.kind === 'scale' ? next.decision.changes.find((ch) => ch.stage === b.proposal.stage && ch.to > ch.from) : undefined;
+        expect(up, JSON.stringify({ b, next })).to.equal(undefined);
+      }
     });
 
     it('the same seed gives the same result', () => {

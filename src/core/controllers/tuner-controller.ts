@@ -4,7 +4,9 @@
 // holds it periodically asks the estimator whether a larger batch with fewer replicas keeps the
 // tail (tuner/batch-aware.ts); an accepted change rescales that stage's planned replicas by the
 // throughput ratio (and its points on the plan's scaling curve), so the tuner's need stays right
-// for the new batch size. The recent envelope covers scaleDownWindowMs only
+// for the new batch size. A change the rescaled tuner would undo at once (its rule asks, on today's
+// envelope, for more replicas of the larger batch than the estimator found enough) is dropped: it
+// would keep the larger batch and save nothing. The recent envelope covers scaleDownWindowMs only
 // (recentEnvelopeOptions); the tuner also gets the arrival rate of the last second, with which a
 // backlog is drained from the spare capacity first.
 import { LiveEnvelope } from '../live-envelope.js';
@@ -78,19 +80,23 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
     }
     const p = proposeBatchChange({ ...ba, recent: recentTrace, config });
     if (!p) return undefined;
-    batchChanges.push({ tMs: view.nowMs, proposal: p });
     const s = ba.estimator.pipeline.stageNames.indexOf(p.stage);
     const factor = throughput(s, p.stage, batch[p.stage] as number) / throughput(s, p.stage, p.batchSize);
-    batch[p.stage] = p.batchSize;
-    pendingBatch = { [p.stage]: p.batchSize };
     const rescale = (replicas: Readonly<Record<string, number>>) => ({ ...replicas, [p.stage]: (replicas[p.stage] as number) * factor });
-    tuner = createTuner({
+    const rescaled = createTuner({
       ...tuner.plan,
       stages: tuner.plan.stages.map((st) => (st.name === p.stage
         ? { ...st, plannedReplicas: st.plannedReplicas * factor, replicaThroughputQps: st.replicaThroughputQps / factor }
         : st)),
       ...(tuner.plan.scaling ? { scaling: tuner.plan.scaling.map((pt) => ({ factor: pt.factor, replicas: rescale(pt.replicas) })) } : {}),
     }, tuner.options);
+    // A change the tuner's own rule would undo at once (it asks for more replicas of the larger
+    // batch on today's envelope than the estimator found enough) saves nothing: keep the batch.
+    if ((rescaled.replicasFor(live.snapshot(view.nowMs))[p.stage] as number) > p.replicas) return undefined;
+    batchChanges.push({ tMs: view.nowMs, proposal: p });
+    batch[p.stage] = p.batchSize;
+    pendingBatch = { [p.stage]: p.batchSize };
+    tuner = rescaled;
     return { [p.stage]: p.replicas };
   };
 
