@@ -8,12 +8,21 @@ import type { ControllerKind, PlanForLoop } from '../src/core/closed-loop.js';
 import { createTuner } from '../src/core/tuner/tuner.js';
 import { computeEnvelope, envelopeWindowsMs } from '../src/core/envelope.js';
 import { median, reference, trace } from './reference.js';
+import type { InferlineConfig } from '../src/config/index.js';
+import type { ProfileSet } from '../src/core/profiles.js';
+import type { PipelineSpec } from '../src/core/types.js';
 
 const WORKLOADS: { name: string; spec: string }[] = [
   { name: 'gamma CV 4', spec: 'gamma:rate=150,cv=4,duration=300s' },
   { name: 'step ×2', spec: 'gamma:rate=100,cv=1,duration=120s;gamma:rate=200,cv=4,duration=120s;gamma:rate=100,cv=1,duration=120s' },
   { name: 'step ×4', spec: 'gamma:rate=100,cv=1,duration=120s;gamma:rate=400,cv=4,duration=120s;gamma:rate=100,cv=1,duration=120s' },
 ];
+
+/** The plan the closed loop starts from: made on the config's planning workload, seed 1. */
+function planForLoop(config: InferlineConfig, profiles: ProfileSet, planTrace: Float64Array, spec: PipelineSpec, planner: 'greedy' | 'coarse'): PlanForLoop {
+  const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner, options: { seed: 1, maxReplicasPerStage: 64 } });
+  return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling };
+}
 
 export async function benchClosedLoop(): Promise<void> {
   const { config, profiles } = await reference();
@@ -26,12 +35,8 @@ export async function benchClosedLoop(): Promise<void> {
     console.log(`  ${w.name}: ${w.spec}`);
     const rows: string[][] = [header];
     for (const spec of config.pipelines) {
-      const mk = (planner: 'greedy' | 'coarse'): PlanForLoop => {
-        const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner, options: { seed: 1, maxReplicasPerStage: 64 } });
-        return { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling };
-      };
-      const planned = mk('greedy');
-      const coarse = mk('coarse');
+      const planned = planForLoop(config, profiles, planTrace, spec, 'greedy');
+      const coarse = planForLoop(config, profiles, planTrace, spec, 'coarse');
       const cell = (controller: ControllerKind, activationDelayMs = 0): string => {
         const { result } = runClosedLoop({
           pipeline: spec, hardware: config.hardware.map((h) => ({ ...h, activationDelayMs })), profiles, plan: planned, coarsePlan: coarse,
@@ -54,8 +59,7 @@ export async function benchClosedLoopSeeds(): Promise<void> {
   const { config, profiles } = await reference();
   const planTrace = trace(config.planner.arrival, config.planner.seed);
   const plans = config.pipelines.map((spec) => {
-    const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 64 } });
-    return { spec, planned: { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling } as PlanForLoop };
+    return { spec, planned: planForLoop(config, profiles, planTrace, spec, 'greedy') };
   });
   const seeds = [1, 2, 3, 4, 5];
   console.log(`closed loop on seeds ${seeds.join(', ')} (${seeds.length} × ${WORKLOADS.length} workloads × ${plans.length} pipelines; no start-up delay)`);
@@ -97,8 +101,7 @@ export async function benchBatchAware(): Promise<void> {
   const planTrace = trace(config.planner.arrival, config.planner.seed);
   console.log('batch-aware tuner mode (off by default): SLO miss rate / mean cost $/h; seed 1');
   const plans = config.pipelines.map((spec) => {
-    const p = plan({ pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: config.planner.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 64 } });
-    return { spec, planned: { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, scaling: p.scaling } as PlanForLoop };
+    return { spec, planned: planForLoop(config, profiles, planTrace, spec, 'greedy') };
   });
   for (const w of WORKLOADS) {
     const evalTrace = trace(w.spec, 1);
