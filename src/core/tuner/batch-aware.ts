@@ -37,8 +37,7 @@ export function proposeBatchChange(input: BatchAwareInput): BatchProposal | unde
   const { estimator } = input;
   const tolerance = input.tolerance ?? 0.02;
   const opts = { seed: input.seed, sloMs: input.sloMs, percentile: input.percentile };
-  const recent = input.recent;
-  const base = estimator.estimate(input.config, recent, opts);
+  const base = estimator.estimate(input.config, input.recent, opts);
   if (base.sloPercentileMs > input.sloMs) return undefined;
   const limit = Math.min(input.sloMs, base.sloPercentileMs * (1 + tolerance));
   let best: BatchProposal | undefined;
@@ -48,7 +47,7 @@ export function proposeBatchChange(input: BatchAwareInput): BatchProposal | unde
     if (next === undefined || c.replicas <= (input.minReplicas[name] ?? 1)) continue;
     let fewest: { replicas: number; ms: number } | undefined;
     for (let r = c.replicas - 1; r >= (input.minReplicas[name] ?? 1); r--) {
-      const e = estimator.estimate({ ...input.config, [name]: { ...c, batchSize: next, replicas: r } }, recent, { ...opts, stopWhenInfeasible: true });
+      const e = estimator.estimate({ ...input.config, [name]: { ...c, batchSize: next, replicas: r } }, input.recent, { ...opts, stopWhenInfeasible: true });
       if (e.stoppedEarly || e.sloPercentileMs > limit) break;
       fewest = { replicas: r, ms: e.sloPercentileMs };
     }

@@ -28,9 +28,11 @@
 //   with what they spare beyond the arrivals, and only a whole replica of shortfall is added;
 //   without them, one replica per whole replica × drainTimeMs of queued work. Only the queue that
 //   persisted from the last tick counts (the smaller of the two), so a burst's queue that the
-//   replicas clear within a tick adds nothing. A step, or a burst that arrives while new replicas
-//   start, leaves a queue the envelope alone does not pay back; the short queues of normal
-//   batching add nothing.
+//   replicas clear within a tick adds nothing. With the stages' `downstream` visits, a queue
+//   upstream counts as work headed for every stage below it, which then grows in the same tick
+//   instead of once the drained queue reaches it. A step, or a burst that arrives while new
+//   replicas start, leaves a queue the envelope alone does not pay back; the short queues of
+//   normal batching add nothing.
 // - Always within [minReplicas, maxReplicas].
 // - Signal a replan when the sustained rate (the longest window) stays outside
 //   [replanLow, replanHigh] × the planned mean rate for replanAfterMs.
@@ -162,7 +164,8 @@ export interface Tuner {
   initialState(nowMs: number): TunerState;
   /**
    * Per stage, the replicas the tuner's rule gives for traffic with this envelope (the planned
-   * windows): the scaling curve at its ratio to the planned one, with the headroom, within [minReplicas, maxReplicas], no tolerance. The static baselines provision with it.
+   * windows): the scaling curve at its ratio to the planned one, with the headroom, within
+   * [minReplicas, maxReplicas], no tolerance. The static baselines provision with it.
    */
   replicasFor(envelope: readonly EnvelopePoint[]): Record<string, number>;
   decide(snapshot: TunerSnapshot, state: TunerState): { decision: TunerDecision; state: TunerState };
@@ -282,7 +285,7 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
         const wantUp = Math.min(stage.maxReplicas, envelopeNeed + backlog);
         if (wantUp > cur || cur < stage.minReplicas) {
           const to = Math.min(Math.max(wantUp, stage.minReplicas), cur + o.maxStepUp);
-          const why = `live rate ${up.ratio.toFixed(2)}× planned over ${up.windowMs} ms${backlog > 0 ? `, +${backlog} to drain ${queued} queued` : ''}`;
+          const why = `live rate ${up.ratio.toFixed(2)}× planned over ${up.windowMs} ms${backlog > 0 ? `, +${backlog} to drain ${Math.round(queued)} queued or headed here` : ''}`;
           changes.push({ stage: stage.name, from: cur, to, reason: why });
           next[stage.name] = { activeAfterMs: now + stage.activationDelayMs, lastScaleDownMs: st.lastScaleDownMs, belowSinceMs: null, queued };
           continue;
