@@ -153,8 +153,3 @@ export function meanRate(trace: Float64Array): number {
   const span = (trace[n - 1] as number) - (trace[0] as number);
   return span > 0 ? n / span : n;
 }
-
-/** The highest arrival rate over any 1 s window of the trace. */
-export function peakRate(trace: Float64Array): number {
-  return computeEnvelope(trace, [1000])[0]?.rateQps ?? 0;
-}
