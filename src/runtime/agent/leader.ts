@@ -85,6 +85,8 @@ interface PipelineRun {
   rates: Map<string, Map<string, { qps: number; atMs: number }>>;
   /** Per stage, what one replica serves at the planned batch and hardware (queries/s). */
   replicaQps: Record<string, number>;
+  /** Models of the entry stages, whose arrivals are the pipeline's. */
+  rootModels: ReadonlySet<string>;
 }
 
 export interface LeaderStatus {
@@ -227,7 +229,7 @@ export class Leader {
           byAgent.set(agentId, { queued: q, atMs: now });
           run.queued.set(stage.name, byAgent);
         }
-        if (!this.rootModels(run.spec).includes(s.model)) continue;
+        if (!run.rootModels.has(s.model)) continue;
         run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : s.arrivals, now);
       }
     }
@@ -274,24 +276,27 @@ export class Leader {
   // --- planning
 
   private newRun(p: PipelineSpec): PipelineRun {
+    const compiled = compilePipeline(p);
     return {
       spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
       merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
       recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(), rates: new Map(), replicaQps: {},
+      rootModels: new Set(p.stages.filter((_, i) => compiled.isRoot[i] === 1).map((st) => st.model)),
     };
   }
 
   private planAll(reason: string): void {
-    for (const run of this.runs.values()) this.planOne(run, reason);
+    const known = this.profiles();
+    for (const run of this.runs.values()) this.planOne(run, reason, known);
   }
 
   /** The pipeline as it can be planned in this fleet: the policy's SLO, each stage on hardware some agent has. */
-  private fleetSpec(run: PipelineRun): PipelineSpec {
+  private fleetSpec(run: PipelineRun, profiles: readonly ModelProfile[]): PipelineSpec {
     const base = this.config.pipelines.find((p) => p.name === run.spec.name) ?? run.spec;
     const { pipelines } = applyPolicy([base], this.config.hardware, this.policy);
     const spec = pipelines[0] as PipelineSpec;
     const members = this.placementMembers();
-    const profiled = new Set(this.profiles().map((p) => pairKey(p.model, p.hardware)));
+    const profiled = new Set(profiles.map((p) => pairKey(p.model, p.hardware)));
     return {
       ...spec,
       stages: spec.stages.map((s) => {
@@ -301,13 +306,13 @@ export class Leader {
     };
   }
 
-  private planOne(run: PipelineRun, reason: string): void {
+  private planOne(run: PipelineRun, reason: string, known: readonly ModelProfile[] = this.profiles()): void {
     const { config } = this;
-    const spec = this.fleetSpec(run);
+    const spec = this.fleetSpec(run, known);
     const hardware = applyPolicy([], config.hardware, this.policy).hardware;
     const now = this.o.clock.nowMs();
     const { trace, workload } = this.planningTrace(run, spec, now);
-    const profiles = new ProfileSet(this.profiles());
+    const profiles = new ProfileSet(known);
     let plan: Plan;
     try {
       plan = this.plannerRuns.run({
@@ -474,12 +479,6 @@ export class Leader {
     return out;
   }
 
-  private rootModels(spec: PipelineSpec): string[] {
-    const targets = new Set(spec.stages.flatMap((s) => s.next.map((e) => e.stage)));
-    const roots = spec.roots ?? spec.stages.filter((s) => !targets.has(s.name)).map((s) => s.name);
-    return spec.stages.filter((s) => roots.includes(s.name)).map((s) => s.model);
-  }
-
   private startSchedule(): void {
     this.schedule?.stop();
     this.schedule = cron.schedule(this.config.planner.schedule, () => {
@@ -495,8 +494,9 @@ export class Leader {
     if (!this.active) return;
     this.members = members;
     // New hardware (or hardware gone) changes what can be planned; otherwise only placement changes.
+    const known = this.profiles();
     for (const run of this.runs.values()) {
-      if (placeableKey(this.fleetSpec(run)) !== run.placeable) this.planOne(run, 'fleet hardware changed');
+      if (placeableKey(this.fleetSpec(run, known)) !== run.placeable) this.planOne(run, 'fleet hardware changed', known);
     }
     void this.writeAll();
     this.requestMissingProfiles();
