@@ -14,6 +14,7 @@ import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
 import { createTuner, recentEnvelopeOptions } from '../tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../tuner/tuner.js';
 import { proposeBatchChange } from '../tuner/batch-aware.js';
+import { replicaThroughput } from '../tuner/tuner-plan.js';
 import type { BatchAwareInput, BatchProposal } from '../tuner/batch-aware.js';
 import type { StageConfig } from '../types.js';
 
@@ -62,11 +63,9 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
   const lastTicks: number[] = [];
   const ticksPerSecond = Math.max(1, Math.round(1000 / options.tickMs));
 
-  const throughput = (stage: number, name: string, b: number): number => {
+  const throughput = (stage: number, name: string, batchSize: number): number => {
     const c = ba?.initial[name] as StageConfig;
-    const table = (ba as BatchAwareOptions).estimator.serviceTable(stage, c.hardware, b);
-    const k = table.length - 1;
-    return (k * 1000) / (table[k] as number);
+    return replicaThroughput((ba as BatchAwareOptions).estimator, stage, { ...c, batchSize });
   };
 
   const tryBatch = (view: ControlView, replicas: Record<string, number>): ReplicaTargets | undefined => {

@@ -106,9 +106,9 @@ export class PlanningContext {
     return best;
   }
 
-  /** Fewest replicas with ρ = rate × scaleFactor / (replicas × throughput) < 1. */
-  minStableReplicas(s: number, hw: string, b: number): number {
-    const load = this.meanRateQps * (this.pipeline.scaleFactor[s] as number);
+  /** Fewest replicas with ρ = rate × scaleFactor / (replicas × throughput) < 1, at `factor` × the trace's mean rate. */
+  minStableReplicas(s: number, hw: string, b: number, factor = 1): number {
+    const load = this.meanRateQps * factor * (this.pipeline.scaleFactor[s] as number);
     return Math.max(1, Math.floor(load / this.bestThroughput(s, hw, b)) + 1);
   }
 

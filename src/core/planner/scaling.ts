@@ -38,7 +38,7 @@ export function scalingCurve(ctx: PlanningContext, config: Readonly<Record<strin
     // The fewest replicas stable at the sped-up mean rate: the search needs no simulation below it.
     names.forEach((name, s) => {
       const c = current[name] as StageConfig;
-      current[name] = { ...c, replicas: Math.min(limit[s] as number, Math.max(c.replicas, stableAt(ctx, s, c, factor))) };
+      current[name] = { ...c, replicas: Math.min(limit[s] as number, Math.max(c.replicas, ctx.minStableReplicas(s, c.hardware, c.batchSize, factor))) };
     });
     let met = false;
     for (;;) {
@@ -75,13 +75,4 @@ export function scalingCurve(ctx: PlanningContext, config: Readonly<Record<strin
     if (factor >= MAX_SCALING_FACTOR) break;
   }
   return points;
-}
-
-/** Fewest replicas of stage s with ρ < 1 at `factor` × the planning trace's mean rate. */
-function stableAt(ctx: PlanningContext, s: number, c: StageConfig, factor: number): number {
-  const table = ctx.estimator.serviceTable(s, c.hardware, c.batchSize);
-  let best = 0;
-  for (let b = 1; b < table.length; b++) best = Math.max(best, (b * 1000) / (table[b] as number));
-  const load = (ctx.meanRateQps * factor * (ctx.pipeline.scaleFactor[s] as number)) / Math.max(best, 1e-12);
-  return Math.floor(load) + 1;
 }
