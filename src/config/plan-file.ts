@@ -15,6 +15,7 @@ const stageConfig = z.object({
   hardware: z.string().min(1),
   batchSize: z.int().min(1),
   replicas: z.int().min(1),
+  batchDelayMs: z.number().min(0).max(60_000).optional(),
 });
 
 const planSchema = z.object({

@@ -82,6 +82,8 @@ export const inlineProfileSchema = strict({
   model: name,
   hardware: name,
   points: z.array(profilePointSchema).min(1),
+  hopOverheadMs: z.number().min(0).max(60_000).optional()
+    .describe('Fixed cost of one request to this server and back (HTTP, serialization, the client\'s scheduling) on top of queueing and compute, in ms: measured by `inferline profile`; the estimator adds it to every visit (default 0).'),
 });
 
 /** A profile file: `{profiles: [...]}`, the same items as inline profiles. */
