@@ -29,6 +29,7 @@
 import { EventHeap } from './event-heap.js';
 import { percentileOfSorted } from './percentiles.js';
 import { hashUnit, streamKey } from './random.js';
+import { edgeTaken } from './pipeline.js';
 import type { CompiledPipeline } from './pipeline.js';
 import { serviceFactor } from './profiles.js';
 import type { ProfileSet } from './profiles.js';
@@ -67,6 +68,10 @@ export interface Estimate {
    */
   readonly stoppedEarly: boolean;
   readonly stages: readonly StageEstimate[];
+  /** With EstimateOptions.recordVisits: per stage (in pipeline order), every visit's latency, sorted. */
+  readonly visitLatencyMs?: readonly Float64Array[];
+  /** With EstimateOptions.recordVisits: every completed query's latency, sorted. */
+  readonly latencyMs?: Float64Array;
 }
 
 export interface EstimateOptions {
@@ -84,6 +89,11 @@ export interface EstimateOptions {
    * Triton and TF Serving do; TorchServe's workers use 'batch-start').
    */
   readonly delayOrigin?: Readonly<Record<string, DelayOrigin>>;
+  /**
+   * Record each stage visit's latency (hop overhead + queue + service), returned as
+   * Estimate.visitLatencyMs: for comparing stage by stage with a live replay. Off on the planner's path.
+   */
+  readonly recordVisits?: boolean;
 }
 
 /** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
@@ -407,6 +417,7 @@ export class Estimator {
     const batches = new Float64Array(S);
     const visits = new Float64Array(S);
     const maxQueue = new Int32Array(S);
+    const visitLog: number[][] | undefined = options.recordVisits ? plans.map(() => []) : undefined;
 
     for (let q = 0; q < n; q++) {
       doneAt[q] = 0;
@@ -549,7 +560,7 @@ export class Estimator {
       if (now > (doneAt[q] as number)) doneAt[q] = now;
       for (let k = edgeStart[s] as number; k < (edgeStart[s + 1] as number); k++) {
         const f = edgeFraction[k] as number;
-        const taken = f >= 1 || (f > 0 && hashUnit(routeKey, q, k) < f);
+        const taken = edgeTaken(routeKey, q, k, f);
         const to = edgeTo[k] as number;
         arrive(q, to, taken, now + (edgeDelayMs[k] as number) + (hopMs[to] as number), now);
       }
@@ -679,6 +690,10 @@ export class Estimator {
             freeStack[(replicaBase[s] as number) + (freeCount[s] as number)] = r;
             freeCount[s] = (freeCount[s] as number) + 1;
           }
+          if (visitLog) {
+            const log = visitLog[s] as number[];
+            for (let i = 0; i < k; i++) log.push(now - (readyAt[(batchBuf[bo + i] as number) * S + s] as number) + (hopMs[s] as number));
+          }
           for (let i = 0; i < k; i++) finishStage(batchBuf[bo + i] as number, s, now);
           dispatch(s, now);
         } else if (ev < 0) {
@@ -806,6 +821,7 @@ export class Estimator {
       stageVisits,
       stoppedEarly,
       stages,
+      ...(visitLog ? { visitLatencyMs: visitLog.map((l) => Float64Array.from(l).sort()), latencyMs: sorted } : {}),
     };
     if (!closed) return estimate;
     recomputeCostRate(lastTime);
