@@ -47,14 +47,17 @@ export function initialise(ctx: PlanningContext): SearchOutcome {
     // smallest measured batch (batch 1 wherever it was measured).
     let pick: StageOption | undefined;
     for (const o of opts) {
-      if (!pick || o.latency1Ms < pick.latency1Ms || (o.latency1Ms === pick.latency1Ms && o.price < pick.price)) pick = o;
+      const visit = o.latency1Ms + o.hopMs;
+      const best = pick ? pick.latency1Ms + pick.hopMs : Infinity;
+      if (!pick || visit < best || (visit === best && o.price < pick.price)) pick = o;
     }
     if (!pick) throw new Error(`stage ${ctx.stageName(s)} has no usable profile (validate first)`);
     chosen.push(pick);
     config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: pick.minReplicas };
   }
 
-  const boundMs = slowestPathMs(ctx, chosen.map((o) => o.latency1Ms));
+  // No plan beats one visit per stage with no queueing: batch-1 latency plus the hop overhead.
+  const boundMs = slowestPathMs(ctx, chosen.map((o) => o.latency1Ms + o.hopMs));
   if (boundMs > ctx.sloMs) {
     const best = ctx.evaluate(config);
     return {

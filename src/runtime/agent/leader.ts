@@ -543,7 +543,10 @@ export class Leader {
       for (const s of run.spec.stages) {
         const c = run.plan.stages[s.name];
         if (!c) continue;
-        demands.push({ pipeline: run.spec.name, stage: s.name, model: s.model, hardware: c.hardware, replicas: run.desired[s.name] ?? c.replicas, batchSize: c.batchSize });
+        demands.push({
+          pipeline: run.spec.name, stage: s.name, model: s.model, hardware: c.hardware, replicas: run.desired[s.name] ?? c.replicas, batchSize: c.batchSize,
+          ...(c.batchDelayMs !== undefined ? { batchDelayMs: c.batchDelayMs } : {}),
+        });
         (refs[s.model] ??= []).push({ pipeline: run.spec.name, stage: s.name, hardware: c.hardware });
       }
     }
