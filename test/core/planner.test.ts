@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { plan } from '../../src/core/planner/index.js';
+import { configKey } from '../../src/core/planner/context.js';
 import type { Plan, PlannerKind } from '../../src/core/planner/index.js';
 import { compilePipeline } from '../../src/core/pipeline.js';
 import { Estimator } from '../../src/core/estimator.js';
@@ -99,6 +100,13 @@ describe('core/planner', function () {
       const without = run(spec, config.hardware, profiles, 'greedy');
       expect(resimulate(spec, withHops, feasible).p50Ms).to.be.closeTo(resimulate(spec, profiles, feasible).p50Ms + 3, 2);
       expect(feasible.feasible && without.feasible).to.equal(true);
+    });
+
+    it('memoises a batch delay as part of the configuration', () => {
+      const stages = ['a', 'b'];
+      const cfg = (d?: number) => ({ a: { hardware: 'cpu', batchSize: 4, replicas: 2, ...(d !== undefined ? { batchDelayMs: d } : {}) }, b: { hardware: 'cpu', batchSize: 1, replicas: 1 } });
+      expect(configKey(stages, cfg(2))).to.not.equal(configKey(stages, cfg()));
+      expect(configKey(stages, cfg(0))).to.equal(configKey(stages, cfg()));
     });
 
     it('an unreachable SLO gives feasible: false and the lowest reachable latency', async () => {

@@ -216,7 +216,7 @@ export function configKey(stageNames: readonly string[], config: PipelineConfig)
   let k = '';
   for (const name of stageNames) {
     const c = config[name] as StageConfig;
-    k += `${c.hardware}/${c.batchSize}/${c.replicas};`;
+    k += `${c.hardware}/${c.batchSize}/${c.replicas}/${c.batchDelayMs ?? 0};`;
   }
   return k;
 }
