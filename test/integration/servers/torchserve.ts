@@ -15,6 +15,12 @@ const execFileP = promisify(execFile);
 /** The handler in git: matrix multiplications per item, so batch cost grows with batch size. */
 export const TORCHSERVE_HANDLER = join(SERVERS_DIR, 'torchserve', 'handler.py');
 
+/** A handler whose compute is a sleep of 4 + 1·k ms for a batch of k (sleep_handler.py): for replays. */
+export const TORCHSERVE_SLEEP_HANDLER = join(SERVERS_DIR, 'torchserve', 'sleep_handler.py');
+
+/** The archive of the sleep model, for `archives`: `sleep.mar`, model `sleep`, version 1.0. */
+export const SLEEP_ARCHIVE: ArchiveSpec = { modelName: 'sleep', version: '1.0', handler: TORCHSERVE_SLEEP_HANDLER };
+
 export interface ArchiveSpec {
   /** Model name in the MANIFEST (default 'matmul'). */
   readonly modelName?: string;

@@ -14,6 +14,12 @@ const execFileP = promisify(execFile);
 /** The model repository in git; each start copies the chosen models into a temp repository. */
 export const TRITON_REPO_SOURCE = join(SERVERS_DIR, 'triton');
 
+/**
+ * The models in TRITON_REPO_SOURCE, for `models`: 'matmul' (numpy work per row) and 'sleep'
+ * (a sleep of 4 + 1·k ms for a batch of k rows, max batch 8, dynamic batching with a 2 ms delay).
+ */
+export const TRITON_MODELS = ['matmul', 'sleep'] as const;
+
 export interface TritonOptions {
   /** --model-control-mode. Default 'explicit' (the load/unload API works only there). */
   readonly controlMode?: 'explicit' | 'none' | 'poll';
@@ -22,7 +28,7 @@ export interface TritonOptions {
    * none. Ignored in 'none'/'poll' mode, which load everything in the repository.
    */
   readonly loadModels?: readonly string[];
-  /** Model directories to copy from TRITON_REPO_SOURCE. Default ['matmul']. */
+  /** Model directories to copy from TRITON_REPO_SOURCE (see TRITON_MODELS). Default ['matmul']. */
   readonly models?: readonly string[];
   /**
    * Byte-compile model.py files before start (default true). Without it the stub writes
