@@ -1,13 +1,16 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity-real)
+// fidelity-real starts real Triton and TorchServe (installed by .ci/install-servers.sh) and runs for
+// several minutes, so only naming it runs it.
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
 import { benchBatchAware, benchClosedLoop, benchClosedLoopSeeds, benchTuner } from './closed-loop.js';
 import { benchProfiler } from './profiler.js';
 import { benchAgent } from './agent.js';
+import { benchFidelityReal } from './fidelity-real.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -19,10 +22,13 @@ const sections: Record<string, () => Promise<void>> = {
   'batch-aware': benchBatchAware,
   profiler: benchProfiler,
   agent: benchAgent,
+  'fidelity-real': benchFidelityReal,
 };
+/** Sections that run only when named. */
+const OPT_IN = new Set(['fidelity-real']);
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-for (const name of wanted.length > 0 ? wanted : Object.keys(sections)) {
+for (const name of wanted.length > 0 ? wanted : Object.keys(sections).filter((n) => !OPT_IN.has(n))) {
   const run = sections[name];
   if (!run) {
     process.stderr.write(`unknown bench section "${name}" — must be one of: ${Object.keys(sections).join(', ')}\n`);
