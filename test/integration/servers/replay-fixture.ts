@@ -5,7 +5,7 @@
 // config on that profile and a plan the server already serves, and replay an arrival spec through
 // it with `inferline replay --json`. Everything runs in-process through the real program, on
 // loopback ports; the server runs in its own process group and stop() ends the group.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProfileCommandReport } from '../../../src/cli/commands/profile.js';
 import type { ReplaySummary } from '../../../src/cli/report/types.js';
@@ -98,32 +98,59 @@ export interface ReplayFiles {
   readonly fleet: string;
 }
 
+/** One stage of a replayed pipeline: its name, the server serving it, and that server's profile file. */
+export interface ReplayStage {
+  readonly name: string;
+  readonly server: SleepServer;
+  readonly profileFile: string;
+}
+
 /**
  * A one-stage pipeline `real` (stage `s`, model sleep on cpu) on the profile file, the plan the
  * server already serves (batch 8, delay 2 ms, one replica), and the fleet file naming the server.
  */
 export function writeReplayFiles(dir: string, server: SleepServer, profileFile: string, sloMs = 500): ReplayFiles {
-  const config = join(dir, `config-${server.kind}.yaml`);
+  return writePipelineFiles(dir, server.kind, [{ name: 's', server, profileFile }], 1, sloMs);
+}
+
+/**
+ * A chain of stages (each the sleep model on its own server, as hardware `cpu-<kind>` so that each
+ * stage has its own profile), where `fraction` of the queries leaving a stage go on to the next;
+ * the plan every server already serves, and the fleet file. Files are named `<tag>`.
+ */
+export function writePipelineFiles(dir: string, tag: string, stages: readonly ReplayStage[], fraction: number, sloMs = 500): ReplayFiles {
+  const hw = (st: ReplayStage): string => (stages.length === 1 ? 'cpu' : `cpu-${st.server.kind}`);
+  const profiles = stages.map((st) => {
+    // A pipeline over two servers needs each stage's profile under its own hardware name.
+    if (stages.length === 1) return `  - "${st.profileFile}"`;
+    const file = join(dir, `profile-${tag}-${st.name}.yaml`);
+    writeFileSync(file, readFileSync(st.profileFile, 'utf8').replace(/^( {4}hardware:) cpu$/m, `$1 ${hw(st)}`));
+    return `  - "${file}"`;
+  });
+  const config = join(dir, `config-${tag}.yaml`);
   writeFileSync(config, [
     'hardware:',
-    '  - { name: cpu, costPerHour: 0.1 }',
+    ...[...new Set(stages.map(hw))].map((h) => `  - { name: ${h}, costPerHour: 0.1 }`),
     'profiles:',
-    `  - "${profileFile}"`,
+    ...profiles,
     'pipelines:',
     '  - name: real',
     `    slo: { latencyMs: ${sloMs}, percentile: 99 }`,
     '    stages:',
-    `      - { name: s, model: ${SLEEP_MODEL}, hardware: [cpu] }`,
+    ...stages.map((st, i) => {
+      const next = stages[i + 1];
+      return `      - { name: ${st.name}, model: ${SLEEP_MODEL}, hardware: [${hw(st)}]${next ? `, next: [{ stage: ${next.name}, fraction: ${fraction} }]` : ''} }`;
+    }),
     '',
   ].join('\n'));
-  const plan = join(dir, `plan-${server.kind}.json`);
+  const plan = join(dir, `plan-${tag}.json`);
   writeFileSync(plan, JSON.stringify({
     pipeline: 'real', sloMs, percentile: 99, feasible: true, seed: 1,
-    stages: { s: { hardware: 'cpu', batchSize: SLEEP_MAX_BATCH, replicas: 1, batchDelayMs: SLEEP_BATCH_DELAY_MS } },
+    stages: Object.fromEntries(stages.map((st) => [st.name, { hardware: hw(st), batchSize: SLEEP_MAX_BATCH, replicas: 1, batchDelayMs: SLEEP_BATCH_DELAY_MS }])),
     envelope: [{ windowMs: 1000, maxArrivals: 100, rateQps: 100 }],
   }, null, 2));
-  const fleet = join(dir, `fleet-${server.kind}.yaml`);
-  writeFileSync(fleet, `stages:\n  s: ${server.fleetEntry}\n`);
+  const fleet = join(dir, `fleet-${tag}.yaml`);
+  writeFileSync(fleet, `stages:\n${stages.map((st) => `  ${st.name}: ${st.server.fleetEntry}\n`).join('')}`);
   return { config, plan, fleet };
 }
 
