@@ -120,12 +120,14 @@ describe('inferline replay on real servers, sleep model (L(k) = 4 + 1·k ms)', f
   }
 
   describe('two stages: Triton → TorchServe, half the queries go on', function () {
+    before(function () {
+      skipUnlessInstalled(this, 'triton');
+      skipUnlessInstalled(this, 'torchserve');
+    });
+
     it(`replays ${ARRIVAL} through both, routed as the estimator routes`, async function () {
       const [tr, ts] = [profiled.get('triton'), profiled.get('torchserve')];
-      if (tr === undefined || ts === undefined) {
-        console.log('      SKIP needs both servers profiled above');
-        this.skip();
-      }
+      if (tr === undefined || ts === undefined) throw new Error('both servers must have been profiled by the tests above');
       const files = writePipelineFiles(dir, 'two', [
         { name: 'a', server: servers.get('triton') as SleepServer, profileFile: tr.file },
         { name: 'b', server: servers.get('torchserve') as SleepServer, profileFile: ts.file },
