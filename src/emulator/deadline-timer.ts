@@ -4,8 +4,8 @@
 // Node's timers count whole milliseconds on a loop clock that is read once per loop turn, so a
 // setTimeout(fn, 2.3) fires anywhere from ~1 ms early to late, and a chain of timers adds each
 // one's slop. Here every wait is for an absolute performance.now() deadline: a coarse setTimeout
-// sleeps until about SPIN_MS before it, then setImmediate turns poll performance.now() until it is
-// reached. The polling keeps the event loop busy (one core) for at most SPIN_MS before each
+// sleeps until about SPIN_MS (1 ms) before it, then setImmediate turns poll performance.now() until
+// it is reached. The polling keeps the event loop busy (one core) for about SPIN_MS before each
 // deadline (less when deadlines overlap: their polls share the same loop turns), and I/O is still
 // served between turns. A callback never runs inside at(), even for a deadline already past.
 import { performance } from 'node:perf_hooks';
@@ -37,8 +37,8 @@ export const preciseTimer: DeadlineTimer = {
         done = true;
         fn();
       } else if (left > SPIN_MS) {
-        // May fire up to ~1 ms early (the loop clock is floored) or late (a busy loop): step
-        // again either way, from the real clock.
+        // A timer may fire up to ~1 ms early (Node's loop clock is floored to the ms) or late (a
+        // busy host): step again either way, from the real clock.
         timeout = setTimeout(step, Math.max(1, Math.floor(left - SPIN_MS)), false);
       } else {
         immediate = setImmediate(step, false);
