@@ -30,6 +30,7 @@ export interface EmulateCommandOptions {
   readonly monitoring?: boolean;
   readonly seed?: string;
   readonly json?: boolean;
+  readonly stopOnDisconnect?: boolean;
 }
 
 /** Where a running emulator listens, as printed (and as --json prints it). */
@@ -73,12 +74,13 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
     .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
     .option('--json', 'print where the server listens as JSON')
+    .option('--stop-on-disconnect', 'also stop when the parent process\'s IPC channel closes (a fleet started by startEmulatedFleet)')
     .addHelpText('after', '\nExit status: 0 after a clean stop, 2 on bad input.')
     .action(async (opts: EmulateCommandOptions) => {
       const running = await startEmulator(opts);
       if (opts.json) printJson(output, running.report);
       else output.out(formatReport(running.report));
-      const signal = await waitForSignal();
+      const signal = await waitForSignal(opts.stopOnDisconnect === true);
       if (!opts.json) output.out(`${signal}: stopping\n`);
       await running.stop();
     });
@@ -200,18 +202,29 @@ export function formatReport(r: EmulatorReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the name of the first SIGINT or SIGTERM, or 'disconnect' when asked to and the
+ * IPC channel to the parent closes (the parent ended, however it ended).
+ */
+function waitForSignal(onDisconnect: boolean): Promise<NodeJS.Signals | 'disconnect'> {
   return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals): void => {
+    const done = (signal: NodeJS.Signals | 'disconnect'): void => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      process.off('disconnect', onDisconnected);
       resolve(signal);
     };
     const onInt = (): void => done('SIGINT');
     const onTerm = (): void => done('SIGTERM');
+    const onDisconnected = (): void => done('disconnect');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    if (onDisconnect) {
+      // The channel only watches the parent: it must not keep this process alive after a stop.
+      process.channel?.unref();
+      if (process.connected) process.on('disconnect', onDisconnected);
+      else if (process.send !== undefined) done('disconnect');
+    }
   });
 }
 
