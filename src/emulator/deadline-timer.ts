@@ -54,3 +54,11 @@ export const preciseTimer: DeadlineTimer = {
     };
   },
 };
+
+/** Resolves after `ms` (fractional) on the precise timer; at once for 0. */
+export function pause(ms: number, timer: DeadlineTimer = preciseTimer): Promise<void> {
+  if (!(ms > 0)) return Promise.resolve();
+  return new Promise((resolve) => {
+    timer.at(timer.nowMs() + ms, resolve);
+  });
+}

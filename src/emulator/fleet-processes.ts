@@ -32,6 +32,8 @@ export interface EmulatedServerSpec {
   readonly maxBatch?: number;
   /** The max queue delay in ms (fractional allowed: Triton and TF Serving count microseconds). */
   readonly delayMs?: number;
+  /** A fixed time (ms) added to every inference request outside the batcher (--request-overhead). */
+  readonly requestOverheadMs?: number;
   /** More `inferline emulate` options, e.g. ['--token-auth', 'on']; they come last. */
   readonly args?: readonly string[];
 }
@@ -131,6 +133,7 @@ function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, env
     ...(spec.instances !== undefined ? ['--instances', String(spec.instances)] : []),
     ...(spec.maxBatch !== undefined ? ['--max-batch', String(spec.maxBatch)] : []),
     ...(spec.delayMs !== undefined ? ['--delay', `${spec.delayMs}ms`] : []),
+    ...(spec.requestOverheadMs !== undefined ? ['--request-overhead', `${spec.requestOverheadMs}ms`] : []),
     ...(spec.server === 'torchserve' ? ['--key-file', path.join(dir, `${name}.key_file.json`)] : []),
     ...DEFAULT_ARGS[spec.server],
     ...(spec.args ?? []),

@@ -10,6 +10,7 @@
 // batching. A predict request of n instances is one batching task of size n. Each emulated model
 // is a `serving_default` signature with input x and output y (DT_FLOAT) that echoes its input.
 import { EngineError, ModelEngine } from './engine.js';
+import { pause } from './deadline-timer.js';
 import { startHttpServer } from './http.js';
 import type { HttpReply, HttpRequest } from './http.js';
 import { TfHistogram, escapeLabel } from './prometheus.js';
@@ -41,6 +42,12 @@ export interface TfServingEmulatorOptions {
   readonly numBatchThreads?: number;
   /** The one version every model has. Default 1. */
   readonly modelVersion?: number;
+  /**
+   * A fixed time (ms, fractional) added to every inference request outside the batching engine:
+   * after its batch finishes, before the reply, as a real server's HTTP and (de)serialisation
+   * work. Not counted in the server's statistics. Default 0 (docs/emulator.md has measured values).
+   */
+  readonly requestOverheadMs?: number;
   readonly now?: () => bigint;
 }
 
@@ -174,6 +181,7 @@ export async function startTfServingEmulator(options: TfServingEmulatorOptions):
     let outcome;
     try {
       outcome = await engine.submit(Math.max(1, batch));
+      await pause(options.requestOverheadMs ?? 0);
     } catch (err) {
       if (err instanceof EngineError) throw new TfStatus('UNAVAILABLE', err.message);
       throw err;

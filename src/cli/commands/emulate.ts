@@ -19,6 +19,7 @@ export interface EmulateCommandOptions {
   readonly instances?: string;
   readonly maxBatch?: string;
   readonly delay?: string;
+  readonly requestOverhead?: string;
   readonly modelControlMode?: string;
   readonly httpRestrictedApi?: readonly string[];
   readonly tokenAuth?: string;
@@ -63,6 +64,7 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--instances <n>', 'replicas per model: Triton instances, TorchServe workers, TF Serving batch threads (default 1)')
     .option('--max-batch <n>', 'Triton max_batch_size, TorchServe batch_size, TF Serving max_batch_size')
     .option('--delay <d>', 'max queue delay: Triton max_queue_delay_microseconds, TorchServe max_batch_delay, TF Serving batch_timeout, e.g. 5ms')
+    .option('--request-overhead <d>', 'a fixed time added to every inference request outside the batcher (HTTP and serialisation), e.g. 0.3ms; default 0')
     .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed) or none (503 like the real default)', 'explicit')
     .option('--http-restricted-api <spec>', 'Triton: API[,API...]:<header>=<value>, as --http-restricted-api (repeatable)', collect)
     .option('--token-auth <on|off>', 'TorchServe token authorization', 'on')
@@ -98,6 +100,11 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
     delayMs = parseDurationMs(opts.delay);
     if (delayMs === undefined) throw new UsageError(`--delay ${opts.delay}: must be ${DURATION_HINT}`);
   }
+  let requestOverheadMs: number | undefined;
+  if (opts.requestOverhead !== undefined) {
+    requestOverheadMs = parseDurationMs(opts.requestOverhead);
+    if (requestOverheadMs === undefined) throw new UsageError(`--request-overhead ${opts.requestOverhead}: must be ${DURATION_HINT}`);
+  }
   const mode = opts.modelControlMode ?? 'explicit';
   if (mode !== 'explicit' && mode !== 'none') throw new UsageError(`--model-control-mode ${mode}: must be explicit or none`);
   const tokenAuth = opts.tokenAuth ?? 'on';
@@ -122,7 +129,11 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
       throw new UsageError(`--max-batch ${maxBatch}: past the largest profiled batch size of ${short.map((m) => `${m.name} (${m.curve.maxBatch})`).join(', ')}`);
     }
   }
-  const common = { profiles, ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}) };
+  const common = {
+    profiles,
+    ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}),
+    ...(requestOverheadMs !== undefined ? { requestOverheadMs } : {}),
+  };
   const described = (list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number) =>
     list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
 
