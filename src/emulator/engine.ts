@@ -57,6 +57,12 @@ export interface ModelEngineOptions extends BatchingSettings {
   readonly scaleDown?: ScaleDownPolicy;
   /** Most requests waiting in the queue (TorchServe's job_queue_size); unbounded when absent. */
   readonly queueCapacity?: number;
+  /**
+   * Most batches waiting (TF Serving's max_enqueued_batches): the waiting requests packed in
+   * arrival order into batches of up to maxBatch items; a request that would need one more
+   * batch is rejected. Unbounded when absent.
+   */
+  readonly queueCapacityBatches?: number;
   /** Time a new replica takes before it serves (worker start, instance creation). Default 0. */
   readonly replicaStartupMs?: number;
   /** Ids for new replicas (TorchServe numbers workers by port across the server). Default 0, 1, … */
@@ -202,6 +208,7 @@ export class ModelEngine {
   private readonly delayOrigin: DelayOrigin;
   private readonly scaleDownPolicy: ScaleDownPolicy;
   private readonly queueCapacity: number | undefined;
+  private readonly queueCapacityBatches: number | undefined;
   private readonly startupMs: number;
   private readonly allocateId: () => number;
   private readonly now: () => bigint;
@@ -239,6 +246,7 @@ export class ModelEngine {
     this.delayOrigin = options.delayOrigin ?? 'oldest-request';
     this.scaleDownPolicy = options.scaleDown ?? 'graceful';
     this.queueCapacity = options.queueCapacity;
+    this.queueCapacityBatches = options.queueCapacityBatches;
     this.startupMs = Math.max(0, options.replicaStartupMs ?? 0);
     this.allocateId = options.allocateReplicaId ?? (() => this.nextLocalId++);
     this.timer = options.timer ?? preciseTimer;
@@ -302,10 +310,30 @@ export class ModelEngine {
       this.recordFailure('REJECTED');
       return Promise.reject(new EngineError('queue-full', `${this.name}: the queue is full (${this.queueCapacity})`));
     }
+    if (this.queueCapacityBatches !== undefined && this.batchesWith(size) > this.queueCapacityBatches) {
+      this.recordFailure('REJECTED');
+      return Promise.reject(new EngineError('queue-full', `${this.name}: the queue is full (${this.queueCapacityBatches} batches)`));
+    }
     return new Promise<InferenceOutcome>((resolve, reject) => {
       this.queue.push({ size, enqueuedNs: this.now(), enqueuedMs: this.timer.nowMs(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** Batches the waiting requests plus one more of `size` items pack into, in arrival order. */
+  private batchesWith(size: number): number {
+    const { maxBatch, merge } = this.settings;
+    if (!merge) return this.queue.length + 1;
+    let batches = 0;
+    let open = maxBatch; // items the open batch still takes; none open yet
+    for (const n of [...this.queue.map((r) => r.size), size]) {
+      if (n > open || batches === 0) {
+        batches++;
+        open = maxBatch;
+      }
+      open -= n;
+    }
+    return batches;
   }
 
   /** Counts a request that failed outside the engine (e.g. a face rejected its input). */

@@ -38,6 +38,11 @@ export interface TfServingEmulatorOptions {
   readonly maxBatchSize?: number;
   /** batch_timeout_micros, in ms. Default 0. */
   readonly batchTimeoutMs?: number;
+  /**
+   * max_enqueued_batches: batches waiting for a thread, past which a predict is refused with 503
+   * UNAVAILABLE. Default: unbounded (the real scheduler's default is 10).
+   */
+  readonly maxEnqueuedBatches?: number;
   /** num_batch_threads: batches of one model running at once. Default 1. */
   readonly numBatchThreads?: number;
   /** The one version every model has. Default 1. */
@@ -109,6 +114,7 @@ export async function startTfServingEmulator(options: TfServingEmulatorOptions):
       maxBatch,
       maxQueueDelayMs: batching ? (options.batchTimeoutMs ?? 0) : 0,
       merge: batching,
+      ...(batching && options.maxEnqueuedBatches !== undefined ? { queueCapacityBatches: options.maxEnqueuedBatches } : {}),
       delayOrigin: 'oldest-request',
       scaleDown: 'graceful',
       ...(options.now ? { now: options.now } : {}),
@@ -183,7 +189,9 @@ export async function startTfServingEmulator(options: TfServingEmulatorOptions):
       outcome = await engine.submit(Math.max(1, batch));
       await pause(options.requestOverheadMs ?? 0);
     } catch (err) {
-      if (err instanceof EngineError) throw new TfStatus('UNAVAILABLE', err.message);
+      if (err instanceof EngineError) {
+        throw new TfStatus('UNAVAILABLE', err.kind === 'queue-full' ? 'The batch scheduling queue to which this task was submitted is full' : err.message);
+      }
       throw err;
     }
     requestLatency.observe([['model_name', spec.name], ['API', method], ['entrypoint', 'REST']], Number(outcome.totalNs) / 1000);

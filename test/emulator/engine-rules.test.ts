@@ -2,6 +2,7 @@
 // nanosecond, nothing sleeps. Each server's rules are in docs/emulator.md.
 import { expect } from 'chai';
 import { ModelEngine } from '../../src/emulator/engine.js';
+import type { EngineError } from '../../src/emulator/engine.js';
 import type { BatchRecord, InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine.js';
 import { LatencyCurve } from '../../src/core/profiles.js';
 import { FakeDeadlineTimer } from './fake-deadline-timer.js';
@@ -118,6 +119,19 @@ describe('emulator engine on a fake timer', () => {
       expect(r.engine.inFlightRequests).to.equal(2);
       await r.timer.advance(1000);
       expect((await outs).map((o) => o.batchSize)).to.deep.equal([4, 4, 3]);
+    });
+  });
+
+  describe('TF Serving: max_enqueued_batches', () => {
+    it('bounds the waiting requests in batches packed in arrival order; running batches do not count', async () => {
+      const r = rig({ curve: flat(10), maxBatch: 4, maxQueueDelayMs: 0, queueCapacityBatches: 2 });
+      const running = r.submit(4); // on the replica at once
+      const waiting = [r.submit(3), r.submit(1), r.submit(2), r.submit(2)]; // [3, 1] [2, 2]
+      const refused = await r.submit(1).catch((e: unknown) => e);
+      expect((refused as EngineError).kind).to.equal('queue-full');
+      expect(r.engine.counters().failuresByReason.REJECTED).to.equal(1n);
+      await r.timer.advance(100);
+      await Promise.all([running, ...waiting]);
     });
   });
 

@@ -29,6 +29,7 @@ export interface EmulateCommandOptions {
   readonly managementPort?: string;
   readonly metricsMode?: string;
   readonly monitoring?: boolean;
+  readonly maxEnqueuedBatches?: string;
   readonly seed?: string;
   readonly json?: boolean;
   readonly stopOnDisconnect?: boolean;
@@ -74,6 +75,7 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--management-port <n>', 'TorchServe management port (default: port + 1, or a free one with --port 0)')
     .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus', 'log')
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
+    .option('--max-enqueued-batches <n>', 'TF Serving: max_enqueued_batches, past which a predict gets 503 (default unbounded; the real default is 10)')
     .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
     .option('--json', 'print where the server listens as JSON')
     .option('--stop-on-disconnect', 'also stop when the parent process\'s IPC channel closes (a fleet started by startEmulatedFleet)')
@@ -112,6 +114,7 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   const metricsMode = opts.metricsMode ?? 'log';
   if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
   const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
+  const maxEnqueuedBatches = opts.maxEnqueuedBatches === undefined ? undefined : parseCount('--max-enqueued-batches', opts.maxEnqueuedBatches, 1);
   const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
     if (given !== undefined) return parsePort(flag, given);
@@ -192,6 +195,7 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
         ...(instances !== undefined ? { numBatchThreads: instances } : {}),
         ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
         ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
+        ...(maxEnqueuedBatches !== undefined ? { maxEnqueuedBatches } : {}),
       });
       return {
         report: {
