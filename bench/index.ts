@@ -8,6 +8,7 @@ import { benchQuality } from './quality.js';
 import { benchBatchAware, benchClosedLoop, benchClosedLoopSeeds, benchTuner } from './closed-loop.js';
 import { benchProfiler } from './profiler.js';
 import { benchAgent } from './agent.js';
+import { benchFidelity } from './fidelity.js';
 import { benchEmulator } from './emulator.js';
 import { benchOverhead } from './overhead.js';
 
@@ -21,11 +22,14 @@ const sections: Record<string, () => Promise<void>> = {
   'batch-aware': benchBatchAware,
   profiler: benchProfiler,
   agent: benchAgent,
+  fidelity: benchFidelity,
   emulator: benchEmulator,
   overhead: benchOverhead,
 };
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// Section names; a flag's value (`--only NAME`, `--baseline REF`) is not one.
+const VALUED_FLAGS = new Set(['--only', '--baseline']);
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !VALUED_FLAGS.has(all[i - 1] ?? ''));
 for (const name of wanted.length > 0 ? wanted : Object.keys(sections)) {
   const run = sections[name];
   if (!run) {
