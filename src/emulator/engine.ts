@@ -16,7 +16,9 @@
 // `now`, by default the monotonic clock too.
 import { preciseTimer } from './deadline-timer.js';
 import type { DeadlineTimer } from './deadline-timer.js';
+import { serviceFactor } from '../core/profiles.js';
 import type { LatencyCurve } from '../core/profiles.js';
+import { hashUnit, streamKey } from '../core/random.js';
 
 /** What happens to a replica removed while it runs a batch. */
 export type ScaleDownPolicy =
@@ -75,7 +77,7 @@ export interface ModelEngineOptions extends BatchingSettings {
   readonly onBatch?: (batch: BatchRecord) => void;
   /**
    * Service time (ms, fractional) of the `seq`-th execution (0, 1, … per engine) of `k` items.
-   * Default curve.latencyMs(k). A hook for seeded per-batch variance.
+   * Default: profileServiceMs (L(k), with the profile's measured spread where it has one).
    */
   readonly serviceMs?: (k: number, seq: number) => number;
   /**
@@ -254,7 +256,7 @@ export class ModelEngine {
     this.now = options.now ?? (timer ? () => BigInt(Math.round(timer.nowMs() * 1e6)) : process.hrtime.bigint);
     this.wallClockMs = options.wallClockMs ?? Date.now;
     this.onBatch = options.onBatch;
-    this.serviceMs = options.serviceMs ?? ((k) => this.curve.latencyMs(k));
+    this.serviceMs = options.serviceMs ?? profileServiceMs(options.curve, options.name);
     checkCount('replicas', options.replicas);
     // The first replicas exist from the start: a server comes up with its models loaded.
     for (let i = 0; i < options.replicas; i++) this.pool.push(this.newReplica(false));
@@ -625,4 +627,15 @@ export class ModelEngine {
 
 function checkCount(what: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be an integer ≥ 0, not ${n}`);
+}
+
+/**
+ * The default service time: the profile's L(k), times the same mean-1 lognormal spread the
+ * estimator draws where the profile measured one (core/profiles serviceFactor), keyed by the
+ * engine's name and the execution's number so a run is repeatable. Exactly L(k) otherwise.
+ */
+export function profileServiceMs(curve: LatencyCurve, name: string): (k: number, seq: number) => number {
+  if (!curve.varies) return (k) => curve.latencyMs(k);
+  const key = streamKey(0, `service:${name}`);
+  return (k, seq) => curve.latencyMs(k) * serviceFactor(curve.sigmaAt(k), hashUnit(key, seq, k));
 }
