@@ -123,7 +123,7 @@ export interface ShortfallSample {
 export interface WorkloadSample {
   readonly pipeline: string;
   readonly stage: string;
-  /** `Deployment/<namespace>/<name>` or `StatefulSet/<namespace>/<name>`, or the name alone. */
+  /** The Deployment's or StatefulSet's name (a label value an HPA's matchLabels can select). */
   readonly workload: string;
   readonly desiredReplicas: number;
 }

@@ -58,7 +58,7 @@ export const ATTR = {
   agent: 'agent',
   /** What a config reload did: applied, rejected, unchanged. */
   result: 'result',
-  /** The Kubernetes workload that runs a stage: `Deployment/<namespace>/<name>`. */
+  /** The name of the Kubernetes Deployment or StatefulSet that runs a stage. */
   workload: 'workload',
 } as const;
 

@@ -21,6 +21,7 @@ import { describeWorkload } from '../../ports/workload-scale.js';
 import type { WorkloadRef, WorkloadScaleClient, WorkloadScaleStatus } from '../../ports/workload-scale.js';
 import { PeriodicTask } from '../periodic.js';
 import type { DesiredReplicasFeed, DesiredReplicasSnapshot } from './desired-replicas-feed.js';
+import { workloadKey } from './workload-gauge.js';
 
 /** The desired-state key of the workload targets; agent ids cannot start with "_". */
 export const WORKLOAD_SCALE_KEY = '_workload-scale';
@@ -120,7 +121,7 @@ export class WorkloadScaler {
     const figure = snapshot.stages.find((s) => s.pipeline === w.pipeline && s.stage === w.stage);
     if (figure === undefined) return;
     const ref: WorkloadRef = { kind: w.kind, namespace: w.namespace, name: w.name };
-    const key = `${w.kind}/${w.namespace}/${w.name}`;
+    const key = workloadKey(w);
     const target = Math.ceil(figure.desired / w.replicasPerPod);
     const outcome = (o: Omit<WorkloadScaleOutcome, 'workload' | 'pipeline' | 'stage' | 'atMs' | 'epoch' | 'target'>): void => {
       this.outcomes.set(key, { workload: key, pipeline: w.pipeline, stage: w.stage, atMs: this.o.clock.nowMs(), epoch: snapshot.epoch, target, ...o });

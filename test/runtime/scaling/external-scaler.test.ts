@@ -160,3 +160,21 @@ describe('KEDA external scaler (gRPC, a client from externalscaler.proto)', func
     expect(metricNameOf('Images', 'cls_v2')).to.equal('inferline-images-cls-v2');
   });
 });
+
+describe('workload gauge: the scaler\'s figure for an HPA external metric', () => {
+  it('records the desired replicas of every configured workload on each change, labelled with the workload\'s name', async () => {
+    const { exportWorkloadGauge } = await import('../../../src/runtime/scaling/workload-gauge.js');
+    const { FakeTelemetry } = await import('../../helpers/fake-telemetry.js');
+    const feed = new DesiredReplicasFeed();
+    const telemetry = new FakeTelemetry();
+    const sub = exportWorkloadGauge(feed, WORKLOADS, telemetry);
+    feed.publishStored(2, stages(1, 3));
+    feed.publishLeader(3, stages(1, 6));
+    feed.publishLeader(3, stages(2, 6)); // cls unchanged: recorded again (a gauge keeps the last value either way)
+    sub.close();
+    feed.publishLeader(3, stages(1, 9));
+    expect(telemetry.workloads.map((w) => [w.workload, w.pipeline, w.stage, w.desiredReplicas])).to.deep.equal([
+      ['triton-cls', 'images', 'cls', 3], ['triton-cls', 'images', 'cls', 6], ['triton-cls', 'images', 'cls', 6],
+    ]);
+  });
+});
