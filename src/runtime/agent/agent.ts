@@ -493,7 +493,10 @@ export class Agent {
       this.o.telemetry.recordConfigReload({ agent: this.id, result: 'unchanged' });
       return { result: 'unchanged', diff, problems: [], needsRestart: [] };
     }
-    const restartOnly = ['agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry'];
+    const restartOnly = [
+      'agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry',
+      'placement.backend', 'placement.workloads', 'placement.externalScaler',
+    ];
     const needsRestart = diff.filter((line) => restartOnly.some((k) => line.startsWith(k)));
     const previous = this.config;
     this.config = config;
