@@ -117,6 +117,7 @@ export function resolvePlacement(file: ParsedConfigFile['placement'], defaultNam
 export function placementProblems(file: ParsedConfigFile): Problem[] {
   const problems: Problem[] = [];
   const seen = new Map<string, number>();
+  const named = new Map<string, number>();
   file.placement.workloads.forEach((w, i) => {
     const at = `placement.workloads[${i}]`;
     const pipeline = file.pipelines.find((p) => p.name === w.pipeline);
@@ -126,6 +127,11 @@ export function placementProblems(file: ParsedConfigFile): Problem[] {
     const earlier = seen.get(key);
     if (earlier !== undefined) problems.push({ path: `${at}.stage`, message: `${w.pipeline}/${w.stage} — must have one workload (also at placement.workloads[${earlier}])` });
     else seen.set(key, i);
+    // Two stages on one workload would each set its replicas to their own figure, in turn.
+    const workload = `${w.kind}/${w.namespace ?? file.coordination.kubernetes.namespace}/${w.name}`;
+    const first = named.get(workload);
+    if (first !== undefined) problems.push({ path: `${at}.name`, message: `"${w.name}" — must run one stage (${workload} is also at placement.workloads[${first}])` });
+    else named.set(workload, i);
     if (w.minReplicas > w.maxReplicas) problems.push({ path: `${at}.minReplicas`, message: `${w.minReplicas} — must be ≤ maxReplicas (${w.maxReplicas})` });
   });
   if (file.placement.backend === 'kubernetes-scale' && file.placement.workloads.length === 0) {

@@ -35,6 +35,11 @@ describe('config: placement (workloads, kubernetes-scale, KEDA external scaler)'
       want: [{ path: 'placement.workloads[1].stage', message: /must have one workload \(also at placement\.workloads\[0\]\)/ }],
     },
     {
+      name: 'one Deployment for two stages',
+      placement: { workloads: [WORKLOAD, { ...WORKLOAD, stage: 'resize' }] },
+      want: [{ path: 'placement.workloads[1].name', message: /^"triton-classify" — must run one stage \(Deployment\/default\/triton-classify is also at placement\.workloads\[0\]\)$/ }],
+    },
+    {
       name: 'bounds the wrong way round',
       placement: { workloads: [{ ...WORKLOAD, minReplicas: 5, maxReplicas: 2 }] },
       want: [{ path: 'placement.workloads[0].minReplicas', message: /^5 — must be ≤ maxReplicas \(2\)$/ }],

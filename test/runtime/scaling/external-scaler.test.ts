@@ -98,6 +98,10 @@ describe('KEDA external scaler (gRPC, a client from externalscaler.proto)', func
     expect(await codeOf(client.getMetricSpec(ref({ pipeline: 'images', stage: 'cls', replicasPerPod: '0' })))).to.equal(grpc.status.INVALID_ARGUMENT);
     // A stage the leader has no figure for (not in any plan).
     expect(await codeOf(client.getMetrics(ref({ pipeline: 'images', stage: 'ghost' }), 'm'))).to.equal(grpc.status.UNAVAILABLE);
+    const bad = collect(client.streamIsActive(ref({ stage: 'cls' })));
+    await bad.next(1);
+    expect(bad.error()?.code).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(bad.error()?.details).to.include('must name the stage');
     // StreamMetricSpec is optional in KEDA: UNIMPLEMENTED makes it poll GetMetricSpec.
     const s = collect(client.streamMetricSpec(ref({ pipeline: 'images', stage: 'cls' })));
     await s.next(1);
