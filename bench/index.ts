@@ -1,7 +1,7 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity-real)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real)
 // fidelity-real starts real Triton and TorchServe (installed by .ci/install-servers.sh) and runs for
 // several minutes, so only naming it runs it.
 import { benchSimulator } from './simulator.js';
@@ -10,7 +10,10 @@ import { benchQuality } from './quality.js';
 import { benchBatchAware, benchClosedLoop, benchClosedLoopSeeds, benchTuner } from './closed-loop.js';
 import { benchProfiler } from './profiler.js';
 import { benchAgent } from './agent.js';
+import { benchFidelity } from './fidelity.js';
 import { benchFidelityReal } from './fidelity-real.js';
+import { benchEmulator } from './emulator.js';
+import { benchOverhead } from './overhead.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -22,12 +25,17 @@ const sections: Record<string, () => Promise<void>> = {
   'batch-aware': benchBatchAware,
   profiler: benchProfiler,
   agent: benchAgent,
+  fidelity: benchFidelity,
+  emulator: benchEmulator,
+  overhead: benchOverhead,
   'fidelity-real': benchFidelityReal,
 };
 /** Sections that run only when named. */
 const OPT_IN = new Set(['fidelity-real']);
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// Section names; a flag's value (`--only NAME`, `--baseline REF`) is not one.
+const VALUED_FLAGS = new Set(['--only', '--baseline']);
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !VALUED_FLAGS.has(all[i - 1] ?? ''));
 for (const name of wanted.length > 0 ? wanted : Object.keys(sections).filter((n) => !OPT_IN.has(n))) {
   const run = sections[name];
   if (!run) {
