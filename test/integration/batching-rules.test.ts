@@ -8,8 +8,10 @@
 //     X ends about D after the full batch.
 //   - from the oldest request (Triton): X's delay ran out at 30 + D < C, so it runs as soon as the
 //     instance is free; X ends about its own compute time after the full batch.
-// Triton's preferred sizes: with preferred_batch_size [2] and a delay that has not run out, three
-// single requests queued behind a busy instance run as a batch of 2 at once, then 1 after its delay.
+// Triton forms batches while its instance is busy, and a waiting batch keeps taking requests: with
+// preferred_batch_size [2] and a long delay, three single requests queued behind a busy instance
+// become one batch of 3 (the first two reach the preferred size and form a batch; the third joins
+// it, since it is still waiting), not a batch of 2 and one of 1.
 import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -111,14 +113,14 @@ describe('batching rules: real servers and emulators alike', function () {
       method: 'POST',
       body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [rows, 4], datatype: 'FP32', data: new Array(rows * 4).fill(1) }] }),
     }));
-    /** Reps per item such that 8 items take about 1.5 × D (one timed probe at reps 8). */
+    /** Reps per item such that 8 items take about 2.5 × D (one timed probe at reps 8). */
     const sizeReps = async (): Promise<number> => {
       await load(8, 0);
       await infer(1);
       const t0 = performance.now();
       await infer(8);
       const ms = performance.now() - t0;
-      return Math.max(8, Math.ceil((8 * 1.5 * D) / Math.max(1, ms)));
+      return Math.max(8, Math.ceil((8 * 2.5 * D) / Math.max(1, ms)));
     };
 
     it('real: X runs as soon as the instance is free, its delay having run out while it waited', async () => {
@@ -151,7 +153,7 @@ describe('batching rules: real servers and emulators alike', function () {
       return Object.fromEntries((s.model_stats[0]?.batch_stats ?? []).map((b) => [String(b.batch_size), b.compute_infer.count]));
     };
 
-    it('real and emulated: preferred_batch_size [2] runs 2 of 3 queued requests at once, the third after its delay', async () => {
+    it('real and emulated: behind a busy instance, preferred_batch_size [2] and 3 single requests make one batch of 3', async () => {
       const delay = 5 * D;
       const reps = await sizeReps();
       await load(reps, delay * 1000, [2]);
@@ -161,7 +163,7 @@ describe('batching rules: real servers and emulators alike', function () {
       await Promise.all([full, infer(1), infer(1), infer(1)]);
       const after = await executed(`${url()}/v2/models/matmul/stats`);
       const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
-      expect(delta).to.deep.equal({ 1: 1, 2: 1, 8: 1 });
+      expect(delta).to.deep.equal({ 3: 1, 8: 1 });
 
       const e = await startTritonEmulator({ profiles: [profile([[1, 20], [8, 1.5 * D]])], maxQueueDelayMs: delay, preferredBatchSizes: [2] });
       try {
@@ -172,7 +174,7 @@ describe('batching rules: real servers and emulators alike', function () {
         const fullE = inferE(8);
         await sleep(30);
         await Promise.all([fullE, inferE(1), inferE(1), inferE(1)]);
-        expect(await executed(`${e.url}/v2/models/matmul/stats`)).to.deep.equal({ 1: 1, 2: 1, 8: 1 });
+        expect(await executed(`${e.url}/v2/models/matmul/stats`)).to.deep.equal({ 3: 1, 8: 1 });
       } finally {
         await e.stop();
       }
