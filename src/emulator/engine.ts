@@ -2,12 +2,15 @@
 // replicas (Triton instances, TorchServe workers, TF Serving batch threads) from one FIFO queue,
 // with dynamic batching, in real time.
 //
-// A batch is formed only when a replica is free, from the head of the queue in arrival order: up
-// to `maxBatch` items (a request of n items counts n). When fewer are queued it may wait up to
-// `maxQueueDelayMs` for more: measured from the oldest request's arrival (Triton's dynamic batcher,
-// TF Serving's batch timeout) or from the moment the replica started forming the batch (a
-// TorchServe worker polling its job queue). With preferred batch sizes a batch follows Triton's
-// rule (see pickBatch). docs/emulator.md has each server's rules and where they were read.
+// A batch is formed from the head of the queue in arrival order: up to `maxBatch` items (a request
+// of n items counts n). When fewer are queued it may wait up to `maxQueueDelayMs` for more:
+// measured from the oldest request's arrival (Triton's dynamic batcher, TF Serving's batch
+// timeout) or from the moment the replica started forming the batch (a TorchServe worker polling
+// its job queue). A batch is formed when a replica is free, or, with `formAheadPerReplica`
+// (Triton), also while every replica is busy: it then waits for one, and the newest waiting batch
+// keeps taking requests until it is saturated. Batch sizes follow Triton's rule (see pickBatch),
+// which without preferred sizes is everyone's. docs/emulator.md has each server's rules and where
+// they were read.
 //
 // The batch then runs for the service time, L(size) by default, to an absolute deadline on the
 // monotonic clock (deadline-timer.ts: to a few µs, not Node's whole-millisecond timers), so
@@ -59,6 +62,12 @@ export interface ModelEngineOptions extends BatchingSettings {
   readonly scaleDown?: ScaleDownPolicy;
   /** Most requests waiting in the queue (TorchServe's job_queue_size); unbounded when absent. */
   readonly queueCapacity?: number;
+  /**
+   * Triton: batches are formed also while every replica is busy, up to this many waiting per
+   * replica (the rate limiter's payload slots: 2), and the newest waiting batch keeps taking
+   * requests until it is saturated. 0 (default): a batch is formed only when a replica is free.
+   */
+  readonly formAheadPerReplica?: number;
   /**
    * Most batches waiting (TF Serving's max_enqueued_batches): the waiting requests packed in
    * arrival order into batches of up to maxBatch items; a request that would need one more
@@ -211,6 +220,11 @@ export class ModelEngine {
   private readonly scaleDownPolicy: ScaleDownPolicy;
   private readonly queueCapacity: number | undefined;
   private readonly queueCapacityBatches: number | undefined;
+  private readonly formAhead: number;
+  /** Batches formed ahead, waiting for a replica, oldest first (formAhead > 0 only). */
+  private readonly formed: Request[][] = [];
+  /** Whether the newest formed batch can still take requests (Triton: not saturated). */
+  private lastOpen = false;
   private readonly startupMs: number;
   private readonly allocateId: () => number;
   private readonly now: () => bigint;
@@ -249,6 +263,7 @@ export class ModelEngine {
     this.scaleDownPolicy = options.scaleDown ?? 'graceful';
     this.queueCapacity = options.queueCapacity;
     this.queueCapacityBatches = options.queueCapacityBatches;
+    this.formAhead = Math.max(0, Math.floor(options.formAheadPerReplica ?? 0));
     this.startupMs = Math.max(0, options.replicaStartupMs ?? 0);
     this.allocateId = options.allocateReplicaId ?? (() => this.nextLocalId++);
     this.timer = options.timer ?? preciseTimer;
@@ -278,9 +293,9 @@ export class ModelEngine {
     return this.pool.filter((r) => !r.retiring && (r.state === 'idle' || r.state === 'busy')).length;
   }
 
-  /** Requests waiting for a replica (queue depth). */
+  /** Requests waiting for a replica (queue depth), in formed batches too. */
   get pendingRequests(): number {
-    return this.queue.length;
+    return this.queue.length + this.formed.reduce((n, b) => n + b.length, 0);
   }
 
   /** Requests in batches that are executing. */
@@ -380,6 +395,7 @@ export class ModelEngine {
       }
     }
     this.formingSince = undefined;
+    this.lastOpen = false;
     this.pump();
   }
 
@@ -417,6 +433,7 @@ export class ModelEngine {
     this.clearFormTimer();
     const err = (): EngineError => new EngineError('stopped', `${this.name}: the server is shutting down`);
     for (const r of this.queue.splice(0)) r.reject(err());
+    for (const r of this.formed.splice(0).flat()) r.reject(err());
     for (const replica of this.pool) {
       replica.cancel?.();
       replica.cancel = undefined;
@@ -491,73 +508,116 @@ export class ModelEngine {
     this.checkIdle();
   }
 
-  /** Dispatches batches to free replicas while it can; otherwise arms the batch-delay timer. */
+  /**
+   * Starts formed batches and forms new ones while it can (for a free replica, or ahead of one);
+   * otherwise arms the batch-delay timer.
+   */
   private pump(): void {
     if (this.stopped) return;
     for (;;) {
+      let replica = this.idleReplica();
+      while (replica && this.formed.length > 0) {
+        this.start(replica, this.formed.shift() as Request[]);
+        if (this.formed.length === 0) this.lastOpen = false;
+        replica = this.idleReplica();
+      }
       const head = this.queue[0];
       if (head === undefined) {
         this.clearFormTimer();
         this.formingSince = undefined;
         return;
       }
-      const replica = this.pool.find((r) => !r.retiring && r.state === 'idle');
-      if (!replica) {
+      const ahead = this.formAhead > 0;
+      // Without form-ahead a batch needs a free replica; with it, a free payload slot.
+      if ((!ahead && !replica) || (ahead && this.formed.length >= this.formAhead * Math.max(1, this.replicas))) {
         this.clearFormTimer();
         return;
       }
+      const growing = ahead && this.lastOpen ? this.formed[this.formed.length - 1] : undefined;
       const nowMs = this.timer.nowMs();
       const since = this.delayOrigin === 'oldest-request' ? head.enqueuedMs : (this.formingSince ??= nowMs);
       const deadline = since + this.settings.maxQueueDelayMs;
       const expired = this.settings.maxQueueDelayMs > 0 && nowMs >= deadline;
-      const pick = this.pickBatch(expired);
+      const pick = this.pickBatch(expired, growing ? sizeOf(growing) : 0);
       if (pick.count === 0) {
+        if (growing && pick.saturated) {
+          // The waiting batch can take no more: the next one starts empty.
+          this.lastOpen = false;
+          continue;
+        }
         this.armFormTimer(deadline);
         return;
       }
-      this.dispatch(replica, pick.count);
+      this.clearFormTimer();
+      this.formingSince = undefined;
+      const taken = this.queue.splice(0, pick.count);
+      if (!ahead) {
+        this.start(replica as Replica, taken);
+        continue;
+      }
+      if (growing) growing.push(...taken);
+      else this.formed.push(taken);
+      this.lastOpen = !pick.saturated;
     }
+  }
+
+  private idleReplica(): Replica | undefined {
+    return this.pool.find((r) => !r.retiring && r.state === 'idle');
   }
 
   /**
-   * How many queued requests the next batch takes now; 0: wait for more until the delay runs out.
+   * How many queued requests to take now into the batch being formed, which already holds
+   * `formedSize` items (a Triton payload waiting for an instance; 0 for a new batch); 0: wait for
+   * more until the delay runs out. `saturated`: the batch takes no more after this.
    *
    * Triton's dynamic batcher (GetDynamicBatch), in our words: walk the queue in arrival order while
    * requests fit the max batch; remember the last point where the batch had a preferred size, or
-   * the point just before it would pass the largest preferred size. Before the delay runs out that
-   * remembered batch runs at once; otherwise (or with none) the batch runs when it cannot grow (the
-   * next request does not fit, or it reached the largest preferred size), when the delay has run
-   * out, or at once with no delay. With no preferred sizes (the largest is then the max batch) this
-   * is also TorchServe's and TF Serving's rule: run when full, else when the delay runs out.
+   * the point just before it would pass the largest preferred size (which saturates it). Before the
+   * delay runs out that remembered batch is taken at once; otherwise the batch is taken when it
+   * cannot grow (the next request does not fit, or it reached the largest preferred size), when the
+   * delay has run out, at once with no delay, or at once into a waiting batch that is not at a
+   * preferred size. With no preferred sizes (the largest is then the max batch) this is also
+   * TorchServe's and TF Serving's rule: run when full, else when the delay runs out.
    */
-  private pickBatch(expired: boolean): { count: number } {
+  private pickBatch(expired: boolean, formedSize: number): { count: number; saturated: boolean } {
     const { maxBatch, maxQueueDelayMs, merge, preferred } = this.settings;
-    if (!merge) return { count: 1 };
+    if (!merge) return { count: formedSize > 0 ? 0 : 1, saturated: true };
     const largestPreferred = preferred.size > 0 ? Math.max(...preferred) : maxBatch;
     let total = 0;
     let count = 0;
-    let best = 0;
+    let bestTotal = 0;
+    let bestCount = 0;
     let full = false;
+    let saturated = false;
     for (const r of this.queue) {
-      if (count > 0 && best === 0 && total + r.size > largestPreferred) best = count;
-      if (total + r.size > maxBatch) {
-        full = true;
-        break;
+      if (formedSize + count > 0) {
+        if (bestTotal === 0 && formedSize + total + r.size > largestPreferred) {
+          bestTotal = total;
+          bestCount = count;
+          saturated = true;
+        }
+        if (formedSize + total + r.size > maxBatch) {
+          full = true;
+          break;
+        }
       }
       total += r.size;
       count++;
-      if (preferred.has(total)) best = count;
+      if (preferred.has(formedSize + total)) {
+        bestTotal = total;
+        bestCount = count;
+      }
     }
-    if (best > 0 && !expired) return { count: best };
-    if (full || total >= largestPreferred || expired || maxQueueDelayMs === 0) return { count };
-    return { count: 0 };
+    if (bestTotal > 0 && !expired) return { count: bestCount, saturated: saturated || maxQueueDelayMs === 0 };
+    if (count === 0) return { count: 0, saturated };
+    if (full || formedSize + total >= largestPreferred) return { count, saturated: true };
+    if (expired || maxQueueDelayMs === 0) return { count, saturated };
+    if (!saturated && formedSize > 0 && !preferred.has(formedSize)) return { count, saturated };
+    return { count: 0, saturated };
   }
 
-  private dispatch(replica: Replica, count: number): void {
-    this.clearFormTimer();
-    this.formingSince = undefined;
-    const requests = this.queue.splice(0, count);
-    const size = requests.reduce((n, r) => n + r.size, 0);
+  private start(replica: Replica, requests: Request[]): void {
+    const size = sizeOf(requests);
     const startNs = this.now();
     const batch: Batch = { requests, size, startNs, queueNs: requests.map((r) => startNs - r.enqueuedNs) };
     replica.state = 'busy';
@@ -620,9 +680,13 @@ export class ModelEngine {
 
   private checkIdle(): void {
     if (this.idleWaiters.length === 0) return;
-    if (this.queue.length > 0 || this.pool.some((r) => r.batch !== undefined)) return;
+    if (this.queue.length > 0 || this.formed.length > 0 || this.pool.some((r) => r.batch !== undefined)) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
+}
+
+function sizeOf(requests: readonly Request[]): number {
+  return requests.reduce((n, r) => n + r.size, 0);
 }
 
 function checkCount(what: string, n: number): void {

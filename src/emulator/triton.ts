@@ -129,6 +129,8 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
     preferredBatchSizes: s.dynamicBatching?.preferredBatchSizes ?? [],
     merge: s.dynamicBatching !== undefined,
     delayOrigin: 'oldest-request',
+    // The rate limiter's payload slots: batches form while instances are busy (docs/emulator.md).
+    formAheadPerReplica: 2,
     scaleDown: 'graceful',
     replicaStartupMs: options.instanceStartupMs ?? 0,
     ...(options.now ? { now: options.now } : {}),

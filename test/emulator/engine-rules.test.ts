@@ -135,44 +135,75 @@ describe('emulator engine on a fake timer', () => {
     });
   });
 
-  describe('Triton preferred batch sizes', () => {
-    it('runs the largest preferred size that can be formed, at once, and leaves the rest queued', async () => {
-      const r = rig({ curve: flat(10), maxBatch: 8, maxQueueDelayMs: 50, preferredBatchSizes: [2, 4] });
-      void r.submit(8); // busy 0–10 while 5 queue up
-      const outs = Array.from({ length: 5 }, () => r.submit(1));
-      await r.timer.advance(10);
-      expect(r.engine.inFlightRequests).to.equal(4);
+  describe('Triton: batches formed ahead while instances are busy, and preferred sizes', () => {
+    const triton = (o: Partial<ModelEngineOptions>) => rig({ curve: flat(10), maxBatch: 8, formAheadPerReplica: 2, ...o });
+
+    it('with an idle instance, a batch that reaches a preferred size runs at once', async () => {
+      const r = triton({ maxQueueDelayMs: 50, preferredBatchSizes: [2, 4] });
+      const outs = Array.from({ length: 4 }, () => r.submit(1));
+      await r.timer.advance(0);
+      expect(r.engine.inFlightRequests).to.equal(2);
       await r.timer.advance(100);
-      const done = await Promise.all(outs);
-      expect(done.map((o) => o.batchSize)).to.deep.equal([4, 4, 4, 4, 1]);
-      // the one left over waits out its own delay (queued at 0, so until 50), then runs 10 ms.
-      expect(done[4]?.doneAt).to.equal(60);
+      // the second pair reaches 2 while the instance is busy; it waits, formed, and runs at 10.
+      expect((await Promise.all(outs)).map((o) => [o.batchSize, o.doneAt])).to.deep.equal([[2, 10], [2, 10], [2, 20], [2, 20]]);
+    });
+
+    it('a batch waiting for a busy instance grows past a preferred size (as the real 2.51 does)', async () => {
+      // The scenario of test/integration/batching-rules.test.ts: 8 running, then 3 singles, preferred [2].
+      const r = triton({ maxQueueDelayMs: 2000, preferredBatchSizes: [2] });
+      void r.submit(8);
+      const queued = Array.from({ length: 3 }, () => r.submit(1));
+      await r.timer.advance(100);
+      expect((await Promise.all(queued)).map((o) => [o.batchSize, o.doneAt])).to.deep.equal([[3, 20], [3, 20], [3, 20]]);
+      expect(r.batches.map((b) => b.size)).to.deep.equal([8, 3]);
+    });
+
+    it('with the default preferred size (the max batch) a batch formed while busy holds all that came, up to the max', async () => {
+      const r = triton({ maxQueueDelayMs: 5 });
+      void r.submit(8);
+      const queued = Array.from({ length: 10 }, () => r.submit(1));
+      await r.timer.advance(0);
+      expect(r.engine.pendingRequests).to.equal(10);
+      await r.timer.advance(100);
+      // 8 fill a batch at once; the other 2 form one when the delay runs out (5), and wait for 10.
+      expect((await Promise.all(queued)).map((o) => o.batchSize)).to.deep.equal([8, 8, 8, 8, 8, 8, 8, 8, 2, 2]);
+      expect(r.batches.map((b) => b.size)).to.deep.equal([8, 8, 2]);
+    });
+
+    it('at most two batches per instance wait; the rest stay queued until one starts', async () => {
+      const r = triton({ maxBatch: 1, maxQueueDelayMs: 0 });
+      const outs = Array.from({ length: 5 }, () => r.submit(1));
+      await r.timer.advance(0);
+      expect(r.engine.inFlightRequests).to.equal(1);
+      expect(r.engine.pendingRequests).to.equal(4);
+      await r.timer.advance(100);
+      expect((await Promise.all(outs)).map((o) => o.doneAt)).to.deep.equal([10, 20, 30, 40, 50]);
     });
 
     it('before the delay runs out, a batch stops short of passing the largest preferred size', async () => {
       // sizes 3 then 3: 6 would pass the largest preferred size 4, so 3 runs alone at once.
-      const r = rig({ curve: flat(10), maxBatch: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4] });
+      const r = triton({ maxQueueDelayMs: 5, preferredBatchSizes: [4] });
       const a = r.submit(3);
       const b = r.submit(3);
       await r.timer.advance(100);
       expect([(await a).batchSize, (await b).batchSize]).to.deep.equal([3, 3]);
     });
 
-    it('once the delay has run out, the batch takes everything that fits the max batch', async () => {
-      const r = rig({ curve: flat(10), maxBatch: 8, maxQueueDelayMs: 5, preferredBatchSizes: [4] });
-      void r.submit(8); // busy 0–10
-      const queued = Array.from({ length: 6 }, () => r.submit(1));
-      await r.timer.advance(100);
-      // at 10 the oldest has waited past 5 ms: all 6 run together, past the preferred 4.
-      expect((await Promise.all(queued)).map((o) => o.batchSize)).to.deep.equal([6, 6, 6, 6, 6, 6]);
-    });
-
     it('with no delay, a preferred size still caps the batch', async () => {
-      const r = rig({ curve: flat(10), maxBatch: 8, maxQueueDelayMs: 0, preferredBatchSizes: [2] });
+      const r = triton({ maxQueueDelayMs: 0, preferredBatchSizes: [2] });
       void r.submit(8);
       const queued = Array.from({ length: 3 }, () => r.submit(1));
       await r.timer.advance(100);
       expect((await Promise.all(queued)).map((o) => o.batchSize)).to.deep.equal([2, 2, 1]);
+    });
+
+    it('stop fails the requests of formed batches too', async () => {
+      const r = triton({ maxQueueDelayMs: 0 });
+      void r.submit(8).catch(() => undefined);
+      const waiting = r.submit(1).catch((e: unknown) => e);
+      await r.timer.advance(0);
+      r.engine.stop();
+      expect(((await waiting) as EngineError).kind).to.equal('stopped');
     });
   });
 });
