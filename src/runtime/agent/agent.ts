@@ -14,7 +14,7 @@ import type { ProfileOptions } from '../../core/profiles.js';
 import { activeProfile } from '../../core/profiler/table.js';
 import { runActiveProfile } from '../profiler/index.js';
 import type { FleetPolicy } from '../../core/fleet/index.js';
-import { DEFAULT_RECONCILE_POLICY } from '../../core/reconcile/index.js';
+import { DEFAULT_RECONCILE_POLICY, judgeDesired } from '../../core/reconcile/index.js';
 import type { DesiredState, ReconcilePolicy } from '../../core/reconcile/index.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Coordinator, DesiredStateRecord, LeaderSnapshot, Leadership, MemberInfo, Registration, Subscription } from '../../ports/coordinator.js';
@@ -95,6 +95,10 @@ export class Agent {
   private models: readonly string[] = [];
   private desired: { record: DesiredStateRecord; spec: AgentDesiredSpec } | undefined;
   private desiredProblem: string | undefined;
+  /** The last record read from the coordinator, and the one ignored (stale, unreadable, unconfirmed) if it is not enforced. */
+  private latestRecord: DesiredStateRecord | undefined;
+  private ignored: { epoch: number; revision: string; writtenBy: string; models: AgentDesiredSpec['models'] | undefined; reason: string } | undefined;
+  private judging: Promise<void> = Promise.resolve();
   private readonly pushes = { pushed: 0, failed: 0, lastError: undefined as string | undefined };
   private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
   private readonly recommended = new Set<string>();
@@ -245,7 +249,9 @@ export class Agent {
   // --- leadership
 
   private onLeader(l: LeaderSnapshot): void {
-    this.leaderView = l;
+    // Epochs only grow: a backend that reports an older one (no leader after a restart) lowers no fence.
+    this.leaderView = { leaderId: l.leaderId, epoch: Math.max(l.epoch, this.leaderView.epoch) };
+    if (this.ignored !== undefined && this.latestRecord !== undefined) this.onDesired(this.latestRecord);
     // Leading is holding a Leadership whose signal has not fired (the Leader may still be starting).
     const leading = l.leaderId === this.id && this.leadership !== undefined && !this.leadership.signal.aborted;
     this.o.telemetry.recordLeadership({ agent: this.id, leader: leading, epoch: l.epoch });
@@ -294,21 +300,54 @@ export class Agent {
 
   // --- desired state and reconciling
 
+  /**
+   * A record read from the coordinator. It replaces the enforced desired state only when the fence
+   * lets it (core/reconcile/fence.ts): never below the newest leader epoch this agent has read, nor
+   * below the record it enforces. An ignored record is kept beside the enforced one, for the status,
+   * and judged again when the leader changes; the enforced one stays enforced meanwhile.
+   */
   private onDesired(record: DesiredStateRecord | undefined): void {
-    if (record === undefined) return;
+    this.latestRecord = record;
+    this.judging = this.judging.then(() => this.judge()).catch((err: unknown) => {
+      this.o.log.error(`desired state not judged: ${err instanceof Error ? err.message : String(err)}`, { agent: this.id });
+    });
+  }
+
+  private async judge(): Promise<void> {
+    const record = this.latestRecord;
+    if (record === undefined || record.revision === this.desired?.record.revision) return;
     const { spec, problem } = parseDesiredSpec(record.spec);
     if (problem !== undefined || spec === undefined) {
       // Never act on a record we cannot read; keep the last good one.
-      this.desiredProblem = `desired state revision ${record.revision} ignored: ${problem ?? 'unreadable'}`;
-      this.o.log.error(this.desiredProblem, { agent: this.id });
+      this.ignore(record, undefined, `unreadable: ${problem ?? 'not a desired state'}`);
+      return;
+    }
+    let verdict = judgeDesired({ recordEpoch: record.epoch, leaderEpoch: this.leaderView.epoch, enforcedEpoch: this.desired?.record.epoch ?? 0 });
+    if (verdict.kind === 'confirm' || verdict.kind === 'wait') {
+      // Read the leader now rather than trust a record ahead of the watch (a new leader's first write).
+      const now = await this.o.coordinator.leader().catch(() => undefined);
+      if (now !== undefined && now.epoch > this.leaderView.epoch) this.leaderView = now;
+      if (this.latestRecord !== record) return; // a newer record came meanwhile: it is judged next
+      verdict = judgeDesired({ recordEpoch: record.epoch, leaderEpoch: this.leaderView.epoch, enforcedEpoch: this.desired?.record.epoch ?? 0 });
+    }
+    if (verdict.kind !== 'apply') {
+      this.ignore(record, spec, verdict.reason);
       return;
     }
     this.desiredProblem = undefined;
+    this.ignored = undefined;
     this.desired = { record, spec };
     const desired: DesiredState = { epoch: record.epoch, models: spec.models };
     this.reconciler.setDesired(desired);
     // Act on a new desired state now, not at the next pass: a scale-up must not wait.
     void this.reconciler.pass().catch(() => undefined);
+  }
+
+  private ignore(record: DesiredStateRecord, spec: AgentDesiredSpec | undefined, reason: string): void {
+    const first = this.ignored?.revision !== record.revision || this.ignored.reason !== reason;
+    this.ignored = { epoch: record.epoch, revision: record.revision, writtenBy: record.writtenBy, models: spec?.models, reason };
+    this.desiredProblem = `desired state revision ${record.revision} (epoch ${record.epoch}) ignored: ${reason}${this.desired ? `; enforcing revision ${this.desired.record.revision} (epoch ${this.desired.record.epoch})` : ''}`;
+    if (first) this.o.log.warn(this.desiredProblem, { agent: this.id, epoch: record.epoch, writtenBy: record.writtenBy });
   }
 
   private onPass(pass: ReconcilePass): void {
@@ -461,7 +500,9 @@ export class Agent {
       capacity: this.agent.capacity,
       mode: this.reconciler.currentPolicy.mode,
       leader: { leaderId: this.leaderView.leaderId, epoch: this.leaderView.epoch, self: this.isLeader },
-      desired: this.desired ? { epoch: this.desired.record.epoch, revision: this.desired.record.revision, writtenBy: this.desired.record.writtenBy, models: this.desired.spec.models } : undefined,
+      // The enforced desired state, and beside it the stored record that was not enforced, if any.
+      desired: this.desired ? { epoch: this.desired.record.epoch, revision: this.desired.record.revision, writtenBy: this.desired.record.writtenBy, models: this.desired.spec.models, enforced: true } : undefined,
+      desiredIgnored: this.ignored,
       desiredProblem: this.desiredProblem,
       observed: r.observed,
       reconcile: { lastPass: r.lastPass, failures: r.failures, error: r.error },
