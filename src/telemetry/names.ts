@@ -58,6 +58,8 @@ export const ATTR = {
   agent: 'agent',
   /** What a config reload did: applied, rejected, unchanged. */
   result: 'result',
+  /** Why the leader refused pushed samples: unknown-member, bad-credential, foreign-model. */
+  reason: 'reason',
 } as const;
 
 /** Resource attribute naming the service (OpenTelemetry semantic conventions). */
@@ -185,6 +187,10 @@ export const METRICS = {
   configReloads: {
     name: 'inferline.config.reloads', kind: 'counter', unit: '{reload}', attributes: [ATTR.agent, ATTR.result],
     description: 'Config file reloads (file change or SIGHUP): applied, rejected (the previous config stays) or unchanged.',
+  },
+  rejectedPushes: {
+    name: 'inferline.agent.rejected_pushes', kind: 'counter', unit: '{push}', attributes: [ATTR.reason],
+    description: 'Sample pushes the leader refused (403): from an id that is not a live member, with a wrong credential, or for a model the member does not host.',
   },
   // --- coordination
   leader: {

@@ -7,7 +7,7 @@
 // old series of that instrument is set to 0 first: a sum over `hardware` stays right.
 import type { Attributes, Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
 import type {
-  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord,
+  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, EnvelopeReading, RejectedPushRecord, LatencySample, LeadershipSample, PlannerRunRecord,
   ReconcileRecord, RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
 } from '../ports/telemetry.js';
 import { ATTR, METRICS } from './names.js';
@@ -136,6 +136,10 @@ export class OtelTelemetry implements Telemetry {
 
   recordConfigReload(r: ConfigReloadRecord): void {
     this.i.configReloads.add(1, { [ATTR.agent]: r.agent, [ATTR.result]: r.result });
+  }
+
+  recordRejectedPush(r: RejectedPushRecord): void {
+    this.i.rejectedPushes.add(1, { [ATTR.reason]: r.reason });
   }
 
   private recordEnvelope(gauge: Gauge, pipeline: string, envelope: readonly EnvelopeReading[]): void {

@@ -1,6 +1,6 @@
 // A Telemetry that keeps every record, for tests of the parts that record through the port.
 import type {
-  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
+  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, LatencySample, RejectedPushRecord, LeadershipSample, PlannerRunRecord, ReconcileRecord,
   RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
 } from '../../src/ports/telemetry.js';
 
@@ -30,4 +30,6 @@ export class FakeTelemetry implements Telemetry {
   recordLeadership(s: LeadershipSample): void { this.leadership.push(s); }
   recordShortfall(s: ShortfallSample): void { this.shortfalls.push(s); }
   recordConfigReload(r: ConfigReloadRecord): void { this.configReloads.push(r); }
+  readonly rejectedPushes: RejectedPushRecord[] = [];
+  recordRejectedPush(r: RejectedPushRecord): void { this.rejectedPushes.push(r); }
 }

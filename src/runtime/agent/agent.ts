@@ -19,7 +19,7 @@ import type { DesiredState, ReconcilePolicy } from '../../core/reconcile/index.j
 import type { Clock } from '../../ports/clock.js';
 import type { Coordinator, DesiredStateRecord, LeaderSnapshot, Leadership, MemberInfo, Registration, Subscription } from '../../ports/coordinator.js';
 import type { Logger } from '../../ports/logger.js';
-import type { ServerAdapter } from '../../ports/server-adapter.js';
+import type { AdapterError, ServerAdapter } from '../../ports/server-adapter.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { AgentApi, HttpProblem } from '../agent-http.js';
 import { Collector } from '../collector.js';
@@ -31,6 +31,8 @@ import { FLEET_POLICY_KEY, parseDesiredSpec } from './desired-spec.js';
 import type { AgentDesiredSpec } from './desired-spec.js';
 import { Leader } from './leader.js';
 import { parsePushedSamples } from './samples.js';
+import { agentCredential, credentialMatches, CREDENTIAL_HEADER } from './credential.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 
 export interface AgentOptions {
   /** A config with an agent section (and its token). */
@@ -108,6 +110,12 @@ export class Agent {
   /** This agent's policy is newer than the fleet's and not yet stored. */
   private policyPending = true;
   private profiling: string | undefined;
+  /** Since when the server has not answered a scrape (unreachable or timed out), and why. */
+  private serverSilent: { sinceMs: number; message: string } | undefined;
+  /** Refused pushes, one log line per reason per interval with a count. */
+  private readonly rejectedPushes: RateLimitedLog;
+  /** Coordination failures that repeat while the backend is down. */
+  private readonly coordinationLog: RateLimitedLog;
 
   private constructor(options: AgentOptions) {
     this.o = options;
@@ -121,11 +129,17 @@ export class Agent {
       intervalMs: agent.reconcile.intervalMs, maxAttempts: agent.reconcile.maxAttempts, retryBaseMs: agent.reconcile.retryBaseMs,
       onPass: (pass) => this.onPass(pass),
     });
+    this.rejectedPushes = new RateLimitedLog({ log: options.log, clock: options.clock, intervalMs: 10_000 });
+    this.coordinationLog = new RateLimitedLog({ log: options.log, clock: options.clock, intervalMs: 10_000 });
     this.collector = new Collector({
       adapter: options.adapter, clock: options.clock, intervalMs: agent.scrapeIntervalMs,
       ...(agent.models ? { models: agent.models } : {}),
       onSample: (samples) => this.push(samples),
-      onError: (err) => { this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`; },
+      onError: (err) => {
+        this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`;
+        if (notAnswering(err)) this.onServerSilent(err);
+      },
+      onAnswered: () => this.onServerAnswered(),
     });
   }
 
@@ -158,10 +172,10 @@ export class Agent {
     this.api = await AgentApi.start({ host: agent.api.host, port: agent.api.port, ...(agent.api.token ? { token: agent.api.token } : {}) }, {
       healthy: () => true,
       ready: () => this.readiness(),
-      status: () => this.status(),
+      status: (authorised) => this.status(authorised),
       plan: () => this.planView(),
       replan: () => this.onReplanCall(),
-      samples: (body) => this.onSamplesCall(body),
+      samples: (body, caller) => this.onSamplesCall(body, caller.credential),
       policy: (body) => this.onPolicyCall(body),
       profile: (body) => this.onProfileCall(body),
     });
@@ -240,8 +254,24 @@ export class Agent {
     };
   }
 
+  /** The server stopped answering the scrapes: said once (not once per scrape), and /readyz turns 503. */
+  private onServerSilent(err: unknown): void {
+    if (this.serverSilent !== undefined) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.serverSilent = { sinceMs: this.o.clock.nowMs(), message };
+    this.o.log.error(`server ${this.o.adapter.endpoint} is not answering: ${message}`, { agent: this.id });
+  }
+
+  private onServerAnswered(): void {
+    const silent = this.serverSilent;
+    if (silent === undefined) return;
+    this.serverSilent = undefined;
+    this.o.log.info(`server ${this.o.adapter.endpoint} answers again (after ${Math.round((this.o.clock.nowMs() - silent.sinceMs) / 1000)} s)`, { agent: this.id });
+  }
+
   private readiness(): { ready: boolean; reason?: string } {
     if (!this.attached) return { ready: false, reason: `not attached to the server${this.attachError ? `: ${this.attachError}` : ''}` };
+    if (this.serverSilent !== undefined) return { ready: false, reason: `the server is not answering: ${this.serverSilent.message}` };
     if (this.registration === undefined) return { ready: false, reason: 'not registered with the coordinator' };
     return { ready: true };
   }
@@ -267,7 +297,7 @@ export class Agent {
         leadership = await coordinator.campaign({ signal });
       } catch (err) {
         if (signal.aborted) return;
-        log.warn(`campaign failed: ${err instanceof Error ? err.message : String(err)}; retrying`, { agent: this.id });
+        this.coordinationLog.warn(`campaign/${err instanceof Error ? err.name : 'error'}`, `campaign failed: ${err instanceof Error ? err.message : String(err)}; retrying`, { agent: this.id });
         await this.o.clock.sleep(this.config.coordination.timing.retryPeriodMs, signal).catch(() => undefined);
         continue;
       }
@@ -411,7 +441,10 @@ export class Agent {
   private async post(base: string, path: string, body: unknown): Promise<unknown> {
     const res = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.agent.api.token ?? ''}` },
+      headers: {
+        'content-type': 'application/json', authorization: `Bearer ${this.agent.api.token ?? ''}`,
+        [CREDENTIAL_HEADER]: agentCredential(this.agent.api.token ?? '', this.id),
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
     });
@@ -422,10 +455,25 @@ export class Agent {
 
   // --- API handlers
 
-  private onSamplesCall(body: unknown): void {
+  /**
+   * Samples an agent pushed: only a live member, only as itself (its credential, credential.ts),
+   * only for models it hosts. Anything else is refused (403) and counted; the refusal names no
+   * secret and echoes nothing the caller sent but the id it claimed.
+   */
+  private onSamplesCall(body: unknown, credential: string | undefined): void {
     const leader = this.currentLeader;
     if (!leader) throw new HttpProblem(409, `${this.id} is not the leader${this.leaderView.leaderId ? `; the leader is ${this.leaderView.leaderId}` : ''}`);
     const { agentId, samples } = parsePushedSamples(body);
+    const refuse = (reason: 'unknown-member' | 'bad-credential' | 'foreign-model', message: string): never => {
+      this.o.telemetry.recordRejectedPush({ reason });
+      this.rejectedPushes.warn(reason, `samples refused (${reason}): ${message}`);
+      throw new HttpProblem(403, message);
+    };
+    const member = leader.member(agentId);
+    if (member === undefined) return refuse('unknown-member', `agent ${JSON.stringify(agentId.slice(0, 100))} is not a member of the fleet`);
+    if (!credentialMatches(this.agent.api.token ?? '', agentId, credential)) return refuse('bad-credential', `the credential for agent ${agentId} is missing or wrong`);
+    const foreign = samples.filter((s) => !member.models.includes(s.model)).map((s) => s.model);
+    if (foreign.length > 0) return refuse('foreign-model', `agent ${agentId} does not host ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
     leader.onSamples(agentId, samples);
   }
 
@@ -491,11 +539,18 @@ export class Agent {
     return this.desired?.spec.plans;
   }
 
-  status(): unknown {
+  /**
+   * The agent's status. The config part (its source and last reload) and the fleet part (members'
+   * endpoints, the policy, the leader's view) only with `full` (the caller showed the token).
+   */
+  status(full = true): unknown {
     const r = this.reconciler.status();
     return {
       agent: this.id,
-      server: { kind: this.agent.server.kind, endpoint: this.o.adapter.endpoint, attached: this.attached, error: this.attachError, models: this.models },
+      server: {
+        kind: this.agent.server.kind, endpoint: this.o.adapter.endpoint, attached: this.attached, error: this.attachError, models: this.models,
+        answering: this.serverSilent === undefined, ...(this.serverSilent ? { silentSinceMs: this.serverSilent.sinceMs, silentReason: this.serverSilent.message } : {}),
+      },
       hardware: this.agent.hardware,
       capacity: this.agent.capacity,
       mode: this.reconciler.currentPolicy.mode,
@@ -507,8 +562,10 @@ export class Agent {
       observed: r.observed,
       reconcile: { lastPass: r.lastPass, failures: r.failures, error: r.error },
       samples: { ...this.pushes },
-      config: { source: this.config.source, lastReload: this.lastReload },
-      fleet: this.currentLeader?.status(),
+      ...(full ? {
+        config: { source: this.config.source, lastReload: this.lastReload },
+        fleet: this.currentLeader?.status(),
+      } : { restricted: 'config and fleet need "Authorization: Bearer <token>"' }),
     };
   }
 
@@ -578,6 +635,14 @@ export class Agent {
       if (/→ 409/.test(String(err))) this.policyPending = false; // the fleet's is newer
     }
   }
+}
+
+/** The server did not answer at all (as opposed to answering with an error). By name: adapters may be loaded with their own copy of the classes. */
+function notAnswering(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'PeriodicTimeoutError') return true;
+  const kind = (err as Partial<AdapterError>).kind;
+  return err.name === 'AdapterError' && (kind === 'unreachable' || kind === 'timeout');
 }
 
 function errorType(message: string): string {

@@ -265,6 +265,11 @@ export class Leader {
     return true;
   }
 
+  /** The live member with this id, as the membership watch last gave it. */
+  member(agentId: string): MemberInfo | undefined {
+    return this.members.find((m) => m.agentId === agentId);
+  }
+
   /** Samples pushed by an agent (or by this one). */
   onSamples(agentId: string, samples: readonly ModelSample[]): void {
     if (!this.active) return;
