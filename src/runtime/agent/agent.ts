@@ -62,6 +62,8 @@ export interface ReloadOutcome {
 }
 
 const PUSH_TIMEOUT_MS = 2000;
+/** Scrapes in a row the server must leave unanswered before it counts as not answering. */
+const SILENT_AFTER_SCRAPES = 3;
 /** An active profile at the leader's request: the profiler's budget, plus time to start and restore. */
 const PROFILE_BUDGET_MS = 120_000;
 const PROFILE_TIMEOUT_MS = PROFILE_BUDGET_MS + 60_000;
@@ -112,6 +114,8 @@ export class Agent {
   private profiling: string | undefined;
   /** Since when the server has not answered a scrape (unreachable or timed out), and why. */
   private serverSilent: { sinceMs: number; message: string } | undefined;
+  /** Scrapes in a row the server did not answer, since when. */
+  private unanswered: { sinceMs: number; count: number } | undefined;
   /** Refused pushes, one log line per reason per interval with a count. */
   private readonly rejectedPushes: RateLimitedLog;
   /** Coordination failures that repeat while the backend is down. */
@@ -254,15 +258,23 @@ export class Agent {
     };
   }
 
-  /** The server stopped answering the scrapes: said once (not once per scrape), and /readyz turns 503. */
+  /**
+   * A scrape the server did not answer. Once it has answered none for SILENT_AFTER_SCRAPES scrapes
+   * (one slow scrape on a busy host is not a dead server), that is said once, not once per scrape,
+   * and /readyz turns 503.
+   */
   private onServerSilent(err: unknown): void {
-    if (this.serverSilent !== undefined) return;
+    const now = this.o.clock.nowMs();
     const message = err instanceof Error ? err.message : String(err);
-    this.serverSilent = { sinceMs: this.o.clock.nowMs(), message };
+    this.unanswered ??= { sinceMs: now, count: 0 };
+    this.unanswered.count++;
+    if (this.serverSilent !== undefined || this.unanswered.count < SILENT_AFTER_SCRAPES) return;
+    this.serverSilent = { sinceMs: this.unanswered.sinceMs, message };
     this.o.log.error(`server ${this.o.adapter.endpoint} is not answering: ${message}`, { agent: this.id });
   }
 
   private onServerAnswered(): void {
+    this.unanswered = undefined;
     const silent = this.serverSilent;
     if (silent === undefined) return;
     this.serverSilent = undefined;
