@@ -25,7 +25,7 @@ function fromIssue(issue: Issue, base: readonly PropertyKey[], file: string | un
   const at = [...base, ...issue.path].map((s) => (typeof s === 'number' ? s : String(s)));
   const path = filePath(file, formatPath(at));
   // A rejected secret is still a secret: the problem names the setting, never its value.
-  if (isSecretPath(at)) issue = { ...issue, input: REDACTED_INPUT } as Issue;
+  if (isSecretPath(at) && issue.input !== undefined) issue = { ...issue, input: REDACTED_INPUT } as Issue;
   switch (issue.code) {
     case 'unrecognized_keys': {
       return issue.keys.map((key) => ({
