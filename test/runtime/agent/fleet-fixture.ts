@@ -12,6 +12,7 @@ import { Agent } from '../../../src/runtime/agent/index.js';
 import { agentAdapterOptions } from '../../../src/cli/commands/agent.js';
 import { systemClock } from '../../../src/runtime/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
+import type { Coordinator } from '../../../src/ports/coordinator.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -61,6 +62,8 @@ export interface FleetOptions {
   readonly agentExtra?: Readonly<Record<string, Record<string, unknown>>>;
   /** The orchestrator command runner every agent gets (default: none). */
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
+  /** Wraps an agent's coordinator (a fake around the real one), per agent id. */
+  readonly wrapCoordinator?: (agentId: string, coordinator: Coordinator) => Coordinator;
 }
 
 export async function startFleet(specs: readonly ServerSpec[], options: FleetOptions = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
@@ -82,7 +85,8 @@ export async function startFleet(specs: readonly ServerSpec[], options: FleetOpt
       error: (m) => { logs.push(`error ${m}`); },
     };
     const telemetry = new FakeTelemetry();
-    const coordinator = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
+    const memory = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
+    const coordinator = options.wrapCoordinator?.(spec.id, memory) ?? memory;
     const adapter = createAdapter(agentAdapterOptions(config.agent as NonNullable<InferlineConfig['agent']>));
     const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, ...(options.runCommand ? { runCommand: options.runCommand } : {}) });
     members.push({ spec, server, agent, telemetry, logs });

@@ -3,6 +3,9 @@ import { startTritonEmulator } from '../../../src/emulator/index.js';
 import { normaliseProfiles } from '../../../src/core/profiles.js';
 import { agentCredential } from '../../../src/runtime/agent/credential.js';
 import { PROFILES, startFleet, until, TOKEN } from './fleet-fixture.js';
+import type { Coordinator, DesiredStateRecord } from '../../../src/ports/coordinator.js';
+import { hasReplicaControl } from '../../../src/ports/server-adapter.js';
+import { createAdapter } from '../../../adapters/registry.js';
 
 const sample = (model: string) => ({ model, fromMs: 0, toMs: 1000, arrivals: 100000, rates: {} });
 
@@ -87,6 +90,59 @@ describe('runtime/agent: fleet safety (memory coordinator, emulated Triton)', fu
     } finally {
       await fleet.stop().catch(() => undefined);
       await again?.stop();
+    }
+  });
+});
+
+describe('runtime/agent: a stale desired-state record (memory coordinator, a record injected into the watch)', function () {
+  this.timeout(60_000);
+
+  it('is never applied nor reported as desired; the last legitimate state stays enforced and a server knocked off it is repaired', async () => {
+    // The watch of b-cls's desired state, captured so that the test can deliver a record the
+    // backend would have refused to write (a zombie's, a restored backup's).
+    let deliver: ((r: DesiredStateRecord | undefined) => void) | undefined;
+    const wrap = (agentId: string, c: Coordinator): Coordinator => {
+      if (agentId !== 'b-cls') return c;
+      const watchDesired = async (id: string, listener: (r: DesiredStateRecord | undefined) => void) => {
+        if (id === 'b-cls') deliver = listener;
+        return c.watchDesired(id, listener);
+      };
+      return new Proxy(c, {
+        get: (target, key) => {
+          if (key === 'watchDesired') return watchDesired;
+          const v = Reflect.get(target, key, target) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    };
+    const fleet = await startFleet([
+      { id: 'a-pre', model: 'preprocess', hardware: 'cpu' },
+      { id: 'b-cls', model: 'classify', hardware: 'gpu' },
+    ], { wrapCoordinator: wrap });
+    try {
+      const cls = fleet.members[1];
+      const status = () => cls?.agent.status() as { desired?: { epoch: number; revision: string; enforced: boolean; models: { model: string; replicas: number }[] }; desiredIgnored?: { epoch: number; reason: string } };
+      const legit = await until('b-cls enforcing a desired state', () => status().desired);
+      const want = legit.models.find((m) => m.model === 'classify')?.replicas as number;
+      await until('classify at the desired replicas', () => cls?.server.engine('classify')?.replicas === want);
+      expect(legit.epoch).to.be.above(0);
+      deliver?.({ agentId: 'b-cls', spec: { models: [{ model: 'classify', replicas: want + 3 }], stages: {}, plans: [] }, epoch: legit.epoch - 1, writtenBy: 'zombie', revision: 'zombie-1' });
+      // The server knocked off its desired state through its own API (a restart, an operator).
+      const adapter = createAdapter({ kind: 'triton', url: cls?.server.url as string, timeoutMs: 2000 });
+      if (!hasReplicaControl(adapter)) throw new Error('the Triton adapter controls replicas');
+      await adapter.setReplicas('classify', want + 3);
+      expect(cls?.server.engine('classify')?.replicas).to.equal(want + 3);
+      await until('classify repaired to the legitimate replicas', () => cls?.server.engine('classify')?.replicas === want);
+      const s = status();
+      expect(s.desired?.epoch).to.equal(legit.epoch);
+      expect(s.desired?.revision).to.equal(legit.revision);
+      expect(s.desired?.enforced).to.equal(true);
+      expect(s.desiredIgnored?.epoch).to.equal(legit.epoch - 1);
+      // Epoch 0 when the fleet is at epoch 1: stale either way (fence.test.ts has each reason).
+      expect(s.desiredIgnored?.reason).to.match(legit.epoch > 1 ? new RegExp(`older than the current leader epoch ${legit.epoch}`) : /epoch 0 is not a leader epoch/);
+      expect(cls?.logs.filter((l) => l.includes('revision zombie-1'))).to.have.length(1);
+    } finally {
+      await fleet.stop();
     }
   });
 });
