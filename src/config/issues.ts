@@ -3,6 +3,7 @@
 // only messages the schema wrote itself (they start with "must") are used as they are.
 import type { z } from 'zod';
 import { formatPath, type Problem } from '../core/errors.js';
+import { isSecretPath, REDACTED } from './secrets.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -23,6 +24,8 @@ export function filePath(file: string | undefined, path: string): string {
 function fromIssue(issue: Issue, base: readonly PropertyKey[], file: string | undefined): Problem[] {
   const at = [...base, ...issue.path].map((s) => (typeof s === 'number' ? s : String(s)));
   const path = filePath(file, formatPath(at));
+  // A rejected secret is still a secret: the problem names the setting, never its value.
+  if (isSecretPath(at) && issue.input !== undefined) issue = { ...issue, input: REDACTED_INPUT } as Issue;
   switch (issue.code) {
     case 'unrecognized_keys': {
       return issue.keys.map((key) => ({
@@ -98,7 +101,11 @@ function typeName(expected: string): string {
 const MAX_VALUE_CHARS = 60;
 
 /** A short rendering of an offending value: JSON, cut at 60 characters; `missing` for none. */
+/** Stands for a secret's value in a problem. */
+const REDACTED_INPUT = Symbol('redacted');
+
 export function renderValue(value: unknown): string {
+  if (value === REDACTED_INPUT) return REDACTED;
   if (value === undefined) return 'missing';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   const text = JSON.stringify(value) ?? String(value);

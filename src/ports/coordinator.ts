@@ -176,11 +176,14 @@ export class StaleEpochError extends Error {
 export class CoordinatorError extends Error {
   override readonly name = 'CoordinatorError';
   readonly backend: CoordinationBackend;
+  /** What failed, without the cause ("renew a member lease"): a stable key for rate-limited logs. */
+  readonly operation: string;
 
   constructor(backend: CoordinationBackend, message: string, options?: { cause?: unknown }) {
     const cause = options?.cause;
     const why = cause instanceof Error ? `: ${cause.message}` : cause !== undefined ? `: ${String(cause)}` : '';
     super(`${backend}: ${message}${why}`, options);
     this.backend = backend;
+    this.operation = message;
   }
 }

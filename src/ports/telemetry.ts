@@ -133,6 +133,12 @@ export interface ConfigReloadRecord {
   readonly result: 'applied' | 'rejected' | 'unchanged';
 }
 
+/** Samples the leader refused: why (never the claimed agent id, which an attacker chooses). */
+export interface RejectedPushRecord {
+  /** unknown-member (the id is not a live member), bad-credential (the id's credential is wrong or missing), foreign-model (a model the member does not host). */
+  readonly reason: 'unknown-member' | 'bad-credential' | 'foreign-model';
+}
+
 export interface Telemetry {
   recordTraffic(sample: TrafficSample): void;
   recordStage(sample: StageSample): void;
@@ -149,4 +155,5 @@ export interface Telemetry {
   recordShortfall(sample: ShortfallSample): void;
   recordConfigReload(record: ConfigReloadRecord): void;
   recordWorkload(sample: WorkloadSample): void;
+  recordRejectedPush(record: RejectedPushRecord): void;
 }

@@ -1,6 +1,8 @@
 // The agent's HTTP API (DESIGN.md): GET /healthz, /readyz, /v1/status, /v1/plan; mutating calls
-// (POST /v1/replan, /v1/samples, /v1/policy, /v1/profile) need the bearer token. Bodies are JSON; errors are
-// {"error": "..."} with the right status; a bad body never reaches a handler.
+// (POST /v1/replan, /v1/samples, /v1/policy, /v1/profile) need the bearer token, and so does the
+// config part of /v1/status (the handler is told whether the caller showed it; docs/fleet-safety.md).
+// Bodies are JSON; errors are {"error": "..."} with the right status; a bad body never reaches a
+// handler. Nothing the caller sent in a header is ever echoed back.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
@@ -10,13 +12,14 @@ export interface AgentApiHandlers {
   readonly healthy: () => boolean;
   /** Readiness: attached to its server and to the coordinator. */
   readonly ready: () => { readonly ready: boolean; readonly reason?: string };
-  readonly status: () => unknown;
+  /** `authorised`: the caller showed the bearer token (the full status), else the public part. */
+  readonly status: (authorised: boolean) => unknown;
   /** The plan in force, or undefined before the first one. */
   readonly plan: () => unknown;
   /** Ask the leader for a plan now; resolves with what to answer (or rejects when not leader). */
   readonly replan?: () => Promise<unknown>;
   /** Samples pushed by an agent to the leader. */
-  readonly samples?: (body: unknown) => Promise<void> | void;
+  readonly samples?: (body: unknown, caller: CallerHeaders) => Promise<void> | void;
   /** A fleet policy (SLOs, prices) sent by an agent whose config changed, for the leader to store. */
   readonly policy?: (body: unknown) => Promise<void> | void;
   /** The leader asks this agent for an active profile of a model; resolves with what to answer. */
@@ -30,6 +33,11 @@ export interface AgentApiOptions {
   readonly token?: string;
   /** Largest body accepted (default 1 MiB). */
   readonly maxBodyBytes?: number;
+}
+
+/** What a handler may know of the request's headers: the pushing agent's credential. */
+export interface CallerHeaders {
+  readonly credential?: string;
 }
 
 export class HttpProblem extends Error {
@@ -93,7 +101,7 @@ export class AgentApi {
         return { status: r.ready ? 200 : 503, body: r };
       }
       case '/v1/status':
-        return get(() => this.handlers.status());
+        return get(() => this.handlers.status(this.authorised(req)));
       case '/v1/plan': {
         if (method !== 'GET') throw new HttpProblem(405, `${method} ${path}: method not allowed — use GET`);
         const plan = this.handlers.plan();
@@ -109,7 +117,8 @@ export class AgentApi {
       case '/v1/samples': {
         this.authorise(req, method, path);
         if (!this.handlers.samples) throw new HttpProblem(404, `${path}: not served by this agent`);
-        await this.handlers.samples(await readJson(req, this.options.maxBodyBytes, false));
+        const credential = req.headers['x-inferline-credential'];
+        await this.handlers.samples(await readJson(req, this.options.maxBodyBytes, false), typeof credential === 'string' ? { credential } : {});
         return { status: 204, body: undefined };
       }
       case '/v1/profile': {
@@ -126,6 +135,16 @@ export class AgentApi {
       default:
         throw new HttpProblem(404, `${path}: no such endpoint`);
     }
+  }
+
+  /** Whether the request carries the right bearer token (false when none is configured). */
+  private authorised(req: http.IncomingMessage): boolean {
+    const token = this.options.token;
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!token || !m) return false;
+    const given = Buffer.from(m[1] as string);
+    const want = Buffer.from(token);
+    return given.length === want.length && timingSafeEqual(given, want);
   }
 
   private authorise(req: http.IncomingMessage, method: string, path: string): void {

@@ -40,6 +40,8 @@ export interface CollectorOptions {
   readonly models?: readonly string[];
   readonly onSample: (samples: readonly ModelSample[]) => void | Promise<void>;
   readonly onError?: (err: unknown) => void;
+  /** Every scrape the server answered (the first, a baseline with no samples, included). */
+  readonly onAnswered?: () => void;
 }
 
 export class Collector {
@@ -69,6 +71,7 @@ export class Collector {
   async scrape(): Promise<ModelSample[]> {
     const now = this.options.clock.nowMs();
     const all = await this.options.adapter.counters();
+    this.options.onAnswered?.();
     const byModel = new Map<string, ModelCounters[]>();
     for (const c of all) {
       if (this.options.models && !this.options.models.includes(c.model)) continue;

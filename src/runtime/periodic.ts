@@ -20,6 +20,17 @@ export interface PeriodicStats {
   readonly timeouts: number;
 }
 
+/** A run that outlasted its timeout (it was aborted). */
+export class PeriodicTimeoutError extends Error {
+  override readonly name = 'PeriodicTimeoutError';
+  readonly task: string;
+
+  constructor(task: string, timeoutMs: number) {
+    super(`${task} timed out after ${timeoutMs} ms`);
+    this.task = task;
+  }
+}
+
 export class PeriodicTask {
   private readonly options: PeriodicOptions;
   private readonly job: (signal: AbortSignal) => Promise<void> | void;
@@ -80,7 +91,7 @@ export class PeriodicTask {
     let timedOut = false;
     const timeout = this.options.clock.sleep(timeoutMs, timer.signal).then(() => {
       timedOut = true;
-      controller.abort(new Error(`${this.options.name} timed out after ${timeoutMs} ms`));
+      controller.abort(new PeriodicTimeoutError(this.options.name, timeoutMs));
     }, () => undefined);
     this.stats.runs++;
     try {

@@ -60,6 +60,8 @@ export const ATTR = {
   result: 'result',
   /** The name of the Kubernetes Deployment or StatefulSet that runs a stage. */
   workload: 'workload',
+  /** Why the leader refused pushed samples: unknown-member, bad-credential, foreign-model. */
+  reason: 'reason',
 } as const;
 
 /** Resource attribute naming the service (OpenTelemetry semantic conventions). */
@@ -191,6 +193,10 @@ export const METRICS = {
   workloadReplicasDesired: {
     name: 'inferline.workload.replicas.desired', kind: 'gauge', unit: '{replica}', attributes: [ATTR.pipeline, ATTR.stage, ATTR.workload],
     description: 'Replicas of a stage the leader wants, by the workload that runs it (placement.workloads): the figure the KEDA external scaler serves; for an HPA external metric, target averageValue = replicas per pod. Every agent exports it.',
+  },
+  rejectedPushes: {
+    name: 'inferline.agent.rejected_pushes', kind: 'counter', unit: '{push}', attributes: [ATTR.reason],
+    description: 'Sample pushes the leader refused (403): from an id that is not a live member, with a wrong credential, or for a model the member does not host.',
   },
   // --- coordination
   leader: {

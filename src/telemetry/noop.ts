@@ -18,4 +18,5 @@ export const noopTelemetry: Telemetry = Object.freeze({
   recordShortfall: ignore,
   recordConfigReload: ignore,
   recordWorkload: ignore,
+  recordRejectedPush: ignore,
 });

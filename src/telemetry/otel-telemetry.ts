@@ -7,7 +7,7 @@
 // old series of that instrument is set to 0 first: a sum over `hardware` stays right.
 import type { Attributes, Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
 import type {
-  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord,
+  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, RejectedPushRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord,
   ReconcileRecord, RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord, WorkloadSample,
 } from '../ports/telemetry.js';
 import { ATTR, METRICS } from './names.js';
@@ -140,6 +140,10 @@ export class OtelTelemetry implements Telemetry {
 
   recordWorkload(s: WorkloadSample): void {
     if (finite(s.desiredReplicas)) this.i.workloadReplicasDesired.record(s.desiredReplicas, { [ATTR.pipeline]: s.pipeline, [ATTR.stage]: s.stage, [ATTR.workload]: s.workload });
+  }
+
+  recordRejectedPush(r: RejectedPushRecord): void {
+    this.i.rejectedPushes.add(1, { [ATTR.reason]: r.reason });
   }
 
   private recordEnvelope(gauge: Gauge, pipeline: string, envelope: readonly EnvelopeReading[]): void {

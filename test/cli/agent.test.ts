@@ -99,7 +99,7 @@ describe('inferline agent', function () {
         url = /API (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1];
         await new Promise((ok) => setTimeout(ok, 50));
       }
-      const status = async () => (await (await fetch(`${url}/v1/status`)).json()) as { mode: string; config: { lastReload?: { result: string; diff: string[] } } };
+      const status = async () => (await (await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${AGENT.api.token}` } })).json()) as { mode: string; config: { lastReload?: { result: string; diff: string[] } } };
       expect((await status()).mode).to.equal('recommend');
       writeFileSync(config, JSON.stringify({ ...good, agent: { ...good.agent, mode: 'enforce' } }));
       await new Promise((ok) => setTimeout(ok, 600));

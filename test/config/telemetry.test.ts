@@ -104,7 +104,7 @@ describe('config: telemetry', () => {
     { name: 'port not a number', given: { telemetry: { prometheus: { port: 'ninety' } } }, want: { path: 'telemetry.prometheus.port', message: /"ninety" — must be a number/ } },
     { name: 'endpoint not a URL', given: { telemetry: { otlp: { endpoint: 'collector:4318' } } }, want: { path: 'telemetry.otlp.endpoint', message: /must be an http\(s\) URL$/ } },
     { name: 'bad interval', given: { telemetry: { otlp: { interval: 'often' } } }, want: { path: 'telemetry.otlp.interval', message: /must be a duration such as/ } },
-    { name: 'header value not a string', given: { telemetry: { otlp: { headers: { a: 1 } } } }, want: { path: 'telemetry.otlp.headers.a', message: /^1 — must be a string$/ } },
+    { name: 'header value not a string', given: { telemetry: { otlp: { headers: { a: 1 } } } }, want: { path: 'telemetry.otlp.headers.a', message: /^<redacted> — must be a string$/ } }, // header values are secrets: never echoed
     { name: 'enabled not a boolean', given: { telemetry: { otlp: { enabled: 'yes' } } }, want: { path: 'telemetry.otlp.enabled', message: /^"yes" — must be true or false$/ } },
     { name: 'a bad endpoint variable', given: { env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' } }, want: { path: 'OTEL_EXPORTER_OTLP_ENDPOINT', message: /^"not a url" — must be an http\(s\) URL$/ } },
     { name: 'a bad interval variable', given: { telemetry: { otlp: { enabled: true } }, env: { OTEL_METRIC_EXPORT_INTERVAL: '1.5s' } }, want: { path: 'OTEL_METRIC_EXPORT_INTERVAL', message: /^"1\.5s" — must be a whole number of milliseconds > 0$/ } },

@@ -1,6 +1,6 @@
 // A Telemetry that keeps every record, for tests of the parts that record through the port.
 import type {
-  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
+  AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, RejectedPushRecord, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
   RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord, WorkloadSample,
 } from '../../src/ports/telemetry.js';
 
@@ -32,4 +32,6 @@ export class FakeTelemetry implements Telemetry {
   recordShortfall(s: ShortfallSample): void { this.shortfalls.push(s); }
   recordConfigReload(r: ConfigReloadRecord): void { this.configReloads.push(r); }
   recordWorkload(s: WorkloadSample): void { this.workloads.push(s); }
+  readonly rejectedPushes: RejectedPushRecord[] = [];
+  recordRejectedPush(r: RejectedPushRecord): void { this.rejectedPushes.push(r); }
 }

@@ -106,7 +106,8 @@ async function failingProxy(target: string): Promise<{ url: string; loads: () =>
 
 async function status(node: Node): Promise<Status | undefined> {
   try {
-    const res = await fetch(`${node.apiUrl}/v1/status`, { signal: AbortSignal.timeout(1000) });
+    // The config and fleet parts of the status need the token (docs/fleet-safety.md).
+    const res = await fetch(`${node.apiUrl}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(1000) });
     return res.ok ? await res.json() as Status : undefined;
   } catch {
     return undefined;

@@ -34,6 +34,7 @@ export function recordOneOfEach(t: Telemetry, pipeline = 'images'): void {
   t.recordShortfall({ pipeline, stage: 'classify', hardware: 'gpu', missing: 2 });
   t.recordConfigReload({ agent: 'agent-1', result: 'applied' });
   t.recordWorkload({ pipeline, stage: 'classify', workload: 'triton-classify', desiredReplicas: 3 });
+  t.recordRejectedPush({ reason: 'unknown-member' });
 }
 
 export interface PromSample {

@@ -12,6 +12,8 @@ import type { AdapterOptions } from '../../../adapters/registry.js';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import type { AgentConfig, InferlineConfig } from '../../config/index.js';
 import { createCoordinator } from '../../coordination/index.js';
+import type { CoordinatorError } from '../../ports/coordinator.js';
+import { RateLimitedLog } from '../../runtime/rate-limited-log.js';
 import type { Logger } from '../../ports/logger.js';
 import type { WorkloadScaleClient } from '../../ports/workload-scale.js';
 import { Agent, reconcilePolicyOf, watchConfigFile } from '../../runtime/agent/index.js';
@@ -73,6 +75,18 @@ export function agentAdapterOptions(agent: AgentConfig): AdapterOptions {
   }
 }
 
+const COORDINATION_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * A stable key per kind of error: its name, and for a backend's error the operation that failed.
+ * By name: a backend loaded on demand may carry its own copy of the error classes.
+ */
+function errorKind(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err;
+  const operation = err.name === 'CoordinatorError' ? (err as Partial<CoordinatorError>).operation : undefined;
+  return operation === undefined ? err.name : `${err.name}/${operation}`;
+}
+
 export function streamLogger(output: Output, format: 'text' | 'json'): Logger {
   const line = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>): void => {
     const time = new Date().toISOString();
@@ -114,9 +128,11 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
   const config = await loadConfig(opts.config);
   const agentConfig = checkAgentConfig(config);
   const log = streamLogger(ctx.output, format);
+  // A backend that is down fails every retry: one line per kind of failure per interval, with a count.
+  const coordinationLog = new RateLimitedLog({ log, clock: systemClock, intervalMs: COORDINATION_LOG_INTERVAL_MS });
   const coordinator = await createCoordinator(config.coordination, {
     identity: agentConfig.id, clock: systemClock,
-    onError: (err) => log.warn(`coordination: ${err instanceof Error ? err.message : String(err)}`),
+    onError: (err) => coordinationLog.warn(errorKind(err), `coordination: ${err instanceof Error ? err.message : String(err)}`),
   });
   let telemetry: TelemetryService = noopTelemetryService;
   if (config.telemetry.prometheus.enabled || config.telemetry.otlp.enabled) {

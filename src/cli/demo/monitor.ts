@@ -251,5 +251,6 @@ function bindAll(t: Telemetry): Telemetry {
     recordShortfall: (s) => t.recordShortfall(s),
     recordConfigReload: (r) => t.recordConfigReload(r),
     recordWorkload: (s) => t.recordWorkload(s),
+    recordRejectedPush: (r) => t.recordRejectedPush(r),
   };
 }

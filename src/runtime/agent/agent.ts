@@ -14,12 +14,12 @@ import type { ProfileOptions } from '../../core/profiles.js';
 import { activeProfile } from '../../core/profiler/table.js';
 import { runActiveProfile } from '../profiler/index.js';
 import type { FleetPolicy } from '../../core/fleet/index.js';
-import { DEFAULT_RECONCILE_POLICY } from '../../core/reconcile/index.js';
+import { DEFAULT_RECONCILE_POLICY, judgeDesired } from '../../core/reconcile/index.js';
 import type { DesiredState, ReconcilePolicy } from '../../core/reconcile/index.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Coordinator, DesiredStateRecord, LeaderSnapshot, Leadership, MemberInfo, Registration, Subscription } from '../../ports/coordinator.js';
 import type { Logger } from '../../ports/logger.js';
-import type { ServerAdapter } from '../../ports/server-adapter.js';
+import type { AdapterError, ServerAdapter } from '../../ports/server-adapter.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { AgentApi, HttpProblem } from '../agent-http.js';
 import { Collector } from '../collector.js';
@@ -32,6 +32,8 @@ import type { AgentDesiredSpec } from './desired-spec.js';
 import { Leader } from './leader.js';
 import { parsePushedSamples } from './samples.js';
 import type { DesiredReplicasSink } from '../scaling/desired-replicas-feed.js';
+import { agentCredential, credentialMatches, CREDENTIAL_HEADER } from './credential.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 
 export interface AgentOptions {
   /** A config with an agent section (and its token). */
@@ -63,6 +65,8 @@ export interface ReloadOutcome {
 }
 
 const PUSH_TIMEOUT_MS = 2000;
+/** Scrapes in a row the server must leave unanswered before it counts as not answering. */
+const SILENT_AFTER_SCRAPES = 3;
 /** An active profile at the leader's request: the profiler's budget, plus time to start and restore. */
 const PROFILE_BUDGET_MS = 120_000;
 const PROFILE_TIMEOUT_MS = PROFILE_BUDGET_MS + 60_000;
@@ -98,6 +102,10 @@ export class Agent {
   private models: readonly string[] = [];
   private desired: { record: DesiredStateRecord; spec: AgentDesiredSpec } | undefined;
   private desiredProblem: string | undefined;
+  /** The last record read from the coordinator, and the one ignored (stale, unreadable, unconfirmed) if it is not enforced. */
+  private latestRecord: DesiredStateRecord | undefined;
+  private ignored: { epoch: number; revision: string; writtenBy: string; models: AgentDesiredSpec['models'] | undefined; reason: string } | undefined;
+  private judging: Promise<void> = Promise.resolve();
   private readonly pushes = { pushed: 0, failed: 0, lastError: undefined as string | undefined };
   private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
   private readonly recommended = new Set<string>();
@@ -107,6 +115,14 @@ export class Agent {
   /** This agent's policy is newer than the fleet's and not yet stored. */
   private policyPending = true;
   private profiling: string | undefined;
+  /** Since when the server has not answered a scrape (unreachable or timed out), and why. */
+  private serverSilent: { sinceMs: number; message: string } | undefined;
+  /** Scrapes in a row the server did not answer, since when. */
+  private unanswered: { sinceMs: number; count: number } | undefined;
+  /** Refused pushes, one log line per reason per interval with a count. */
+  private readonly rejectedPushes: RateLimitedLog;
+  /** Coordination failures that repeat while the backend is down. */
+  private readonly coordinationLog: RateLimitedLog;
 
   private constructor(options: AgentOptions) {
     this.o = options;
@@ -120,11 +136,17 @@ export class Agent {
       intervalMs: agent.reconcile.intervalMs, maxAttempts: agent.reconcile.maxAttempts, retryBaseMs: agent.reconcile.retryBaseMs,
       onPass: (pass) => this.onPass(pass),
     });
+    this.rejectedPushes = new RateLimitedLog({ log: options.log, clock: options.clock, intervalMs: 10_000 });
+    this.coordinationLog = new RateLimitedLog({ log: options.log, clock: options.clock, intervalMs: 10_000 });
     this.collector = new Collector({
       adapter: options.adapter, clock: options.clock, intervalMs: agent.scrapeIntervalMs,
       ...(agent.models ? { models: agent.models } : {}),
       onSample: (samples) => this.push(samples),
-      onError: (err) => { this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`; },
+      onError: (err) => {
+        this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`;
+        if (notAnswering(err)) this.onServerSilent(err);
+      },
+      onAnswered: () => this.onServerAnswered(),
     });
   }
 
@@ -157,10 +179,10 @@ export class Agent {
     this.api = await AgentApi.start({ host: agent.api.host, port: agent.api.port, ...(agent.api.token ? { token: agent.api.token } : {}) }, {
       healthy: () => true,
       ready: () => this.readiness(),
-      status: () => this.status(),
+      status: (authorised) => this.status(authorised),
       plan: () => this.planView(),
       replan: () => this.onReplanCall(),
-      samples: (body) => this.onSamplesCall(body),
+      samples: (body, caller) => this.onSamplesCall(body, caller.credential),
       policy: (body) => this.onPolicyCall(body),
       profile: (body) => this.onProfileCall(body),
     });
@@ -239,8 +261,32 @@ export class Agent {
     };
   }
 
+  /**
+   * A scrape the server did not answer. Once it has answered none for SILENT_AFTER_SCRAPES scrapes
+   * (one slow scrape on a busy host is not a dead server), that is said once, not once per scrape,
+   * and /readyz turns 503.
+   */
+  private onServerSilent(err: unknown): void {
+    const now = this.o.clock.nowMs();
+    const message = err instanceof Error ? err.message : String(err);
+    this.unanswered ??= { sinceMs: now, count: 0 };
+    this.unanswered.count++;
+    if (this.serverSilent !== undefined || this.unanswered.count < SILENT_AFTER_SCRAPES) return;
+    this.serverSilent = { sinceMs: this.unanswered.sinceMs, message };
+    this.o.log.error(`server ${this.o.adapter.endpoint} is not answering: ${message}`, { agent: this.id });
+  }
+
+  private onServerAnswered(): void {
+    this.unanswered = undefined;
+    const silent = this.serverSilent;
+    if (silent === undefined) return;
+    this.serverSilent = undefined;
+    this.o.log.info(`server ${this.o.adapter.endpoint} answers again (after ${Math.round((this.o.clock.nowMs() - silent.sinceMs) / 1000)} s)`, { agent: this.id });
+  }
+
   private readiness(): { ready: boolean; reason?: string } {
     if (!this.attached) return { ready: false, reason: `not attached to the server${this.attachError ? `: ${this.attachError}` : ''}` };
+    if (this.serverSilent !== undefined) return { ready: false, reason: `the server is not answering: ${this.serverSilent.message}` };
     if (this.registration === undefined) return { ready: false, reason: 'not registered with the coordinator' };
     return { ready: true };
   }
@@ -248,7 +294,9 @@ export class Agent {
   // --- leadership
 
   private onLeader(l: LeaderSnapshot): void {
-    this.leaderView = l;
+    // Epochs only grow: a backend that reports an older one (no leader after a restart) lowers no fence.
+    this.leaderView = { leaderId: l.leaderId, epoch: Math.max(l.epoch, this.leaderView.epoch) };
+    if (this.ignored !== undefined && this.latestRecord !== undefined) this.onDesired(this.latestRecord);
     // Leading is holding a Leadership whose signal has not fired (the Leader may still be starting).
     const leading = l.leaderId === this.id && this.leadership !== undefined && !this.leadership.signal.aborted;
     this.o.telemetry.recordLeadership({ agent: this.id, leader: leading, epoch: l.epoch });
@@ -264,7 +312,7 @@ export class Agent {
         leadership = await coordinator.campaign({ signal });
       } catch (err) {
         if (signal.aborted) return;
-        log.warn(`campaign failed: ${err instanceof Error ? err.message : String(err)}; retrying`, { agent: this.id });
+        this.coordinationLog.warn(`campaign/${err instanceof Error ? err.name : 'error'}`, `campaign failed: ${err instanceof Error ? err.message : String(err)}; retrying`, { agent: this.id });
         await this.o.clock.sleep(this.config.coordination.timing.retryPeriodMs, signal).catch(() => undefined);
         continue;
       }
@@ -298,21 +346,54 @@ export class Agent {
 
   // --- desired state and reconciling
 
+  /**
+   * A record read from the coordinator. It replaces the enforced desired state only when the fence
+   * lets it (core/reconcile/fence.ts): never below the newest leader epoch this agent has read, nor
+   * below the record it enforces. An ignored record is kept beside the enforced one, for the status,
+   * and judged again when the leader changes; the enforced one stays enforced meanwhile.
+   */
   private onDesired(record: DesiredStateRecord | undefined): void {
-    if (record === undefined) return;
+    this.latestRecord = record;
+    this.judging = this.judging.then(() => this.judge()).catch((err: unknown) => {
+      this.o.log.error(`desired state not judged: ${err instanceof Error ? err.message : String(err)}`, { agent: this.id });
+    });
+  }
+
+  private async judge(): Promise<void> {
+    const record = this.latestRecord;
+    if (record === undefined || record.revision === this.desired?.record.revision) return;
     const { spec, problem } = parseDesiredSpec(record.spec);
     if (problem !== undefined || spec === undefined) {
       // Never act on a record we cannot read; keep the last good one.
-      this.desiredProblem = `desired state revision ${record.revision} ignored: ${problem ?? 'unreadable'}`;
-      this.o.log.error(this.desiredProblem, { agent: this.id });
+      this.ignore(record, undefined, `unreadable: ${problem ?? 'not a desired state'}`);
+      return;
+    }
+    let verdict = judgeDesired({ recordEpoch: record.epoch, leaderEpoch: this.leaderView.epoch, enforcedEpoch: this.desired?.record.epoch ?? 0 });
+    if (verdict.kind === 'confirm' || verdict.kind === 'wait') {
+      // Read the leader now rather than trust a record ahead of the watch (a new leader's first write).
+      const now = await this.o.coordinator.leader().catch(() => undefined);
+      if (now !== undefined && now.epoch > this.leaderView.epoch) this.leaderView = now;
+      if (this.latestRecord !== record) return; // a newer record came meanwhile: it is judged next
+      verdict = judgeDesired({ recordEpoch: record.epoch, leaderEpoch: this.leaderView.epoch, enforcedEpoch: this.desired?.record.epoch ?? 0 });
+    }
+    if (verdict.kind !== 'apply') {
+      this.ignore(record, spec, verdict.reason);
       return;
     }
     this.desiredProblem = undefined;
+    this.ignored = undefined;
     this.desired = { record, spec };
     const desired: DesiredState = { epoch: record.epoch, models: spec.models };
     this.reconciler.setDesired(desired);
     // Act on a new desired state now, not at the next pass: a scale-up must not wait.
     void this.reconciler.pass().catch(() => undefined);
+  }
+
+  private ignore(record: DesiredStateRecord, spec: AgentDesiredSpec | undefined, reason: string): void {
+    const first = this.ignored?.revision !== record.revision || this.ignored.reason !== reason;
+    this.ignored = { epoch: record.epoch, revision: record.revision, writtenBy: record.writtenBy, models: spec?.models, reason };
+    this.desiredProblem = `desired state revision ${record.revision} (epoch ${record.epoch}) ignored: ${reason}${this.desired ? `; enforcing revision ${this.desired.record.revision} (epoch ${this.desired.record.epoch})` : ''}`;
+    if (first) this.o.log.warn(this.desiredProblem, { agent: this.id, epoch: record.epoch, writtenBy: record.writtenBy });
   }
 
   private onPass(pass: ReconcilePass): void {
@@ -376,7 +457,10 @@ export class Agent {
   private async post(base: string, path: string, body: unknown): Promise<unknown> {
     const res = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.agent.api.token ?? ''}` },
+      headers: {
+        'content-type': 'application/json', authorization: `Bearer ${this.agent.api.token ?? ''}`,
+        [CREDENTIAL_HEADER]: agentCredential(this.agent.api.token ?? '', this.id),
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
     });
@@ -387,10 +471,25 @@ export class Agent {
 
   // --- API handlers
 
-  private onSamplesCall(body: unknown): void {
+  /**
+   * Samples an agent pushed: only a live member, only as itself (its credential, credential.ts),
+   * only for models it hosts. Anything else is refused (403) and counted; the refusal names no
+   * secret and echoes nothing the caller sent but the id it claimed.
+   */
+  private onSamplesCall(body: unknown, credential: string | undefined): void {
     const leader = this.currentLeader;
     if (!leader) throw new HttpProblem(409, `${this.id} is not the leader${this.leaderView.leaderId ? `; the leader is ${this.leaderView.leaderId}` : ''}`);
     const { agentId, samples } = parsePushedSamples(body);
+    const refuse = (reason: 'unknown-member' | 'bad-credential' | 'foreign-model', message: string): never => {
+      this.o.telemetry.recordRejectedPush({ reason });
+      this.rejectedPushes.warn(reason, `samples refused (${reason}): ${message}`);
+      throw new HttpProblem(403, message);
+    };
+    const member = leader.member(agentId);
+    if (member === undefined) return refuse('unknown-member', `agent ${JSON.stringify(agentId.slice(0, 100))} is not a member of the fleet`);
+    if (!credentialMatches(this.agent.api.token ?? '', agentId, credential)) return refuse('bad-credential', `the credential for agent ${agentId} is missing or wrong`);
+    const foreign = samples.filter((s) => !member.models.includes(s.model)).map((s) => s.model);
+    if (foreign.length > 0) return refuse('foreign-model', `agent ${agentId} does not host ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
     leader.onSamples(agentId, samples);
   }
 
@@ -456,22 +555,33 @@ export class Agent {
     return this.desired?.spec.plans;
   }
 
-  status(): unknown {
+  /**
+   * The agent's status. The config part (its source and last reload) and the fleet part (members'
+   * endpoints, the policy, the leader's view) only with `full` (the caller showed the token).
+   */
+  status(full = true): unknown {
     const r = this.reconciler.status();
     return {
       agent: this.id,
-      server: { kind: this.agent.server.kind, endpoint: this.o.adapter.endpoint, attached: this.attached, error: this.attachError, models: this.models },
+      server: {
+        kind: this.agent.server.kind, endpoint: this.o.adapter.endpoint, attached: this.attached, error: this.attachError, models: this.models,
+        answering: this.serverSilent === undefined, ...(this.serverSilent ? { silentSinceMs: this.serverSilent.sinceMs, silentReason: this.serverSilent.message } : {}),
+      },
       hardware: this.agent.hardware,
       capacity: this.agent.capacity,
       mode: this.reconciler.currentPolicy.mode,
       leader: { leaderId: this.leaderView.leaderId, epoch: this.leaderView.epoch, self: this.isLeader },
-      desired: this.desired ? { epoch: this.desired.record.epoch, revision: this.desired.record.revision, writtenBy: this.desired.record.writtenBy, models: this.desired.spec.models } : undefined,
+      // The enforced desired state, and beside it the stored record that was not enforced, if any.
+      desired: this.desired ? { epoch: this.desired.record.epoch, revision: this.desired.record.revision, writtenBy: this.desired.record.writtenBy, models: this.desired.spec.models, enforced: true } : undefined,
+      desiredIgnored: this.ignored,
       desiredProblem: this.desiredProblem,
       observed: r.observed,
       reconcile: { lastPass: r.lastPass, failures: r.failures, error: r.error },
       samples: { ...this.pushes },
-      config: { source: this.config.source, lastReload: this.lastReload },
-      fleet: this.currentLeader?.status(),
+      ...(full ? {
+        config: { source: this.config.source, lastReload: this.lastReload },
+        fleet: this.currentLeader?.status(),
+      } : { restricted: 'config and fleet need "Authorization: Bearer <token>"' }),
     };
   }
 
@@ -544,6 +654,14 @@ export class Agent {
       if (/→ 409/.test(String(err))) this.policyPending = false; // the fleet's is newer
     }
   }
+}
+
+/** The server did not answer at all (as opposed to answering with an error). By name: adapters may be loaded with their own copy of the classes. */
+function notAnswering(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'PeriodicTimeoutError') return true;
+  const kind = (err as Partial<AdapterError>).kind;
+  return err.name === 'AdapterError' && (kind === 'unreachable' || kind === 'timeout');
 }
 
 function errorType(message: string): string {

@@ -34,7 +34,7 @@ import { createTuner } from '../../core/tuner/tuner.js';
 import type { TunerDecision } from '../../core/tuner/tuner.js';
 import type { ModelProfile, PipelineSpec } from '../../core/types.js';
 import type { Clock } from '../../ports/clock.js';
-import type { Coordinator, JsonValue, Leadership, MemberInfo, Subscription } from '../../ports/coordinator.js';
+import type { Coordinator, DesiredStateRecord, JsonValue, Leadership, MemberInfo, Subscription } from '../../ports/coordinator.js';
 import type { StaleEpochError } from '../../ports/coordinator.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Telemetry } from '../../ports/telemetry.js';
@@ -42,7 +42,7 @@ import { PlannerRuns } from '../planner-runs.js';
 import { TunerLoop } from '../tuner-loop.js';
 import { PeriodicTask } from '../periodic.js';
 import type { ModelSample } from '../collector.js';
-import { FLEET_POLICY_KEY, desiredSpecOf } from './desired-spec.js';
+import { FLEET_POLICY_KEY, desiredSpecOf, parseDesiredSpec } from './desired-spec.js';
 import type { DesiredReplicasSink, StageReplicas } from '../scaling/desired-replicas-feed.js';
 import type { PlanSummary, StageRef } from './desired-spec.js';
 
@@ -67,6 +67,11 @@ export interface LeaderOptions {
   readonly wallClockMs?: () => number;
   /** Gets the replicas wanted per stage on every plan and tuner decision (KEDA scaler, Deployment scaler). */
   readonly desiredReplicas?: DesiredReplicasSink;
+  /**
+   * How often the stored desired states are read back and any that differ from what this leader
+   * decided (tampered, stale, restored from a backup) rewritten (default: the lease duration).
+   */
+  readonly verifyIntervalMs?: number;
 }
 
 interface PipelineRun {
@@ -107,6 +112,8 @@ export interface LeaderStatus {
   readonly placement: Placement['assignments'];
   readonly shortfalls: readonly (Shortfall & { readonly line: string })[];
   readonly writeErrors: readonly string[];
+  /** Stored desired states rewritten because they differed from what this leader decided. */
+  readonly repairs: number;
   /** Active profiles asked of agents for (model, hardware) pairs with no profile. */
   readonly profileRequests: readonly ProfileRequest[];
 }
@@ -139,12 +146,17 @@ export class Leader {
   private readonly profileRequests = new Map<string, ProfileRequest>();
   private stopped = false;
   private readonly stageTelemetry: PeriodicTask;
+  private readonly verifier: PeriodicTask;
+  /** Stored records rewritten because they differed from what this leader decided. */
+  private repairs = 0;
 
   private constructor(options: LeaderOptions) {
     this.o = options;
     this.config = options.config;
     this.plannerRuns = new PlannerRuns({ clock: options.clock, telemetry: options.telemetry });
     this.stageTelemetry = new PeriodicTask({ name: 'leader-telemetry', intervalMs: 1000, clock: options.clock }, () => this.recordStages());
+    const verifyMs = options.verifyIntervalMs ?? options.config.coordination.timing.leaseDurationMs;
+    this.verifier = new PeriodicTask({ name: 'leader-verify', intervalMs: verifyMs, timeoutMs: Math.max(verifyMs, 5000), clock: options.clock }, () => this.writeAll(true));
   }
 
   get epoch(): number {
@@ -165,13 +177,60 @@ export class Leader {
     const record = await coordinator.readDesired(FLEET_POLICY_KEY);
     this.policy = this.checkedPolicy(record?.spec);
     for (const p of this.config.pipelines) this.runs.set(p.name, this.newRun(p));
+    // The fleet's current desired state, as the previous leader left it: the new plan never lowers
+    // a stage below it (a handover the servers do not feel); the tuner scales down from there, on
+    // live samples, under its usual rules.
+    const running = await this.runningReplicas();
     this.planAll('leader elected');
-    await this.writeAll();
+    for (const run of this.runs.values()) this.keepRunning(run, running);
+    await this.writeAll(true);
     this.requestMissingProfiles();
     this.subscriptions.push(await coordinator.watchMembers((members) => this.onMembers(members)));
     this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => this.onPolicy(r?.spec)));
     this.startSchedule();
     this.stageTelemetry.start();
+    this.verifier.start();
+  }
+
+  /**
+   * Per pipeline and stage, the replicas the stored desired states give it, read from the records
+   * of the newest epoch below this leader's (the previous leadership's); older ones are stale or
+   * tampered and count for nothing, as do records this epoch did not write yet claims.
+   */
+  private async runningReplicas(): Promise<Map<string, { hardware: string; replicas: number }>> {
+    const records = await Promise.all(this.members.map((m) => this.o.coordinator.readDesired(m.agentId).catch(() => undefined)));
+    const valid = records.filter((r): r is DesiredStateRecord => r !== undefined && r.epoch < this.epoch);
+    const newest = Math.max(0, ...valid.map((r) => r.epoch));
+    const out = new Map<string, { hardware: string; replicas: number }>();
+    for (const r of valid.filter((x) => x.epoch === newest)) {
+      const { spec } = parseDesiredSpec(r.spec);
+      if (spec === undefined) continue;
+      for (const m of spec.models) {
+        const refs = spec.stages[m.model] ?? [];
+        // A model that stands for several stages cannot be split between them: it sets no floor.
+        if (refs.length !== 1) continue;
+        const ref = refs[0] as StageRef;
+        const key = `${ref.pipeline}\u0000${ref.stage}`;
+        const prev = out.get(key);
+        if (prev !== undefined && prev.hardware !== ref.hardware) continue;
+        out.set(key, { hardware: ref.hardware, replicas: (prev?.replicas ?? 0) + m.replicas });
+      }
+    }
+    return out;
+  }
+
+  /** Raises each stage's wanted replicas to what runs now, on the same hardware. */
+  private keepRunning(run: PipelineRun, running: ReadonlyMap<string, { hardware: string; replicas: number }>): void {
+    if (!run.plan) return;
+    for (const [stage, c] of Object.entries(run.plan.stages)) {
+      const now = running.get(`${run.spec.name}\u0000${stage}`);
+      const wanted = run.desired[stage] ?? c.replicas;
+      if (now === undefined || now.hardware !== c.hardware || now.replicas <= wanted) continue;
+      run.desired[stage] = now.replicas;
+      this.o.log.info(`handover: ${run.spec.name}/${stage} kept at the ${now.replicas} replicas running (the plan has ${c.replicas}); the tuner scales down on live traffic`, {
+        pipeline: run.spec.name, stage, running: now.replicas, planned: c.replicas,
+      });
+    }
   }
 
   /** Stops every loop at once; idempotent. Writes in flight are fenced by the backend anyway. */
@@ -182,6 +241,7 @@ export class Leader {
     this.schedule?.stop();
     await Promise.all([...this.runs.values()].map((r) => r.loop?.stop()));
     await this.stageTelemetry.stop();
+    await this.verifier.stop();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.close().catch(() => undefined)));
   }
 
@@ -207,6 +267,11 @@ export class Leader {
     if (stored !== undefined && stored.atMs > policy.atMs) return false;
     await this.o.coordinator.writeDesired(FLEET_POLICY_KEY, policy as unknown as JsonValue, this.epoch);
     return true;
+  }
+
+  /** The live member with this id, as the membership watch last gave it. */
+  member(agentId: string): MemberInfo | undefined {
+    return this.members.find((m) => m.agentId === agentId);
   }
 
   /** Samples pushed by an agent (or by this one). */
@@ -273,6 +338,7 @@ export class Leader {
       placement: this.placement.assignments,
       shortfalls: this.placement.shortfalls.map((s) => ({ ...s, line: shortfallLine(s) })),
       writeErrors: [...this.writeErrors],
+      repairs: this.repairs,
       profileRequests: [...this.profileRequests.values()],
     };
   }
@@ -547,15 +613,20 @@ export class Leader {
     return this.members.map((m) => ({ agentId: m.agentId, hardware: m.hardware, models: m.models, capacity: m.capacity }));
   }
 
-  /** Places every pipeline's wanted replicas and writes what changed, one write pass at a time. */
-  private writeAll(): Promise<void> {
-    this.writing = this.writing.then(() => this.writeOnce()).catch((err: unknown) => {
+  /**
+   * Places every pipeline's wanted replicas and writes what changed, one write pass at a time. With
+   * `verify`, what is stored is read back first and every record that differs from what this leader
+   * decided, or carries another epoch, is rewritten: a record changed behind its back (a zombie's
+   * replayed write, a restored backup, a hand edit) does not outlive the next verification.
+   */
+  private writeAll(verify = false): Promise<void> {
+    this.writing = this.writing.then(() => this.writeOnce(verify)).catch((err: unknown) => {
       this.o.log.error('writing desired state failed', { error: String(err) });
     });
     return this.writing;
   }
 
-  private async writeOnce(): Promise<void> {
+  private async writeOnce(verify: boolean): Promise<void> {
     if (!this.active) return;
     const demands: StageDemand[] = [];
     const refs: Record<string, StageRef[]> = {};
@@ -580,6 +651,21 @@ export class Leader {
       const models = placement.perAgent[m.agentId] ?? [];
       const spec = desiredSpecOf(models, refs, summaries);
       const text = JSON.stringify(spec);
+      if (verify) {
+        const stored = await this.o.coordinator.readDesired(m.agentId).catch(() => undefined);
+        const same = stored !== undefined && stored.epoch === this.epoch && JSON.stringify(stored.spec) === text;
+        if (same) {
+          this.lastWritten.set(m.agentId, text);
+          continue;
+        }
+        if (stored !== undefined && this.lastWritten.get(m.agentId) === text) {
+          this.repairs++;
+          this.o.log.warn(`desired state of ${m.agentId} differs from what epoch ${this.epoch} wrote (stored: epoch ${stored.epoch}, by ${stored.writtenBy}, revision ${stored.revision}): rewriting it`, {
+            agent: m.agentId, storedEpoch: stored.epoch, writtenBy: stored.writtenBy,
+          });
+        }
+        this.lastWritten.delete(m.agentId);
+      }
       if (this.lastWritten.get(m.agentId) === text) continue;
       try {
         await this.o.coordinator.writeDesired(m.agentId, spec, this.epoch);

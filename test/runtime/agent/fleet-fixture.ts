@@ -12,6 +12,7 @@ import { Agent } from '../../../src/runtime/agent/index.js';
 import { agentAdapterOptions } from '../../../src/cli/commands/agent.js';
 import { systemClock } from '../../../src/runtime/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
+import type { Coordinator } from '../../../src/ports/coordinator.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
 import { DesiredReplicasFeed } from '../../../src/runtime/scaling/index.js';
 
@@ -69,6 +70,8 @@ export interface FleetOptions {
   readonly desiredReplicas?: boolean;
   /** Called with every log line as it is written, with its agent id. */
   readonly onLog?: (agentId: string, line: string) => void;
+  /** Wraps an agent's coordinator (a fake around the real one), per agent id. */
+  readonly wrapCoordinator?: (agentId: string, coordinator: Coordinator) => Coordinator;
 }
 
 export async function startFleet(specs: readonly ServerSpec[], options: FleetOptions = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
@@ -90,14 +93,15 @@ export async function startFleet(specs: readonly ServerSpec[], options: FleetOpt
       error: (m) => { logs.push(`error ${m}`); options.onLog?.(spec.id, `error ${m}`); },
     };
     const telemetry = new FakeTelemetry();
-    const coordinator = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
+    const memory = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
+    const coordinator = options.wrapCoordinator?.(spec.id, memory) ?? memory;
     const adapter = createAdapter(agentAdapterOptions(config.agent as NonNullable<InferlineConfig['agent']>));
     const feed = options.desiredReplicas ? new DesiredReplicasFeed() : undefined;
     const agent = Agent.create({
       config, adapter, coordinator, clock: systemClock, telemetry, log, ...(options.runCommand ? { runCommand: options.runCommand } : {}),
       ...(feed ? { desiredReplicas: feed } : {}),
     });
-    members.push({ spec, server, agent, telemetry, logs, coordinator, ...(feed ? { feed } : {}) });
+    members.push({ spec, server, agent, telemetry, logs, coordinator: memory, ...(feed ? { feed } : {}) });
   }
   await Promise.all(members.map((m) => m.agent.start()));
   return {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { PROFILES, startFleet, until, TOKEN } from './fleet-fixture.js';
+import { agentCredential } from '../../../src/runtime/agent/credential.js';
 import type { LeaderStatus } from '../../../src/runtime/agent/index.js';
 
 describe('runtime/agent: a fleet in one process (memory coordinator, emulated Triton)', function () {
@@ -76,15 +77,17 @@ describe('runtime/agent: a fleet in one process (memory coordinator, emulated Tr
     try {
       const leader = await until('a leader', () => fleet.members.find((m) => m.agent.isLeader));
       const url = `${leader.agent.url}/v1/samples`;
+      // A member pushes as itself: its id and its credential (fleet-safety.test.ts has the refusals).
       const post = (body: unknown, token?: string) => fetch(url, {
-        method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        method: 'POST', body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', 'x-inferline-credential': agentCredential(TOKEN, 'a-pre'), ...(token ? { authorization: `Bearer ${token}` } : {}) },
       });
       expect((await post({ agentId: 'x', samples: [] })).status).to.equal(401);
       expect((await post({ agentId: 'x', samples: [] }, 'wrong-token-0123456789')).status).to.equal(401);
       const bad = await post({ agentId: 'x', samples: [{ model: 'preprocess', fromMs: 0, toMs: 1000, arrivals: 'many' }] }, TOKEN);
       expect(bad.status).to.equal(400);
       expect(((await bad.json()) as { error: string }).error).to.equal('bad samples: samples[0].arrivals must be a finite number');
-      expect((await post({ agentId: 'x', samples: [{ model: 'preprocess', fromMs: 0, toMs: 1000, arrivals: 5 }] }, TOKEN)).status).to.equal(204);
+      expect((await post({ agentId: 'a-pre', samples: [{ model: 'preprocess', fromMs: 0, toMs: 1000, arrivals: 5 }] }, TOKEN)).status).to.equal(204);
     } finally {
       await fleet.stop();
     }
