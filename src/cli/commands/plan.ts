@@ -54,7 +54,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
 
 /** Plans; with `output`, planner runs are recorded through the configured telemetry (OTLP only). */
 export async function runPlan(opts: PlanCommandOptions, output?: Output): Promise<Plan[]> {
-  if (opts.trace && opts.arrival) throw new UsageError('give either --trace or --arrival, not both');
+  if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   if (opts.exact && opts.baseline) throw new UsageError('give either --exact or --baseline, not both');
   if (opts.baseline !== undefined && opts.baseline !== 'coarse') throw new UsageError(`--baseline ${opts.baseline}: unknown baseline — must be: coarse`);
   const kind: PlannerKind = opts.exact ? 'exact' : opts.baseline === 'coarse' ? 'coarse' : 'greedy';
@@ -69,8 +69,8 @@ export async function runPlan(opts: PlanCommandOptions, output?: Output): Promis
     for (const pipeline of pipelines) {
       const s = seed ?? config.planner.seed;
       const workload = await resolveWorkload({
-        ...(opts.trace ? { traceFile: opts.trace } : {}),
-        ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
+        ...(opts.trace !== undefined ? { traceFile: opts.trace } : {}),
+        ...(opts.arrival !== undefined ? { arrivalSpec: opts.arrival } : {}),
         fallbackSpec: pipeline.arrival ?? config.planner.arrival,
         seed: s,
       });

@@ -68,15 +68,15 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
 }
 
 export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summary: SimulationSummary; report: SimulationReport }> {
-  if (opts.trace && opts.arrival) throw new UsageError('give either --trace or --arrival, not both');
+  if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   const kinds = controllersOf(opts);
   const config = await loadConfig(opts.config);
   const loaded = await loadPlanFile(opts.plan, config, opts.pipeline);
   const spec = selectPipelines(config, loaded.pipeline)[0] as PipelineSpec;
   const seed = opts.seed === undefined ? (loaded.seed ?? config.planner.seed) : parseSeed(opts.seed);
   const workload = await resolveWorkload({
-    ...(opts.trace ? { traceFile: opts.trace } : {}),
-    ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
+    ...(opts.trace !== undefined ? { traceFile: opts.trace } : {}),
+    ...(opts.arrival !== undefined ? { arrivalSpec: opts.arrival } : {}),
     fallbackSpec: spec.arrival ?? config.planner.arrival,
     seed,
   });
