@@ -86,6 +86,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     coordination: coordination.config,
     ...(agent.config === undefined ? {} : { agent: agent.config }),
     placement: resolvePlacement(file.placement),
+    warnings: checked.warnings,
     source,
   });
 }

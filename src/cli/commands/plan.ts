@@ -14,6 +14,7 @@ import { UsageError, EXIT_FAILURE } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { Output } from '../output.js';
 import type { CliContext } from '../context.js';
+import { printWarnings } from '../warnings.js';
 import { ONE_SHOT_FLUSH_DEADLINE_MS, startOneShotTelemetry } from '../telemetry.js';
 
 export interface PlanCommandOptions {
@@ -60,6 +61,7 @@ export async function runPlan(opts: PlanCommandOptions, output?: Output): Promis
   const kind: PlannerKind = opts.exact ? 'exact' : opts.baseline === 'coarse' ? 'coarse' : 'greedy';
   const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
   const config = await loadConfig(opts.config);
+  if (output) printWarnings(output, opts.config, config.warnings);
   const pipelines = selectPipelines(config, opts.pipeline);
   const profiles = new ProfileSet(config.profiles);
   const telemetry = output ? await startOneShotTelemetry(config.telemetry, output) : undefined;

@@ -19,6 +19,8 @@ import type { ControllerRun, SimulationReport } from '../report/index.js';
 import { UsageError } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+import { printWarnings } from '../warnings.js';
 import { selectPipelines } from './plan.js';
 
 export interface SimulateCommandOptions {
@@ -60,17 +62,18 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--report <file>', 'write an HTML report with plots over time')
     .option('--json', 'print the results as JSON')
     .action(async (opts: SimulateCommandOptions) => {
-      const { summary, report } = await runSimulate(opts);
+      const { summary, report } = await runSimulate(opts, output);
       if (opts.report) await writeFile(opts.report, renderSimulationReport({ ...report, generatedBy: `inferline simulate ${process.argv.slice(3).join(' ')}`.trim() }));
       if (opts.json) printJson(output, summary);
       else output.out(`${formatSummary(summary)}\n${opts.report ? `report: ${opts.report}\n` : ''}`);
     });
 }
 
-export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summary: SimulationSummary; report: SimulationReport }> {
+export async function runSimulate(opts: SimulateCommandOptions, output?: Output): Promise<{ summary: SimulationSummary; report: SimulationReport }> {
   if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   const kinds = controllersOf(opts);
   const config = await loadConfig(opts.config);
+  if (output) printWarnings(output, opts.config, config.warnings);
   const loaded = await loadPlanFile(opts.plan, config, opts.pipeline);
   const spec = selectPipelines(config, loaded.pipeline)[0] as PipelineSpec;
   const seed = opts.seed === undefined ? (loaded.seed ?? config.planner.seed) : parseSeed(opts.seed);
