@@ -1,6 +1,5 @@
 // `inferline plan`: plans every pipeline of a config (or the one named) on a planning workload.
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
@@ -15,6 +14,7 @@ import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { Output } from '../output.js';
 import type { CliContext } from '../context.js';
 import { printWarnings } from '../warnings.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { ONE_SHOT_FLUSH_DEADLINE_MS, startOneShotTelemetry } from '../telemetry.js';
 
 export interface PlanCommandOptions {
@@ -45,6 +45,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--json', 'print the plans as JSON (an array) on stdout')
     .addHelpText('after', '\nExit status: 0 when every plan meets its SLO, 1 when one cannot, 2 on bad input.')
     .action(async (opts: PlanCommandOptions) => {
+      if (opts.out !== undefined) await checkOutputPath('--out', opts.out);
       const plans = await runPlan(opts, output);
       if (opts.out) await writePlans(opts.out, plans);
       if (opts.json) printJson(output, plans);
@@ -104,7 +105,7 @@ function parseSeed(text: string): number {
 async function writePlans(file: string, plans: readonly Plan[]): Promise<void> {
   const body = plans.length === 1 ? plans[0] : plans;
   const text = /\.ya?ml$/i.test(file) ? yaml.dump(body, { noRefs: true, lineWidth: 120 }) : `${JSON.stringify(body, null, 2)}\n`;
-  await writeFile(file, text);
+  await writeOutputFile('--out', file, text);
 }
 
 /** The human view of one plan. */

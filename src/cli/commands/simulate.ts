@@ -2,7 +2,6 @@
 // reports P99, SLO miss rate, cost and scaling actions; --compare runs every controller on the same
 // trace and seed; --report writes the HTML page with the plots over time.
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
 import { loadPlanFile } from '../../config/plan-file.js';
@@ -21,6 +20,7 @@ import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
 import { printWarnings } from '../warnings.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { selectPipelines } from './plan.js';
 
 export interface SimulateCommandOptions {
@@ -62,8 +62,9 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--report <file>', 'write an HTML report with plots over time')
     .option('--json', 'print the results as JSON')
     .action(async (opts: SimulateCommandOptions) => {
+      if (opts.report !== undefined) await checkOutputPath('--report', opts.report);
       const { summary, report } = await runSimulate(opts, output);
-      if (opts.report) await writeFile(opts.report, renderSimulationReport({ ...report, generatedBy: `inferline simulate ${process.argv.slice(3).join(' ')}`.trim() }));
+      if (opts.report) await writeOutputFile('--report', opts.report, renderSimulationReport({ ...report, generatedBy: `inferline simulate ${process.argv.slice(3).join(' ')}`.trim() }));
       if (opts.json) printJson(output, summary);
       else output.out(`${formatSummary(summary)}\n${opts.report ? `report: ${opts.report}\n` : ''}`);
     });
