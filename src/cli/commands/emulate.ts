@@ -6,6 +6,7 @@ import type { ModelProfile } from '../../core/types.js';
 import {
   readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
 } from '../../emulator/index.js';
+import { PortUnavailableError } from '../../emulator/http.js';
 import type { EmulatedModel, TorchServeMetricsMode, TritonApiGroup, TritonModelControlMode, TritonRestriction } from '../../emulator/index.js';
 import { UsageError } from '../errors.js';
 import { printJson, table } from '../output.js';
@@ -50,6 +51,20 @@ export interface RunningEmulator {
 
 const SERVERS = ['triton', 'torchserve', 'tfserving'] as const;
 
+/** Flags that only some servers take: given for another, they are refused rather than ignored. */
+const SERVER_FLAGS: readonly (readonly [keyof EmulateCommandOptions, string, readonly (typeof SERVERS)[number][]])[] = [
+  ['modelControlMode', '--model-control-mode', ['triton']],
+  ['httpRestrictedApi', '--http-restricted-api', ['triton']],
+  ['tokenAuth', '--token-auth', ['torchserve']],
+  ['enableModelApi', '--enable-model-api', ['torchserve']],
+  ['keyFile', '--key-file', ['torchserve']],
+  ['managementPort', '--management-port', ['torchserve']],
+  ['metricsMode', '--metrics-mode', ['torchserve']],
+  ['metricsPort', '--metrics-port', ['triton', 'torchserve']],
+  ['monitoring', '--monitoring', ['tfserving']],
+  ['seed', '--seed', ['triton', 'torchserve']],
+];
+
 export function registerEmulate(program: Command, ctx: CliContext): void {
   const { output } = ctx;
   program
@@ -62,14 +77,14 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--instances <n>', 'replicas per model: Triton instances, TorchServe workers, TF Serving batch threads (default 1)')
     .option('--max-batch <n>', 'Triton max_batch_size, TorchServe batch_size, TF Serving max_batch_size')
     .option('--delay <d>', 'max queue delay: Triton max_queue_delay_microseconds, TorchServe max_batch_delay, TF Serving batch_timeout, e.g. 5ms')
-    .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed) or none (503 like the real default)', 'explicit')
+    .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed, the default) or none (503 like the real default)')
     .option('--http-restricted-api <spec>', 'Triton: API[,API...]:<header>=<value>, as --http-restricted-api (repeatable)', collect)
-    .option('--token-auth <on|off>', 'TorchServe token authorization', 'on')
+    .option('--token-auth <on|off>', 'TorchServe token authorization (default on)')
     .option('--enable-model-api', 'TorchServe: allow register and unregister (405 otherwise)')
     .option('--key-file <path>', 'TorchServe: where key_file.json is written (default ./key_file.json)')
     .option('--metrics-port <n>', 'Triton or TorchServe metrics port (default: port + 2, or a free one with --port 0)')
     .option('--management-port <n>', 'TorchServe management port (default: port + 1, or a free one with --port 0)')
-    .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus', 'log')
+    .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus')
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
     .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
     .option('--json', 'print where the server listens as JSON')
@@ -88,6 +103,11 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
 export async function startEmulator(opts: EmulateCommandOptions): Promise<RunningEmulator> {
   const server = opts.server as (typeof SERVERS)[number];
   if (!SERVERS.includes(server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVERS.join(', ')}`);
+  for (const [key, flag, servers] of SERVER_FLAGS) {
+    if (opts[key] !== undefined && !servers.includes(server)) {
+      throw new UsageError(`${flag}: only for --server ${servers.join(' or ')} — ${server === 'tfserving' ? 'TF Serving serves everything on its one --port' : `not used by ${server}`}`);
+    }
+  }
   const port = parsePort('--port', opts.port);
   const instances = opts.instances === undefined ? undefined : parseCount('--instances', opts.instances, 1);
   const maxBatch = opts.maxBatch === undefined ? undefined : parseCount('--max-batch', opts.maxBatch, 1);
@@ -104,10 +124,17 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
   const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
   const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
+  // Every port the server will listen on, and how it was chosen, for a message when one is taken.
+  const assigned: { flag: string; port: number; offset?: number }[] = [{ flag: '--port', port }];
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
-    if (given !== undefined) return parsePort(flag, given);
+    if (given !== undefined) {
+      const p = parsePort(flag, given);
+      assigned.push({ flag, port: p });
+      return p;
+    }
     if (port === 0) return 0;
     if (port + offset > 65535) throw new UsageError(`${flag}: port ${port} + ${offset} is past 65535 — give ${flag}`);
+    assigned.push({ flag, port: port + offset, offset });
     return port + offset;
   };
 
@@ -124,70 +151,82 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   const described = (list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number) =>
     list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
 
-  switch (server) {
-    case 'triton': {
-      const e = await startTritonEmulator({
-        ...common,
-        port,
-        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
-        modelControlMode: mode as TritonModelControlMode,
-        ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
-        ...(instances !== undefined ? { instances } : {}),
-        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
-        ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-      });
-      return {
-        report: {
-          server, urls: { http: e.url, metrics: e.metricsUrl }, ports: { http: e.port, metrics: e.metricsPort },
-          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
-        },
-        stop: () => e.stop(),
-      };
+  const launch = async (): Promise<RunningEmulator> => {
+    switch (server) {
+      case 'triton': {
+        const e = await startTritonEmulator({
+          ...common,
+          port,
+          metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+          modelControlMode: mode as TritonModelControlMode,
+          ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
+          ...(instances !== undefined ? { instances } : {}),
+          ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+          ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        });
+        return {
+          report: {
+            server, urls: { http: e.url, metrics: e.metricsUrl }, ports: { http: e.port, metrics: e.metricsPort },
+            models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+          },
+          stop: () => e.stop(),
+        };
+      }
+      case 'torchserve': {
+        const e = await startTorchServeEmulator({
+          ...common,
+          inferencePort: port,
+          managementPort: sibling('--management-port', opts.managementPort, 1),
+          metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+          tokenAuth: tokenAuth === 'on',
+          enableModelApi: opts.enableModelApi === true,
+          metricsMode: metricsMode as TorchServeMetricsMode,
+          ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
+          ...(instances !== undefined ? { workers: instances } : {}),
+          ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
+          ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        });
+        return {
+          report: {
+            server,
+            urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
+            ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
+            models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
+            ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
+          },
+          stop: () => e.stop(),
+        };
+      }
+      case 'tfserving': {
+        const e = await startTfServingEmulator({
+          ...common,
+          port,
+          monitoring: opts.monitoring === true,
+          ...(instances !== undefined ? { numBatchThreads: instances } : {}),
+          ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+          ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
+        });
+        return {
+          report: {
+            server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
+            models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+          },
+          stop: () => e.stop(),
+        };
+      }
     }
-    case 'torchserve': {
-      const e = await startTorchServeEmulator({
-        ...common,
-        inferencePort: port,
-        managementPort: sibling('--management-port', opts.managementPort, 1),
-        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
-        tokenAuth: tokenAuth === 'on',
-        enableModelApi: opts.enableModelApi === true,
-        metricsMode: metricsMode as TorchServeMetricsMode,
-        ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
-        ...(instances !== undefined ? { workers: instances } : {}),
-        ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
-        ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-      });
-      return {
-        report: {
-          server,
-          urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
-          ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
-          models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
-          ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
-        },
-        stop: () => e.stop(),
-      };
-    }
-    case 'tfserving': {
-      const e = await startTfServingEmulator({
-        ...common,
-        port,
-        monitoring: opts.monitoring === true,
-        ...(instances !== undefined ? { numBatchThreads: instances } : {}),
-        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
-        ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
-      });
-      return {
-        report: {
-          server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
-          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
-        },
-        stop: () => e.stop(),
-      };
-    }
+  };
+  try {
+    return await launch();
+  } catch (err) {
+    if (!(err instanceof PortUnavailableError)) throw err;
+    const a = assigned.find((x) => x.port === err.port && x.port !== 0);
+    const fix = err.reason === 'taken' ? 'pick another, or --port 0 for free ones' : 'pick one above 1023, or --port 0 for free ones';
+    if (a === undefined) throw new UsageError(`${err.message} — ${fix}`);
+    if (a.offset === undefined) throw new UsageError(`${a.flag} ${a.port}: ${err.message} — ${fix}`);
+    throw new UsageError(`${a.flag} (not given, so --port + ${a.offset} = ${a.port}): ${err.message} — give ${a.flag}, or ${fix}`);
   }
 }
 
@@ -197,7 +236,21 @@ export function formatReport(r: EmulatorReport): string {
   if (r.keyFile) lines.push(`  key file   ${r.keyFile}`);
   lines.push(table(['model', 'hardware', 'max batch'], r.models.map((m) => [m.name, m.hardware, m.maxBatch])).replace(/^/gm, '  '));
   if (r.skipped.length > 0) lines.push(`  not served (no profile on that hardware): ${r.skipped.join(', ')}`);
+  lines.push(`  inspect it: ${inspectCommand(r)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The `inferline inspect` line that reads this emulator, every port named (they differ from inspect's defaults). */
+export function inspectCommand(r: EmulatorReport): string {
+  const u = r.urls;
+  switch (r.server) {
+    case 'triton':
+      return `inferline inspect --server triton --url ${u['http']} --metrics-url ${u['metrics']}`;
+    case 'torchserve':
+      return `inferline inspect --server torchserve --url ${u['inference']} --management-url ${u['management']} --metrics-url ${u['metrics']}${r.keyFile ? ` --key-file ${r.keyFile}` : ''}`;
+    case 'tfserving':
+      return `inferline inspect --server tfserving --url ${u['rest']} --models ${r.models.map((m) => m.name).join(',')}`;
+  }
 }
 
 /** Resolves with the name of the first SIGINT or SIGTERM. */

@@ -168,9 +168,9 @@ function withEndpointHint(err: unknown, options: AdapterOptions): unknown {
   if (options.kind === 'triton' && path.startsWith('/metrics')) {
     hint = 'the metrics endpoint (default: the --url host on port 8002) — give --metrics-url where the server serves its metrics';
   } else if (options.kind === 'torchserve' && path.startsWith('/metrics')) {
-    hint = `the metrics API (${options.metricsUrl ?? 'port 8082'}) — give --metrics-url where TorchServe serves its metrics`;
+    hint = 'the metrics API (default: the --url host on port 8082) — give --metrics-url where TorchServe serves its metrics';
   } else if (options.kind === 'torchserve' && err.message.includes(options.managementUrl ?? '\u0000')) {
-    hint = `the management API (${options.managementUrl ?? 'port 8081'}) — give --management-url where TorchServe serves it`;
+    hint = 'the management API (default: the --url host on port 8081) — give --management-url where TorchServe serves it';
   } else if (options.kind === 'torchserve' && err.kind === 'timeout' && path.startsWith('/models')) {
     hint = 'the management API — give --management-url where TorchServe serves it';
   }
