@@ -87,10 +87,14 @@ interface Checked {
   readonly view: 'auto' | ViewStyle;
 }
 
+/** The demo runs in real time, at up to 200 × 4 queries per second during the burst. */
+const MAX_DEMO_MS = 3_600_000;
+
 function check(opts: DemoCommandOptions): Checked {
   const durationMs = parseDurationMs(opts.duration);
   if (durationMs === undefined || durationMs <= 0) throw new UsageError(`--duration ${opts.duration}: must be ${DURATION_HINT}`);
   if (durationMs < 5000) throw new UsageError(`--duration ${opts.duration}: must be at least 5s (the burst is a fifth of it)`);
+  if (durationMs > MAX_DEMO_MS) throw new UsageError(`--duration ${opts.duration}: must be at most 1h (the demo runs in real time; plan and simulate take longer workloads)`);
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: must be a non-negative integer`);
   const rate = Number(opts.rate);
