@@ -29,8 +29,14 @@ export function parseDecimal(text: string): number | undefined {
 /** Longest token quoted whole in a message; longer ones are cut. */
 const MAX_TOKEN_CHARS = 40;
 
-// Control characters other than tab, CR and LF: a file holding them is not text.
-const CONTROL_RE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+/** Index of the first control character other than tab, LF and CR (a file holding one is not text), or -1. */
+function firstControl(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 127) return i;
+  }
+  return -1;
+}
 
 /** A token as a message quotes it: cut to MAX_TOKEN_CHARS. */
 function quote(token: string): string {
@@ -103,12 +109,11 @@ function looksLikeHeader(trimmed: string): boolean {
  * MAX_WORKLOAD_ARRIVALS, a span over MAX_WORKLOAD_SPAN_MS or a gap over MAX_TRACE_GAP_MS.
  */
 export function parseTrace(text: string, source: string): Float64Array {
-  const control = CONTROL_RE.exec(text);
-  if (control) {
-    const line = countLines(text, control.index);
+  const control = firstControl(text);
+  if (control >= 0) {
     throw new InvalidInputError(`Invalid trace ${source}`, [{
-      path: `line ${line}`,
-      message: `holds binary data (byte 0x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}): a trace is text, one arrival time in seconds per line, or CSV with a time column`,
+      path: `line ${countLines(text, control)}`,
+      message: `holds binary data (byte 0x${text.charCodeAt(control).toString(16).padStart(2, '0')}): a trace is text, one arrival time in seconds per line, or CSV with a time column`,
     }]);
   }
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);

@@ -202,12 +202,12 @@ export function exitCodeOf(r: ProfileCommandReport): number {
 
 /** Runs the profile the flags ask for, writes --out and --report, and returns the result. */
 export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliContext, run: ProfileRunOptions = {}): Promise<ProfileCommandReport> {
+  const model = opts.model.trim();
+  if (model === '') throw new UsageError('--model: must name a model');
   const adapterOptions = inspectAdapterOptions({
     server: opts.server, url: opts.url, metricsUrl: opts.metricsUrl, managementUrl: opts.managementUrl, token: opts.token, keyFile: opts.keyFile,
     header: opts.header, models: opts.model,
   });
-  const model = opts.model.trim();
-  if (model === '') throw new UsageError('--model: must name a model');
   const hardware = opts.hardware === undefined ? undefined : parseHardware(opts.hardware, adapterOptions.kind, opts.passive === true);
   const outFormatOk = (f: string | undefined, flag: string, re: RegExp, what: string): void => {
     if (f !== undefined && !re.test(f)) throw new UsageError(`${flag} ${f}: must be ${what}`);
