@@ -11,7 +11,7 @@ import { parsePlan } from '../../src/config/plan-file.js';
 import { parseText } from '../../src/config/parse-text.js';
 import { renderValue } from '../../src/config/issues.js';
 import { expectedArrivals, parseArrivalSpec } from '../../src/core/arrival.js';
-import { InvalidInputError } from '../../src/core/errors.js';
+import type { InvalidInputError } from '../../src/core/errors.js';
 import { MAX_TRACE_GAP_MS, MAX_WORKLOAD_ARRIVALS, MAX_WORKLOAD_SPAN_MS } from '../../src/core/limits.js';
 import { checkProfileSense } from '../../src/core/profile-checks.js';
 import { parseTrace } from '../../src/core/trace.js';
