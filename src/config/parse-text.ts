@@ -1,7 +1,7 @@
 // Text → plain data. One parser for YAML and JSON: every JSON document is YAML, and js-yaml gives
 // a line and column for every syntax error, which JSON.parse on Node 20 does not.
 import yaml from 'js-yaml';
-import { MAX_DOCUMENT_NODES } from '../core/limits.js';
+import { MAX_DOCUMENT_CHARS, MAX_DOCUMENT_NODES } from '../core/limits.js';
 
 export type ParsedText = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
 
@@ -9,9 +9,13 @@ export type ParsedText = { readonly ok: true; readonly value: unknown } | { read
  * Parses a YAML or JSON document. The core schema (not js-yaml's default) keeps `2024-01-01` a
  * string and loads no custom tags; duplicate keys are errors. A document that expands (aliases
  * counted once per use) to more than MAX_DOCUMENT_NODES values is refused: every later step walks
- * the expanded tree, so a few kilobytes of nested aliases would otherwise run for hours.
+ * the expanded tree, so a few kilobytes of nested aliases would otherwise run for hours. So is a
+ * text over MAX_DOCUMENT_CHARS, before js-yaml spends seconds on it.
  */
 export function parseText(text: string, file: string): ParsedText {
+  if (text.length > MAX_DOCUMENT_CHARS) {
+    return { ok: false, message: `is ${Math.round(text.length / 1_048_576)} MiB — must be at most ${MAX_DOCUMENT_CHARS / 1_048_576} MiB: configs, profile and plan files are small (a profile has at most 1024 points; traces go in trace files)` };
+  }
   let value: unknown;
   try {
     value = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
@@ -24,7 +28,7 @@ export function parseText(text: string, file: string): ParsedText {
   if (exceedsNodes(value, MAX_DOCUMENT_NODES)) {
     return {
       ok: false,
-      message: `expands to more than ${MAX_DOCUMENT_NODES} values (YAML aliases are counted once per use) — must be smaller: write the repeated parts out, or split the file`,
+      message: `expands to more than ${MAX_DOCUMENT_NODES} values (YAML aliases counted once per use) — must be smaller: look for aliases nested in aliases (*a inside &b), or data that belongs elsewhere (a profile has at most 1024 points)`,
     };
   }
   return { ok: true, value };

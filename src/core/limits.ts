@@ -27,6 +27,9 @@ export const MAX_BATCH_SIZE = 65_536;
 /** Latency of one batch: above an hour it is a unit mistake, not a measurement. */
 export const MAX_BATCH_LATENCY_MS = 3_600_000;
 
+/** Characters of a config, profile or plan file (the reference config is 10 KB). */
+export const MAX_DOCUMENT_CHARS = 16 * 1_048_576;
+
 /** Values of an expanded YAML/JSON document (aliases count once per use). */
 export const MAX_DOCUMENT_NODES = 1_000_000;
 

@@ -202,6 +202,8 @@ const CASES: Case[] = [
     name: `plan: a config with ${name}`, code: 2, want,
     args: (e) => ['plan', '--config', cfg(e.f, `plan-${name}`, content)],
   })),
+  { name: 'validate: a config of 17 MiB (a million profile points)', code: 2, want: /big\.yaml: is 17 MiB — must be at most 16 MiB: .*a profile has at most 1024 points/, args: (e) => ['validate', '--config', e.f.file('big.yaml', `profiles:\n${'  - {batchSize: 1, latencyMs: 1}\n'.repeat(540_000)}`)] },
+  { name: 'simulate: a plan file of 17 MiB', code: 2, want: /Invalid plan .*big-plan\.json:\n *is 17 MiB — must be at most 16 MiB/, args: (e) => ['simulate', '--config', e.config, '--plan', e.f.file('big-plan.json', `{"x": "${'y'.repeat(17 * 1_048_576)}"}`)] },
   { name: 'validate: a config that does not exist', code: 2, want: /no\/such\/config\.yaml: cannot read the config file \(not found\)/, args: () => ['validate', '--config', 'no/such/config.yaml'] },
   { name: 'validate: a folder as the config', code: 2, want: /folder: cannot read the config file/, args: (e) => ['validate', '--config', e.f.path('folder')] },
   { name: 'validate: the config is /dev/null', code: 2, want: /\/dev\/null: the file is empty/, args: () => ['validate', '--config', '/dev/null'] },
