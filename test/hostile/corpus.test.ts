@@ -30,8 +30,8 @@ interface Case {
   readonly want: RegExp | ((e: Env) => RegExp);
   /** Bound on the run, in ms (default 10 s). */
   readonly ms?: number;
-  /** Environment variables set for the run. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Environment variables set for the run (undefined: unset), restored afterwards. */
+  readonly env?: (e: Env) => Readonly<Record<string, string | undefined>>;
 }
 
 const PLAN = {
@@ -340,7 +340,7 @@ const CASES: Case[] = [
   { name: 'agent: --log-format xml', code: 2, want: /--log-format xml: must be text or json/, args: (e) => ['agent', '--config', e.config, '--log-format', 'xml'] },
   { name: 'agent: its API port taken', code: 1, want: (e) => new RegExp(`cannot serve the agent API on 127\\.0\\.0\\.1:${e.taken}: the port is taken: .* set agent\\.api\\.port to another`), args: (e) => ['agent', '--config', cfg(e.f, 'agent-taken', configWith((c) => { c.agent = { ...AGENT, api: { ...AGENT.api, port: e.taken } }; }))] },
   { name: 'agent: its metrics port taken', code: 1, want: (e) => new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${e.taken}: the port is taken: .* set telemetry\\.prometheus\\.port to another`), args: (e) => ['agent', '--config', cfg(e.f, 'agent-prom', configWith((c) => { c.agent = AGENT; c.telemetry = { prometheus: { enabled: true, port: e.taken } }; }))] },
-  { name: 'agent: the kubernetes backend with no cluster', code: 1, want: /kubernetes: no cluster to use: no \$KUBECONFIG, no .*\.kube\/config, and not running in a pod — set coordination\.kubernetes\.kubeconfig/, env: { KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined }, args: (e) => { process.env['HOME'] = e.f.path('folder'); return ['agent', '--config', cfg(e.f, 'agent-k8s', configWith((c) => { c.agent = AGENT; c.coordination = { backend: 'kubernetes' }; }))]; } },
+  { name: 'agent: the kubernetes backend with no cluster', code: 1, want: /kubernetes: no cluster to use: no \$KUBECONFIG, no .*\.kube\/config, and not running in a pod — set coordination\.kubernetes\.kubeconfig/, env: (e) => ({ HOME: e.f.path('folder'), KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined }), args: (e) => ['agent', '--config', cfg(e.f, 'agent-k8s', configWith((c) => { c.agent = AGENT; c.coordination = { backend: 'kubernetes' }; }))] },
 
   // ---- the program ----
   { name: 'an unknown command', code: 2, want: /unknown command 'frobnicate'/, args: () => ['frobnicate'] },
@@ -353,7 +353,6 @@ describe('hostile-input corpus', function () {
   let env: Env;
   const started: HostileServer[] = [];
   let release: (() => Promise<void>) | undefined;
-  const home = process.env['HOME'];
 
   before(async () => {
     const f = new Fixtures();
@@ -383,7 +382,6 @@ describe('hostile-input corpus', function () {
   });
 
   after(async () => {
-    process.env['HOME'] = home;
     await Promise.all(started.map((s) => s.stop()));
     await release?.();
     env?.f.remove();
@@ -400,7 +398,7 @@ describe('hostile-input corpus', function () {
       const bound = c.ms ?? 10_000;
       this.timeout(bound + 5_000);
       const saved: Record<string, string | undefined> = {};
-      for (const [k, v] of Object.entries(c.env ?? {})) {
+      for (const [k, v] of Object.entries(c.env?.(env) ?? {})) {
         saved[k] = process.env[k];
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
@@ -414,7 +412,6 @@ describe('hostile-input corpus', function () {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
         }
-        process.env['HOME'] = home;
       }
       const elapsed = performance.now() - t0;
       const want = typeof c.want === 'function' ? c.want(env) : c.want;
