@@ -2,6 +2,7 @@
 // folder costs a second rather than the whole run, and written with a message that names the flag
 // and the fix instead of a raw Node error code.
 import { constants } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from './errors.js';
@@ -43,7 +44,7 @@ export async function checkOutputPath(flag: string, file: string): Promise<void>
     if (err instanceof UsageError) throw err;
     fail(describe(err, file));
   }
-  let existing;
+  let existing: Stats;
   try {
     existing = await stat(file);
   } catch {

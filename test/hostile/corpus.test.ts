@@ -4,6 +4,7 @@
 // trace is printed, and that the command finished within its bound. Files are written into a
 // temporary folder; misbehaving servers listen on free loopback ports and are closed afterwards.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { runCli, STACK_FRAME } from '../helpers/cli.js';
 import { AGENT, aliasBomb, baseConfig, configWith, deadPort, Fixtures, HostileServer, takenPort } from './fixtures.js';
 import type { Loose, Misbehaviour } from './fixtures.js';
@@ -423,4 +424,33 @@ describe('hostile-input corpus', function () {
       expect(elapsed, 'finished within its bound').to.be.below(bound);
     });
   }
+});
+
+// The one thing in-process runs cannot show: that the process itself stays up until the command is
+// done. A retry's backoff sleeps on an unref'd timer; before, Node exited there with status 0.
+describe('hostile-input corpus, through the real binary', function () {
+  this.timeout(30_000);
+
+  const cli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> => new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0 }));
+  });
+
+  it('inspect of a dead port exits 1 with the message, in parallel for the three servers', async () => {
+    const url = `http://127.0.0.1:${await deadPort()}`;
+    const runs = await Promise.all((['triton', 'torchserve', 'tfserving'] as const).map((server) =>
+      cli(['inspect', '--server', server, '--url', url, ...(server === 'torchserve' ? ['--management-url', url, '--metrics-url', url] : ['--models', 'm']), '--window', '100ms'])));
+    for (const r of runs) {
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.match(/cannot reach http:\/\/127\.0\.0\.1:\d+ \(connection refused: nothing listens on that port/);
+      expect(r.stderr).to.not.match(STACK_FRAME);
+      expect(r.stdout).to.equal('');
+      expect(r.ms).to.be.below(25_000);
+    }
+  });
 });
