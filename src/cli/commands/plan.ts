@@ -13,7 +13,7 @@ import { UsageError, EXIT_FAILURE } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { Output } from '../output.js';
 import type { CliContext } from '../context.js';
-import { printWarnings } from '../warnings.js';
+import { noteLongWork, printWarnings } from '../warnings.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { ONE_SHOT_FLUSH_DEADLINE_MS, startOneShotTelemetry } from '../telemetry.js';
 
@@ -77,6 +77,7 @@ export async function runPlan(opts: PlanCommandOptions, output?: Output): Promis
         fallbackSpec: pipeline.arrival ?? config.planner.arrival,
         seed: s,
       });
+      if (output) noteLongWork(output, 'plan', workload.trace);
       plans.push(runs.run({
         pipeline, hardware: config.hardware, profiles, trace: workload.trace, workload: workload.description, planner: kind,
         options: { seed: s, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: config.planner.exactMaxEvaluations },

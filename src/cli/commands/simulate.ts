@@ -19,7 +19,7 @@ import { UsageError } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
 import type { Output } from '../output.js';
-import { printWarnings } from '../warnings.js';
+import { noteLongWork, printWarnings } from '../warnings.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { selectPipelines } from './plan.js';
 
@@ -85,6 +85,7 @@ export async function runSimulate(opts: SimulateCommandOptions, output?: Output)
     seed,
   });
   if (workload.trace.length === 0) throw new UsageError(`${workload.description}: the workload has no arrivals`);
+  if (output) noteLongWork(output, 'simulate', workload.trace, kinds.length);
   const profiles = new ProfileSet(config.profiles);
   const thePlan: PlanForLoop = {
     stages: loaded.stages, envelope: loaded.envelope, plannedRateQps: loaded.plannedRateQps, slack: loaded.slack,
