@@ -99,8 +99,32 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     });
 }
 
-/** Checks the options, reads the profiles and starts the server. */
+/** A port the server listens on, and how it was chosen (given, or `--port` + offset). */
+interface AssignedPort {
+  readonly flag: string;
+  readonly port: number;
+  readonly offset?: number;
+}
+
+/**
+ * Checks the options, reads the profiles and starts the server. A port that is taken or reserved
+ * is bad input naming the flag it came from, or the default it was derived from.
+ */
 export async function startEmulator(opts: EmulateCommandOptions): Promise<RunningEmulator> {
+  const assigned: AssignedPort[] = [];
+  try {
+    return await launchEmulator(opts, assigned);
+  } catch (err) {
+    if (!(err instanceof PortUnavailableError)) throw err;
+    const a = assigned.find((x) => x.port === err.port && x.port !== 0);
+    const fix = err.reason === 'taken' ? 'pick another, or --port 0 for free ones' : 'pick one above 1023, or --port 0 for free ones';
+    if (a === undefined) throw new UsageError(`${err.message} — ${fix}`);
+    if (a.offset === undefined) throw new UsageError(`${a.flag} ${a.port}: ${err.message} — ${fix}`);
+    throw new UsageError(`${a.flag} (not given, so --port + ${a.offset} = ${a.port}): ${err.message} — give ${a.flag}, or ${fix}`);
+  }
+}
+
+async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPort[]): Promise<RunningEmulator> {
   const server = opts.server as (typeof SERVERS)[number];
   if (!SERVERS.includes(server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVERS.join(', ')}`);
   for (const [key, flag, servers] of SERVER_FLAGS) {
@@ -124,8 +148,7 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
   const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
   const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
-  // Every port the server will listen on, and how it was chosen, for a message when one is taken.
-  const assigned: { flag: string; port: number; offset?: number }[] = [{ flag: '--port', port }];
+  assigned.push({ flag: '--port', port });
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
     if (given !== undefined) {
       const p = parsePort(flag, given);
@@ -151,82 +174,70 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   const described = (list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number) =>
     list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
 
-  const launch = async (): Promise<RunningEmulator> => {
-    switch (server) {
-      case 'triton': {
-        const e = await startTritonEmulator({
-          ...common,
-          port,
-          metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
-          modelControlMode: mode as TritonModelControlMode,
-          ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
-          ...(instances !== undefined ? { instances } : {}),
-          ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
-          ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
-          ...(seed !== undefined ? { seed } : {}),
-        });
-        return {
-          report: {
-            server, urls: { http: e.url, metrics: e.metricsUrl }, ports: { http: e.port, metrics: e.metricsPort },
-            models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
-          },
-          stop: () => e.stop(),
-        };
-      }
-      case 'torchserve': {
-        const e = await startTorchServeEmulator({
-          ...common,
-          inferencePort: port,
-          managementPort: sibling('--management-port', opts.managementPort, 1),
-          metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
-          tokenAuth: tokenAuth === 'on',
-          enableModelApi: opts.enableModelApi === true,
-          metricsMode: metricsMode as TorchServeMetricsMode,
-          ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
-          ...(instances !== undefined ? { workers: instances } : {}),
-          ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
-          ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
-          ...(seed !== undefined ? { seed } : {}),
-        });
-        return {
-          report: {
-            server,
-            urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
-            ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
-            models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
-            ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
-          },
-          stop: () => e.stop(),
-        };
-      }
-      case 'tfserving': {
-        const e = await startTfServingEmulator({
-          ...common,
-          port,
-          monitoring: opts.monitoring === true,
-          ...(instances !== undefined ? { numBatchThreads: instances } : {}),
-          ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
-          ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
-        });
-        return {
-          report: {
-            server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
-            models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
-          },
-          stop: () => e.stop(),
-        };
-      }
+  switch (server) {
+    case 'triton': {
+      const e = await startTritonEmulator({
+        ...common,
+        port,
+        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+        modelControlMode: mode as TritonModelControlMode,
+        ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
+        ...(instances !== undefined ? { instances } : {}),
+        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+        ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      return {
+        report: {
+          server, urls: { http: e.url, metrics: e.metricsUrl }, ports: { http: e.port, metrics: e.metricsPort },
+          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+        },
+        stop: () => e.stop(),
+      };
     }
-  };
-  try {
-    return await launch();
-  } catch (err) {
-    if (!(err instanceof PortUnavailableError)) throw err;
-    const a = assigned.find((x) => x.port === err.port && x.port !== 0);
-    const fix = err.reason === 'taken' ? 'pick another, or --port 0 for free ones' : 'pick one above 1023, or --port 0 for free ones';
-    if (a === undefined) throw new UsageError(`${err.message} — ${fix}`);
-    if (a.offset === undefined) throw new UsageError(`${a.flag} ${a.port}: ${err.message} — ${fix}`);
-    throw new UsageError(`${a.flag} (not given, so --port + ${a.offset} = ${a.port}): ${err.message} — give ${a.flag}, or ${fix}`);
+    case 'torchserve': {
+      const e = await startTorchServeEmulator({
+        ...common,
+        inferencePort: port,
+        managementPort: sibling('--management-port', opts.managementPort, 1),
+        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+        tokenAuth: tokenAuth === 'on',
+        enableModelApi: opts.enableModelApi === true,
+        metricsMode: metricsMode as TorchServeMetricsMode,
+        ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
+        ...(instances !== undefined ? { workers: instances } : {}),
+        ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
+        ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      return {
+        report: {
+          server,
+          urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
+          ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
+          models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
+          ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
+        },
+        stop: () => e.stop(),
+      };
+    }
+    case 'tfserving': {
+      const e = await startTfServingEmulator({
+        ...common,
+        port,
+        monitoring: opts.monitoring === true,
+        ...(instances !== undefined ? { numBatchThreads: instances } : {}),
+        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+        ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
+      });
+      return {
+        report: {
+          server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
+          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+        },
+        stop: () => e.stop(),
+      };
+    }
   }
 }
 
