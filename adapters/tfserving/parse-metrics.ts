@@ -95,7 +95,10 @@ function sumMicrosAsNs(m: TfMetrics, name: string, match: (labels: Readonly<Reco
  *   has no request_latency family at all.
  * - failures: `request_count` with any status but OK (status and metadata failures included).
  * - computeNs: `runtime_latency_sum` (time inside the TF runtime; with batching on it includes the
- *   wait in the batch queue).
+ *   wait in the batch queue). Servers built or configured without the runtime family (older
+ *   releases, some builds) still export `request_latency`: then its `_sum`, the whole request as
+ *   the server saw it (parsing and serialising included), so the latency is an upper bound rather
+ *   than none (latencyOf).
  * - The batching_session metrics have no model label (C.3). They are attributed (executions =
  *   wrapped_run_count, queueNs = queuing_latency_sum) only when the server serves exactly one
  *   model as far as we can see: one configured model and no other model_name in the scrape.
@@ -125,9 +128,25 @@ export function countersFromMetrics(m: TfMetrics, models: readonly string[], ser
       model,
       requests,
       failures,
-      ...(has(m, METRIC.runtimeLatency) ? { computeNs: sumMicrosAsNs(m, `${METRIC.runtimeLatency}_sum`, mine) } : {}),
+      ...latencyOf(m, mine),
       ...(serverWide && has(m, METRIC.wrappedRunCount) ? { executions: sumCounts(m, METRIC.wrappedRunCount, () => true) } : {}),
       ...(serverWide && has(m, METRIC.queuingLatency) ? { queueNs: sumMicrosAsNs(m, `${METRIC.queuingLatency}_sum`, () => true) } : {}),
     };
   });
+}
+
+/** Where the server's latency of a model comes from: runtime_latency, else request_latency (see countersFromMetrics). */
+export type LatencySource = 'runtime_latency' | 'request_latency';
+
+export function latencySource(m: TfMetrics): LatencySource | undefined {
+  if (has(m, METRIC.runtimeLatency)) return 'runtime_latency';
+  if (has(m, METRIC.requestLatency)) return 'request_latency';
+  return undefined;
+}
+
+function latencyOf(m: TfMetrics, match: (labels: Readonly<Record<string, string>>) => boolean): { computeNs?: bigint } {
+  const source = latencySource(m);
+  if (source === undefined) return {};
+  const family = source === 'runtime_latency' ? METRIC.runtimeLatency : METRIC.requestLatency;
+  return { computeNs: sumMicrosAsNs(m, `${family}_sum`, match) };
 }

@@ -13,6 +13,7 @@ import { registerEmulate } from './commands/emulate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerProfile } from './commands/profile.js';
 import { registerAgent } from './commands/agent.js';
+import { registerReplay } from './commands/replay.js';
 
 const HELP_HINT = '(run with --help for usage)';
 
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerInspect(program, ctx);
   registerProfile(program, ctx);
   registerAgent(program, ctx);
+  registerReplay(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(io).showHelpAfterError(HELP_HINT);
   return program;
 }

@@ -103,8 +103,41 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
   };
 }
 
-export function resolvePlacement(file: ParsedConfigFile['placement']): PlacementConfig {
-  return { ...(file.orchestratorCommand === undefined ? {} : { orchestratorCommand: file.orchestratorCommand }), commandTimeoutMs: file.commandTimeout };
+export function resolvePlacement(file: ParsedConfigFile['placement'], defaultNamespace: string): PlacementConfig {
+  return {
+    backend: file.backend,
+    ...(file.orchestratorCommand === undefined ? {} : { orchestratorCommand: file.orchestratorCommand }),
+    commandTimeoutMs: file.commandTimeout,
+    workloads: file.workloads.map((w) => ({ ...w, namespace: w.namespace ?? defaultNamespace })),
+    externalScaler: { ...file.externalScaler },
+  };
+}
+
+/** Workloads that name no stage of the config, the same stage twice, bounds the wrong way round; a scale backend with no workload. */
+export function placementProblems(file: ParsedConfigFile): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  const named = new Map<string, number>();
+  file.placement.workloads.forEach((w, i) => {
+    const at = `placement.workloads[${i}]`;
+    const pipeline = file.pipelines.find((p) => p.name === w.pipeline);
+    if (pipeline === undefined) problems.push({ path: `${at}.pipeline`, message: `"${w.pipeline}" — must be a pipeline of this config (${file.pipelines.map((p) => p.name).join(', ')})` });
+    else if (!pipeline.stages.some((st) => st.name === w.stage)) problems.push({ path: `${at}.stage`, message: `"${w.stage}" — must be a stage of pipeline ${w.pipeline} (${pipeline.stages.map((st) => st.name).join(', ')})` });
+    const key = `${w.pipeline}\u0000${w.stage}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) problems.push({ path: `${at}.stage`, message: `${w.pipeline}/${w.stage} — must have one workload (also at placement.workloads[${earlier}])` });
+    else seen.set(key, i);
+    // Two stages on one workload would each set its replicas to their own figure, in turn.
+    const workload = `${w.kind}/${w.namespace ?? file.coordination.kubernetes.namespace}/${w.name}`;
+    const first = named.get(workload);
+    if (first !== undefined) problems.push({ path: `${at}.name`, message: `"${w.name}" — must run one stage (${workload} is also at placement.workloads[${first}])` });
+    else named.set(workload, i);
+    if (w.minReplicas > w.maxReplicas) problems.push({ path: `${at}.minReplicas`, message: `${w.minReplicas} — must be ≤ maxReplicas (${w.maxReplicas})` });
+  });
+  if (file.placement.backend === 'kubernetes-scale' && file.placement.workloads.length === 0) {
+    problems.push({ path: 'placement.workloads', message: '[] — must name at least one workload when placement.backend is kubernetes-scale' });
+  }
+  return problems;
 }
 
 export function scheduleProblems(schedule: string): Problem[] {

@@ -6,4 +6,4 @@ export type { ConfigFileOptions, ParsedConfigFile } from './schema.js';
 export { configJsonSchemaText, CONFIG_JSON_SCHEMA_PATH } from './json-schema.js';
 export { ENV_PREFIX } from './env.js';
 export type { ReadFile } from './profile-sources.js';
-export type { AgentConfig, CoordinationConfig, InferlineConfig, PlacementConfig, PlannerConfig, TelemetryConfig } from './types.js';
+export type { AgentConfig, CoordinationConfig, InferlineConfig, PlacementConfig, PlannerConfig, TelemetryConfig, WorkloadConfig } from './types.js';

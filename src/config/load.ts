@@ -14,7 +14,7 @@ import { configSchema } from './schema.js';
 import { deepFreeze } from './freeze.js';
 import { resolveTelemetry } from './telemetry.js';
 import { resolveCoordination } from './coordination.js';
-import { resolveAgent, resolvePlacement, scheduleProblems } from './agent.js';
+import { placementProblems, resolveAgent, resolvePlacement, scheduleProblems } from './agent.js';
 import type { InferlineConfig } from './types.js';
 
 const readUtf8: ReadFile = (file) => readFileSync(file, 'utf8');
@@ -52,6 +52,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     ...coordination.problems,
     ...agent.problems,
     ...scheduleProblems(file.planner.schedule),
+    ...placementProblems(file),
   ];
   if (problems.length > 0) throw new ConfigError(source, problems);
   return deepFreeze({
@@ -85,7 +86,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     telemetry: telemetry.config,
     coordination: coordination.config,
     ...(agent.config === undefined ? {} : { agent: agent.config }),
-    placement: resolvePlacement(file.placement),
+    placement: resolvePlacement(file.placement, file.coordination.kubernetes.namespace),
     warnings: checked.warnings,
     source,
   });

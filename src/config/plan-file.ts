@@ -16,6 +16,7 @@ const stageConfig = z.object({
   hardware: z.string().min(1),
   batchSize: z.int().min(1).max(MAX_BATCH_SIZE),
   replicas: z.int().min(1).max(MAX_PLAN_REPLICAS),
+  batchDelayMs: z.number().min(0).max(60_000).optional(),
 });
 
 const planSchema = z.object({

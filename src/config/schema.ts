@@ -82,6 +82,8 @@ export const inlineProfileSchema = strict({
   model: name,
   hardware: name,
   points: z.array(profilePointSchema).min(1),
+  hopOverheadMs: z.number().min(0).max(60_000).optional()
+    .describe('Fixed cost of one request to this server and back (HTTP, serialization, the client\'s scheduling) on top of queueing and compute, in ms: measured by `inferline profile`; the estimator adds it to every visit (default 0).'),
 });
 
 /** A profile file: `{profiles: [...]}`, the same items as inline profiles. */
@@ -287,10 +289,31 @@ export const agentSchema = strict({
   }).prefault({}),
 }).describe('The sidecar (`inferline agent`): the server it attaches to and how it changes it.');
 
+const workloadSchema = strict({
+  pipeline: name.describe('The pipeline of the stage.'),
+  stage: name.describe('The stage whose pods this workload runs.'),
+  kind: z.enum(['Deployment', 'StatefulSet']).default('Deployment').describe('The workload\'s kind (default Deployment).'),
+  name: kubeName('a Deployment or StatefulSet name').describe('The workload\'s name.'),
+  namespace: kubeName('a namespace name').optional().describe('Its namespace (default: coordination.kubernetes.namespace).'),
+  replicasPerPod: positiveInt.default(1)
+    .describe('Replicas of the stage\'s model one pod hosts, its agent\'s capacity for that model (default 1): pods = ceil(desired replicas / replicasPerPod).'),
+  minReplicas: z.int().min(0).default(1).describe('Never fewer pods (default 1).'),
+  maxReplicas: positiveInt.default(16).describe('Never more pods (default 16).'),
+}).describe('The Kubernetes workload whose pods run one pipeline stage.');
+
 export const placementSchema = strict({
+  backend: z.enum(['command', 'kubernetes-scale']).default('command')
+    .describe('How the leader gets replicas beyond what the fleet\'s servers host: command runs orchestratorCommand; kubernetes-scale patches the scale subresource of the stage\'s workload (default command).'),
   orchestratorCommand: z.array(z.string().min(1)).min(1).optional()
     .describe('Run when a stage needs more replicas than the fleet can host: {pipeline}, {stage}, {hardware}, {model} and {missing} are replaced.'),
   commandTimeout: duration(z.number().positive()).default(30_000).describe('Timeout of the orchestrator command (default 30s).'),
+  workloads: z.array(workloadSchema).default([])
+    .describe('The Deployment or StatefulSet of each stage, for the kubernetes-scale backend and the workload label of the KEDA and HPA figures.'),
+  externalScaler: strict({
+    enabled: z.boolean().default(false).describe('Serve KEDA\'s external scaler gRPC protocol (default false).'),
+    host: name.default('127.0.0.1').describe('Address it listens on (default 127.0.0.1; 0.0.0.0 for KEDA in the cluster).'),
+    port: z.int().min(0).max(65535).default(8471).describe('Its port (default 8471; 0 takes a free port).'),
+  }).prefault({}).describe('KEDA external scaler: a ScaledObject of type external-push per stage takes the leader\'s desired replicas.'),
 });
 
 const profileSource = z.union([name.describe('A profile file, relative to this config file.'), inlineProfileSchema]);

@@ -118,10 +118,32 @@ export interface AgentConfig {
   readonly profiling: { readonly active: boolean; readonly passive: boolean };
 }
 
-/** What the leader does when a stage needs more replicas than the fleet hosts. */
+/** The Kubernetes workload (Deployment or StatefulSet) whose pods run one pipeline stage. */
+export interface WorkloadConfig {
+  readonly pipeline: string;
+  readonly stage: string;
+  readonly kind: 'Deployment' | 'StatefulSet';
+  readonly name: string;
+  /** Default: coordination.kubernetes.namespace. */
+  readonly namespace: string;
+  /** Replicas of the stage's model one pod hosts (its agent's capacity for that model). */
+  readonly replicasPerPod: number;
+  /** Bounds of the workload's pods. */
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+}
+
+/**
+ * What the leader does when a stage needs more replicas than the fleet hosts: run the
+ * orchestrator command (`command`), or patch the scale subresource of the stage's workload
+ * (`kubernetes-scale`); and whether the KEDA external scaler is served.
+ */
 export interface PlacementConfig {
+  readonly backend: 'command' | 'kubernetes-scale';
   readonly orchestratorCommand?: readonly string[];
   readonly commandTimeoutMs: number;
+  readonly workloads: readonly WorkloadConfig[];
+  readonly externalScaler: { readonly enabled: boolean; readonly host: string; readonly port: number };
 }
 
 export interface InferlineConfig {

@@ -2,8 +2,16 @@
 // for one configuration (hardware, max batch and replicas per stage). Semantics, from
 // reference/inferline.md:
 // - each stage has one FIFO queue shared by its replicas (centralised batching);
-// - an idle replica takes k = min(queue length, max batch) queries at once, without waiting for
-//   more, and is busy for L(k) from the profile (interpolated between measured sizes);
+// - an idle replica takes k = min(queue length, max batch) queries at once and is busy for L(k)
+//   from the profile (interpolated between measured sizes);
+// - with a batch delay d (StageConfig.batchDelayMs), a free replica that finds fewer than max
+//   batch queued waits for more until d after the oldest queued query became ready (Triton's
+//   dynamic batcher, TF Serving's batch timeout), or d after it began forming the batch
+//   (TorchServe's worker; EstimateOptions.delayOrigin), then runs what it has;
+// - every visit to a stage first pays the stage's fixed hop overhead (the profile's
+//   hopOverheadMs: HTTP, serialization and the caller's scheduling, there and back);
+// - where the profile measured a spread (P99 over median), each batch's service time is L(k) ×
+//   a mean-1 lognormal factor, drawn by a key of (seed, stage, batch number at that stage);
 // - when a query finishes a stage, each outgoing edge with fraction f is taken with probability f,
 //   by a draw keyed by (seed, query, edge), so routing does not depend on event order;
 // - a stage with several incoming edges is a join: it runs once the taken branches have arrived
@@ -21,7 +29,9 @@
 import { EventHeap } from './event-heap.js';
 import { percentileOfSorted } from './percentiles.js';
 import { hashUnit, streamKey } from './random.js';
+import { edgeTaken } from './pipeline.js';
 import type { CompiledPipeline } from './pipeline.js';
+import { serviceFactor } from './profiles.js';
 import type { ProfileSet } from './profiles.js';
 import type { PipelineConfig } from './types.js';
 
@@ -58,6 +68,10 @@ export interface Estimate {
    */
   readonly stoppedEarly: boolean;
   readonly stages: readonly StageEstimate[];
+  /** With EstimateOptions.recordVisits: per stage (in pipeline order), every visit's latency, sorted. */
+  readonly visitLatencyMs?: readonly Float64Array[];
+  /** With EstimateOptions.recordVisits: every completed query's latency, sorted. */
+  readonly latencyMs?: Float64Array;
 }
 
 export interface EstimateOptions {
@@ -70,7 +84,20 @@ export interface EstimateOptions {
    * n − ⌈p/100 · n⌉). The planner's feasibility test needs no more than that.
    */
   readonly stopWhenInfeasible?: boolean;
+  /**
+   * Per stage name: where a stage's batch delay is measured from (default 'oldest-request', as
+   * Triton and TF Serving do; TorchServe's workers use 'batch-start').
+   */
+  readonly delayOrigin?: Readonly<Record<string, DelayOrigin>>;
+  /**
+   * Record each stage visit's latency (hop overhead + queue + service), returned as
+   * Estimate.visitLatencyMs: for comparing stage by stage with a live replay. Off on the planner's path.
+   */
+  readonly recordVisits?: boolean;
 }
+
+/** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
+export type DelayOrigin = 'oldest-request' | 'batch-start';
 
 /** What a controller sees of one stage at a tick. */
 export interface StageObservation {
@@ -159,6 +186,13 @@ interface StagePlan {
   capacity: number;
   /** serviceMs[k] = latency of a batch of k. */
   serviceMs: Float64Array;
+  /** sigma[k] = log-spread of a batch of k's service time; undefined: deterministic. */
+  sigma: Float64Array | undefined;
+  /** Fixed cost of each visit (the profile's hop overhead). */
+  hopMs: number;
+  /** Max queue delay, and whether it counts from the start of forming (else from the oldest query). */
+  delayMs: number;
+  delayFromFormStart: boolean;
   activationDelayMs: number;
   pricePerMs: number;
 }
@@ -178,6 +212,7 @@ export class Estimator {
   readonly pipeline: CompiledPipeline;
   private readonly profiles: ProfileSet;
   private readonly tableCache = new Map<string, Float64Array>();
+  private readonly sigmaCache = new Map<string, Float64Array | undefined>();
   private readonly heap = new EventHeap();
   // Buffers, grown on demand.
   private nq = 0;
@@ -212,15 +247,34 @@ export class Estimator {
     return t;
   }
 
-  private stagePlans(config: PipelineConfig, closed?: ClosedLoopOptions): StagePlan[] {
+  /** Log-spread table of a stage on a hardware type, up to `cap` (cached; undefined when deterministic). */
+  private sigmaTable(stage: number, hardware: string, cap: number): Float64Array | undefined {
+    const key = `${stage}\u0000${hardware}\u0000${cap}`;
+    if (this.sigmaCache.has(key)) return this.sigmaCache.get(key);
+    const spec = this.pipeline.spec.stages[stage];
+    const t = spec ? this.profiles.get(spec.model, hardware)?.sigmaTable(cap) : undefined;
+    this.sigmaCache.set(key, t);
+    return t;
+  }
+
+  /** The fixed cost of one visit to a stage on a hardware type (the profile's hop overhead). */
+  hopOverheadMs(stage: number, hardware: string): number {
+    const spec = this.pipeline.spec.stages[stage];
+    return (spec ? this.profiles.get(spec.model, hardware)?.hopOverheadMs : undefined) ?? 0;
+  }
+
+  private stagePlans(config: PipelineConfig, options: EstimateOptions, closed?: ClosedLoopOptions): StagePlan[] {
     return this.pipeline.stageNames.map((name, s) => {
       const c = config[name];
       if (!c) throw new RangeError(`configuration has no stage "${name}"`);
       if (!(c.replicas >= 0) || !(c.batchSize >= 1) || (!closed && c.replicas < 1)) {
         throw new RangeError(`stage "${name}": replicas must be ≥ ${closed ? 0 : 1} and batch size ≥ 1`);
       }
+      const delayMs = c.batchDelayMs ?? 0;
+      if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new RangeError(`stage "${name}": batch delay must be ≥ 0 ms`);
       // A closed loop may change batch sizes, so its table reaches the largest measured size.
-      const serviceMs = this.serviceTable(s, c.hardware, closed ? Number.MAX_SAFE_INTEGER : c.batchSize);
+      const cap = closed ? Number.MAX_SAFE_INTEGER : c.batchSize;
+      const serviceMs = this.serviceTable(s, c.hardware, cap);
       const capacity = closed ? Math.max(c.replicas, closed.maxReplicas[name] ?? c.replicas) : c.replicas;
       return {
         maxBatch: Math.min(c.batchSize, serviceMs.length - 1),
@@ -228,6 +282,10 @@ export class Estimator {
         replicas: c.replicas,
         capacity,
         serviceMs,
+        sigma: this.sigmaTable(s, c.hardware, serviceMs.length - 1),
+        hopMs: this.hopOverheadMs(s, c.hardware),
+        delayMs,
+        delayFromFormStart: options.delayOrigin?.[name] === 'batch-start',
         activationDelayMs: closed?.activationDelayMs?.[name] ?? 0,
         pricePerMs: (closed?.pricePerHour?.[name] ?? 0) / 3_600_000,
       };
@@ -236,14 +294,14 @@ export class Estimator {
 
   /** Simulates `config` on `trace` (arrival times in seconds, non-decreasing). */
   estimate(config: PipelineConfig, trace: Float64Array, options: EstimateOptions): Estimate {
-    const plans = this.stagePlans(config);
+    const plans = this.stagePlans(config, options);
     this.prepare(trace, plans);
     return this.run(trace.length, plans, options, undefined);
   }
 
   /** Simulates with a controller in the loop, starting from `config`'s replicas. */
   estimateClosedLoop(config: PipelineConfig, trace: Float64Array, options: ClosedLoopOptions): ClosedLoopEstimate {
-    const plans = this.stagePlans(config, options);
+    const plans = this.stagePlans(config, options, options);
     this.prepare(trace, plans);
     return this.run(trace.length, plans, options, options) as ClosedLoopEstimate;
   }
@@ -290,6 +348,7 @@ export class Estimator {
     const heap = this.heap;
     heap.clear();
     const routeKey = streamKey(options.seed, 'routing');
+    const serviceKey = streamKey(options.seed, 'service');
 
     // Replicas are numbered globally; stage s owns replicaBase[s] .. replicaBase[s+1]-1.
     const replicaBase = new Int32Array(S + 1);
@@ -297,6 +356,8 @@ export class Estimator {
     const R = replicaBase[S] as number;
     const TICK = 2 * R;
     const SAMPLE = 2 * R + 1;
+    // FORM + s: stage s's batch delay ends.
+    const FORM = 2 * R + 2;
     const stageOf = new Int32Array(R);
     const batchOffset = new Int32Array(R);
     const batchLen = new Int32Array(R);
@@ -312,11 +373,23 @@ export class Estimator {
     const inService = new Int32Array(S);
     const maxBatch = new Int32Array(S);
     const service: Float64Array[] = [];
+    const sigma: (Float64Array | undefined)[] = [];
+    const hopMs = new Float64Array(S);
+    const delayMs = new Float64Array(S);
+    const delayFromFormStart = new Uint8Array(S);
+    // Per stage: when the batch being formed began (batch-start origin), and when the pending
+    // FORM event fires; -1 when none.
+    const formingSince = new Float64Array(S).fill(-1);
+    const formAt = new Float64Array(S).fill(-1);
     let off = 0;
     for (let s = 0; s < S; s++) {
       const sp = plans[s] as StagePlan;
       maxBatch[s] = sp.maxBatch;
       service.push(sp.serviceMs);
+      sigma.push(sp.sigma);
+      hopMs[s] = sp.hopMs;
+      delayMs[s] = sp.delayMs;
+      delayFromFormStart[s] = sp.delayFromFormStart ? 1 : 0;
       const base = replicaBase[s] as number;
       for (let j = 0; j < sp.capacity; j++) {
         const r = base + j;
@@ -344,6 +417,7 @@ export class Estimator {
     const batches = new Float64Array(S);
     const visits = new Float64Array(S);
     const maxQueue = new Int32Array(S);
+    const visitLog: number[][] | undefined = options.recordVisits ? plans.map(() => []) : undefined;
 
     for (let q = 0; q < n; q++) {
       doneAt[q] = 0;
@@ -387,6 +461,26 @@ export class Estimator {
     const dispatch = (s: number, now: number): void => {
       const qs = s * n;
       while ((freeCount[s] as number) > 0 && (qHead[s] as number) < (qTail[s] as number)) {
+        const d = delayMs[s] as number;
+        if (d > 0 && (qTail[s] as number) - (qHead[s] as number) < (maxBatch[s] as number)) {
+          // Not a full batch yet: wait until the delay has passed since its origin.
+          let origin: number;
+          if (delayFromFormStart[s]) {
+            if ((formingSince[s] as number) < 0) formingSince[s] = now;
+            origin = formingSince[s] as number;
+          } else {
+            origin = readyAt[(queue[qs + (qHead[s] as number)] as number) * S + s] as number;
+          }
+          const deadline = origin + d;
+          if (now < deadline) {
+            if (formAt[s] !== deadline) {
+              formAt[s] = deadline;
+              heap.push(deadline, FORM + s);
+            }
+            return;
+          }
+        }
+        formingSince[s] = -1;
         const fc = (freeCount[s] as number) - 1;
         freeCount[s] = fc;
         const r = freeStack[(replicaBase[s] as number) + fc] as number;
@@ -405,7 +499,9 @@ export class Estimator {
         qHead[s] = h;
         batchLen[r] = k;
         inService[s] = (inService[s] as number) + k;
-        const svc = (service[s] as Float64Array)[k] as number;
+        const sg = sigma[s];
+        const base = (service[s] as Float64Array)[k] as number;
+        const svc = sg === undefined ? base : base * serviceFactor(sg[k] as number, hashUnit(serviceKey, s, batches[s] as number));
         busyMs[s] = (busyMs[s] as number) + svc;
         busySinceTick[s] = (busySinceTick[s] as number) + svc;
         queueDelayMs[s] = (queueDelayMs[s] as number) + waited;
@@ -464,8 +560,9 @@ export class Estimator {
       if (now > (doneAt[q] as number)) doneAt[q] = now;
       for (let k = edgeStart[s] as number; k < (edgeStart[s + 1] as number); k++) {
         const f = edgeFraction[k] as number;
-        const taken = f >= 1 || (f > 0 && hashUnit(routeKey, q, k) < f);
-        arrive(q, edgeTo[k] as number, taken, now + (edgeDelayMs[k] as number), now);
+        const taken = edgeTaken(routeKey, q, k, f);
+        const to = edgeTo[k] as number;
+        arrive(q, to, taken, now + (edgeDelayMs[k] as number) + (hopMs[to] as number), now);
       }
       resolveOne(q);
     };
@@ -593,6 +690,10 @@ export class Estimator {
             freeStack[(replicaBase[s] as number) + (freeCount[s] as number)] = r;
             freeCount[s] = (freeCount[s] as number) + 1;
           }
+          if (visitLog) {
+            const log = visitLog[s] as number[];
+            for (let i = 0; i < k; i++) log.push(now - (readyAt[(batchBuf[bo + i] as number) * S + s] as number) + (hopMs[s] as number));
+          }
           for (let i = 0; i < k; i++) finishStage(batchBuf[bo + i] as number, s, now);
           dispatch(s, now);
         } else if (ev < 0) {
@@ -600,6 +701,12 @@ export class Estimator {
           const idx = -ev - 1;
           const q = (idx / S) | 0;
           enqueue(q, idx - q * S, now);
+        } else if (ev >= FORM) {
+          const s = ev - FORM;
+          if (formAt[s] === now) {
+            formAt[s] = -1;
+            dispatch(s, now);
+          }
         } else if (ev < TICK) {
           const r = ev - R;
           if (state[r] === STARTING && activateAt[r] === now) {
@@ -665,7 +772,17 @@ export class Estimator {
           arrivalsSinceTick++;
           arrivalsSinceSample++;
         }
-        for (let s = 0; s < S; s++) if (isRoot[s]) enqueue(q, s, now);
+        for (let s = 0; s < S; s++) {
+          if (!isRoot[s]) continue;
+          const h = hopMs[s] as number;
+          if (h > 0) {
+            const idx = q * S + s;
+            readyAt[idx] = now + h;
+            heap.push(now + h, -idx - 1);
+          } else {
+            enqueue(q, s, now);
+          }
+        }
       }
     }
 
@@ -704,6 +821,7 @@ export class Estimator {
       stageVisits,
       stoppedEarly,
       stages,
+      ...(visitLog ? { visitLatencyMs: visitLog.map((l) => Float64Array.from(l).sort()), latencyMs: sorted } : {}),
     };
     if (!closed) return estimate;
     recomputeCostRate(lastTime);

@@ -6,6 +6,7 @@
 // scale factor of a stage (expected visits per query) is the probability that it is visited; for a
 // tree this equals the reference's "product of fractions summed over paths". It is computed
 // exactly by enumerating the conditional edges (those with 0 < f < 1), up to 20 of them.
+import { hashUnit } from './random.js';
 import type { HardwareType, PipelineSpec } from './types.js';
 import type { Problem } from './errors.js';
 import type { ProfileSet } from './profiles.js';
@@ -235,4 +236,13 @@ function visitProbabilities(p: Structure): { factors: Float64Array; exact: boole
     }
   }
   return { factors, exact: false };
+}
+
+/**
+ * Whether query `q` follows edge `k` (fraction `f`): the one routing rule the estimator and a live
+ * replay share, a draw keyed by (seed's routing stream, query, edge) so it does not depend on
+ * event order.
+ */
+export function edgeTaken(routeKey: number, q: number, k: number, f: number): boolean {
+  return f >= 1 || (f > 0 && hashUnit(routeKey, q, k) < f);
 }

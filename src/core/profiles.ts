@@ -22,6 +22,8 @@ export interface ProfileOptions {
   readonly model: string;
   readonly hardware: string;
   readonly points: readonly ProfilePointOptions[];
+  /** Fixed per-hop cost (see ModelProfile.hopOverheadMs). */
+  readonly hopOverheadMs?: number;
 }
 
 const PROVENANCE_KEYS = ['source', 'measuredAt', 'stable', 'clientLatencyMs', 'computeLatencyMs'] as const;
@@ -76,6 +78,9 @@ export function normaliseProfiles(
       }
       sizes.set(pt.batchSize, j);
     });
+    if (p.hopOverheadMs !== undefined && (!(p.hopOverheadMs >= 0) || !Number.isFinite(p.hopOverheadMs))) {
+      problems.push({ path: `${path}.hopOverheadMs`, message: `${p.hopOverheadMs} — must be a duration ≥ 0 ms` });
+    }
     if (problems.length > before) return;
     const points: ProfilePoint[] = [...p.points]
       .sort((a, b) => a.batchSize - b.batchSize)
@@ -87,7 +92,7 @@ export function normaliseProfiles(
         ...(pt.samples !== undefined ? { samples: pt.samples } : {}),
         ...provenanceOf(pt),
       }));
-    profiles.push({ model: p.model, hardware: p.hardware, points });
+    profiles.push({ model: p.model, hardware: p.hardware, points, ...(p.hopOverheadMs !== undefined ? { hopOverheadMs: p.hopOverheadMs } : {}) });
   });
   return { profiles, problems };
 }
@@ -100,8 +105,12 @@ export class LatencyCurve {
   readonly batchSizes: readonly number[];
   /** The largest usable batch size: the largest measured one. */
   readonly maxBatch: number;
+  /** Fixed cost of one hop to the server and back, added to every visit (0 when not measured). */
+  readonly hopOverheadMs: number;
   private readonly sizes: Float64Array;
   private readonly lat: Float64Array;
+  /** Log-spread σ of the batch latency at each measured size (0 where no P99 was measured). */
+  private readonly sigma: Float64Array;
 
   constructor(profile: ModelProfile) {
     this.model = profile.model;
@@ -109,23 +118,42 @@ export class LatencyCurve {
     this.batchSizes = profile.points.map((p) => p.batchSize);
     this.sizes = Float64Array.from(this.batchSizes);
     this.lat = Float64Array.from(profile.points.map((p) => p.latencyMs));
+    this.sigma = Float64Array.from(profile.points.map(pointSigma));
     this.maxBatch = this.batchSizes[this.batchSizes.length - 1] ?? 0;
+    this.hopOverheadMs = profile.hopOverheadMs ?? 0;
+  }
+
+  /** True when some point measured a spread (P99 above the median). */
+  get varies(): boolean {
+    return this.sigma.some((x) => x > 0);
   }
 
   /** Latency of a batch of `k` queries (1 ≤ k ≤ maxBatch). Throws past the largest measured size. */
   latencyMs(k: number): number {
+    return this.interpolate(this.lat, k);
+  }
+
+  /**
+   * Log-spread σ of a batch of `k`'s latency, interpolated like the latency. A point's σ comes
+   * from its measured P99 over its median: ln(P99 / P50) / z(0.99).
+   */
+  sigmaAt(k: number): number {
+    return this.interpolate(this.sigma, k);
+  }
+
+  private interpolate(y: Float64Array, k: number): number {
     const n = this.sizes.length;
     if (k > this.maxBatch) {
       throw new RangeError(`${this.model} on ${this.hardware}: batch ${k} is past the largest measured size ${this.maxBatch}; not extrapolated`);
     }
-    if (k <= (this.sizes[0] as number)) return this.lat[0] as number;
+    if (k <= (this.sizes[0] as number)) return y[0] as number;
     let hi = 1;
     while (hi < n && (this.sizes[hi] as number) < k) hi++;
     const x1 = this.sizes[hi] as number;
-    const y1 = this.lat[hi] as number;
+    const y1 = y[hi] as number;
     if (x1 === k) return y1;
     const x0 = this.sizes[hi - 1] as number;
-    const y0 = this.lat[hi - 1] as number;
+    const y0 = y[hi - 1] as number;
     return y0 + ((y1 - y0) * (k - x0)) / (x1 - x0);
   }
 
@@ -140,6 +168,69 @@ export class LatencyCurve {
     for (let k = 1; k <= cap; k++) t[k] = this.latencyMs(k);
     return t;
   }
+
+  /** σ for batch sizes 0..cap (index 0 unused), or undefined when the profile measured no spread. */
+  sigmaTable(cap: number): Float64Array | undefined {
+    if (!this.varies) return undefined;
+    const t = new Float64Array(cap + 1);
+    for (let k = 1; k <= cap; k++) t[k] = this.sigmaAt(k);
+    return t;
+  }
+}
+
+/** z of the 99th percentile of the standard normal. */
+const Z99 = 2.3263478740408408;
+
+/**
+ * A point's log-spread: its P99 against its median (the client's median where measured, since the
+ * P99 is client-observed too), as a lognormal's σ. 0 without a P99, or when P99 ≤ median.
+ */
+function pointSigma(p: ProfilePoint): number {
+  if (p.p99LatencyMs === undefined) return 0;
+  const median = p.clientLatencyMs ?? p.latencyMs;
+  return p.p99LatencyMs > median ? Math.log(p.p99LatencyMs / median) / Z99 : 0;
+}
+
+/** Quantile bins of the service-time draw (see serviceFactor). */
+const BINS = 1024;
+
+/**
+ * Standard normal quantiles at the bins' midpoints, (i + ½) / BINS: a draw is one lookup. Acklam's
+ * rational approximation (relative error < 1.2e-9), computed once.
+ */
+const NORMAL_QUANTILES: Float64Array = (() => {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
+  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
+  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
+  const [d0, d1, d2, d3] = d as [number, number, number, number];
+  const tail = (q: number): number => (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  const out = new Float64Array(BINS);
+  for (let i = 0; i < BINS; i++) {
+    const u = (i + 0.5) / BINS;
+    if (u < 0.02425) out[i] = tail(Math.sqrt(-2 * Math.log(u)));
+    else if (u > 1 - 0.02425) out[i] = -tail(Math.sqrt(-2 * Math.log(1 - u)));
+    else {
+      const q = u - 0.5;
+      const r = q * q;
+      out[i] = ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
+    }
+  }
+  return out;
+})();
+
+/**
+ * The factor a batch's service time is multiplied by, for a uniform draw `u` in [0, 1) and a
+ * log-spread σ: a lognormal with mean 1 (exp(σz − σ²/2)), so that the mean service time stays the
+ * profile's latency and the planner's throughput figures hold. σ = 0 gives exactly 1.
+ */
+export function serviceFactor(sigma: number, u: number): number {
+  if (sigma <= 0) return 1;
+  const z = NORMAL_QUANTILES[Math.min(BINS - 1, Math.floor(u * BINS))] as number;
+  return Math.exp(sigma * z - (sigma * sigma) / 2);
 }
 
 /** Profiles indexed by (model, hardware). */

@@ -45,6 +45,12 @@ export interface ModelProfile {
   readonly model: string;
   readonly hardware: string;
   readonly points: readonly ProfilePoint[];
+  /**
+   * Fixed cost of one hop to this server and back (HTTP, serialization, the client's scheduling),
+   * on top of queueing and compute: what a client sees minus what the server reports. Measured by
+   * `inferline profile` at the smallest batch; the estimator adds it to every visit. Default 0.
+   */
+  readonly hopOverheadMs?: number;
 }
 
 /** An edge a → b: the fraction of queries leaving a that continue to b. */
@@ -89,6 +95,12 @@ export interface StageConfig {
   /** Max batch size: a free replica takes up to this many queries from the queue. */
   readonly batchSize: number;
   readonly replicas: number;
+  /**
+   * Max queue delay: a free replica with fewer than `batchSize` queries queued waits up to this
+   * long for a fuller batch (Triton's max_queue_delay_microseconds, TorchServe's maxBatchDelay,
+   * TF Serving's batch_timeout_micros). Default 0: run whatever is queued at once.
+   */
+  readonly batchDelayMs?: number;
 }
 
 /** Stage configurations by stage name. */

@@ -2,16 +2,23 @@
 // replicas (Triton instances, TorchServe workers, TF Serving batch threads) from one FIFO queue,
 // with dynamic batching, in real time.
 //
-// A free replica takes up to `maxBatch` queued items (a request of n items counts n). When fewer
-// are queued it may wait up to `maxQueueDelayMs` for more: measured from the oldest request's
-// arrival (Triton's dynamic batcher, TF Serving's batch timeout) or from the moment the replica
-// started forming the batch (a TorchServe worker polling its job queue). The batch then runs for
-// the profile's latency L(size) on a real timer, so concurrency between replicas is real.
+// A batch is formed only when a replica is free, from the head of the queue in arrival order: up
+// to `maxBatch` items (a request of n items counts n). When fewer are queued it may wait up to
+// `maxQueueDelayMs` for more: measured from the oldest request's arrival (Triton's dynamic batcher,
+// TF Serving's batch timeout) or from the moment the replica started forming the batch (a
+// TorchServe worker polling its job queue). With preferred batch sizes a batch follows Triton's
+// rule (see pickBatch). docs/emulator.md has each server's rules and where they were read.
 //
-// Scheduling uses the process's monotonic clock; measurements (queue, compute and end-to-end
-// nanoseconds) use the injected `now`, so tests can read them from a controlled source.
-import { performance } from 'node:perf_hooks';
+// The batch then runs for the service time, L(size) by default, to an absolute deadline on the
+// monotonic clock (deadline-timer.ts: to a few µs, not Node's whole-millisecond timers), so
+// concurrency between replicas is real and a batch's measured compute time is L(size) plus only
+// the host's scheduling delay. Measurements (queue, compute and end-to-end nanoseconds) use
+// `now`, by default the monotonic clock too.
+import { preciseTimer } from './deadline-timer.js';
+import type { DeadlineTimer } from './deadline-timer.js';
+import { serviceFactor } from '../core/profiles.js';
 import type { LatencyCurve } from '../core/profiles.js';
+import { hashUnit, streamKey } from '../core/random.js';
 
 /** What happens to a replica removed while it runs a batch. */
 export type ScaleDownPolicy =
@@ -32,7 +39,11 @@ export interface BatchingSettings {
   readonly maxBatch: number;
   /** How long a batch may wait to fill; 0 runs whatever is queued at once. */
   readonly maxQueueDelayMs: number;
-  /** Triton's preferred_batch_size: a batch that reaches one of these sizes runs without waiting. */
+  /**
+   * Triton's preferred_batch_size: a batch that reaches one of these sizes runs without waiting,
+   * and the largest one caps a batch formed before the delay runs out. Empty: the max batch
+   * (Triton fills in [max_batch_size] when none is configured).
+   */
   readonly preferredBatchSizes?: readonly number[];
   /** False: every request runs alone (no dynamic batching across requests). Default true. */
   readonly merge?: boolean;
@@ -48,6 +59,12 @@ export interface ModelEngineOptions extends BatchingSettings {
   readonly scaleDown?: ScaleDownPolicy;
   /** Most requests waiting in the queue (TorchServe's job_queue_size); unbounded when absent. */
   readonly queueCapacity?: number;
+  /**
+   * Most batches waiting (TF Serving's max_enqueued_batches): the waiting requests packed in
+   * arrival order into batches of up to maxBatch items; a request that would need one more
+   * batch is rejected. Unbounded when absent.
+   */
+  readonly queueCapacityBatches?: number;
   /** Time a new replica takes before it serves (worker start, instance creation). Default 0. */
   readonly replicaStartupMs?: number;
   /** Ids for new replicas (TorchServe numbers workers by port across the server). Default 0, 1, … */
@@ -58,6 +75,16 @@ export interface ModelEngineOptions extends BatchingSettings {
   readonly wallClockMs?: () => number;
   /** Called after every execution (for servers that report per-batch metrics). */
   readonly onBatch?: (batch: BatchRecord) => void;
+  /**
+   * Service time (ms, fractional) of the `seq`-th execution (0, 1, … per engine) of `k` items.
+   * Default: profileServiceMs (L(k), with the profile's measured spread where it has one).
+   */
+  readonly serviceMs?: (k: number, seq: number) => number;
+  /**
+   * Scheduling: the monotonic clock and deadlines. Default preciseTimer (performance.now()).
+   * A fake one drives the engine step by step in tests; `now` then defaults to it too.
+   */
+  readonly timer?: DeadlineTimer;
 }
 
 /** One execution, as reported to `onBatch`. */
@@ -144,7 +171,7 @@ export const WORKER_SCALED_DOWN = 'Worker scaled down.';
 interface Request {
   readonly size: number;
   readonly enqueuedNs: bigint;
-  /** Scheduling time (performance.now()). */
+  /** Scheduling time (timer.nowMs()). */
   readonly enqueuedMs: number;
   readonly resolve: (o: InferenceOutcome) => void;
   readonly reject: (e: EngineError) => void;
@@ -164,7 +191,8 @@ interface Replica {
   /** A retiring replica finishes its batch and leaves. */
   retiring: boolean;
   batch: Batch | undefined;
-  timer: NodeJS.Timeout | undefined;
+  /** Cancels the replica's pending deadline (startup or batch end). */
+  cancel: (() => void) | undefined;
   /** Resolves when the replica can serve (or is removed before it could). */
   ready: Promise<void>;
   markReady: () => void;
@@ -182,21 +210,26 @@ export class ModelEngine {
   private readonly delayOrigin: DelayOrigin;
   private readonly scaleDownPolicy: ScaleDownPolicy;
   private readonly queueCapacity: number | undefined;
+  private readonly queueCapacityBatches: number | undefined;
   private readonly startupMs: number;
   private readonly allocateId: () => number;
   private readonly now: () => bigint;
   private readonly wallClockMs: () => number;
   private readonly onBatch: ((b: BatchRecord) => void) | undefined;
+  private readonly serviceMs: (k: number, seq: number) => number;
+  private readonly timer: DeadlineTimer;
 
   private readonly queue: Request[] = [];
   private readonly pool: Replica[] = [];
-  private formTimer: NodeJS.Timeout | undefined;
+  private cancelForm: (() => void) | undefined;
   private formDeadline = 0;
   private formingSince: number | undefined;
   private stopped = false;
   private draining = false;
   private readonly idleWaiters: (() => void)[] = [];
   private nextLocalId = 0;
+  /** Executions started, the `seq` of serviceMs. */
+  private dispatched = 0;
 
   private readonly success: MutableDuration = { count: 0n, ns: 0n };
   private readonly failure: MutableDuration = { count: 0n, ns: 0n };
@@ -215,11 +248,15 @@ export class ModelEngine {
     this.delayOrigin = options.delayOrigin ?? 'oldest-request';
     this.scaleDownPolicy = options.scaleDown ?? 'graceful';
     this.queueCapacity = options.queueCapacity;
+    this.queueCapacityBatches = options.queueCapacityBatches;
     this.startupMs = Math.max(0, options.replicaStartupMs ?? 0);
     this.allocateId = options.allocateReplicaId ?? (() => this.nextLocalId++);
-    this.now = options.now ?? process.hrtime.bigint;
+    this.timer = options.timer ?? preciseTimer;
+    const timer = options.timer;
+    this.now = options.now ?? (timer ? () => BigInt(Math.round(timer.nowMs() * 1e6)) : process.hrtime.bigint);
     this.wallClockMs = options.wallClockMs ?? Date.now;
     this.onBatch = options.onBatch;
+    this.serviceMs = options.serviceMs ?? profileServiceMs(options.curve, options.name);
     checkCount('replicas', options.replicas);
     // The first replicas exist from the start: a server comes up with its models loaded.
     for (let i = 0; i < options.replicas; i++) this.pool.push(this.newReplica(false));
@@ -275,10 +312,30 @@ export class ModelEngine {
       this.recordFailure('REJECTED');
       return Promise.reject(new EngineError('queue-full', `${this.name}: the queue is full (${this.queueCapacity})`));
     }
+    if (this.queueCapacityBatches !== undefined && this.batchesWith(size) > this.queueCapacityBatches) {
+      this.recordFailure('REJECTED');
+      return Promise.reject(new EngineError('queue-full', `${this.name}: the queue is full (${this.queueCapacityBatches} batches)`));
+    }
     return new Promise<InferenceOutcome>((resolve, reject) => {
-      this.queue.push({ size, enqueuedNs: this.now(), enqueuedMs: performance.now(), resolve, reject });
+      this.queue.push({ size, enqueuedNs: this.now(), enqueuedMs: this.timer.nowMs(), resolve, reject });
       this.pump();
     });
+  }
+
+  /** Batches the waiting requests plus one more of `size` items pack into, in arrival order. */
+  private batchesWith(size: number): number {
+    const { maxBatch, merge } = this.settings;
+    if (!merge) return this.queue.length + 1;
+    let batches = 0;
+    let open = maxBatch; // items the open batch still takes; none open yet
+    for (const n of [...this.queue.map((r) => r.size), size]) {
+      if (n > open || batches === 0) {
+        batches++;
+        open = maxBatch;
+      }
+      open -= n;
+    }
+    return batches;
   }
 
   /** Counts a request that failed outside the engine (e.g. a face rejected its input). */
@@ -361,8 +418,8 @@ export class ModelEngine {
     const err = (): EngineError => new EngineError('stopped', `${this.name}: the server is shutting down`);
     for (const r of this.queue.splice(0)) r.reject(err());
     for (const replica of this.pool) {
-      if (replica.timer) clearTimeout(replica.timer);
-      replica.timer = undefined;
+      replica.cancel?.();
+      replica.cancel = undefined;
       replica.markReady();
       for (const r of replica.batch?.requests ?? []) r.reject(err());
       replica.batch = undefined;
@@ -393,7 +450,7 @@ export class ModelEngine {
       state: starting ? 'starting' : 'idle',
       retiring: false,
       batch: undefined,
-      timer: undefined,
+      cancel: undefined,
       ready: Promise.resolve(),
       markReady: () => undefined,
     };
@@ -401,12 +458,12 @@ export class ModelEngine {
       replica.ready = new Promise<void>((resolve) => {
         replica.markReady = resolve;
       });
-      replica.timer = setTimeout(() => {
-        replica.timer = undefined;
+      replica.cancel = this.timer.at(this.timer.nowMs() + this.startupMs, () => {
+        replica.cancel = undefined;
         replica.state = 'idle';
         replica.markReady();
         this.pump();
-      }, this.startupMs);
+      });
     }
     return replica;
   }
@@ -417,17 +474,17 @@ export class ModelEngine {
         r.retiring = true;
         return;
       }
-      if (r.timer) clearTimeout(r.timer);
+      r.cancel?.();
       const end = this.now();
       for (const req of r.batch.requests) {
         this.recordFailure('BACKEND', end - req.enqueuedNs);
         req.reject(new EngineError('scaled-down', WORKER_SCALED_DOWN));
       }
-    } else if (r.timer) {
-      clearTimeout(r.timer);
+    } else {
+      r.cancel?.();
     }
     r.markReady();
-    r.timer = undefined;
+    r.cancel = undefined;
     r.batch = undefined;
     const i = this.pool.indexOf(r);
     if (i >= 0) this.pool.splice(i, 1);
@@ -449,37 +506,51 @@ export class ModelEngine {
         this.clearFormTimer();
         return;
       }
-      const pick = this.pickBatch();
-      if (!pick.ready) {
-        const nowMs = performance.now();
-        const since = this.delayOrigin === 'oldest-request' ? head.enqueuedMs : (this.formingSince ??= nowMs);
-        const deadline = since + this.settings.maxQueueDelayMs;
-        if (nowMs < deadline) {
-          this.armFormTimer(deadline, nowMs);
-          return;
-        }
+      const nowMs = this.timer.nowMs();
+      const since = this.delayOrigin === 'oldest-request' ? head.enqueuedMs : (this.formingSince ??= nowMs);
+      const deadline = since + this.settings.maxQueueDelayMs;
+      const expired = this.settings.maxQueueDelayMs > 0 && nowMs >= deadline;
+      const pick = this.pickBatch(expired);
+      if (pick.count === 0) {
+        this.armFormTimer(deadline);
+        return;
       }
       this.dispatch(replica, pick.count);
     }
   }
 
-  /** How many queued requests the next batch takes, and whether it should run without waiting. */
-  private pickBatch(): { count: number; ready: boolean } {
+  /**
+   * How many queued requests the next batch takes now; 0: wait for more until the delay runs out.
+   *
+   * Triton's dynamic batcher (GetDynamicBatch), in our words: walk the queue in arrival order while
+   * requests fit the max batch; remember the last point where the batch had a preferred size, or
+   * the point just before it would pass the largest preferred size. Before the delay runs out that
+   * remembered batch runs at once; otherwise (or with none) the batch runs when it cannot grow (the
+   * next request does not fit, or it reached the largest preferred size), when the delay has run
+   * out, or at once with no delay. With no preferred sizes (the largest is then the max batch) this
+   * is also TorchServe's and TF Serving's rule: run when full, else when the delay runs out.
+   */
+  private pickBatch(expired: boolean): { count: number } {
     const { maxBatch, maxQueueDelayMs, merge, preferred } = this.settings;
-    if (!merge) return { count: 1, ready: true };
+    if (!merge) return { count: 1 };
+    const largestPreferred = preferred.size > 0 ? Math.max(...preferred) : maxBatch;
     let total = 0;
     let count = 0;
-    let preferredCount = 0;
+    let best = 0;
+    let full = false;
     for (const r of this.queue) {
-      // The next request does not fit: the batch cannot grow, so it runs now.
-      if (total + r.size > maxBatch) return { count, ready: true };
+      if (count > 0 && best === 0 && total + r.size > largestPreferred) best = count;
+      if (total + r.size > maxBatch) {
+        full = true;
+        break;
+      }
       total += r.size;
       count++;
-      if (preferred.has(total)) preferredCount = count;
+      if (preferred.has(total)) best = count;
     }
-    if (total === maxBatch || maxQueueDelayMs === 0) return { count, ready: true };
-    if (preferredCount > 0) return { count: preferredCount, ready: true };
-    return { count, ready: false };
+    if (best > 0 && !expired) return { count: best };
+    if (full || total >= largestPreferred || expired || maxQueueDelayMs === 0) return { count };
+    return { count: 0 };
   }
 
   private dispatch(replica: Replica, count: number): void {
@@ -491,12 +562,13 @@ export class ModelEngine {
     const batch: Batch = { requests, size, startNs, queueNs: requests.map((r) => startNs - r.enqueuedNs) };
     replica.state = 'busy';
     replica.batch = batch;
-    replica.timer = setTimeout(() => this.finish(replica), this.curve.latencyMs(size));
+    const serviceMs = Math.max(0, this.serviceMs(size, this.dispatched++));
+    replica.cancel = this.timer.at(this.timer.nowMs() + serviceMs, () => this.finish(replica));
   }
 
   private finish(replica: Replica): void {
     const batch = replica.batch;
-    replica.timer = undefined;
+    replica.cancel = undefined;
     replica.batch = undefined;
     if (!batch) return;
     const endNs = this.now();
@@ -531,19 +603,19 @@ export class ModelEngine {
     this.checkIdle();
   }
 
-  private armFormTimer(deadline: number, nowMs: number): void {
-    if (this.formTimer && this.formDeadline === deadline) return;
+  private armFormTimer(deadline: number): void {
+    if (this.cancelForm && this.formDeadline === deadline) return;
     this.clearFormTimer();
     this.formDeadline = deadline;
-    this.formTimer = setTimeout(() => {
-      this.formTimer = undefined;
+    this.cancelForm = this.timer.at(deadline, () => {
+      this.cancelForm = undefined;
       this.pump();
-    }, Math.max(0, deadline - nowMs));
+    });
   }
 
   private clearFormTimer(): void {
-    if (this.formTimer) clearTimeout(this.formTimer);
-    this.formTimer = undefined;
+    this.cancelForm?.();
+    this.cancelForm = undefined;
   }
 
   private checkIdle(): void {
@@ -555,4 +627,15 @@ export class ModelEngine {
 
 function checkCount(what: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be an integer ≥ 0, not ${n}`);
+}
+
+/**
+ * The default service time: the profile's L(k), times the same mean-1 lognormal spread the
+ * estimator draws where the profile measured one (core/profiles serviceFactor), keyed by the
+ * engine's name and the execution's number so a run is repeatable. Exactly L(k) otherwise.
+ */
+export function profileServiceMs(curve: LatencyCurve, name: string): (k: number, seq: number) => number {
+  if (!curve.varies) return (k) => curve.latencyMs(k);
+  const key = streamKey(0, `service:${name}`);
+  return (k, seq) => curve.latencyMs(k) * serviceFactor(curve.sigmaAt(k), hashUnit(key, seq, k));
 }

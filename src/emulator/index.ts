@@ -13,3 +13,7 @@ export { startTorchServeEmulator, parseArchiveName } from './torchserve.js';
 export type { TorchServeEmulator, TorchServeEmulatorOptions, TorchServeKeys, TorchServeMetricsMode } from './torchserve.js';
 export { startTfServingEmulator, TF_PROMETHEUS_PATH } from './tfserving.js';
 export type { TfServingEmulator, TfServingEmulatorOptions } from './tfserving.js';
+export { startEmulatedFleet } from './fleet-processes.js';
+export type { EmulatedFleetOptions, EmulatedFleetProcesses, EmulatedServerKind, EmulatedServerProcess, EmulatedServerSpec } from './fleet-processes.js';
+export { preciseTimer, SPIN_MS } from './deadline-timer.js';
+export type { DeadlineTimer } from './deadline-timer.js';

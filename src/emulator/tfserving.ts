@@ -10,6 +10,7 @@
 // batching. A predict request of n instances is one batching task of size n. Each emulated model
 // is a `serving_default` signature with input x and output y (DT_FLOAT) that echoes its input.
 import { EngineError, ModelEngine } from './engine.js';
+import { pause } from './deadline-timer.js';
 import { startHttpServer } from './http.js';
 import type { HttpReply, HttpRequest } from './http.js';
 import { TfHistogram, escapeLabel } from './prometheus.js';
@@ -37,10 +38,21 @@ export interface TfServingEmulatorOptions {
   readonly maxBatchSize?: number;
   /** batch_timeout_micros, in ms. Default 0. */
   readonly batchTimeoutMs?: number;
+  /**
+   * max_enqueued_batches: batches waiting for a thread, past which a predict is refused with 503
+   * UNAVAILABLE. Default: unbounded (the real scheduler's default is 10).
+   */
+  readonly maxEnqueuedBatches?: number;
   /** num_batch_threads: batches of one model running at once. Default 1. */
   readonly numBatchThreads?: number;
   /** The one version every model has. Default 1. */
   readonly modelVersion?: number;
+  /**
+   * A fixed time (ms, fractional) added to every inference request outside the batching engine:
+   * after its batch finishes, before the reply, as a real server's HTTP and (de)serialisation
+   * work. Not counted in the server's statistics. Default 0 (docs/emulator.md has measured values).
+   */
+  readonly requestOverheadMs?: number;
   readonly now?: () => bigint;
 }
 
@@ -102,6 +114,7 @@ export async function startTfServingEmulator(options: TfServingEmulatorOptions):
       maxBatch,
       maxQueueDelayMs: batching ? (options.batchTimeoutMs ?? 0) : 0,
       merge: batching,
+      ...(batching && options.maxEnqueuedBatches !== undefined ? { queueCapacityBatches: options.maxEnqueuedBatches } : {}),
       delayOrigin: 'oldest-request',
       scaleDown: 'graceful',
       ...(options.now ? { now: options.now } : {}),
@@ -174,8 +187,11 @@ export async function startTfServingEmulator(options: TfServingEmulatorOptions):
     let outcome;
     try {
       outcome = await engine.submit(Math.max(1, batch));
+      await pause(options.requestOverheadMs ?? 0);
     } catch (err) {
-      if (err instanceof EngineError) throw new TfStatus('UNAVAILABLE', err.message);
+      if (err instanceof EngineError) {
+        throw new TfStatus('UNAVAILABLE', err.kind === 'queue-full' ? 'The batch scheduling queue to which this task was submitted is full' : err.message);
+      }
       throw err;
     }
     requestLatency.observe([['model_name', spec.name], ['API', method], ['entrypoint', 'REST']], Number(outcome.totalNs) / 1000);

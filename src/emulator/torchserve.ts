@@ -12,6 +12,7 @@
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { EngineError, ModelEngine } from './engine.js';
+import { pause } from './deadline-timer.js';
 import { startHttpServers } from './http.js';
 import type { HttpReply, HttpRequest } from './http.js';
 import { selectModels } from './profiles.js';
@@ -59,6 +60,12 @@ export interface TorchServeEmulatorOptions {
   readonly hostname?: string;
   /** Seeds the keys (random when absent). */
   readonly seed?: number;
+  /**
+   * A fixed time (ms, fractional) added to every inference request outside the batching engine:
+   * after its batch finishes, before the reply, as a real server's HTTP and (de)serialisation
+   * work. Not counted in the server's statistics. Default 0 (docs/emulator.md has measured values).
+   */
+  readonly requestOverheadMs?: number;
   readonly now?: () => bigint;
 }
 
@@ -186,6 +193,7 @@ export async function startTorchServeEmulator(options: TorchServeEmulatorOptions
     if (v.engine.replicas === 0) throw noWorker;
     try {
       const outcome = await v.engine.submit(1);
+      await pause(options.requestOverheadMs ?? 0);
       metrics.served(name, version, Number(outcome.totalNs) / 1000, Number(outcome.queueNs) / 1000);
       return tsJson(200, { model: name, version: v.version, batchSize: outcome.batchSize });
     } catch (err) {

@@ -47,6 +47,14 @@ export function usesGpu(s: TritonServing): boolean {
   return s.instanceGroups.some((g) => g.kind === 'KIND_GPU');
 }
 
+/**
+ * Triton's NormalizeModelConfig: dynamic batching with no preferred_batch_size gets
+ * [max_batch_size] (seen in GET /config of Triton 2.51: test/integration/servers/observed/triton/config.json).
+ */
+function normalPreferred(sizes: readonly number[], maxBatchSize: number): readonly number[] {
+  return sizes.length === 0 && maxBatchSize > 0 ? [maxBatchSize] : sizes;
+}
+
 /** The serving settings a server starts with, from the emulator's options. */
 export function initialServing(model: EmulatedModel, o: { instances: number; maxBatchSize: number; maxQueueDelayMs: number; preferredBatchSizes?: readonly number[] }): TritonServing {
   const kind: InstanceKind = model.gpu ? 'KIND_GPU' : 'KIND_CPU';
@@ -55,7 +63,7 @@ export function initialServing(model: EmulatedModel, o: { instances: number; max
     ...(o.maxBatchSize > 0 ? {
       dynamicBatching: {
         maxQueueDelayUs: Math.round(o.maxQueueDelayMs * 1000),
-        preferredBatchSizes: (o.preferredBatchSizes ?? []).filter((k) => k <= o.maxBatchSize),
+        preferredBatchSizes: normalPreferred((o.preferredBatchSizes ?? []).filter((k) => k <= o.maxBatchSize), o.maxBatchSize),
       },
     } : {}),
     instanceGroups: [{ name: `${model.name}_0`, kind, count: o.instances, gpus: kind === 'KIND_GPU' ? EMULATED_GPUS : [] }],
@@ -173,10 +181,10 @@ export function parseConfigOverride(text: string, model: EmulatedModel): Overrid
     const over = (pref as number[]).find((k) => k > maxBatchSize);
     if (over !== undefined) return fail(`dynamic batching preferred size must be <= max batch size for ${model.name}`);
     if (maxBatchSize === 0) return fail(`dynamic batching is not allowed for ${model.name}: max_batch_size is 0`);
-    dynamicBatching = { maxQueueDelayUs: delayUs, preferredBatchSizes: pref as number[] };
+    dynamicBatching = { maxQueueDelayUs: delayUs, preferredBatchSizes: normalPreferred(pref as number[], maxBatchSize) };
   } else if (maxBatchSize > 1) {
     // Auto-complete turns the dynamic batcher on for a batching model with no scheduler.
-    dynamicBatching = { maxQueueDelayUs: 0, preferredBatchSizes: [] };
+    dynamicBatching = { maxQueueDelayUs: 0, preferredBatchSizes: normalPreferred([], maxBatchSize) };
   }
 
   const groups = parseInstanceGroups(cfg['instance_group'], model);

@@ -5,6 +5,7 @@
 // Prometheus metrics on a separate port. Every model of a profile set is served by one
 // ModelEngine: instances are replicas, dynamic_batching is the engine's batching.
 import { EngineError, ModelEngine } from './engine.js';
+import { pause } from './deadline-timer.js';
 import type { EngineCounters } from './engine.js';
 import { reply, startHttpServers } from './http.js';
 import type { HttpReply, HttpRequest } from './http.js';
@@ -60,6 +61,12 @@ export interface TritonEmulatorOptions {
   readonly instanceStartupMs?: number;
   /** Seeds the GPU UUID. Default 1. */
   readonly seed?: number;
+  /**
+   * A fixed time (ms, fractional) added to every inference request outside the batching engine:
+   * after its batch finishes, before the reply, as a real server's HTTP and (de)serialisation
+   * work. Not counted in the server's statistics. Default 0 (docs/emulator.md has measured values).
+   */
+  readonly requestOverheadMs?: number;
   /** Nanosecond time source for the statistics. */
   readonly now?: () => bigint;
 }
@@ -293,6 +300,7 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
     }
     try {
       await engine.submit(parsed.batch);
+      await pause(options.requestOverheadMs ?? 0);
     } catch (err) {
       if (err instanceof EngineError) return error(err.kind === 'too-large' ? 400 : 503, err.kind === 'too-large' ? `inference request batch-size must be <= ${t.serving.maxBatchSize} for '${name}'` : err.message);
       throw err;

@@ -116,6 +116,18 @@ export interface ShortfallSample {
   readonly missing: number;
 }
 
+/**
+ * The replicas the leader wants of a stage, by the Kubernetes workload that runs it: what the KEDA
+ * external scaler serves, exported for an HPA's external metric (through a Prometheus adapter).
+ */
+export interface WorkloadSample {
+  readonly pipeline: string;
+  readonly stage: string;
+  /** The Deployment's or StatefulSet's name (a label value an HPA's matchLabels can select). */
+  readonly workload: string;
+  readonly desiredReplicas: number;
+}
+
 export interface ConfigReloadRecord {
   readonly agent: string;
   readonly result: 'applied' | 'rejected' | 'unchanged';
@@ -136,4 +148,5 @@ export interface Telemetry {
   recordLeadership(sample: LeadershipSample): void;
   recordShortfall(sample: ShortfallSample): void;
   recordConfigReload(record: ConfigReloadRecord): void;
+  recordWorkload(sample: WorkloadSample): void;
 }

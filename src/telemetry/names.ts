@@ -58,6 +58,8 @@ export const ATTR = {
   agent: 'agent',
   /** What a config reload did: applied, rejected, unchanged. */
   result: 'result',
+  /** The name of the Kubernetes Deployment or StatefulSet that runs a stage. */
+  workload: 'workload',
 } as const;
 
 /** Resource attribute naming the service (OpenTelemetry semantic conventions). */
@@ -185,6 +187,10 @@ export const METRICS = {
   configReloads: {
     name: 'inferline.config.reloads', kind: 'counter', unit: '{reload}', attributes: [ATTR.agent, ATTR.result],
     description: 'Config file reloads (file change or SIGHUP): applied, rejected (the previous config stays) or unchanged.',
+  },
+  workloadReplicasDesired: {
+    name: 'inferline.workload.replicas.desired', kind: 'gauge', unit: '{replica}', attributes: [ATTR.pipeline, ATTR.stage, ATTR.workload],
+    description: 'Replicas of a stage the leader wants, by the workload that runs it (placement.workloads): the figure the KEDA external scaler serves; for an HPA external metric, target averageValue = replicas per pod. Every agent exports it.',
   },
   // --- coordination
   leader: {

@@ -17,4 +17,5 @@ export const noopTelemetry: Telemetry = Object.freeze({
   recordLeadership: ignore,
   recordShortfall: ignore,
   recordConfigReload: ignore,
+  recordWorkload: ignore,
 });

@@ -8,7 +8,7 @@
 import type { Attributes, Counter, Gauge, Histogram, Meter } from '@opentelemetry/api';
 import type {
   AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, EnvelopeReading, LatencySample, LeadershipSample, PlannerRunRecord,
-  ReconcileRecord, RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
+  ReconcileRecord, RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord, WorkloadSample,
 } from '../ports/telemetry.js';
 import { ATTR, METRICS } from './names.js';
 import type { MetricDefinition } from './names.js';
@@ -136,6 +136,10 @@ export class OtelTelemetry implements Telemetry {
 
   recordConfigReload(r: ConfigReloadRecord): void {
     this.i.configReloads.add(1, { [ATTR.agent]: r.agent, [ATTR.result]: r.result });
+  }
+
+  recordWorkload(s: WorkloadSample): void {
+    if (finite(s.desiredReplicas)) this.i.workloadReplicasDesired.record(s.desiredReplicas, { [ATTR.pipeline]: s.pipeline, [ATTR.stage]: s.stage, [ATTR.workload]: s.workload });
   }
 
   private recordEnvelope(gauge: Gauge, pipeline: string, envelope: readonly EnvelopeReading[]): void {

@@ -69,6 +69,10 @@ describe('inferline profile', function () {
     expect(points[2]).to.include.keys('latencyMs', 'throughputQps', 'p99LatencyMs', 'samples', 'source', 'measuredAt', 'stable', 'clientLatencyMs', 'computeLatencyMs');
     expect(points[2]?.['source']).to.equal('active');
     expect(points[2]?.['latencyMs']).to.be.within(14 * 0.95, 14 * 1.25);
+    // The hop overhead: what the client saw beyond the server's queue and compute, on loopback a few ms at most.
+    const hop = (file.profiles[1] as unknown as { hopOverheadMs?: number }).hopOverheadMs;
+    expect(hop).to.be.a('number').within(0, 20);
+    expect(r.stdout).to.match(new RegExp(`^ {2}hop overhead ${MS} per request \\(client median − server queue − compute\\)`, 'm'));
 
     const html = readFileSync(report, 'utf8');
     expect(html).to.match(/^<!DOCTYPE html>/);

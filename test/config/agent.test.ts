@@ -17,7 +17,9 @@ describe('config: the agent section', () => {
     expect(agent?.api).to.deep.equal({ host: '127.0.0.1', port: 8470, advertiseUrl: 'http://127.0.0.1:8470', token: 'a-long-enough-token' });
     expect(agent?.scrapeIntervalMs).to.equal(1000);
     expect(agent?.reconcile.cooldownMs).to.equal(10_000);
-    expect(placement).to.deep.equal({ commandTimeoutMs: 30_000 });
+    expect(placement).to.deep.equal({
+      backend: 'command', commandTimeoutMs: 30_000, workloads: [], externalScaler: { enabled: false, host: '127.0.0.1', port: 8471 },
+    });
   });
 
   it('defaults the id to the host name and the server kind', () => {

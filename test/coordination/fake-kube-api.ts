@@ -4,6 +4,10 @@
 // whose metadata.resourceVersion is not the stored one gets 409 Conflict); bearer-token auth; and
 // validation of what a real API server would refuse (422). Error bodies are the recorded Status
 // bodies in fixtures/, with the name and kind filled in.
+// Also the scale subresource of Deployments and StatefulSets (apps/v1 …/{name}/scale): GET returns
+// an autoscaling/v1 Scale, PATCH takes only a JSON merge patch (415 otherwise) of spec.replicas,
+// 409 when its metadata.resourceVersion is stale; `forbid` denies a verb on a resource as RBAC
+// would (403 with the authorizer's message).
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +37,10 @@ const KIND: Record<Kind, string> = { leases: 'Lease', configmaps: 'ConfigMap' };
 
 export class FakeKubeApi {
   readonly requests: LoggedRequest[] = [];
+  /** `verb resource` pairs RBAC denies, e.g. `patch deployments/scale`. */
+  readonly forbid = new Set<string>();
+  /** Workloads with a scale subresource, by `kind/namespace/name` (kind: deployments | statefulsets). */
+  private readonly workloads = new Map<string, { replicas: number; resourceVersion: string; uid: string }>();
   /** While true every request gets 503, as from an API server that is down. */
   down = false;
   private readonly objects = new Map<string, Obj>();
@@ -71,6 +79,23 @@ export class FakeKubeApi {
     this.objects.set(key(kind, String(o.metadata.namespace), String(o.metadata.name)), o);
   }
 
+  /** A Deployment (or StatefulSet) with `replicas`, as far as its scale subresource shows it. */
+  seedWorkload(kind: 'deployments' | 'statefulsets', namespace: string, name: string, replicas: number): void {
+    this.workloads.set(`${kind}/${namespace}/${name}`, { replicas, resourceVersion: String(++this.revision), uid: `00000000-0000-4000-9000-${String(++this.uids).padStart(12, '0')}` });
+  }
+
+  /** A change by someone else (an HPA, a person): a new resourceVersion. */
+  scaleElsewhere(kind: 'deployments' | 'statefulsets', namespace: string, name: string, replicas: number): void {
+    const w = this.workloads.get(`${kind}/${namespace}/${name}`);
+    if (w === undefined) throw new Error(`no ${kind} ${namespace}/${name}`);
+    w.replicas = replicas;
+    w.resourceVersion = String(++this.revision);
+  }
+
+  replicasOf(kind: 'deployments' | 'statefulsets', namespace: string, name: string): number | undefined {
+    return this.workloads.get(`${kind}/${namespace}/${name}`)?.replicas;
+  }
+
   get(kind: Kind, namespace: string, name: string): Obj | undefined {
     const o = this.objects.get(key(kind, namespace, name));
     return o === undefined ? undefined : structuredClone(o);
@@ -96,6 +121,18 @@ export class FakeKubeApi {
     };
     if (this.down) return reply(503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', undefined, undefined));
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, status(401, 'Unauthorized', 'Unauthorized', undefined, undefined));
+    const scale = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|statefulsets)\/([^/]+)\/scale$/.exec(url.pathname);
+    if (scale !== null) {
+      if (text !== '') {
+        try {
+          body = JSON.parse(text) as Obj;
+        } catch {
+          return reply(400, status(400, 'BadRequest', 'the body of the request was in an unknown format', undefined, undefined));
+        }
+      }
+      const [, ns, resource, name] = scale as unknown as [string, string, 'deployments' | 'statefulsets', string];
+      return this.handleScale(req, reply, decodeURIComponent(ns), resource, decodeURIComponent(name), body);
+    }
     const m = /^\/(?:apis\/coordination\.k8s\.io\/v1|api\/v1)\/namespaces\/([^/]+)\/(leases|configmaps)(?:\/([^/]+))?$/.exec(url.pathname);
     if (m === null) return reply(404, status(404, 'NotFound', 'the server could not find the requested resource', undefined, undefined));
     const namespace = decodeURIComponent(m[1] as string);
@@ -154,6 +191,40 @@ export class FakeKubeApi {
       default:
         return reply(405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', undefined, undefined));
     }
+  }
+
+  private handleScale(req: IncomingMessage, reply: (status: number, payload: unknown) => void, namespace: string, resource: 'deployments' | 'statefulsets', name: string, body: Obj | undefined): void {
+    const verb = req.method === 'GET' ? 'get' : req.method === 'PATCH' ? 'patch' : req.method === 'PUT' ? 'update' : undefined;
+    if (verb === undefined) return reply(405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', undefined, undefined));
+    if (this.forbid.has(`${verb} ${resource}/scale`)) return reply(403, scaleStatus('status-403-forbidden-scale.json', resource, namespace, name, verb));
+    const w = this.workloads.get(`${resource}/${namespace}/${name}`);
+    if (w === undefined) {
+      return reply(404, { ...status(404, 'NotFound', `${resource}.apps "${name}" not found`, undefined, undefined), details: { name, group: 'apps', kind: resource } });
+    }
+    if (verb === 'patch') {
+      const type = String(req.headers['content-type'] ?? '').split(';')[0];
+      if (type !== 'application/merge-patch+json') {
+        return reply(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`, undefined, undefined));
+      }
+      const spec = (body?.spec ?? {}) as Record<string, unknown>;
+      const meta = (body?.metadata ?? {}) as Record<string, unknown>;
+      const replicas = spec.replicas;
+      if (replicas !== undefined && (!Number.isInteger(replicas) || (replicas as number) < 0)) {
+        return reply(422, { ...fixture<Record<string, unknown>>('status-422-invalid.json'), message: `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, details: { name, group: 'autoscaling', kind: 'Scale' } });
+      }
+      if (meta.resourceVersion !== undefined && meta.resourceVersion !== w.resourceVersion) return reply(409, scaleStatus('status-409-conflict-scale.json', resource, namespace, name, verb));
+      if (typeof replicas === 'number') {
+        w.replicas = replicas;
+        w.resourceVersion = String(++this.revision);
+      }
+    }
+    const recorded = fixture('scale-deployment.json');
+    return reply(200, {
+      ...recorded,
+      metadata: { ...(recorded.metadata as object), name, namespace, uid: w.uid, resourceVersion: w.resourceVersion },
+      spec: { replicas: w.replicas },
+      status: { ...(recorded.status as object), replicas: w.replicas },
+    });
   }
 
   private store(kind: Kind, namespace: string, body: Obj, existing: Obj | undefined): Obj {
@@ -261,4 +332,15 @@ function notFound(kind: Kind, name: string): Record<string, unknown> {
 function invalidStatus(kind: Kind, name: string, why: string): Record<string, unknown> {
   const body = fixture('status-422-invalid.json');
   return { ...body, message: `${KIND[kind]} "${name}" is invalid: ${why}`, details: { name, ...(GROUP[kind] ? { group: GROUP[kind] } : {}), kind: KIND[kind], causes: [{ reason: 'FieldValueInvalid', message: why }] } };
+}
+
+/** A recorded Status of the scale subresource with the resource, name, namespace and verb filled in. */
+function scaleStatus(file: string, resource: 'deployments' | 'statefulsets', namespace: string, name: string, verb: string): Record<string, unknown> {
+  const body = fixture(file);
+  const message = String(body.message)
+    .replaceAll('deployments', resource)
+    .replaceAll('"triton-cls"', `"${name}"`)
+    .replace('cannot patch', `cannot ${verb}`)
+    .replaceAll('serving', namespace);
+  return { ...body, message, details: { name, group: 'apps', kind: resource } };
 }

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { plan } from '../../src/core/planner/index.js';
+import { configKey } from '../../src/core/planner/context.js';
 import type { Plan, PlannerKind } from '../../src/core/planner/index.js';
 import { compilePipeline } from '../../src/core/pipeline.js';
 import { Estimator } from '../../src/core/estimator.js';
 import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
 import type { HardwareType, PipelineConfig, PipelineSpec, StageConfig } from '../../src/core/types.js';
-import type { ProfileSet } from '../../src/core/profiles.js';
+import { ProfileSet } from '../../src/core/profiles.js';
 import { linearProfile, pipeline, profileSet, stage } from '../helpers/pipelines.js';
 import { reference } from '../helpers/reference.js';
 
@@ -86,6 +87,26 @@ describe('core/planner', function () {
       const { config, profiles } = await reference();
       const spec = config.pipelines[0] as PipelineSpec;
       expect(JSON.stringify(run(spec, config.hardware, profiles, 'greedy'))).to.equal(JSON.stringify(run(spec, config.hardware, profiles, 'greedy')));
+    });
+
+    it('the lowest reachable latency counts each stage\'s hop overhead, and plans carry it into the estimate', async () => {
+      const { config, profiles } = await reference();
+      const spec = config.pipelines.find((p) => p.name === 'image-processing') as PipelineSpec;
+      const withHops = new ProfileSet(config.profiles.map((p) => ({ ...p, hopOverheadMs: 1.5 })));
+      const p = run({ ...spec, slo: { ...spec.slo, latencyMs: 10 } }, config.hardware, withHops, 'greedy');
+      // 2 + 15 ms of compute and two hops of 1.5 ms.
+      expect(p.search.lowestReachableMs).to.equal(20);
+      const feasible = run(spec, config.hardware, withHops, 'greedy');
+      const without = run(spec, config.hardware, profiles, 'greedy');
+      expect(resimulate(spec, withHops, feasible).p50Ms).to.be.closeTo(resimulate(spec, profiles, feasible).p50Ms + 3, 2);
+      expect(feasible.feasible && without.feasible).to.equal(true);
+    });
+
+    it('memoises a batch delay as part of the configuration', () => {
+      const stages = ['a', 'b'];
+      const cfg = (d?: number) => ({ a: { hardware: 'cpu', batchSize: 4, replicas: 2, ...(d !== undefined ? { batchDelayMs: d } : {}) }, b: { hardware: 'cpu', batchSize: 1, replicas: 1 } });
+      expect(configKey(stages, cfg(2))).to.not.equal(configKey(stages, cfg()));
+      expect(configKey(stages, cfg(0))).to.equal(configKey(stages, cfg()));
     });
 
     it('an unreachable SLO gives feasible: false and the lowest reachable latency', async () => {

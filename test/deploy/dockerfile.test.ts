@@ -49,7 +49,10 @@ describe('deploy/Dockerfile', () => {
     expect([...entrypoint, ...cmd]).to.deep.equal(['node', 'dist/src/cli/main.js', 'agent', '--config', '/etc/inferline/config.yaml']);
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
     expect(pkg.bin.inferline).to.equal(entrypoint[1]);
-    expect(pkg.scripts.build).to.equal('tsc -p tsconfig.build.json');
+    expect(pkg.scripts.build).to.match(/^tsc -p tsconfig\.build\.json(?: && |$)/);
+    // The KEDA scaler loads its proto at run time from beside the compiled module: the build ships it into dist/.
+    expect(pkg.scripts.build).to.include("cpSync('src/runtime/scaling/externalscaler.proto', 'dist/src/runtime/scaling/externalscaler.proto')");
+    expect(existsSync(path.join(REPO_ROOT, 'src/runtime/scaling/externalscaler.proto'))).to.equal(true);
     // tsconfig.build.json compiles src/ and adapters/ into dist/, so src/cli/main.ts lands there.
     const build = JSON.parse(readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[]; compilerOptions: { outDir: string } };
     expect(build.compilerOptions.outDir).to.equal('dist');

@@ -14,6 +14,8 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Lease } from 'kubernetes-models/coordination.k8s.io/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const KUBE_DIR = path.join(REPO_ROOT, 'deploy/kubernetes');
@@ -46,6 +48,9 @@ const SERVED: Record<string, { model: ModelClass; fields?: string }> = {
   'rbac.authorization.k8s.io/v1 RoleBinding': { model: RoleBinding as ModelClass, fields: 'V1RoleBinding' },
   'policy/v1 PodDisruptionBudget': { model: PodDisruptionBudget as ModelClass, fields: 'V1PodDisruptionBudget' },
   'coordination.k8s.io/v1 Lease': { model: Lease as ModelClass, fields: 'V1Lease' },
+  'autoscaling/v2 HorizontalPodAutoscaler': { model: HorizontalPodAutoscaler as ModelClass, fields: 'V2HorizontalPodAutoscaler' },
+  // KEDA's CRD (@kubernetes-models/keda); no client-node type: its fields are checked by hand in the tests.
+  'keda.sh/v1alpha1 ScaledObject': { model: ScaledObject as ModelClass },
   // No client-node type: its fields are checked by hand in the tests.
   'monitoring.coreos.com/v1 ServiceMonitor': { model: ServiceMonitor as ModelClass },
 };

@@ -81,6 +81,14 @@ describe('deploy/kubernetes', () => {
         expect(docs.length, 'documents').to.be.greaterThan(0);
         if (configs.has(file)) return; // an inferline config: checked through the ConfigMap below
         for (const doc of docs) {
+          if (Array.isArray(doc) && patches.has(file)) {
+            // A JSON 6902 patch: a list of operations.
+            for (const op of doc as { op?: unknown; path?: unknown }[]) {
+              expect(['add', 'remove', 'replace', 'move', 'copy', 'test'], `${rel(file)} op`).to.include(op.op);
+              expect(String(op.path), `${rel(file)} path`).to.match(/^\//);
+            }
+            continue;
+          }
           if (String(doc.apiVersion).startsWith('kustomize.config.k8s.io/')) {
             const k = doc as Kustomization;
             const named = [...(k.resources ?? []), ...(k.components ?? []), ...(k.patches ?? []).flatMap((p) => p.path ?? []),

@@ -1,6 +1,7 @@
-// The emulators' queueing and batching engine, in real time with latencies of a few ms. Node's
-// timers run on a millisecond clock, so a timer may fire up to ~1 ms before performance.now()
-// says it is due: lower bounds allow 2 ms; upper bounds allow for a busy machine.
+// The emulators' queueing and batching engine, in real time with latencies of a few ms. Deadlines
+// are never early (deadline-timer.test.ts); lower bounds still allow 2 ms because they time the
+// whole call from outside, and upper bounds allow for a busy machine. The exact rules are tested
+// on a fake timer in engine-rules.test.ts.
 import { expect } from 'chai';
 import { EngineError, ModelEngine, WORKER_SCALED_DOWN } from '../../src/emulator/engine.js';
 import type { InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine.js';

@@ -4,7 +4,7 @@ import { parsePrometheusText } from '../../adapters/common/prometheus.js';
 import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
 import type { TfServingEmulator, TfServingEmulatorOptions } from '../../src/emulator/tfserving.js';
 import { F11_ERROR, F11_STATUS } from './fixtures.js';
-import { missingShape, profile, request } from './helpers.js';
+import { missingShape, profile, request, sleep } from './helpers.js';
 
 const PROFILES = [profile('half', 'cpu', [[1, 3], [8, 6]]), profile('other', 'gpu-v100', [[1, 2], [4, 3]])];
 
@@ -115,6 +115,20 @@ describe('emulated TF Serving', function () {
     expect(samples.find((s) => s.name === ':tensorflow:serving:batching_session:processed_batch_size_sum')?.value).to.equal(3);
     expect(r.text).to.match(/^:tensorflow:serving:batching_session:wrapped_run_count\{\} 1$/m);
     expect(samples.find((s) => s.name === ':tensorflow:serving:batching_session:queuing_latency_count')?.labels).to.deep.equal({ thread_pool_name: 'model_server_batch_threads' });
+  });
+
+  it('max_enqueued_batches: a predict past the bound is 503 UNAVAILABLE, the rest are served', async () => {
+    // One batch of 8 runs (200 ms), one waits; the next request would need a second waiting batch.
+    const tf = await start({ profiles: [profile('slow', 'cpu', [[1, 100], [8, 200]])], maxBatchSize: 8, maxEnqueuedBatches: 1 });
+    const predict = (n: number) => request('POST', `${tf.url}/v1/models/slow:predict`, { body: { instances: new Array(n).fill([1]) } });
+    const running = predict(8);
+    await sleep(20);
+    const queued = predict(8);
+    await sleep(20);
+    const refused = await predict(1);
+    expect(refused.status).to.equal(503);
+    expect(refused.json()).to.deep.equal({ error: 'The batch scheduling queue to which this task was submitted is full' });
+    expect([(await running).status, (await queued).status]).to.deep.equal([200, 200]);
   });
 
   it('without batching, requests run alone and there are no batching metrics', async () => {

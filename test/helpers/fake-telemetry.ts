@@ -1,7 +1,7 @@
 // A Telemetry that keeps every record, for tests of the parts that record through the port.
 import type {
   AdapterErrorRecord, AdapterRequestRecord, ConfigReloadRecord, LatencySample, LeadershipSample, PlannerRunRecord, ReconcileRecord,
-  RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord,
+  RequestsSample, ShortfallSample, StageSample, Telemetry, TrafficSample, TunerDecisionRecord, WorkloadSample,
 } from '../../src/ports/telemetry.js';
 
 export class FakeTelemetry implements Telemetry {
@@ -17,6 +17,7 @@ export class FakeTelemetry implements Telemetry {
   readonly leadership: LeadershipSample[] = [];
   readonly shortfalls: ShortfallSample[] = [];
   readonly configReloads: ConfigReloadRecord[] = [];
+  readonly workloads: WorkloadSample[] = [];
 
   recordTraffic(s: TrafficSample): void { this.traffic.push(s); }
   recordStage(s: StageSample): void { this.stages.push(s); }
@@ -30,4 +31,5 @@ export class FakeTelemetry implements Telemetry {
   recordLeadership(s: LeadershipSample): void { this.leadership.push(s); }
   recordShortfall(s: ShortfallSample): void { this.shortfalls.push(s); }
   recordConfigReload(r: ConfigReloadRecord): void { this.configReloads.push(r); }
+  recordWorkload(s: WorkloadSample): void { this.workloads.push(s); }
 }

@@ -256,6 +256,12 @@ const CASES: Case[] = [
   { name: 'simulate: --trace \'\'', code: 2, want: /the file name is empty/, args: (e) => ['simulate', '--config', e.config, '--plan', e.plan, '--trace', ''] },
   { name: 'simulate: no --plan', code: 2, want: /required option '--plan <file>'/, args: (e) => ['simulate', '--config', e.config] },
 
+  // ---- replay: refused before any request ----
+  { name: 'replay: --trace \'\'', code: 2, want: /the file name is empty: give a trace file, or --arrival SPEC/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--trace', '', '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
+  { name: 'replay: a one-query trace', code: 2, want: /the trace has one arrival/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--trace', e.f.file('replay-one.trace', '3\n'), '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
+  { name: 'replay: --report in a missing folder', code: 2, want: /--report .*absent\/r\.html: the folder .*absent does not exist/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--report', e.f.path('absent/r.html'), '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
+  { name: 'replay: a plan with a changed SLO', code: 2, want: /sloMs: 1000 — the config's SLO of "classify-images" is 250 ms/, args: (e) => ['replay', '--config', e.config, '--plan', e.f.file('replay-slo.json', planWith((p) => { p.sloMs = 1000; })), '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
+
   // ---- emulate ----
   { name: 'emulate: --server nope', code: 2, want: /--server nope: unknown server — must be one of: triton, torchserve, tfserving/, args: (e) => ['emulate', '--server', 'nope', '--port', '0', '--profiles', e.profiles] },
   { name: 'emulate: --port 70000', code: 2, want: /--port 70000: must be a port number 0–65535/, args: (e) => ['emulate', '--server', 'triton', '--port', '70000', '--profiles', e.profiles] },
@@ -269,6 +275,7 @@ const CASES: Case[] = [
   { name: 'emulate: tfserving --seed', code: 2, want: /--seed: only for --server triton or torchserve/, args: (e) => ['emulate', '--server', 'tfserving', '--port', '0', '--seed', '3', '--profiles', e.profiles] },
   { name: 'emulate: triton --token-auth', code: 2, want: /--token-auth: only for --server torchserve — not used by triton/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--token-auth', 'off', '--profiles', e.profiles] },
   { name: 'emulate: triton --management-port', code: 2, want: /--management-port: only for --server torchserve/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--management-port', '9001', '--profiles', e.profiles] },
+  { name: 'emulate: triton --max-enqueued-batches', code: 2, want: /--max-enqueued-batches: only for --server tfserving/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--max-enqueued-batches', '4', '--profiles', e.profiles] },
   { name: 'emulate: triton --monitoring', code: 2, want: /--monitoring: only for --server tfserving/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--monitoring', '--profiles', e.profiles] },
   { name: 'emulate: torchserve --model-control-mode', code: 2, want: /--model-control-mode: only for --server triton/, args: (e) => ['emulate', '--server', 'torchserve', '--port', '0', '--model-control-mode', 'none', '--profiles', e.profiles] },
   { name: 'emulate: torchserve --http-restricted-api', code: 2, want: /--http-restricted-api: only for --server triton/, args: (e) => ['emulate', '--server', 'torchserve', '--port', '0', '--http-restricted-api', 'health:a=b', '--profiles', e.profiles] },
@@ -391,7 +398,7 @@ describe('hostile-input corpus', function () {
   it('holds at least 150 cases, across every command', () => {
     expect(CASES.length).to.be.at.least(150);
     const commands = new Set(CASES.map((c) => c.name.split(/[ :]/)[0]));
-    for (const cmd of ['validate', 'plan', 'simulate', 'emulate', 'inspect', 'profile', 'demo', 'agent']) expect(commands, cmd).to.include(cmd);
+    for (const cmd of ['validate', 'plan', 'simulate', 'replay', 'emulate', 'inspect', 'profile', 'demo', 'agent']) expect(commands, cmd).to.include(cmd);
   });
 
   for (const c of CASES) {

@@ -33,6 +33,7 @@ export function recordOneOfEach(t: Telemetry, pipeline = 'images'): void {
   t.recordLeadership({ agent: 'agent-1', leader: true, epoch: 4 });
   t.recordShortfall({ pipeline, stage: 'classify', hardware: 'gpu', missing: 2 });
   t.recordConfigReload({ agent: 'agent-1', result: 'applied' });
+  t.recordWorkload({ pipeline, stage: 'classify', workload: 'triton-classify', desiredReplicas: 3 });
 }
 
 export interface PromSample {

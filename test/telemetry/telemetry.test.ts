@@ -162,7 +162,7 @@ describe('telemetry: off', () => {
     const methods = Object.keys(noopTelemetry).sort();
     expect(methods).to.deep.equal([
       'recordAdapterError', 'recordAdapterRequest', 'recordConfigReload', 'recordLatency', 'recordLeadership', 'recordPlannerRun', 'recordReconcile',
-      'recordRequests', 'recordShortfall', 'recordStage', 'recordTraffic', 'recordTunerDecision',
+      'recordRequests', 'recordShortfall', 'recordStage', 'recordTraffic', 'recordTunerDecision', 'recordWorkload',
     ]);
     for (const m of methods) expect((noopTelemetry as unknown as Record<string, (x: unknown) => unknown>)[m]?.({})).to.equal(undefined);
   });

@@ -2,7 +2,8 @@
 // config (every problem at once, exit 2), builds the adapter from agent.server, the coordinator from
 // the coordination section and the telemetry from its section, starts the Agent, reloads the config
 // when the file changes or on SIGHUP, and on SIGTERM or SIGINT stops the parts in reverse order
-// (the leader gives up its lease) before it exits 0.
+// (the leader gives up its lease) before it exits 0. Scaling beyond the fleet's servers (the KEDA
+// external scaler, the Deployment scaler, runtime/scaling) starts once the agent has.
 import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
@@ -12,7 +13,10 @@ import { ConfigError, loadConfig } from '../../config/index.js';
 import type { AgentConfig, InferlineConfig } from '../../config/index.js';
 import { createCoordinator } from '../../coordination/index.js';
 import type { Logger } from '../../ports/logger.js';
-import { Agent, watchConfigFile } from '../../runtime/agent/index.js';
+import type { WorkloadScaleClient } from '../../ports/workload-scale.js';
+import { Agent, reconcilePolicyOf, watchConfigFile } from '../../runtime/agent/index.js';
+import { DesiredReplicasFeed, startScaling } from '../../runtime/scaling/index.js';
+import type { RunningScaling } from '../../runtime/scaling/index.js';
 import { systemClock } from '../../runtime/system-clock.js';
 import { noopTelemetryService } from '../../telemetry/service.js';
 import type { TelemetryService } from '../../telemetry/service.js';
@@ -123,7 +127,16 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
   }
   const adapter = createAdapter({ ...agentAdapterOptions(agentConfig), clock: systemClock, telemetry });
   const mtime = async (): Promise<number> => (await stat(opts.config)).mtimeMs;
-  const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, runCommand, configTimeMs: await mtime() });
+  const desiredReplicas = new DesiredReplicasFeed((err) => log.error(`desired replicas listener: ${err instanceof Error ? err.message : String(err)}`));
+  const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, runCommand, configTimeMs: await mtime(), desiredReplicas });
+  let scaleClient: WorkloadScaleClient | undefined;
+  if (config.placement.backend === 'kubernetes-scale') {
+    // Loaded only when named: the Kubernetes client is heavy.
+    const { KubernetesScaleClient } = await import('../../coordination/kubernetes-scale.js');
+    const kubeconfig = config.coordination.kubernetes.kubeconfig;
+    scaleClient = KubernetesScaleClient.create(kubeconfig === undefined ? {} : { kubeconfigFile: kubeconfig });
+  }
+  let scaling: RunningScaling | undefined;
   const reload = async (): Promise<void> => {
     try {
       const timeMs = await mtime();
@@ -137,7 +150,9 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
   const onHup = (): void => { void reload(); };
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => { stop = resolve; });
+  let stopping = false;
   const onStop = (): void => {
+    stopping = true;
     stop();
     void agent.stop(); // also ends a start() still waiting for the server
   };
@@ -146,12 +161,19 @@ export async function runAgent(opts: AgentCommandOptions, ctx: CliContext, signa
   signals.on('SIGINT', onStop);
   try {
     await agent.start();
+    if (!stopping) {
+      scaling = await startScaling({
+        config, coordinator, feed: desiredReplicas, policy: reconcilePolicyOf(agentConfig), clock: systemClock, telemetry, log,
+        ...(scaleClient === undefined ? {} : { scaleClient }),
+      });
+    }
     await stopped;
   } finally {
     signals.off('SIGHUP', onHup);
     signals.off('SIGTERM', onStop);
     signals.off('SIGINT', onStop);
     watch.close();
+    await scaling?.stop();
     await agent.stop();
     await telemetry.shutdown();
   }

@@ -20,6 +20,7 @@ export interface EmulateCommandOptions {
   readonly instances?: string;
   readonly maxBatch?: string;
   readonly delay?: string;
+  readonly requestOverhead?: string;
   readonly modelControlMode?: string;
   readonly httpRestrictedApi?: readonly string[];
   readonly tokenAuth?: string;
@@ -29,8 +30,10 @@ export interface EmulateCommandOptions {
   readonly managementPort?: string;
   readonly metricsMode?: string;
   readonly monitoring?: boolean;
+  readonly maxEnqueuedBatches?: string;
   readonly seed?: string;
   readonly json?: boolean;
+  readonly stopOnDisconnect?: boolean;
 }
 
 /** Where a running emulator listens, as printed (and as --json prints it). */
@@ -62,6 +65,7 @@ const SERVER_FLAGS: readonly (readonly [keyof EmulateCommandOptions, string, rea
   ['metricsMode', '--metrics-mode', ['torchserve']],
   ['metricsPort', '--metrics-port', ['triton', 'torchserve']],
   ['monitoring', '--monitoring', ['tfserving']],
+  ['maxEnqueuedBatches', '--max-enqueued-batches', ['tfserving']],
   ['seed', '--seed', ['triton', 'torchserve']],
 ];
 
@@ -77,6 +81,7 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--instances <n>', 'replicas per model: Triton instances, TorchServe workers, TF Serving batch threads (default 1)')
     .option('--max-batch <n>', 'Triton max_batch_size, TorchServe batch_size, TF Serving max_batch_size')
     .option('--delay <d>', 'max queue delay: Triton max_queue_delay_microseconds, TorchServe max_batch_delay, TF Serving batch_timeout, e.g. 5ms')
+    .option('--request-overhead <d>', 'a fixed time added to every inference request outside the batcher (HTTP and serialisation), e.g. 0.3ms; default 0')
     .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed, the default) or none (503 like the real default)')
     .option('--http-restricted-api <spec>', 'Triton: API[,API...]:<header>=<value>, as --http-restricted-api (repeatable)', collect)
     .option('--token-auth <on|off>', 'TorchServe token authorization (default on)')
@@ -86,14 +91,16 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--management-port <n>', 'TorchServe management port (default: port + 1, or a free one with --port 0)')
     .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus')
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
+    .option('--max-enqueued-batches <n>', 'TF Serving: max_enqueued_batches, past which a predict gets 503 (default unbounded; the real default is 10)')
     .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
     .option('--json', 'print where the server listens as JSON')
+    .option('--stop-on-disconnect', 'also stop when the parent process\'s IPC channel closes (a fleet started by startEmulatedFleet)')
     .addHelpText('after', '\nExit status: 0 after a clean stop, 2 on bad input.')
     .action(async (opts: EmulateCommandOptions) => {
       const running = await startEmulator(opts);
       if (opts.json) printJson(output, running.report);
       else output.out(formatReport(running.report));
-      const signal = await waitForSignal();
+      const signal = await waitForSignal(opts.stopOnDisconnect === true);
       if (!opts.json) output.out(`${signal}: stopping\n`);
       await running.stop();
     });
@@ -140,6 +147,11 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
     delayMs = parseDurationMs(opts.delay);
     if (delayMs === undefined) throw new UsageError(`--delay ${opts.delay}: must be ${DURATION_HINT}`);
   }
+  let requestOverheadMs: number | undefined;
+  if (opts.requestOverhead !== undefined) {
+    requestOverheadMs = parseDurationMs(opts.requestOverhead);
+    if (requestOverheadMs === undefined) throw new UsageError(`--request-overhead ${opts.requestOverhead}: must be ${DURATION_HINT}`);
+  }
   const mode = opts.modelControlMode ?? 'explicit';
   if (mode !== 'explicit' && mode !== 'none') throw new UsageError(`--model-control-mode ${mode}: must be explicit or none`);
   const tokenAuth = opts.tokenAuth ?? 'on';
@@ -147,6 +159,7 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
   const metricsMode = opts.metricsMode ?? 'log';
   if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
   const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
+  const maxEnqueuedBatches = opts.maxEnqueuedBatches === undefined ? undefined : parseCount('--max-enqueued-batches', opts.maxEnqueuedBatches, 1);
   const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
   assigned.push({ flag: '--port', port });
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
@@ -170,7 +183,11 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
       throw new UsageError(`--max-batch ${maxBatch}: past the largest profiled batch size of ${short.map((m) => `${m.name} (${m.curve.maxBatch})`).join(', ')}`);
     }
   }
-  const common = { profiles, ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}) };
+  const common = {
+    profiles,
+    ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}),
+    ...(requestOverheadMs !== undefined ? { requestOverheadMs } : {}),
+  };
   const described = (list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number) =>
     list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
 
@@ -229,6 +246,7 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
         ...(instances !== undefined ? { numBatchThreads: instances } : {}),
         ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
         ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
+        ...(maxEnqueuedBatches !== undefined ? { maxEnqueuedBatches } : {}),
       });
       return {
         report: {
@@ -264,18 +282,29 @@ export function inspectCommand(r: EmulatorReport): string {
   }
 }
 
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForSignal(): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the name of the first SIGINT or SIGTERM, or 'disconnect' when asked to and the
+ * IPC channel to the parent closes (the parent ended, however it ended).
+ */
+function waitForSignal(onDisconnect: boolean): Promise<NodeJS.Signals | 'disconnect'> {
   return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals): void => {
+    const done = (signal: NodeJS.Signals | 'disconnect'): void => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      process.off('disconnect', onDisconnected);
       resolve(signal);
     };
     const onInt = (): void => done('SIGINT');
     const onTerm = (): void => done('SIGTERM');
+    const onDisconnected = (): void => done('disconnect');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    if (onDisconnect) {
+      // The channel only watches the parent: it must not keep this process alive after a stop.
+      process.channel?.unref();
+      if (process.connected) process.on('disconnect', onDisconnected);
+      else if (process.send !== undefined) done('disconnect');
+    }
   });
 }
 

@@ -115,7 +115,8 @@ export function formatPlan(p: Plan): string {
   const byStage = new Map(p.estimate.stages.map((s) => [s.stage, s]));
   const rows = Object.entries(p.stages).map(([name, c]) => {
     const e = byStage.get(name);
-    return [name, c.hardware, c.batchSize, c.replicas, e ? `${(e.utilisation * 100).toFixed(0)}%` : '', e ? e.meanBatchSize.toFixed(2) : '', e ? fmtMs(e.meanQueueDelayMs) : ''];
+    const batch = c.batchDelayMs ? `${c.batchSize} (wait ≤ ${fmtMs(c.batchDelayMs)})` : c.batchSize;
+    return [name, c.hardware, batch, c.replicas, e ? `${(e.utilisation * 100).toFixed(0)}%` : '', e ? e.meanBatchSize.toFixed(2) : '', e ? fmtMs(e.meanQueueDelayMs) : ''];
   });
   const lines = [
     head,

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { createAdapter } from '../../../adapters/registry.js';
 import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/duration.js';
-import { activeProfile, batchingKnee, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
+import { activeProfile, batchingKnee, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
 import type { PointResult } from '../../core/profiler/index.js';
 import type { ProfileOptions } from '../../core/profiles.js';
 import type { Clock } from '../../ports/clock.js';
@@ -93,6 +93,8 @@ export interface HardwareReport {
   readonly wallMs: number;
   /** The smallest batch size after which the next one adds less than 10 % throughput per replica. */
   readonly knee: number | null;
+  /** The fixed cost of one request there and back (client median − server queue − compute, at the smallest batch); null without server timings. */
+  readonly hopOverheadMs: number | null;
   readonly points: readonly PointReport[];
   readonly error: string | null;
 }
@@ -413,7 +415,7 @@ function activeReport(r: ActiveProfileResult, model: string): Omit<ProfileComman
       const points = h.points.map(activePointReport);
       return {
         hardware: h.hardware, device: h.device, switched: h.switched, replicas: h.replicas, batchSizes: h.batchSizes,
-        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), points, error: h.error ?? null,
+        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), hopOverheadMs: hopOverheadMs(h.points) ?? null, points, error: h.error ?? null,
       };
     }),
     restore: r.restore,
@@ -471,7 +473,7 @@ function passiveReport(r: PassiveProfileResult, device: DeviceKind): Omit<Profil
     wallMs: Math.round(r.observedMs),
     hardware: [{
       hardware: r.hardware, device, switched: false, replicas: 0, batchSizes: r.points.map((p) => p.batchSize), budgetMs: null,
-      wallMs: Math.round(r.observedMs), knee: kneeOf(points), points, error: null,
+      wallMs: Math.round(r.observedMs), knee: kneeOf(points), hopOverheadMs: null, points, error: null,
     }],
     restore: null,
     interrupted: r.interrupted,
@@ -507,6 +509,7 @@ export function formatProfile(r: ProfileCommandReport): string {
       lines.push(`  latency = ${timing === 'batch-stats' ? 'the server\'s compute time per batch (per-batch-size statistics)'
         : timing === 'per-request' ? 'the server\'s compute time per batch (its counters, queueing excluded)' : 'the client-observed median (the server reports no timings)'}`);
       if (h.knee !== null) lines.push(`  batching stops paying after batch ${h.knee}: the next size adds less than 10 % throughput per replica`);
+      if (h.hopOverheadMs !== null) lines.push(`  hop overhead ${fmtMs(h.hopOverheadMs)} per request (client median − server queue − compute): the estimator adds it to every visit`);
     }
   }
   lines.push('');

@@ -250,5 +250,6 @@ function bindAll(t: Telemetry): Telemetry {
     recordLeadership: (s) => t.recordLeadership(s),
     recordShortfall: (s) => t.recordShortfall(s),
     recordConfigReload: (r) => t.recordConfigReload(r),
+    recordWorkload: (s) => t.recordWorkload(s),
   };
 }

@@ -1,6 +1,10 @@
 // The input of the simulation report: what a closed-loop simulation of several controllers on one
 // pipeline and workload produced. Plain data, so a run can also be saved as JSON and rendered later.
 
+import type { HarnessVerdict, LatencyErrors, LatencyFigures } from '../../core/replay/compare.js';
+import type { ServerKind } from '../../ports/server-adapter.js';
+import type { HarnessHealth } from '../../runtime/replay.js';
+
 /** The state of one run at the end of one interval of simulated time (the estimator's). */
 export type { TimelinePoint } from '../../core/estimator.js';
 import type { TimelinePoint } from '../../core/estimator.js';
@@ -31,4 +35,41 @@ export interface SimulationReport {
   readonly runs: readonly ControllerRun[];
   /** The time axes' label, before its unit (default "simulated time"; a live run: "time since the load started"). */
   readonly timeLabel?: string;
+}
+
+// `inferline replay`: predicted against measured.
+export interface StageComparison {
+  readonly stage: string;
+  readonly server: ServerKind;
+  readonly model: string;
+  readonly visits: { readonly predicted: number; readonly measured: number };
+  readonly hopP50Ms: { readonly predicted: number; readonly measured: number };
+  readonly hopP99Ms: { readonly predicted: number; readonly measured: number };
+  readonly p99Error: number;
+  /** Queue wait per visit: the estimator's, and the server's own where it reports it. */
+  readonly queueMs: { readonly predicted: number; readonly measured: number | null };
+  readonly meanBatch: { readonly predicted: number; readonly measured: number | null };
+  readonly failures: number;
+}
+
+export interface ReplaySummary {
+  readonly pipeline: string;
+  readonly sloMs: number;
+  readonly percentile: number;
+  readonly workload: string;
+  readonly queries: number;
+  readonly seed: number;
+  readonly applied: readonly string[];
+  readonly endToEnd: { readonly predicted: LatencyFigures; readonly measured: LatencyFigures; readonly error: LatencyErrors };
+  readonly stages: readonly StageComparison[];
+  readonly health: HarnessHealth & { readonly failed: number };
+  readonly verdict: HarnessVerdict;
+  readonly durationMs: number;
+}
+
+export interface ReplayDetail {
+  readonly summary: ReplaySummary;
+  /** Sorted latencies, for the report's distributions. */
+  readonly predictedMs: Float64Array;
+  readonly measuredMs: Float64Array;
 }

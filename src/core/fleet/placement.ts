@@ -21,6 +21,8 @@ export interface StageDemand {
   readonly hardware: string;
   readonly replicas: number;
   readonly batchSize: number;
+  /** The plan's batch delay (absent: leave the server's as it is). */
+  readonly batchDelayMs?: number;
 }
 
 export interface StageAssignment {
@@ -51,7 +53,8 @@ export interface Placement {
 export function placeReplicas(demands: readonly StageDemand[], members: readonly PlacementMember[]): Placement {
   const sorted = [...members].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
   const room = new Map(sorted.map((m) => [m.agentId, Math.max(0, Math.floor(m.capacity))]));
-  const specs = new Map<string, Map<string, { replicas: number; maxBatchSize: number }>>();
+  type Slot = { replicas: number; maxBatchSize: number; batchDelayMs?: number };
+  const specs = new Map<string, Map<string, Slot>>();
   const assignments: StageAssignment[] = [];
   const shortfalls: Shortfall[] = [];
   for (const d of demands) {
@@ -72,11 +75,15 @@ export function placeReplicas(demands: readonly StageDemand[], members: readonly
     // Every eligible agent gets the stage's batch size, placed replicas or not: it serves the model.
     for (const m of eligible) {
       const n = given.get(m.agentId) ?? 0;
-      const models = specs.get(m.agentId) ?? new Map<string, { replicas: number; maxBatchSize: number }>();
+      const models = specs.get(m.agentId) ?? new Map<string, Slot>();
       specs.set(m.agentId, models);
       const prev = models.get(d.model);
-      // Two stages on one model (rare) share its replicas; the larger batch wins.
-      models.set(d.model, { replicas: (prev?.replicas ?? 0) + n, maxBatchSize: Math.max(prev?.maxBatchSize ?? 0, d.batchSize) });
+      // Two stages on one model (rare) share its replicas; the larger batch wins, and the shorter delay.
+      const delays = [prev?.batchDelayMs, d.batchDelayMs].filter((x): x is number => x !== undefined);
+      models.set(d.model, {
+        replicas: (prev?.replicas ?? 0) + n, maxBatchSize: Math.max(prev?.maxBatchSize ?? 0, d.batchSize),
+        ...(delays.length > 0 ? { batchDelayMs: Math.min(...delays) } : {}),
+      });
       if (n > 0) assignments.push({ pipeline: d.pipeline, stage: d.stage, agentId: m.agentId, replicas: n });
     }
     if (left > 0) {
@@ -89,7 +96,9 @@ export function placeReplicas(demands: readonly StageDemand[], members: readonly
   }
   const perAgent: Record<string, ModelSpec[]> = {};
   for (const [agentId, models] of specs) {
-    perAgent[agentId] = [...models.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, s]) => ({ model, replicas: s.replicas, maxBatchSize: s.maxBatchSize }));
+    perAgent[agentId] = [...models.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([model, s]) => ({
+      model, replicas: s.replicas, maxBatchSize: s.maxBatchSize, ...(s.batchDelayMs !== undefined ? { batchDelayMs: s.batchDelayMs } : {}),
+    }));
   }
   return { perAgent, assignments, shortfalls };
 }

@@ -37,6 +37,8 @@ export interface StageOption {
   readonly maxReplicas: number;
   /** Latency of a batch of one on this hardware. */
   readonly latency1Ms: number;
+  /** The fixed cost of one visit (the profile's hop overhead): part of any path's latency. */
+  readonly hopMs: number;
 }
 
 export class PlanningContext {
@@ -92,7 +94,7 @@ export class PlanningContext {
       if (cap < curve.maxBatch && !sizes.includes(cap)) sizes.push(cap);
       for (const b of sizes) {
         const minStable = this.minStableReplicas(s, hw, b);
-        out.push({ hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi, latency1Ms: curve.latencyMs(1) });
+        out.push({ hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi, latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs });
       }
     }
     return out;
@@ -214,7 +216,7 @@ export function configKey(stageNames: readonly string[], config: PipelineConfig)
   let k = '';
   for (const name of stageNames) {
     const c = config[name] as StageConfig;
-    k += `${c.hardware}/${c.batchSize}/${c.replicas};`;
+    k += `${c.hardware}/${c.batchSize}/${c.replicas}/${c.batchDelayMs ?? 0};`;
   }
   return k;
 }

@@ -15,7 +15,7 @@
 // replica, a saving no single cost-reducing step reaches. Each accepted step lowers the cost, so
 // the search ends.
 import type { Evaluation, PlanningContext, StageOption } from './context.js';
-import { roundCost } from './context.js';
+import { better, roundCost } from './context.js';
 import type { SearchOutcome } from './outcome.js';
 import type { StageConfig } from '../types.js';
 
@@ -29,8 +29,10 @@ export function greedyPlan(ctx: PlanningContext): SearchOutcome {
       // Stuck: one cost-neutral step that lowers latency, kept only if it opens a saving.
       const neutral = bestNeutralAction(ctx, current);
       next = neutral && bestAction(ctx, neutral);
-      if (!next) break;
     }
+    // Still stuck: a batch delay (fuller batches at the cost of a wait) that lets a stage drop replicas.
+    next ??= bestDelayAction(ctx, current);
+    if (!next) break;
     current = next;
   }
   return { best: current, feasible: true, notes: init.notes };
@@ -47,14 +49,17 @@ export function initialise(ctx: PlanningContext): SearchOutcome {
     // smallest measured batch (batch 1 wherever it was measured).
     let pick: StageOption | undefined;
     for (const o of opts) {
-      if (!pick || o.latency1Ms < pick.latency1Ms || (o.latency1Ms === pick.latency1Ms && o.price < pick.price)) pick = o;
+      const visit = o.latency1Ms + o.hopMs;
+      const best = pick ? pick.latency1Ms + pick.hopMs : Infinity;
+      if (!pick || visit < best || (visit === best && o.price < pick.price)) pick = o;
     }
     if (!pick) throw new Error(`stage ${ctx.stageName(s)} has no usable profile (validate first)`);
     chosen.push(pick);
     config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: pick.minReplicas };
   }
 
-  const boundMs = slowestPathMs(ctx, chosen.map((o) => o.latency1Ms));
+  // No plan beats one visit per stage with no queueing: batch-1 latency plus the hop overhead.
+  const boundMs = slowestPathMs(ctx, chosen.map((o) => o.latency1Ms + o.hopMs));
   if (boundMs > ctx.sloMs) {
     const best = ctx.evaluate(config);
     return {
@@ -150,6 +155,32 @@ function bestNeutralAction(ctx: PlanningContext, current: Evaluation): Evaluatio
       if (o.hardware !== c.hardware || o.batchSize <= c.batchSize || c.replicas < o.minReplicas) continue;
       const ev = ctx.evaluate({ ...current.config, [name]: { ...c, batchSize: o.batchSize } });
       if (ev.feasible && ev.percentileMs < current.percentileMs && (!best || ev.percentileMs < best.percentileMs)) best = ev;
+    }
+  });
+  return best;
+}
+
+/** Batch delays the planner tries on a stage, as fractions of the service time of its max batch. */
+const DELAY_FRACTIONS = [0.25, 0.5, 1] as const;
+
+/**
+ * The batch delay on one stage that lets it run with the fewest replicas (and the lowest cost)
+ * while the SLO holds: a free replica then waits for fuller batches, so each replica serves more.
+ * Only stages that batch and have a replica to give up are tried.
+ */
+function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation | undefined {
+  let best: Evaluation | undefined;
+  ctx.pipeline.stageNames.forEach((name, s) => {
+    const c = current.config[name] as StageConfig;
+    if (c.batchSize <= 1 || c.replicas <= 1) return;
+    const option = (ctx.stageOptions[s] ?? []).find((o) => o.hardware === c.hardware && o.batchSize === c.batchSize);
+    if (!option || option.minReplicas > c.replicas - 1) return;
+    const full = ctx.estimator.serviceTable(s, c.hardware, c.batchSize)[c.batchSize] as number;
+    for (const f of DELAY_FRACTIONS) {
+      const delay = Math.round(full * f * 10) / 10;
+      if (delay <= 0 || delay === (c.batchDelayMs ?? 0)) continue;
+      const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, option.minReplicas, c.replicas - 1);
+      if (ev && ev.feasible && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;
     }
   });
   return best;

@@ -42,6 +42,8 @@ export function mergeProfiles(existing: readonly ProfileOptions[], measured: rea
       written++;
     }
     target.points = [...points.values()].sort((a, b) => a.batchSize - b.batchSize);
+    // A new measurement of the hop overhead replaces the old one (it is one figure, not a point).
+    if (m.hopOverheadMs !== undefined) target.hopOverheadMs = m.hopOverheadMs;
   }
   return { profiles, kept, written };
 }

@@ -33,7 +33,24 @@ export function activeProfile(model: string, hardware: string, points: readonly 
       ...(p.server !== undefined ? { computeLatencyMs: round(p.server.computeMs) } : {}),
     });
   }
-  return out.length === 0 ? undefined : { model, hardware, points: out };
+  if (out.length === 0) return undefined;
+  const hop = hopOverheadMs(points);
+  return { model, hardware, points: out, ...(hop !== undefined ? { hopOverheadMs: hop } : {}) };
+}
+
+/**
+ * The fixed cost of one hop (HTTP, serialization, the client's scheduling): at the smallest batch
+ * size that has both figures, the client's median latency minus the server's own queue and compute
+ * time. The smallest batch because that is what a pipeline's hops carry (one query a request);
+ * undefined when the server reports no timings.
+ */
+export function hopOverheadMs(points: readonly PointResult[]): number | undefined {
+  const usable = points
+    .filter((p) => p.status !== 'failed' && p.clientP50Ms !== undefined && p.server !== undefined)
+    .sort((a, b) => a.batchSize - b.batchSize);
+  const p = usable[0];
+  if (p === undefined || p.server === undefined || p.clientP50Ms === undefined) return undefined;
+  return round(Math.max(0, p.clientP50Ms - p.server.computeMs - (p.server.queueMs ?? 0)));
 }
 
 /** The profile of one (model, hardware) from passive observation; throughput is batch / compute time. */

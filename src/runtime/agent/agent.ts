@@ -31,6 +31,7 @@ import { FLEET_POLICY_KEY, parseDesiredSpec } from './desired-spec.js';
 import type { AgentDesiredSpec } from './desired-spec.js';
 import { Leader } from './leader.js';
 import { parsePushedSamples } from './samples.js';
+import type { DesiredReplicasSink } from '../scaling/desired-replicas-feed.js';
 
 export interface AgentOptions {
   /** A config with an agent section (and its token). */
@@ -42,6 +43,8 @@ export interface AgentOptions {
   readonly telemetry: Telemetry;
   readonly log: Logger;
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
+  /** Gets the leader's replicas per stage while this agent leads (KEDA scaler, Deployment scaler). */
+  readonly desiredReplicas?: DesiredReplicasSink;
   /** Time between attempts to reach the server at start (default 1 s). */
   readonly attachRetryMs?: number;
   /**
@@ -272,6 +275,7 @@ export class Agent {
         this.leader = await Leader.start({
           config: this.config, coordinator, leadership, clock: this.o.clock, telemetry: this.o.telemetry, log,
           ...(this.o.runCommand ? { runCommand: this.o.runCommand } : {}),
+          ...(this.o.desiredReplicas ? { desiredReplicas: this.o.desiredReplicas } : {}),
           requestProfile: (member, model) => this.requestProfile(member, model),
         });
         if (this.policyPending) await this.sharePolicy();
@@ -489,7 +493,10 @@ export class Agent {
       this.o.telemetry.recordConfigReload({ agent: this.id, result: 'unchanged' });
       return { result: 'unchanged', diff, problems: [], needsRestart: [] };
     }
-    const restartOnly = ['agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry'];
+    const restartOnly = [
+      'agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry',
+      'placement.backend', 'placement.workloads', 'placement.externalScaler',
+    ];
     const needsRestart = diff.filter((line) => restartOnly.some((k) => line.startsWith(k)));
     const previous = this.config;
     this.config = config;

@@ -43,6 +43,7 @@ import { TunerLoop } from '../tuner-loop.js';
 import { PeriodicTask } from '../periodic.js';
 import type { ModelSample } from '../collector.js';
 import { FLEET_POLICY_KEY, desiredSpecOf } from './desired-spec.js';
+import type { DesiredReplicasSink, StageReplicas } from '../scaling/desired-replicas-feed.js';
 import type { PlanSummary, StageRef } from './desired-spec.js';
 
 /** Passive points need this many executions of a size before the leader plans with them. */
@@ -64,6 +65,8 @@ export interface LeaderOptions {
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
   /** Wall-clock ms since the epoch, for the measuredAt of passive profiles (default Date.now). */
   readonly wallClockMs?: () => number;
+  /** Gets the replicas wanted per stage on every plan and tuner decision (KEDA scaler, Deployment scaler). */
+  readonly desiredReplicas?: DesiredReplicasSink;
 }
 
 interface PipelineRun {
@@ -175,6 +178,7 @@ export class Leader {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.o.desiredReplicas?.withdraw(this.epoch);
     this.schedule?.stop();
     await Promise.all([...this.runs.values()].map((r) => r.loop?.stop()));
     await this.stageTelemetry.stop();
@@ -340,6 +344,22 @@ export class Leader {
       stages: Object.fromEntries(Object.entries(plan.stages).map(([s, c]) => [s, `${c.hardware}/${c.batchSize}×${c.replicas}`])),
     });
     this.startTuner(run, profiles, hardware);
+    this.publishDesired();
+  }
+
+  /** Hands the replicas wanted per stage to what scales workloads (at once: a burst must not wait for a write). */
+  private publishDesired(): void {
+    const sink = this.o.desiredReplicas;
+    if (!sink || !this.active) return;
+    const stages: StageReplicas[] = [];
+    for (const run of this.runs.values()) {
+      if (!run.plan) continue;
+      for (const s of run.spec.stages) {
+        const c = run.plan.stages[s.name];
+        if (c) stages.push({ pipeline: run.spec.name, stage: s.name, model: s.model, hardware: c.hardware, desired: run.desired[s.name] ?? c.replicas });
+      }
+    }
+    sink.publishLeader(this.epoch, stages);
   }
 
   private planningTrace(run: PipelineRun, spec: PipelineSpec, now: number): { trace: Float64Array; workload: string } {
@@ -437,6 +457,7 @@ export class Leader {
     run.lastDecision = { atMs: nowMs, decision };
     if (decision.kind === 'scale') {
       for (const c of decision.changes) run.desired[c.stage] = c.to;
+      this.publishDesired();
       this.o.log.info(`tuner: ${run.spec.name} ${decision.changes.map((c) => `${c.stage} ${c.from}→${c.to}`).join(', ')}`, {
         pipeline: run.spec.name, changes: decision.changes.map((c) => ({ ...c })),
       });
@@ -543,7 +564,10 @@ export class Leader {
       for (const s of run.spec.stages) {
         const c = run.plan.stages[s.name];
         if (!c) continue;
-        demands.push({ pipeline: run.spec.name, stage: s.name, model: s.model, hardware: c.hardware, replicas: run.desired[s.name] ?? c.replicas, batchSize: c.batchSize });
+        demands.push({
+          pipeline: run.spec.name, stage: s.name, model: s.model, hardware: c.hardware, replicas: run.desired[s.name] ?? c.replicas, batchSize: c.batchSize,
+          ...(c.batchDelayMs !== undefined ? { batchDelayMs: c.batchDelayMs } : {}),
+        });
         (refs[s.model] ??= []).push({ pipeline: run.spec.name, stage: s.name, hardware: c.hardware });
       }
     }
@@ -587,7 +611,8 @@ export class Leader {
     for (const s of shortfalls) {
       this.o.log.warn(shortfallLine(s), { pipeline: s.pipeline, stage: s.stage, hardware: s.hardware, missing: s.wanted - s.placed });
       const command = this.config.placement.orchestratorCommand;
-      if (command && this.o.runCommand) {
+      // The kubernetes-scale backend gets the figures through desiredReplicas instead.
+      if (command && this.o.runCommand && this.config.placement.backend === 'command') {
         const argv = command.map((a) => a.replaceAll('{pipeline}', s.pipeline).replaceAll('{stage}', s.stage).replaceAll('{hardware}', s.hardware)
           .replaceAll('{model}', s.model).replaceAll('{missing}', String(s.wanted - s.placed)));
         this.o.runCommand(argv, this.config.placement.commandTimeoutMs).catch((err: unknown) => {

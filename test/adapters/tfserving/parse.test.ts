@@ -8,7 +8,7 @@ import { describeBody } from '../../../adapters/common/http.js';
 import {
   MalformedBodyError, parseModelMetadata, parseModelStatus, parsePredictResponse, servingVersion, toTensorSpec,
 } from '../../../adapters/tfserving/parse.js';
-import { countersFromMetrics, parseTfMetrics } from '../../../adapters/tfserving/parse-metrics.js';
+import { countersFromMetrics, latencySource, parseTfMetrics } from '../../../adapters/tfserving/parse-metrics.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
@@ -171,6 +171,24 @@ describe('adapters/tfserving/parse', () => {
         + ':tensorflow:serving:request_count{model_name="m",status="OK"} 4\n'
         + ':tensorflow:serving:request_count{model_name="m",status="NOT_FOUND"} 1\n';
       expect(countersFromMetrics(parseTfMetrics(page), ['m'], ['m'])).to.deep.equal([{ model: 'm', requests: 4n, failures: 1n }]);
+    });
+
+    it('derives the latency from request_latency when the server exports no runtime_latency (older or differently built servers)', () => {
+      const page = fixture('metrics.txt').split('\n').filter((l) => !l.includes(':tensorflow:serving:runtime_latency')).join('\n');
+      const parsed = parseTfMetrics(page);
+      expect(latencySource(parsed)).to.equal('request_latency');
+      expect(latencySource(m)).to.equal('runtime_latency');
+      const [c] = countersFromMetrics(parsed, ['half_plus_two'], ['half_plus_two']);
+      // request_latency_sum 1.24569e+06 µs over 13 requests, in ns.
+      expect(c?.computeNs).to.equal(1_245_690_000n);
+      expect(c?.requests).to.equal(13n);
+    });
+
+    it('reports no latency when the page has neither latency family', () => {
+      const page = fixture('metrics.txt').split('\n').filter((l) => !/:tensorflow:serving:(runtime|request)_latency/.test(l)).join('\n');
+      const parsed = parseTfMetrics(page);
+      expect(latencySource(parsed)).to.equal(undefined);
+      expect(countersFromMetrics(parsed, ['half_plus_two'], ['half_plus_two'])[0]).to.not.have.property('computeNs');
     });
 
     it('refuses a negative latency sum', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { profileFileSchema } from '../../../src/config/schema.js';
 import { normaliseProfiles } from '../../../src/core/profiles.js';
 import type { ProfileOptions } from '../../../src/core/profiles.js';
-import { activeProfile, batchingKnee, mergeProfiles, passivePoints, passiveProfile, tallyBatchSizes } from '../../../src/core/profiler/index.js';
+import { activeProfile, batchingKnee, hopOverheadMs, mergeProfiles, passivePoints, passiveProfile, tallyBatchSizes } from '../../../src/core/profiler/index.js';
 import type { PointResult } from '../../../src/core/profiler/index.js';
 
 const AT = Date.UTC(2026, 10, 30, 10, 0, 0);
@@ -33,6 +33,8 @@ describe('core/profiler/table: the planner\'s profile format with provenance', (
           measuredAt: '2026-11-30T10:00:00.000Z', stable: false, clientLatencyMs: 12,
         },
       ],
+      // Batch 1: client median 11 − compute 9.123456 − queue 0.1.
+      hopOverheadMs: 1.777,
     });
     expect(activeProfile('m', 'cpu', [{ batchSize: 1, status: 'failed', measuredAtMs: AT, windows: 0, samples: 0 }])).to.equal(undefined);
   });
@@ -44,6 +46,23 @@ describe('core/profiler/table: the planner\'s profile format with provenance', (
     const { profiles, problems } = normaliseProfiles([p], (i) => `profiles[${i}]`);
     expect(problems).to.deep.equal([]);
     expect(profiles[0]?.points[1]).to.include({ source: 'active', stable: false, measuredAt: '2026-11-30T10:00:00.000Z', clientLatencyMs: 12 });
+  });
+
+  it('the hop overhead: the smallest batch with server timings, client median minus queue and compute, never below 0', () => {
+    const timed = (b: number, client: number, compute: number, queue?: number) => point(b, 'stable', {
+      clientP50Ms: client, server: { computeMs: compute, ...(queue !== undefined ? { queueMs: queue } : {}), basis: 'per-request', count: 30 },
+    });
+    expect(hopOverheadMs([timed(4, 30, 20, 1), timed(2, 14, 10, 0.5)])).to.equal(3.5);
+    expect(hopOverheadMs([point(1, 'stable'), timed(2, 14, 10)])).to.equal(4);
+    expect(hopOverheadMs([timed(1, 9, 10)])).to.equal(0);
+    expect(hopOverheadMs([point(1, 'stable')])).to.equal(undefined);
+    expect(activeProfile('m', 'cpu', [point(1, 'stable')])).to.not.have.property('hopOverheadMs');
+  });
+
+  it('a merge replaces the hop overhead with the new measurement and keeps it otherwise', () => {
+    const old: ProfileOptions = { model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 5 }], hopOverheadMs: 2 };
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }] }]).profiles[0]?.hopOverheadMs).to.equal(2);
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }], hopOverheadMs: 1.5 }]).profiles[0]?.hopOverheadMs).to.equal(1.5);
   });
 
   it('the schema refuses bad provenance', () => {

@@ -13,6 +13,7 @@ import { agentAdapterOptions } from '../../../src/cli/commands/agent.js';
 import { systemClock } from '../../../src/runtime/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
+import { DesiredReplicasFeed } from '../../../src/runtime/scaling/index.js';
 
 export const TOKEN = 'test-token-0123456789';
 
@@ -51,6 +52,9 @@ export interface FleetMember {
   readonly agent: Agent;
   readonly telemetry: FakeTelemetry;
   readonly logs: string[];
+  /** The feed its Leader publishes the replicas per stage to (when FleetOptions.desiredReplicas). */
+  readonly feed?: DesiredReplicasFeed;
+  readonly coordinator: MemoryCoordinator;
 }
 
 export interface FleetOptions {
@@ -61,6 +65,10 @@ export interface FleetOptions {
   readonly agentExtra?: Readonly<Record<string, Record<string, unknown>>>;
   /** The orchestrator command runner every agent gets (default: none). */
   readonly runCommand?: (argv: readonly string[], timeoutMs: number) => Promise<void>;
+  /** Give every agent a DesiredReplicasFeed (member.feed). */
+  readonly desiredReplicas?: boolean;
+  /** Called with every log line as it is written, with its agent id. */
+  readonly onLog?: (agentId: string, line: string) => void;
 }
 
 export async function startFleet(specs: readonly ServerSpec[], options: FleetOptions = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
@@ -77,15 +85,19 @@ export async function startFleet(specs: readonly ServerSpec[], options: FleetOpt
     }, options.extra), `/fleet/${spec.id}.json`);
     const logs: string[] = [];
     const log: Logger = {
-      info: (m) => { logs.push(`info ${m}`); },
-      warn: (m) => { logs.push(`warn ${m}`); },
-      error: (m) => { logs.push(`error ${m}`); },
+      info: (m) => { logs.push(`info ${m}`); options.onLog?.(spec.id, `info ${m}`); },
+      warn: (m) => { logs.push(`warn ${m}`); options.onLog?.(spec.id, `warn ${m}`); },
+      error: (m) => { logs.push(`error ${m}`); options.onLog?.(spec.id, `error ${m}`); },
     };
     const telemetry = new FakeTelemetry();
     const coordinator = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
     const adapter = createAdapter(agentAdapterOptions(config.agent as NonNullable<InferlineConfig['agent']>));
-    const agent = Agent.create({ config, adapter, coordinator, clock: systemClock, telemetry, log, ...(options.runCommand ? { runCommand: options.runCommand } : {}) });
-    members.push({ spec, server, agent, telemetry, logs });
+    const feed = options.desiredReplicas ? new DesiredReplicasFeed() : undefined;
+    const agent = Agent.create({
+      config, adapter, coordinator, clock: systemClock, telemetry, log, ...(options.runCommand ? { runCommand: options.runCommand } : {}),
+      ...(feed ? { desiredReplicas: feed } : {}),
+    });
+    members.push({ spec, server, agent, telemetry, logs, coordinator, ...(feed ? { feed } : {}) });
   }
   await Promise.all(members.map((m) => m.agent.start()));
   return {

@@ -1,0 +1,78 @@
+// Predicted against measured, for `inferline replay`: latency figures side by side with the
+// relative error of each, and the verdict on whether the harness itself could be trusted.
+import { percentileOfSorted } from '../percentiles.js';
+
+export interface LatencyFigures {
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  /** Share of queries over the SLO (failed queries count as misses when measured). */
+  readonly missRate: number;
+}
+
+export interface Compared<T> {
+  readonly predicted: T;
+  readonly measured: T;
+}
+
+/** (measured − predicted) / predicted per percentile; the miss rate's difference in points. */
+export interface LatencyErrors {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly missRatePoints: number;
+}
+
+/** Percentiles and SLO misses of sorted latencies; `failed` extra queries count as misses. */
+export function latencyFigures(sorted: Float64Array, sloMs: number, failed = 0): LatencyFigures {
+  let over = failed;
+  for (let i = sorted.length - 1; i >= 0 && (sorted[i] as number) > sloMs; i--) over++;
+  const total = sorted.length + failed;
+  return {
+    p50Ms: percentileOfSorted(sorted, 50),
+    p99Ms: percentileOfSorted(sorted, 99),
+    p999Ms: percentileOfSorted(sorted, 99.9),
+    missRate: total > 0 ? over / total : 0,
+  };
+}
+
+export function latencyErrors(c: Compared<LatencyFigures>): LatencyErrors {
+  const rel = (m: number, p: number): number => (p > 0 ? (m - p) / p : Number.NaN);
+  return {
+    p50: rel(c.measured.p50Ms, c.predicted.p50Ms),
+    p99: rel(c.measured.p99Ms, c.predicted.p99Ms),
+    p999: rel(c.measured.p999Ms, c.predicted.p999Ms),
+    missRatePoints: (c.measured.missRate - c.predicted.missRate) * 100,
+  };
+}
+
+export interface HealthFigures {
+  readonly sendSlipP99Ms: number;
+  readonly loopDelayP99Ms: number;
+  readonly loadAverage: number;
+  readonly cores: number;
+  /** Queries that failed or were not answered. */
+  readonly failed: number;
+}
+
+export interface HarnessVerdict {
+  readonly trustworthy: boolean;
+  /** Why not, one line each. */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Whether the run measured the fleet rather than the harness or the host: the sender kept to its
+ * schedule (P99 slip within 2 ms or 5 % of the predicted P50, whichever is larger), its event loop
+ * stayed responsive (P99 delay ≤ 10 ms), the host was not oversubscribed (1-minute load ≤ its
+ * cores), and no query failed.
+ */
+export function harnessVerdict(h: HealthFigures, predictedP50Ms: number): HarnessVerdict {
+  const reasons: string[] = [];
+  const slipLimit = Math.max(2, 0.05 * predictedP50Ms);
+  if (h.sendSlipP99Ms > slipLimit) reasons.push(`the sender fell behind its schedule: P99 slip ${h.sendSlipP99Ms.toFixed(2)} ms > ${slipLimit.toFixed(2)} ms`);
+  if (h.loopDelayP99Ms > 10) reasons.push(`the harness's event loop was slow: P99 delay ${h.loopDelayP99Ms.toFixed(1)} ms > 10 ms`);
+  if (h.loadAverage > h.cores) reasons.push(`the host was oversubscribed: load average ${h.loadAverage.toFixed(2)} > ${h.cores} cores`);
+  if (h.failed > 0) reasons.push(`${h.failed} queries failed or were not answered`);
+  return { trustworthy: reasons.length === 0, reasons };
+}

@@ -1,0 +1,301 @@
+// An emulated fleet as separate processes: one `inferline emulate` child per server, so that a
+// load generator (a replay, a bench) never shares an event loop with the servers it measures.
+//
+// Each child runs node directly (with tsx's loader when this file is TypeScript), listens on free
+// loopback ports it picks itself (--port 0, so no port can be taken between a probe and a bind),
+// prints its URLs as JSON into its log file, and answers a health check before it counts as
+// ready. Each child leads its own process group; stop() ends the groups (SIGTERM, then SIGKILL
+// after a grace period) and waits until every member is gone. A child also stops by itself when
+// this process ends, however it ends: it watches the IPC channel to us (--stop-on-disconnect).
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readProfileFile } from './profiles.js';
+import type { ModelProfile } from '../core/types.js';
+
+export type EmulatedServerKind = 'triton' | 'torchserve' | 'tfserving';
+
+/** One emulated server to start. */
+export interface EmulatedServerSpec {
+  readonly server: EmulatedServerKind;
+  /** A profile file (YAML or JSON, {profiles: [...]}), or the profiles themselves. */
+  readonly profiles: string | readonly ModelProfile[];
+  /** Serve only these models of the profiles (default: every model). */
+  readonly models?: readonly string[];
+  /** Serve each model's profile on this hardware (default: each model's first profile). */
+  readonly hardware?: string;
+  /** Replicas per model: Triton instances, TorchServe workers, TF Serving batch threads. */
+  readonly instances?: number;
+  /** Triton max_batch_size, TorchServe batch_size, TF Serving max_batch_size. */
+  readonly maxBatch?: number;
+  /** The max queue delay in ms (fractional allowed: Triton and TF Serving count microseconds). */
+  readonly delayMs?: number;
+  /** A fixed time (ms) added to every inference request outside the batcher (--request-overhead). */
+  readonly requestOverheadMs?: number;
+  /** More `inferline emulate` options, e.g. ['--token-auth', 'on']; they come last. */
+  readonly args?: readonly string[];
+}
+
+export interface EmulatedFleetOptions {
+  /** Per server, from spawn to healthy. Default 30 s. */
+  readonly startupTimeoutMs?: number;
+  /** SIGTERM to SIGKILL on stop. Default 5 s. */
+  readonly stopGraceMs?: number;
+  /** Where the logs and generated profile files go. Default: a new temp dir, removed on stop. */
+  readonly workDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** A running emulated server process. */
+export interface EmulatedServerProcess {
+  readonly spec: EmulatedServerSpec;
+  readonly server: EmulatedServerKind;
+  /** The leader of its process group. */
+  readonly pid: number;
+  /** The inference endpoint: Triton HTTP, TorchServe inference, TF Serving REST. */
+  readonly url: string;
+  /** Prometheus text (TorchServe in metrics_mode=prometheus, TF Serving with monitoring on). */
+  readonly metricsUrl: string;
+  /** TorchServe's management API; undefined for the others. */
+  readonly managementUrl: string | undefined;
+  /** Every URL `inferline emulate --json` printed, by its key. */
+  readonly urls: Readonly<Record<string, string>>;
+  /** Models served, with the max batch each was started with. */
+  readonly models: readonly { readonly name: string; readonly hardware: string; readonly maxBatch: number }[];
+  readonly logFile: string;
+}
+
+export interface EmulatedFleetProcesses {
+  readonly servers: readonly EmulatedServerProcess[];
+  /** Ends every server's process group and waits until they are gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Defaults that make a fleet usable as a fleet: no TorchServe token, metrics on. */
+const DEFAULT_ARGS: Readonly<Record<EmulatedServerKind, readonly string[]>> = {
+  triton: [],
+  torchserve: ['--token-auth', 'off', '--metrics-mode', 'prometheus'],
+  tfserving: ['--monitoring'],
+};
+
+/** Process groups started here and not yet stopped; SIGKILLed if this process exits first. */
+const live = new Set<number>();
+let exitHook = false;
+
+/**
+ * Starts one `inferline emulate` process per spec, in parallel, and resolves when every one
+ * answers its health check; if any fails, the others are stopped and the error names its log.
+ */
+export async function startEmulatedFleet(specs: readonly EmulatedServerSpec[], options: EmulatedFleetOptions = {}): Promise<EmulatedFleetProcesses> {
+  const ownDir = options.workDir === undefined;
+  const dir = options.workDir ?? mkdtempSync(path.join(tmpdir(), 'inferline-fleet-'));
+  const started: EmulatedServerProcess[] = [];
+  const pids: number[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.all(pids.map((pid) => stopGroup(pid, options.stopGraceMs ?? 5_000)));
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  const results = await Promise.allSettled(specs.map(async (spec, i) => {
+    const child = spawnEmulator(spec, i, dir, options.env);
+    pids.push(child.pid);
+    return waitReady(spec, child, options.startupTimeoutMs ?? 30_000);
+  }));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stop().catch(() => undefined);
+    throw failed.reason;
+  }
+  for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
+  return { servers: started, stop };
+}
+
+interface Child {
+  readonly pid: number;
+  readonly logFile: string;
+  exited(): string | undefined;
+}
+
+function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, env: NodeJS.ProcessEnv | undefined): Child {
+  installExitHook();
+  const name = `${index}-${spec.server}`;
+  const profileFile = typeof spec.profiles === 'string' && spec.models === undefined
+    ? path.resolve(spec.profiles) // the child runs elsewhere
+    : writeProfiles(path.join(dir, `${name}.profiles.json`), spec);
+  const args = [
+    'emulate', '--server', spec.server, '--port', '0', '--profiles', profileFile, '--json', '--stop-on-disconnect',
+    ...(spec.hardware !== undefined ? ['--hardware', spec.hardware] : []),
+    ...(spec.instances !== undefined ? ['--instances', String(spec.instances)] : []),
+    ...(spec.maxBatch !== undefined ? ['--max-batch', String(spec.maxBatch)] : []),
+    ...(spec.delayMs !== undefined ? ['--delay', `${spec.delayMs}ms`] : []),
+    ...(spec.requestOverheadMs !== undefined ? ['--request-overhead', `${spec.requestOverheadMs}ms`] : []),
+    ...(spec.server === 'torchserve' ? ['--key-file', path.join(dir, `${name}.key_file.json`)] : []),
+    ...DEFAULT_ARGS[spec.server],
+    ...(spec.args ?? []),
+  ];
+  const logFile = path.join(dir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  let exit: string | undefined;
+  try {
+    const entry = cliEntry();
+    const child = spawn(process.execPath, [...entry.args, ...args], {
+      cwd: entry.cwd,
+      env: env ?? process.env,
+      detached: true,
+      stdio: ['ignore', fd, fd, 'ipc'],
+    });
+    if (child.pid === undefined) throw new Error(`could not start inferline emulate (see ${logFile})`);
+    child.on('exit', (code, signal) => { exit = `exited with ${signal ?? `code ${String(code)}`}`; });
+    child.on('error', (err) => { exit ??= `failed: ${err.message}`; });
+    // Neither the child nor its channel keeps this process alive; the channel is there so that
+    // the child sees this process end.
+    child.unref();
+    child.channel?.unref();
+    live.add(child.pid);
+    return { pid: child.pid, logFile, exited: () => exit };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * How to run src/cli/main: its .js with node, or its .ts with tsx's loader (tests, tsx runs); and
+ * the directory to run in, from which node resolves `--import tsx` (the package root).
+ */
+function cliEntry(): { args: string[]; cwd: string } {
+  const here = fileURLToPath(import.meta.url);
+  const cli = path.join(path.dirname(here), '..', 'cli');
+  const root = path.resolve(path.dirname(here), '..', '..');
+  if (here.endsWith('.ts')) return { args: ['--import', 'tsx', path.join(cli, 'main.ts')], cwd: root };
+  return { args: [path.join(cli, 'main.js')], cwd: root };
+}
+
+function writeProfiles(file: string, spec: EmulatedServerSpec): string {
+  const profiles = typeof spec.profiles === 'string' ? readProfileFile(spec.profiles) : spec.profiles;
+  const models = spec.models;
+  const chosen = models === undefined ? profiles : profiles.filter((p) => models.includes(p.model));
+  if (models !== undefined) {
+    const missing = models.filter((m) => !chosen.some((p) => p.model === m));
+    if (missing.length > 0) throw new RangeError(`no profile for ${missing.join(', ')}`);
+  }
+  writeFileSync(file, JSON.stringify({ profiles: chosen }));
+  return file;
+}
+
+interface Report {
+  readonly urls: Record<string, string>;
+  readonly models: EmulatedServerProcess['models'];
+}
+
+async function waitReady(spec: EmulatedServerSpec, child: Child, timeoutMs: number): Promise<EmulatedServerProcess> {
+  const t0 = Date.now();
+  const fail = (why: string): Error => new Error(`emulated ${spec.server} (pid ${child.pid}) ${why}; log ${child.logFile}:\n${tail(child.logFile)}`);
+  let report: Report | undefined;
+  for (;;) {
+    const exited = child.exited();
+    if (exited !== undefined) throw fail(exited);
+    if (Date.now() - t0 > timeoutMs) throw fail(`not ready within ${timeoutMs} ms`);
+    report ??= readReport(child.logFile);
+    if (report && await healthy(spec.server, report)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const u = report.urls;
+  const url = u['http'] ?? u['inference'] ?? u['rest'];
+  if (url === undefined) throw fail(`printed no inference URL: ${JSON.stringify(u)}`);
+  return {
+    spec,
+    server: spec.server,
+    pid: child.pid,
+    url,
+    metricsUrl: u['metrics'] ?? '',
+    managementUrl: u['management'],
+    urls: u,
+    models: report.models,
+    logFile: child.logFile,
+  };
+}
+
+/** The JSON report `inferline emulate --json` prints once it listens, or undefined until then. */
+function readReport(logFile: string): Report | undefined {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(text.slice(start)) as Report;
+  } catch {
+    return undefined; // not all written yet
+  }
+}
+
+async function healthy(server: EmulatedServerKind, r: Report): Promise<boolean> {
+  const url = server === 'triton' ? `${r.urls['http']}/v2/health/ready`
+    : server === 'torchserve' ? `${r.urls['inference']}/ping`
+      : `${r.urls['rest']}/v1/models/${r.models[0]?.name ?? ''}`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.arrayBuffer();
+    // TorchServe with token auth on answers /ping 400 without the key: it is up all the same.
+    return res.status === 200 || (server === 'torchserve' && res.status === 400);
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pgid, sig);
+    } catch { /* gone */ }
+  };
+  const waitGone = async (ms: number): Promise<void> => {
+    const t0 = Date.now();
+    while (groupAlive(pgid) && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 25));
+  };
+  signal('SIGTERM');
+  await waitGone(graceMs);
+  if (groupAlive(pgid)) {
+    signal('SIGKILL');
+    await waitGone(5_000);
+  }
+  live.delete(pgid);
+  if (groupAlive(pgid)) throw new Error(`process group ${pgid} still alive after SIGKILL`);
+}
+
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const pgid of live) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch { /* gone */ }
+    }
+  });
+}
