@@ -8,6 +8,9 @@ import { spawn } from 'node:child_process';
 import { runCli, STACK_FRAME } from '../helpers/cli.js';
 import { AGENT, aliasBomb, baseConfig, configWith, deadPort, Fixtures, HostileServer, takenPort } from './fixtures.js';
 import type { Loose, Misbehaviour } from './fixtures.js';
+import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
+import type { TorchServeEmulator, TritonEmulator } from '../../src/emulator/index.js';
+import { normaliseProfiles } from '../../src/core/profiles.js';
 
 interface Env {
   readonly f: Fixtures;
@@ -20,6 +23,9 @@ interface Env {
   readonly servers: Readonly<Record<Misbehaviour, HostileServer>>;
   readonly dead: string;
   readonly taken: number;
+  /** Emulators whose metrics and management APIs are on free ports, not the real servers' defaults. */
+  readonly triton: TritonEmulator;
+  readonly torchserve: TorchServeEmulator;
 }
 
 interface Case {
@@ -309,6 +315,9 @@ const CASES: Case[] = [
   { name: 'inspect tfserving: a server that never answers', code: 1, want: /^inferline: tfserving GET \/v1\/models\/m: no answer within 5000 ms/, args: (e) => ['inspect', '--server', 'tfserving', '--url', e.servers.hang.url, '--models', 'm', '--window', '100ms'], ms: 30_000 },
   { name: 'inspect triton: a server that never answers', code: 1, want: /^inferline: triton (GET|POST) \/\S*: no answer within 5000 ms/, args: (e) => ['inspect', '--server', 'triton', '--url', e.servers.hang.url, '--window', '100ms'], ms: 30_000 },
   { name: 'inspect tfserving: an empty JSON object for a model status', code: 1, want: /^inferline: tfserving GET \/v1\/models\/m/, args: (e) => ['inspect', '--server', 'tfserving', '--url', e.servers['empty-json'].url, '--models', 'm', '--window', '100ms'] },
+  { name: 'inspect triton: metrics on a port that is not the one given', code: 1, want: /^inferline: triton GET \/metrics: cannot reach http:\/\/127\.0\.0\.1:\d+ \(connection refused[^)]*\); that is the metrics endpoint \(default: the --url host on port 8002\) — give --metrics-url where the server serves its metrics/, args: (e) => ['inspect', '--server', 'triton', '--url', e.triton.url, '--metrics-url', e.dead, '--window', '100ms'] },
+  { name: 'inspect torchserve: management on a port that is not the one given', code: 1, want: /^inferline: torchserve \S+ \/models\S*: cannot reach http:\/\/127\.0\.0\.1:\d+ \(connection refused[^)]*\); that is the management API \(default: the --url host on port 8081\) — give --management-url/, args: (e) => ['inspect', '--server', 'torchserve', '--url', e.torchserve.inferenceUrl, '--management-url', e.dead, '--metrics-url', e.torchserve.metricsUrl, '--key-file', e.torchserve.keyFile as string, '--window', '100ms'] },
+  { name: 'inspect triton: the emulator, read as it says', code: 0, want: /^$/, args: (e) => ['inspect', '--server', 'triton', '--url', e.triton.url, '--metrics-url', e.triton.metricsUrl, '--window', '100ms'] },
   { name: 'inspect: --url not a URL', code: 2, want: /--url localhost:8000: must be an http or https URL/, args: () => ['inspect', '--server', 'triton', '--url', 'localhost:8000'] },
   { name: 'inspect: --url ftp', code: 2, want: /--url ftp:\/\/x: must be an http or https URL/, args: () => ['inspect', '--server', 'triton', '--url', 'ftp://x'] },
   { name: 'inspect: --url with port 99999', code: 2, want: /--url http:\/\/127\.0\.0\.1:99999: not a URL — must be like http:\/\/127\.0\.0\.1:8000/, args: () => ['inspect', '--server', 'triton', '--url', 'http://127.0.0.1:99999'] },
@@ -360,6 +369,7 @@ describe('hostile-input corpus', function () {
   this.timeout(60_000);
   let env: Env;
   const started: HostileServer[] = [];
+  const emulators: { stop(): Promise<void> }[] = [];
   let release: (() => Promise<void>) | undefined;
 
   before(async () => {
@@ -378,7 +388,13 @@ describe('hostile-input corpus', function () {
     }
     if (!taken) throw new Error('no free pair of ports');
     release = taken.release;
+    const { profiles } = normaliseProfiles(baseConfig()['profiles'] as never, (i) => `profiles[${i}]`);
+    const triton = await startTritonEmulator({ profiles, port: 0, metricsPort: 0 });
+    const torchserve = await startTorchServeEmulator({ profiles, tokenAuth: true, keyFile: f.path('key_file.json') });
+    emulators.push(triton, torchserve);
     env = {
+      triton,
+      torchserve,
       f,
       config: f.file('config.json', baseConfig()),
       plan: f.file('plan.json', PLAN),
@@ -390,7 +406,7 @@ describe('hostile-input corpus', function () {
   });
 
   after(async () => {
-    await Promise.all(started.map((s) => s.stop()));
+    await Promise.all([...started, ...emulators].map((s) => s.stop()));
     await release?.();
     env?.f.remove();
   });
