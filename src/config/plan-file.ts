@@ -8,6 +8,7 @@ import { ProfileSet } from '../core/profiles.js';
 import type { StageConfig } from '../core/types.js';
 import type { EnvelopePoint } from '../core/envelope.js';
 import { parseText } from './parse-text.js';
+import { describeReadError } from './profile-sources.js';
 import { problemsFromIssues } from './issues.js';
 import type { InferlineConfig } from './types.js';
 import { MAX_BATCH_SIZE, MAX_PLAN_REPLICAS } from '../core/limits.js';
@@ -57,7 +58,8 @@ export async function loadPlanFile(file: string, config: InferlineConfig, pipeli
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new InvalidInputError(`Cannot read plan ${file}`, [{ path: '', message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err) }], { cause: err });
+    const message = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeReadError(err);
+    throw new InvalidInputError(`Cannot read plan ${file}`, [{ path: '', message }], { cause: err });
   }
   return parsePlan(text, file, config, pipeline);
 }

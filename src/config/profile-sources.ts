@@ -72,6 +72,8 @@ export function describeReadError(err: unknown): string {
     case 'ENOENT': return 'not found';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
+    case 'ERR_FS_FILE_TOO_LARGE': case 'ERR_STRING_TOO_LONG': return 'far too large for a config, profile or plan file';
     default: return err instanceof Error ? err.message : String(err);
   }
 }
