@@ -11,6 +11,8 @@ const READ_ERRORS: Readonly<Record<string, string>> = {
   EISDIR: 'is a directory, not a trace file',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENAMETOOLONG: 'the name is too long',
 };
 
 /** Reads and parses a trace file; a missing or unreadable file is an InvalidInputError naming it. */

@@ -228,6 +228,7 @@ const CASES: Case[] = [
   { name: 'plan --trace: an empty file name', code: 2, want: /Invalid --trace:\n *the file name is empty: give a trace file, or --arrival SPEC/, args: (e) => ['plan', '--config', e.config, '--trace', ''] },
   { name: 'plan --trace: a file that does not exist', code: 2, want: /Cannot read trace no-such\.trace:\n *no such file/, args: (e) => ['plan', '--config', e.config, '--trace', 'no-such.trace'] },
   { name: 'plan --trace: a folder', code: 2, want: /Cannot read trace .*folder:\n *is a directory, not a trace file/, args: (e) => ['plan', '--config', e.config, '--trace', e.f.path('folder')] },
+  { name: 'plan --trace: a path under a file', code: 2, want: /Cannot read trace .*config\.json\/t\.trace:\n *a part of the path is a file, not a folder/, args: (e) => ['plan', '--config', e.config, '--trace', `${e.config}/t.trace`] },
   { name: 'plan --trace: /dev/zero', code: 2, want: /Invalid trace \/dev\/zero:\n *is a device, not a trace file/, args: (e) => ['plan', '--config', e.config, '--trace', '/dev/zero'] },
   { name: 'plan: --trace and --arrival both', code: 2, want: /give either --trace or --arrival, not both/, args: (e) => ['plan', '--config', e.config, '--trace', 'x', '--arrival', 'poisson:rate=1,duration=1s'] },
   { name: 'plan: --trace \'\' and --arrival both', code: 2, want: /give either --trace or --arrival, not both/, args: (e) => ['plan', '--config', e.config, '--trace', '', '--arrival', ''] },
