@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import { DURATION_HINT, parseDurationMs } from '../../core/duration.js';
 import type { ModelProfile } from '../../core/types.js';
 import {
-  readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
+  PortUnavailableError, readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
 } from '../../emulator/index.js';
-import { PortUnavailableError } from '../../emulator/http.js';
 import type { EmulatedModel, TorchServeMetricsMode, TritonApiGroup, TritonModelControlMode, TritonRestriction } from '../../emulator/index.js';
 import { UsageError } from '../errors.js';
 import { printJson, table } from '../output.js';
