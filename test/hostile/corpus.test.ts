@@ -301,6 +301,7 @@ const CASES: Case[] = [
   { name: 'emulate: --delay soon', code: 2, want: /--delay soon: must be a duration/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--delay', 'soon', '--profiles', e.profiles] },
   { name: 'emulate: --instances 0', code: 2, want: /--instances 0: must be an integer ≥ 1/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--instances', '0', '--profiles', e.profiles] },
   { name: 'emulate: --http-restricted-api junk', code: 2, want: /--http-restricted-api junk: must be API\[,API...\]:<header>=<value>/, args: (e) => ['emulate', '--server', 'triton', '--port', '0', '--http-restricted-api', 'junk', '--profiles', e.profiles] },
+  { name: 'emulate: torchserve --key-file in a missing folder', code: 2, want: /--key-file .*nope\/key_file\.json: the folder .*nope does not exist/, args: (e) => ['emulate', '--server', 'torchserve', '--port', '0', '--key-file', e.f.path('nope/key_file.json'), '--profiles', e.profiles] },
   { name: 'emulate: --token-auth maybe', code: 2, want: /--token-auth maybe: must be on or off/, args: (e) => ['emulate', '--server', 'torchserve', '--port', '0', '--token-auth', 'maybe', '--profiles', e.profiles] },
 
   // ---- inspect: bad flags, and servers that are down or misbehave ----

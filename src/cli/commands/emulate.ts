@@ -10,6 +10,7 @@ import type { EmulatedModel, TorchServeMetricsMode, TritonApiGroup, TritonModelC
 import { UsageError } from '../errors.js';
 import { printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import { checkOutputPath } from '../output-file.js';
 
 export interface EmulateCommandOptions {
   readonly server: string;
@@ -173,6 +174,8 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
     return port + offset;
   };
 
+  // The TorchServe emulator writes its key file: a path that cannot be written fails now, by name.
+  if (opts.keyFile !== undefined) await checkOutputPath('--key-file', opts.keyFile);
   const profiles: ModelProfile[] = readProfileFile(opts.profiles);
   // Checked here so that a bad --hardware or --max-batch is bad input, not a failure to start.
   const { models } = selectModels(profiles, opts.hardware);
