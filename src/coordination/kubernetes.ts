@@ -115,7 +115,12 @@ export class KubernetesCoordinator implements Coordinator {
         }
       } catch (err) {
         if (err instanceof CoordinatorError) throw err;
-        throw new CoordinatorError('kubernetes', `cannot load the kubeconfig${options.kubeconfigFile === undefined ? '' : ` ${options.kubeconfigFile}`}`, { cause: err });
+        const where = `cannot load the kubeconfig${options.kubeconfigFile === undefined ? '' : ` ${options.kubeconfigFile}`}`;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new CoordinatorError('kubernetes', `${where}: no such file — check coordination.kubernetes.kubeconfig`);
+        if (code === 'EACCES' || code === 'EPERM') throw new CoordinatorError('kubernetes', `${where}: permission denied`);
+        if (code === 'EISDIR') throw new CoordinatorError('kubernetes', `${where}: is a directory, not a kubeconfig`);
+        throw new CoordinatorError('kubernetes', where, { cause: err });
       }
     }
     return new KubernetesCoordinator(options, kc);

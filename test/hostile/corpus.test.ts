@@ -364,6 +364,8 @@ const CASES: Case[] = [
   { name: 'agent: its metrics port taken', code: 1, want: (e) => new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${e.taken}: the port is taken: .* set telemetry\\.prometheus\\.port to another`), args: (e) => ['agent', '--config', cfg(e.f, 'agent-prom', configWith((c) => { c.agent = AGENT; c.telemetry = { prometheus: { enabled: true, port: e.taken } }; }))] },
   { name: 'agent: the kubernetes backend with no cluster', code: 1, want: /kubernetes: no cluster to use: no \$KUBECONFIG, no .*\.kube\/config, and not running in a pod — set coordination\.kubernetes\.kubeconfig/, env: (e) => ({ HOME: e.f.path('folder'), KUBECONFIG: undefined, KUBERNETES_SERVICE_HOST: undefined }), args: (e) => ['agent', '--config', cfg(e.f, 'agent-k8s', configWith((c) => { c.agent = AGENT; c.coordination = { backend: 'kubernetes' }; }))] },
 
+  { name: 'agent: a kubeconfig that does not exist', code: 1, want: /kubernetes: cannot load the kubeconfig .*no-such-kubeconfig\.yaml: no such file — check coordination\.kubernetes\.kubeconfig/, args: (e) => ['agent', '--config', cfg(e.f, 'agent-kubeconfig', configWith((c) => { c.agent = AGENT; c.coordination = { backend: 'kubernetes', kubernetes: { kubeconfig: 'no-such-kubeconfig.yaml' } }; }))] },
+
   // ---- the program ----
   { name: 'an unknown command', code: 2, want: /unknown command 'frobnicate'/, args: () => ['frobnicate'] },
   { name: 'an unknown option', code: 2, want: /unknown option '--frobnicate'/, args: (e) => ['plan', '--config', e.config, '--frobnicate'] },
