@@ -1,6 +1,6 @@
 // Plan files (what `inferline plan --out` writes): parsed, validated against their schema, and
 // checked against the config they are applied to, with every problem named by file and path.
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from './read-text.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
@@ -56,7 +56,7 @@ export interface LoadedPlan {
 export async function loadPlanFile(file: string, config: InferlineConfig, pipeline?: string): Promise<LoadedPlan> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file);
   } catch (err) {
     const message = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeReadError(err);
     throw new InvalidInputError(`Cannot read plan ${file}`, [{ path: '', message }], { cause: err });

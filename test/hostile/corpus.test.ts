@@ -213,7 +213,11 @@ const CASES: Case[] = [
   { name: 'simulate: a plan file of 17 MiB', code: 2, want: /Invalid plan .*big-plan\.json:\n *is 17 MiB — must be at most 16 MiB/, args: (e) => ['simulate', '--config', e.config, '--plan', e.f.file('big-plan.json', `{"x": "${'y'.repeat(17 * 1_048_576)}"}`)] },
   { name: 'validate: a config that does not exist', code: 2, want: /no\/such\/config\.yaml: cannot read the config file \(not found\)/, args: () => ['validate', '--config', 'no/such/config.yaml'] },
   { name: 'validate: a folder as the config', code: 2, want: /folder: cannot read the config file/, args: (e) => ['validate', '--config', e.f.path('folder')] },
-  { name: 'validate: the config is /dev/null', code: 2, want: /\/dev\/null: the file is empty/, args: () => ['validate', '--config', '/dev/null'] },
+  { name: 'validate: the config is /dev/null', code: 2, want: /\/dev\/null: cannot read the config file \(a device or a socket, not a file\)/, args: () => ['validate', '--config', '/dev/null'] },
+  { name: 'validate: the config is /dev/zero', code: 2, want: /\/dev\/zero: cannot read the config file \(a device or a socket, not a file\)/, args: () => ['validate', '--config', '/dev/zero'] },
+  { name: 'validate: profiles from /dev/zero', code: 2, want: /profiles: "\/dev\/zero" — must be a readable profile file \(a device or a socket, not a file/, args: (e) => ['validate', '--config', cfg(e.f, 'profiles-zero', configWith((c) => { c.profiles = '/dev/zero'; }))] },
+  { name: 'simulate: the plan is /dev/zero', code: 2, want: /Cannot read plan \/dev\/zero:\n *a device or a socket, not a file/, args: (e) => ['simulate', '--config', e.config, '--plan', '/dev/zero'] },
+  { name: 'emulate: --profiles /dev/zero', code: 2, want: /a device or a socket, not a file/, args: () => ['emulate', '--server', 'triton', '--port', '0', '--profiles', '/dev/zero'] },
   { name: 'validate: no --config', code: 2, want: /required option '--config <file>'/, args: () => ['validate'] },
   { name: 'validate: a profile file that is an alias bomb', code: 2, want: /bomb-profiles\.yaml.*expands to more than 1000000 values/, args: (e) => ['validate', '--config', cfg(e.f, 'uses-bomb', configWith((c) => { c.profiles = `./${e.f.file('bomb-profiles.yaml', aliasBomb('profiles')).split('/').pop()}`; }))] },
 
