@@ -51,6 +51,7 @@ export async function checkOutputPath(flag: string, file: string): Promise<void>
     return; // absent: the folder check above is what matters
   }
   if (existing.isDirectory()) fail('is a folder — give a file name');
+  if (!existing.isFile()) fail('is a device, a pipe or a socket — give a file name');
   try {
     await access(file, constants.W_OK);
   } catch (err) {
