@@ -51,7 +51,7 @@ export async function checkOutputPath(flag: string, file: string): Promise<void>
     return; // absent: the folder check above is what matters
   }
   if (existing.isDirectory()) fail('is a folder — give a file name');
-  if (!existing.isFile()) fail('is a device, a pipe or a socket — give a file name');
+  // A device or a pipe (/dev/stdout, /dev/null) is fine: these files are only written.
   try {
     await access(file, constants.W_OK);
   } catch (err) {

@@ -347,7 +347,7 @@ const CASES: Case[] = [
   { name: 'profile: --out in a missing folder, before any request', code: 2, want: /--out .*gone\/p\.yaml: the folder .*gone does not exist/, args: (e) => ['profile', '--server', 'triton', '--url', e.dead, '--model', 'm', '--out', e.f.path('gone/p.yaml')] },
   { name: 'profile: --report in a missing folder, before any request', code: 2, want: /--report .*gone\/r\.html: the folder .*gone does not exist/, args: (e) => ['profile', '--server', 'triton', '--url', e.dead, '--model', 'm', '--report', e.f.path('gone/r.html')] },
   { name: 'profile: --out /dev/zero', code: 2, want: /--out \/dev\/zero: must be a \.yaml/, args: (e) => ['profile', '--server', 'triton', '--url', e.dead, '--model', 'm', '--out', '/dev/zero'] },
-  { name: 'plan: --out /dev/zero', code: 2, want: /--out \/dev\/zero: is a device, a pipe or a socket — give a file name/, args: (e) => ['plan', '--config', e.config, '--out', '/dev/zero'] },
+  { name: 'plan: --out /dev/null is written like a file', code: 0, want: /^$/, args: (e) => ['plan', '--config', e.config, '--out', '/dev/null', '--arrival', 'poisson:rate=10,duration=5s'] },
   { name: 'profile: --passive on TorchServe', code: 2, want: /--passive: only for --server triton/, args: (e) => ['profile', '--server', 'torchserve', '--url', e.dead, '--model', 'm', '--passive'] },
   { name: 'profile: a dead port', code: 1, want: /^inferline: triton .*cannot reach http:\/\/127\.0\.0\.1:\d+ \(connection refused/, args: (e) => ['profile', '--server', 'triton', '--url', e.dead, '--model', 'm', '--budget', '2s'] },
 
