@@ -274,6 +274,9 @@ const CASES: Case[] = [
   { name: 'replay: --trace \'\'', code: 2, want: /the file name is empty: give a trace file, or --arrival SPEC/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--trace', '', '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
   { name: 'replay: a one-query trace', code: 2, want: /the trace has one arrival/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--trace', e.f.file('replay-one.trace', '3\n'), '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
   { name: 'replay: --report in a missing folder', code: 2, want: /--report .*absent\/r\.html: the folder .*absent does not exist/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--report', e.f.path('absent/r.html'), '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
+  { name: 'replay: --fleet that does not exist', code: 2, want: /--fleet no-such-fleet\.yaml: cannot read the file \(not found\)/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--fleet', 'no-such-fleet.yaml'] },
+  { name: 'replay: --fleet /dev/zero', code: 2, want: /--fleet \/dev\/zero: cannot read the file \(a device or a socket, not a file\)/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--fleet', '/dev/zero'] },
+  { name: 'replay: --fleet an alias bomb', code: 2, want: /Invalid fleet file .*fleet-bomb\.yaml:\n *expands to more than 1000000 values/, args: (e) => ['replay', '--config', e.config, '--plan', e.plan, '--fleet', e.f.file('fleet-bomb.yaml', aliasBomb('stages'))] },
   { name: 'replay: a plan with a changed SLO', code: 2, want: /sloMs: 1000 — the config's SLO of "classify-images" is 250 ms/, args: (e) => ['replay', '--config', e.config, '--plan', e.f.file('replay-slo.json', planWith((p) => { p.sloMs = 1000; })), '--at', `resize=triton:${e.dead}`, '--at', `classify=triton:${e.dead}`] },
 
   // ---- emulate ----

@@ -3,12 +3,13 @@
 // and per stage, with the harness's own health. Refuses to run when the servers do not serve the
 // plan (replicas, batch size, batch delay), or applies it with --apply.
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { createAdapter, isServerKind } from '../../../adapters/registry.js';
 import { loadConfig } from '../../config/index.js';
 import { loadPlanFile } from '../../config/plan-file.js';
 import { parseText } from '../../config/parse-text.js';
+import { describeReadError } from '../../config/profile-sources.js';
+import { readTextFile } from '../../config/read-text.js';
 import { problemsFromIssues } from '../../config/issues.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { Estimator } from '../../core/estimator.js';
@@ -101,9 +102,9 @@ export async function readFleet(opts: Pick<ReplayCommandOptions, 'fleet' | 'at'>
   if (opts.fleet !== undefined) {
     let text: string;
     try {
-      text = await readFile(opts.fleet, 'utf8');
+      text = await readTextFile(opts.fleet);
     } catch (err) {
-      throw new UsageError(`--fleet ${opts.fleet}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new UsageError(`--fleet ${opts.fleet}: cannot read the file (${describeReadError(err)})`);
     }
     const parsed = parseText(text, opts.fleet);
     if (!parsed.ok) throw new InvalidInputError(`Invalid fleet file ${opts.fleet}`, [{ path: '', message: parsed.message }]);
