@@ -151,7 +151,7 @@ export class HttpClient {
       const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
       throw new AdapterError({
         server: this.server, endpoint, kind: timeout ? 'timeout' : 'unreachable',
-        message: timeout ? `no answer within ${req.timeoutMs ?? this.timeoutMs} ms` : `cannot reach ${this.baseUrl} (${code ?? (err as Error).message})`,
+        message: timeout ? `no answer within ${req.timeoutMs ?? this.timeoutMs} ms` : `cannot reach ${this.baseUrl} (${networkReason(code, err)})`,
         cause: err,
       });
     }
@@ -161,6 +161,28 @@ export class HttpClient {
     const kind = res.status === 401 || res.status === 403 ? 'auth' : res.status === 404 ? 'not-found' : 'http';
     return new AdapterError({ server: this.server, endpoint: this.endpointOf(req), kind, status: res.status, message: describeBody(res) });
   }
+}
+
+/** Network failures in words: what went wrong and what to check, never a bare Node error code. */
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused: nothing listens on that port — is the server running, and is the port right?',
+  ECONNRESET: 'the connection was closed without an answer — is this an HTTP server, and the right port?',
+  EPIPE: 'the connection was closed without an answer — is this an HTTP server, and the right port?',
+  ENOTFOUND: 'no such host — check the host name',
+  EAI_AGAIN: 'the host name could not be resolved — check it, or use an IP address',
+  EHOSTUNREACH: 'no route to the host — check the address',
+  ENETUNREACH: 'no route to the network — check the address',
+  EADDRNOTAVAIL: 'the address is not available here — check it',
+  ERR_INVALID_URL: 'not a valid URL',
+  ERR_BAD_RESPONSE: 'the answer is not HTTP — is this the right port?',
+};
+
+function networkReason(code: string | undefined, err: unknown): string {
+  if (code !== undefined && NETWORK_REASONS[code] !== undefined) return NETWORK_REASONS[code];
+  // llhttp's parse errors (HPE_INVALID_CONSTANT, …): bytes came back, but not an HTTP answer.
+  if (code !== undefined && code.startsWith('HPE_')) return 'the answer is not HTTP — is this the right port?';
+  const message = err instanceof Error ? err.message : String(err);
+  return code === undefined ? message : `${message.replace(code, '').trim() || 'network error'} — check the URL`;
 }
 
 /** A short, readable account of an error body: JSON error field, or text with HTML stripped. */

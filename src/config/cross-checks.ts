@@ -5,6 +5,7 @@ import type { ModelProfile } from '../core/types.js';
 import type { Problem } from '../core/errors.js';
 import { normaliseProfiles, ProfileSet, type ProfileOptions } from '../core/profiles.js';
 import { validatePipeline } from '../core/pipeline.js';
+import { checkProfileSense } from '../core/profile-checks.js';
 import type { ParsedConfigFile } from './schema.js';
 import { renderValue } from './issues.js';
 
@@ -21,11 +22,19 @@ class AssumeAllProfiles extends ProfileSet {
 export interface CheckedProfiles {
   readonly profiles: readonly ModelProfile[];
   readonly problems: readonly Problem[];
+  /** What a real server could produce but deserves a look (core/profile-checks). */
+  readonly warnings: readonly Problem[];
 }
 
-/** Normalised profiles (sorted, throughput filled in) and the problems of the ones rejected. */
+/**
+ * Normalised profiles (sorted, throughput filled in), the problems of the ones rejected (their
+ * shape, or numbers no server could produce), and warnings.
+ */
 export function checkProfiles(raw: readonly ProfileOptions[], labels: readonly string[]): CheckedProfiles {
-  return normaliseProfiles(raw, (i) => labels[i] ?? `profiles[${i}]`);
+  const pathOf = (i: number): string => labels[i] ?? `profiles[${i}]`;
+  const sense = checkProfileSense(raw, pathOf);
+  const normalised = normaliseProfiles(raw, pathOf);
+  return { profiles: normalised.profiles, problems: [...normalised.problems, ...sense.errors], warnings: sense.warnings };
 }
 
 /**

@@ -100,15 +100,48 @@ function typeName(expected: string): string {
 
 const MAX_VALUE_CHARS = 60;
 
-/** A short rendering of an offending value: JSON, cut at 60 characters; `missing` for none. */
 /** Stands for a secret's value in a problem. */
 const REDACTED_INPUT = Symbol('redacted');
 
+/**
+ * A short rendering of an offending value: JSON, cut at 60 characters; `missing` for none. Only
+ * the part shown is rendered, so a huge value (a list of a million points) costs no more than a
+ * small one.
+ */
 export function renderValue(value: unknown): string {
   if (value === REDACTED_INPUT) return REDACTED;
   if (value === undefined) return 'missing';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  const text = JSON.stringify(value) ?? String(value);
+  const parts: string[] = [];
+  let length = 0;
+  const emit = (text: string): boolean => {
+    parts.push(text);
+    length += text.length;
+    return length <= MAX_VALUE_CHARS;
+  };
+  const walk = (v: unknown): boolean => {
+    if (Array.isArray(v)) {
+      if (!emit('[')) return false;
+      for (let i = 0; i < v.length; i++) {
+        if ((i > 0 && !emit(',')) || !walk(v[i] === undefined ? null : v[i])) return false;
+      }
+      return emit(']');
+    }
+    if (typeof v === 'object' && v !== null) {
+      if (!emit('{')) return false;
+      let first = true;
+      for (const [k, item] of Object.entries(v)) {
+        if (item === undefined) continue;
+        if ((!first && !emit(',')) || !emit(`${JSON.stringify(k)}:`) || !walk(item)) return false;
+        first = false;
+      }
+      return emit('}');
+    }
+    const text = typeof v === 'string' && v.length > MAX_VALUE_CHARS ? JSON.stringify(v.slice(0, MAX_VALUE_CHARS)) : JSON.stringify(v) ?? String(v);
+    return emit(text);
+  };
+  walk(value);
+  const text = parts.join('');
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text;
 }
 

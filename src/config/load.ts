@@ -1,8 +1,7 @@
 // The config loader: file + environment → one schema → cross-checks → a frozen InferlineConfig, or
 // one ConfigError listing every problem. parseConfig is the whole pipeline minus reading the main
 // file, so tests drive it with a string and an in-memory file system.
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readTextFile, readTextFileSync } from './read-text.js';
 import type { Problem } from '../core/errors.js';
 import { ConfigError } from './errors.js';
 import { applyEnvOverrides, type EnvOverride } from './env.js';
@@ -17,7 +16,7 @@ import { resolveCoordination } from './coordination.js';
 import { placementProblems, resolveAgent, resolvePlacement, scheduleProblems } from './agent.js';
 import type { InferlineConfig } from './types.js';
 
-const readUtf8: ReadFile = (file) => readFileSync(file, 'utf8');
+const readUtf8: ReadFile = (file) => readTextFileSync(file);
 
 /**
  * Validates the text of a config file. `source` names the file (messages start with it; profile
@@ -87,6 +86,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     coordination: coordination.config,
     ...(agent.config === undefined ? {} : { agent: agent.config }),
     placement: resolvePlacement(file.placement, file.coordination.kubernetes.namespace),
+    warnings: checked.warnings,
     source,
   });
 }
@@ -98,7 +98,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<InferlineConfig> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file);
   } catch (err) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the config file (${describeReadError(err)})` }], { cause: err });
   }

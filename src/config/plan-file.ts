@@ -1,6 +1,6 @@
 // Plan files (what `inferline plan --out` writes): parsed, validated against their schema, and
 // checked against the config they are applied to, with every problem named by file and path.
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from './read-text.js';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import type { Problem } from '../core/errors.js';
@@ -8,13 +8,15 @@ import { ProfileSet } from '../core/profiles.js';
 import type { StageConfig } from '../core/types.js';
 import type { EnvelopePoint } from '../core/envelope.js';
 import { parseText } from './parse-text.js';
+import { describeReadError } from './profile-sources.js';
 import { problemsFromIssues } from './issues.js';
 import type { InferlineConfig } from './types.js';
+import { MAX_BATCH_SIZE, MAX_PLAN_REPLICAS } from '../core/limits.js';
 
 const stageConfig = z.object({
   hardware: z.string().min(1),
-  batchSize: z.int().min(1),
-  replicas: z.int().min(1),
+  batchSize: z.int().min(1).max(MAX_BATCH_SIZE),
+  replicas: z.int().min(1).max(MAX_PLAN_REPLICAS),
   batchDelayMs: z.number().min(0).max(60_000).optional(),
 });
 
@@ -28,7 +30,7 @@ const planSchema = z.object({
   envelope: z.array(z.object({ windowMs: z.number().positive(), maxArrivals: z.number().min(0), rateQps: z.number().min(0) })).min(1),
   seed: z.int().min(0).optional(),
   slack: z.number().min(1).optional(),
-  scaling: z.array(z.object({ factor: z.number().positive(), replicas: z.record(z.string(), z.int().min(1)) })).optional(),
+  scaling: z.array(z.object({ factor: z.number().positive(), replicas: z.record(z.string(), z.int().min(1).max(MAX_PLAN_REPLICAS)) })).optional(),
   workload: z.object({ source: z.string().optional(), queries: z.number().optional(), meanRateQps: z.number().positive().optional() }).loose().optional(),
 }).loose();
 
@@ -54,9 +56,10 @@ export interface LoadedPlan {
 export async function loadPlanFile(file: string, config: InferlineConfig, pipeline?: string): Promise<LoadedPlan> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file);
   } catch (err) {
-    throw new InvalidInputError(`Cannot read plan ${file}`, [{ path: '', message: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err) }], { cause: err });
+    const message = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeReadError(err);
+    throw new InvalidInputError(`Cannot read plan ${file}`, [{ path: '', message }], { cause: err });
   }
   return parsePlan(text, file, config, pipeline);
 }
@@ -94,6 +97,13 @@ export function parsePlan(text: string, file: string, config: InferlineConfig, p
   }
   const profiles = new ProfileSet(config.profiles);
   const mismatch: Problem[] = [];
+  // A plan made for another SLO is not a plan for this one: its replicas were sized for that.
+  if (plan.sloMs !== undefined && plan.sloMs !== spec.slo.latencyMs) {
+    mismatch.push({ path: join(at, 'sloMs'), message: `${plan.sloMs} — the config's SLO of "${spec.name}" is ${spec.slo.latencyMs} ms: re-plan with \`inferline plan --out\`` });
+  }
+  if (plan.percentile !== undefined && plan.percentile !== spec.slo.percentile) {
+    mismatch.push({ path: join(at, 'percentile'), message: `${plan.percentile} — the config's SLO of "${spec.name}" is P${spec.slo.percentile}: re-plan with \`inferline plan --out\`` });
+  }
   for (const s of spec.stages) {
     const c = plan.stages[s.name];
     const where = join(at, `stages.${s.name}`);
@@ -104,6 +114,18 @@ export function parsePlan(text: string, file: string, config: InferlineConfig, p
     if (!s.hardware.includes(c.hardware)) {
       mismatch.push({ path: `${where}.hardware`, message: `"${c.hardware}" — must be one of the stage's hardware: ${s.hardware.join(', ')}` });
       continue;
+    }
+    // The planner's own bound (core/planner/context.ts): the stage's maxReplicas within the planner's.
+    const maxReplicas = Math.min(s.maxReplicas ?? Infinity, config.planner.maxReplicasPerStage);
+    if (c.replicas > maxReplicas) {
+      const bound = maxReplicas === s.maxReplicas ? `the stage's maxReplicas` : 'planner.maxReplicasPerStage';
+      mismatch.push({ path: `${where}.replicas`, message: `${c.replicas} — must be ≤ ${maxReplicas} (${bound} in ${config.source})` });
+    }
+    if (s.minReplicas !== undefined && c.replicas < s.minReplicas) {
+      mismatch.push({ path: `${where}.replicas`, message: `${c.replicas} — must be ≥ ${s.minReplicas} (the stage's minReplicas in ${config.source})` });
+    }
+    if (s.maxBatch !== undefined && c.batchSize > s.maxBatch) {
+      mismatch.push({ path: `${where}.batchSize`, message: `${c.batchSize} — must be ≤ ${s.maxBatch} (the stage's maxBatch in ${config.source})` });
     }
     const curve = profiles.get(s.model, c.hardware);
     if (!curve) mismatch.push({ path: `${where}.hardware`, message: `no profile for model "${s.model}" on "${c.hardware}"` });

@@ -6,6 +6,7 @@ import type { Problem } from '../core/errors.js';
 import type { ProfileOptions } from '../core/profiles.js';
 import { problemsFromIssues, renderValue } from './issues.js';
 import { parseText } from './parse-text.js';
+import { NOT_A_FILE, TOO_LARGE } from './read-text.js';
 import { profileFileSchema, type ParsedConfigFile } from './schema.js';
 
 /** Reads a file's text (synchronously, so that the loader's core stays a plain function). */
@@ -72,6 +73,9 @@ export function describeReadError(err: unknown): string {
     case 'ENOENT': return 'not found';
     case 'EACCES': case 'EPERM': return 'permission denied';
     case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a part of the path is a file, not a folder';
+    case 'ERR_FS_FILE_TOO_LARGE': case 'ERR_STRING_TOO_LONG': case TOO_LARGE: return 'far too large for a config, profile or plan file (at most 16 MiB)';
+    case NOT_A_FILE: return 'a device or a socket, not a file';
     default: return err instanceof Error ? err.message : String(err);
   }
 }

@@ -1,5 +1,6 @@
 // The validated, frozen configuration. `…Options` is raw input; `…Config` is what the loader
 // returns after the schema, the cross-reference checks and the env overrides.
+import type { Problem } from '../core/errors.js';
 import type { HardwareType, ModelProfile, PipelineSpec } from '../core/types.js';
 import type { TunerOptions } from '../core/tuner/tuner.js';
 import type { ElectionTiming } from '../core/election.js';
@@ -157,6 +158,11 @@ export interface InferlineConfig {
   /** Present when the file has an `agent` section (needed by `inferline agent`). */
   readonly agent?: AgentConfig;
   readonly placement: PlacementConfig;
+  /**
+   * What the config allows but deserves a look (a profile without batch 1, latency falling as the
+   * batch grows): commands print these on stderr and go on. Absent or empty when there are none.
+   */
+  readonly warnings?: readonly Problem[];
   /** The file the config was loaded from, for messages and relative paths. */
   readonly source: string;
 }

@@ -10,6 +10,9 @@
 //   concurrent change makes it fail with 409 and start over. A new leader raises the fencing epoch
 //   before campaign() resolves, so once it has been elected no write of an older epoch can land.
 // Watches poll (every retry period): this backend uses GET, PUT, POST and DELETE only.
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Lease } from '@kubernetes/client-node';
 import { DEFAULT_ELECTION_TIMING, epochOf, type ElectionTiming, type LeaseRecord, type LockSnapshot } from '../core/election.js';
 import type { Clock } from '../ports/clock.js';
@@ -101,9 +104,23 @@ export class KubernetesCoordinator implements Coordinator {
       try {
         if (options.kubeconfigFile !== undefined) kc.loadFromFile(options.kubeconfigFile);
         else if (process.env['KUBERNETES_SERVICE_HOST'] !== undefined) kc.loadFromCluster();
-        else kc.loadFromDefault();
+        else {
+          // With nothing to load, the client falls back to http://localhost:8080 and fails later
+          // with a TLS message that says nothing about the missing cluster.
+          const home = path.join(os.homedir(), '.kube', 'config');
+          if (!process.env['KUBECONFIG'] && !existsSync(home)) {
+            throw new CoordinatorError('kubernetes', `no cluster to use: no $KUBECONFIG, no ${home}, and not running in a pod — set coordination.kubernetes.kubeconfig, or use the memory or etcd backend`);
+          }
+          kc.loadFromDefault();
+        }
       } catch (err) {
-        throw new CoordinatorError('kubernetes', `cannot load the kubeconfig${options.kubeconfigFile === undefined ? '' : ` ${options.kubeconfigFile}`}`, { cause: err });
+        if (err instanceof CoordinatorError) throw err;
+        const where = `cannot load the kubeconfig${options.kubeconfigFile === undefined ? '' : ` ${options.kubeconfigFile}`}`;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new CoordinatorError('kubernetes', `${where}: no such file — check coordination.kubernetes.kubeconfig`);
+        if (code === 'EACCES' || code === 'EPERM') throw new CoordinatorError('kubernetes', `${where}: permission denied`);
+        if (code === 'EISDIR') throw new CoordinatorError('kubernetes', `${where}: is a directory, not a kubeconfig`);
+        throw new CoordinatorError('kubernetes', where, { cause: err });
       }
     }
     return new KubernetesCoordinator(options, kc);

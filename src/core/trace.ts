@@ -3,6 +3,7 @@
 // Parsing reports every problem (up to a limit) with its line, so a bad file is fixed in one go.
 import { InvalidInputError } from './errors.js';
 import type { Problem } from './errors.js';
+import { MAX_TRACE_GAP_MS, MAX_WORKLOAD_ARRIVALS, MAX_WORKLOAD_SPAN_MS } from './limits.js';
 
 /** Column names accepted as the arrival time in a CSV trace (compared case-insensitively). */
 export const TIME_COLUMNS: readonly string[] = ['time', 'timestamp', 'arrival', 'arrival_time', 't'];
@@ -23,6 +24,27 @@ export function parseDecimal(text: string): number | undefined {
   if (!NON_FINITE_RE.test(text)) return undefined;
   if (/nan$/i.test(text)) return NaN;
   return text.startsWith('-') ? -Infinity : Infinity;
+}
+
+/** Longest token quoted whole in a message; longer ones are cut. */
+const MAX_TOKEN_CHARS = 40;
+
+/** Index of the first control character other than tab, LF and CR (a file holding one is not text), or -1. */
+function firstControl(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13) || c === 127) return i;
+  }
+  return -1;
+}
+
+/** A token as a message quotes it: cut to MAX_TOKEN_CHARS. */
+function quote(token: string): string {
+  return token.length > MAX_TOKEN_CHARS ? `${token.slice(0, MAX_TOKEN_CHARS - 1)}…` : token;
+}
+
+function formatSeconds(s: number): string {
+  return s >= 3600 ? `${+(s / 3600).toFixed(1)} h` : `${+s.toFixed(3)} s`;
 }
 
 /** Collects problems up to a limit and counts the rest. */
@@ -82,14 +104,25 @@ function looksLikeHeader(trimmed: string): boolean {
  * Accepts one arrival time in seconds per line (blank lines and `#` comments ignored, also after
  * a value), or CSV with a header row whose time column is one of TIME_COLUMNS; other columns are
  * ignored. Throws InvalidInputError listing problems by line: not a number, not finite, negative,
- * out of order (both values named), and an empty trace.
+ * out of order (both values named), a CSV row whose column count differs from the header's, and
+ * a trace no planner can use: binary data, fewer than two arrivals (no rate), more than
+ * MAX_WORKLOAD_ARRIVALS, a span over MAX_WORKLOAD_SPAN_MS or a gap over MAX_TRACE_GAP_MS.
  */
 export function parseTrace(text: string, source: string): Float64Array {
+  const control = firstControl(text);
+  if (control >= 0) {
+    throw new InvalidInputError(`Invalid trace ${source}`, [{
+      path: `line ${countLines(text, control)}`,
+      message: `holds binary data (byte 0x${text.charCodeAt(control).toString(16).padStart(2, '0')}): a trace is text, one arrival time in seconds per line, or CSV with a time column`,
+    }]);
+  }
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
   const problems = new ProblemList();
   const values: number[] = [];
   let column = -1; // -1: one value per line; otherwise the CSV column index of the time
   let columnName = '';
+  let columnCount = 0;
+  let firstValue = NaN;
   let first = true;
   let prev = -Infinity;
   let prevText = '';
@@ -110,6 +143,7 @@ export function parseTrace(text: string, source: string): Float64Array {
         if (matches.length === 1) {
           column = matches[0] as number;
           columnName = names[column] as string;
+          columnCount = names.length;
           continue;
         }
         const message = matches.length === 0
@@ -129,6 +163,10 @@ export function parseTrace(text: string, source: string): Float64Array {
         problems.add(path, `has ${fields.length} column(s); the time column "${columnName}" is column ${column + 1}`);
         continue;
       }
+      if (fields.length !== columnCount) {
+        problems.add(path, `has ${fields.length} columns but the header has ${columnCount}: every row needs one field per column (quote a field that holds a comma)`);
+        continue;
+      }
       token = fields[column] as string;
       if (token === '') {
         problems.add(path, `the time column "${columnName}" is empty`);
@@ -138,20 +176,36 @@ export function parseTrace(text: string, source: string): Float64Array {
 
     const value = parseDecimal(token);
     if (value === undefined) {
-      problems.add(path, `"${token}" is not a number (arrival times are seconds, e.g. 12.5)`);
+      problems.add(path, `"${quote(token)}" is not a number (arrival times are seconds, e.g. 12.5)`);
       continue;
     }
     if (!Number.isFinite(value)) {
-      problems.add(path, `${token} is not a finite number`);
+      problems.add(path, `${quote(token)} is not a finite number`);
       continue;
     }
     if (value < 0) {
-      problems.add(path, `${token} is negative: arrival times must be ≥ 0`);
+      problems.add(path, `${quote(token)} is negative: arrival times must be ≥ 0`);
       continue;
     }
     if (value < prev) {
-      problems.add(path, `${token} is earlier than ${prevText} on line ${prevLine}: arrival times must be non-decreasing`);
+      problems.add(path, `${quote(token)} is earlier than ${quote(prevText)} on line ${prevLine}: arrival times must be non-decreasing`);
       continue;
+    }
+    if (values.length > 0 && (value - prev) * 1000 > MAX_TRACE_GAP_MS) {
+      problems.add(path, `${quote(token)} comes ${formatSeconds(value - prev)} after ${quote(prevText)} on line ${prevLine}: gaps between arrivals must be at most ${formatSeconds(MAX_TRACE_GAP_MS / 1000)} (split the trace at the gap, or cut the idle stretch out)`);
+      prev = value;
+      prevText = token;
+      prevLine = lineNo;
+      continue;
+    }
+    if (values.length === 0) firstValue = value;
+    if ((value - firstValue) * 1000 > MAX_WORKLOAD_SPAN_MS) {
+      problems.add(path, `${quote(token)} is ${formatSeconds(value - firstValue)} after the first arrival: a trace may span at most ${formatSeconds(MAX_WORKLOAD_SPAN_MS / 1000)} (split it into shorter traces)`);
+      break;
+    }
+    if (values.length >= MAX_WORKLOAD_ARRIVALS) {
+      problems.add(path, `more than ${MAX_WORKLOAD_ARRIVALS} arrivals: a trace may hold at most ${MAX_WORKLOAD_ARRIVALS} (plan on a shorter window, or sample the trace)`);
+      break;
     }
     values.push(value + 0); // + 0 turns "-0" into 0
     prev = value;
@@ -161,9 +215,21 @@ export function parseTrace(text: string, source: string): Float64Array {
 
   if (values.length === 0 && problems.empty) {
     problems.add('', column >= 0 ? 'the trace is empty: the CSV has a header but no rows' : 'the trace is empty: no arrival times');
+  } else if (values.length === 1 && problems.empty) {
+    problems.add('', 'the trace has one arrival: a workload needs at least two, so that it has a rate to plan for');
   }
   if (!problems.empty) throw new InvalidInputError(`Invalid trace ${source}`, problems.all());
   return Float64Array.from(values);
+}
+
+/** The 1-based line of the character at `index`. */
+function countLines(text: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) line++;
+  }
+  return line;
 }
 
 /** One arrival time per line, 6 decimals (microseconds), with a trailing newline; '' when empty. */

@@ -63,7 +63,10 @@ export async function startHttpServer(port: number, handler: HttpHandler): Promi
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') reject(new PortUnavailableError(port, err.code === 'EACCES' ? 'denied' : 'taken', err));
+      else reject(err);
+    });
     server.listen(port, EMULATOR_HOST, () => {
       server.off('error', reject);
       resolve();
@@ -82,6 +85,19 @@ export async function startHttpServer(port: number, handler: HttpHandler): Promi
       return closing;
     },
   };
+}
+
+/** A port the emulator cannot listen on: taken by another process, or reserved (below 1024). */
+export class PortUnavailableError extends Error {
+  override readonly name = 'PortUnavailableError';
+  readonly port: number;
+  readonly reason: 'taken' | 'denied';
+
+  constructor(port: number, reason: 'taken' | 'denied', cause?: unknown) {
+    super(`port ${port} on ${EMULATOR_HOST} is ${reason === 'taken' ? 'taken: another process listens on it' : 'reserved: only root may listen below 1024'}`, { cause });
+    this.port = port;
+    this.reason = reason;
+  }
 }
 
 /** Starts several servers; if one fails to start, closes the ones already started. */

@@ -6,6 +6,7 @@ export type {
   InferenceOutcome, ModelEngineOptions, ReplicaSnapshot, ReplicaState, ScaleDownPolicy,
 } from './engine.js';
 export { readProfileFile, selectModels, isGpuHardware } from './profiles.js';
+export { PortUnavailableError } from './http.js';
 export type { EmulatedModel, ModelSelection } from './profiles.js';
 export { startTritonEmulator } from './triton.js';
 export type { TritonApiGroup, TritonEmulator, TritonEmulatorOptions, TritonModelControlMode, TritonRestriction } from './triton.js';

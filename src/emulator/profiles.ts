@@ -1,10 +1,11 @@
 // Which models an emulated server hosts: every model of a profile file, each on one hardware type
 // (the one asked for, or the model's first profile), with its latency curve.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gatherProfiles } from '../config/profile-sources.js';
+import { readTextFileSync } from '../config/read-text.js';
 import { InvalidInputError } from '../core/errors.js';
 import { LatencyCurve, normaliseProfiles } from '../core/profiles.js';
+import { checkProfileSense } from '../core/profile-checks.js';
 import type { ModelProfile } from '../core/types.js';
 
 /** One model as an emulator serves it. */
@@ -25,9 +26,11 @@ export interface ModelSelection {
 /** Reads and checks a profile file (`{profiles: [...]}`, YAML or JSON). */
 export function readProfileFile(file: string): ModelProfile[] {
   const abs = path.resolve(file);
-  const gathered = gatherProfiles(abs, abs, (f) => readFileSync(f, 'utf8'));
+  const gathered = gatherProfiles(abs, abs, readTextFileSync);
   if (gathered.problems.length > 0) throw new InvalidInputError(`${file}: not a usable profile file`, gathered.problems);
-  const { profiles, problems } = normaliseProfiles(gathered.profiles, (i) => gathered.labels[i] ?? `profiles[${i}]`);
+  const pathOf = (i: number): string => gathered.labels[i] ?? `profiles[${i}]`;
+  const { profiles, problems: shape } = normaliseProfiles(gathered.profiles, pathOf);
+  const problems = [...shape, ...checkProfileSense(gathered.profiles, pathOf).errors];
   if (problems.length > 0) throw new InvalidInputError(`${file}: not a usable profile file`, problems);
   if (profiles.length === 0) throw new InvalidInputError(`${file}: not a usable profile file`, [{ path: 'profiles', message: 'no profiles — must list at least one' }]);
   return profiles;

@@ -69,7 +69,14 @@ export class AgentApi {
   static async start(options: AgentApiOptions, handlers: AgentApiHandlers): Promise<AgentApi> {
     const api = new AgentApi(options, handlers);
     await new Promise<void>((resolve, reject) => {
-      api.server.once('error', reject);
+      const where = `${options.host ?? '127.0.0.1'}:${options.port}`;
+      api.server.once('error', (err: NodeJS.ErrnoException) => {
+        const why = err.code === 'EADDRINUSE' ? 'the port is taken: another process listens on it — set agent.api.port to another, or 0 for a free one'
+          : err.code === 'EACCES' ? 'the port is reserved: only root may listen below 1024 — set agent.api.port above 1023'
+            : err.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine\'s — set agent.api.host'
+              : err.message;
+        reject(new Error(`cannot serve the agent API on ${where}: ${why}`, { cause: err }));
+      });
       api.server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
     });
     return api;

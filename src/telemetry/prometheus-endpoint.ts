@@ -73,7 +73,11 @@ export class PrometheusEndpoint {
     });
     return new Promise<string>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new TelemetryError(`cannot serve metrics on ${host}:${port} (${err.code ?? err.message})`, { cause: err }));
+        const why = err.code === 'EADDRINUSE' ? 'the port is taken: another process listens on it — set telemetry.prometheus.port to another, or 0 for a free one'
+          : err.code === 'EACCES' ? 'the port is reserved: only root may listen below 1024 — set telemetry.prometheus.port above 1023'
+            : err.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine\'s — set telemetry.prometheus.host'
+              : err.message;
+        reject(new TelemetryError(`cannot serve metrics on ${host}:${port}: ${why}`, { cause: err }));
       });
       server.listen({ host, port }, () => {
         server.unref(); // a metrics endpoint alone does not keep the process alive

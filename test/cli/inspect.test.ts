@@ -175,7 +175,7 @@ describe('inferline inspect', function () {
       const t0 = Date.now();
       const r = await runCli(['inspect', '--server', server, '--url', url, '--models', 'm', ...WINDOW]);
       expect(r.code, server).to.equal(1);
-      expect(r.stderr).to.match(new RegExp(`^inferline: ${server} \\S+ /\\S* ?.*cannot reach http://127\\.0\\.0\\.1:\\d+ \\(ECONNREFUSED\\)\\n$`));
+      expect(r.stderr).to.match(new RegExp(`^inferline: ${server} \\S+ /\\S* ?.*cannot reach http://127\\.0\\.0\\.1:\\d+ \\(connection refused: nothing listens on that port — is the server running, and is the port right\\?\\)(; that is the management API .* give --management-url where TorchServe serves it)?\\n$`));
       expect(Date.now() - t0).to.be.below(5000);
     }
   });

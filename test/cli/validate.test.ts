@@ -56,6 +56,25 @@ describe('inferline validate', () => {
     ]);
   });
 
+  it('a config with doubtful profiles is valid, with its warnings on stderr and in --json', async () => {
+    const warned = path.join(dir, 'warned.yaml');
+    writeFileSync(warned, [
+      'hardware: [{ name: cpu, costPerHour: 1 }]',
+      'profiles: [{ model: m, hardware: cpu, points: [{ batchSize: 2, latencyMs: 5 }, { batchSize: 4, latencyMs: 4 }] }]',
+      'pipelines: [{ name: p, slo: { latencyMs: 100 }, stages: [{ name: s, model: m, hardware: [cpu] }] }]',
+    ].join('\n'));
+    const text = await run(['validate', '--config', warned]);
+    expect(text.code).to.equal(0);
+    expect(text.stdout).to.equal(`${warned}: valid — 1 pipeline, 1 stage, 1 profile, 1 hardware type, 2 warnings\n`);
+    expect(text.stderr).to.contain(`inferline: warning: ${warned}: profiles[0].points[1].latencyMs: 4 ms at batch 4 is less than 5 ms at batch 2`);
+    expect(text.stderr).to.contain(`inferline: warning: ${warned}: profiles[0].points: no point at batch 1`);
+    const json = await run(['validate', '--config', warned, '--json']);
+    expect(json.code).to.equal(0);
+    const out = JSON.parse(json.stdout) as { valid: boolean; warnings: { path: string }[] };
+    expect(out.valid).to.equal(true);
+    expect(out.warnings.map((w) => w.path)).to.deep.equal(['profiles[0].points[1].latencyMs', 'profiles[0].points']);
+  });
+
   it('a missing file is bad input naming the file', async () => {
     const r = await run(['validate', '--config', 'no/such/config.yaml']);
     expect(r.code).to.equal(2);

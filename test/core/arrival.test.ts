@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  arrivalSpecDurationMs, expectedArrivals, formatArrivalSpec, generateTrace, parseArrivalSpec,
+  MAX_EXPECTED_ARRIVALS, arrivalSpecDurationMs, expectedArrivals, formatArrivalSpec, generateTrace, parseArrivalSpec,
 } from '../../src/core/arrival.js';
 import type { ArrivalSegment, ArrivalSpec } from '../../src/core/arrival.js';
 import { InvalidInputError } from '../../src/core/errors.js';
@@ -133,8 +133,14 @@ describe('parseArrivalSpec', () => {
   });
 
   it('takes the integral of the rate, not its peak, for the arrival limit', () => {
-    // Peak × duration is 100.8 M; the integral is 48.6 M.
-    expect(expectedArrivals(parseArrivalSpec('ramp:from=1,to=27000,duration=1h'))).to.equal(3600 * 27001 / 2);
+    // Peak × duration is 3.6 M, over the limit; the integral is 1.8 M, under it.
+    expect(expectedArrivals(parseArrivalSpec('ramp:from=1,to=1000,duration=1h'))).to.be.closeTo(3600 * 1001 / 2, 1e-6);
+  });
+
+  it('refuses a workload over the arrival limit or longer than a day', () => {
+    expect(specError('poisson:rate=800000,duration=60s').problems[0]?.message).to.match(/about 48000000 arrivals; at most 2000000/);
+    expect(specError('poisson:rate=0.0000001,duration=1000000h').problems[0]?.message).to.match(/lasts 1000000h in all; a workload may last at most 24h/);
+    expect(specError('poisson:rate=1,duration=20h;poisson:rate=1,duration=5h').problems[0]?.message).to.match(/lasts 25h/);
   });
 });
 
@@ -174,6 +180,7 @@ describe('formatArrivalSpec', () => {
     );
     fc.assert(fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (segments) => {
       const spec: ArrivalSpec = { segments };
+      fc.pre(expectedArrivals(spec) <= MAX_EXPECTED_ARRIVALS);
       expect(parseArrivalSpec(formatArrivalSpec(spec))).to.deep.equal(spec);
     }));
   });

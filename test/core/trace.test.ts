@@ -20,12 +20,13 @@ describe('parseTrace', () => {
     { name: 'CRLF and no final newline', given: '1\r\n2\r\n3', want: [1, 2, 3] },
     { name: 'equal times are allowed', given: '1\n1\n1\n', want: [1, 1, 1] },
     { name: 'exponent notation and -0', given: '-0\n1e-3\n2.5E1\n', want: [0, 0.001, 25] },
-    { name: 'byte order mark', given: '\uFEFF0.5\n', want: [0.5] },
+    { name: 'byte order mark', given: '\uFEFF0.5\n1\n', want: [0.5, 1] },
     { name: 'CSV, time column among others', given: 'id,Time,model\n1,0.1,a\n2,0.2,b\n', want: [0.1, 0.2] },
     { name: 'CSV, single column header', given: 'timestamp\n3\n4\n', want: [3, 4] },
     { name: 'CSV, arrival_time, spaces and comments', given: 'model , arrival_time\n# note\nm1, 0.5\n\nm2 , 0.75\n', want: [0.5, 0.75] },
     { name: 'CSV, quoted fields with commas', given: '"note",t\n"a, b",1\n"c",2\n', want: [1, 2] },
-    { name: 'CSV, upper-case ARRIVAL', given: 'ARRIVAL\n0\n', want: [0] },
+    { name: 'CSV, upper-case ARRIVAL', given: 'ARRIVAL\n0\n1\n', want: [0, 1] },
+    { name: 'a gap of exactly one hour', given: '0\n3600\n', want: [0, 3600] },
   ];
   for (const { name, given, want } of good) {
     it(`parses: ${name}`, () => {
@@ -53,6 +54,15 @@ describe('parseTrace', () => {
     { name: 'CSV empty time field', given: 'time,id\n,1\n', want: { path: 'line 2', message: /empty/ } },
     { name: 'CSV value not a number', given: 'id,time\n1,soon\n', want: { path: 'line 2', message: /"soon" is not a number/ } },
     { name: 'CSV not sorted', given: 'time\n5\n4\n', want: { path: 'line 3', message: /4 is earlier than 5 on line 2/ } },
+    { name: 'one arrival', given: '5\n', want: { path: '', message: /one arrival: a workload needs at least two/ } },
+    { name: 'CSV with one row', given: 'time\n5\n', want: { path: '', message: /one arrival/ } },
+    { name: 'CSV row with fewer columns than the header', given: 'time,x\n1,2\n2\n3,4\n', want: { path: 'line 3', message: /has 1 columns but the header has 2/ } },
+    { name: 'CSV row with more columns than the header', given: 'time,x\n1,2\n3,4,5\n', want: { path: 'line 3', message: /has 3 columns but the header has 2/ } },
+    { name: 'a gap over an hour', given: '0\n10000000\n', want: { path: 'line 2', message: /comes 2777\.8 h after 0 on line 1: gaps between arrivals must be at most 1 h/ } },
+    { name: 'a gap of 1e308 seconds', given: '0\n1e308\n', want: { path: 'line 2', message: /gaps between arrivals must be at most 1 h/ } },
+    { name: 'a span over a day', given: `${Array.from({ length: 26 }, (_, i) => i * 3600).join('\n')}\n`, want: { path: 'line 26', message: /25 h after the first arrival: a trace may span at most 24 h/ } },
+    { name: 'binary data', given: '0\n1\n\u0000\u0001\u0002PK\n', want: { path: 'line 3', message: /binary data \(byte 0x00\)/ } },
+    { name: 'a long token is cut', given: `0\n${'z'.repeat(500)}\n`, want: { path: 'line 2', message: /^"z{39}…" is not a number/ } },
   ];
   for (const { name, given, want } of bad) {
     it(`rejects: ${name}`, () => {
@@ -91,7 +101,8 @@ describe('formatTrace', () => {
   });
 
   it('round-trips through parseTrace once rounded to microseconds', () => {
-    const times = fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 50 })
+    // Within the span and gap limits (an hour): longer traces are refused, tested below.
+    const times = fc.array(fc.double({ min: 0, max: 3600, noNaN: true }), { minLength: 2, maxLength: 50 })
       .map((xs) => Float64Array.from(xs.sort((a, b) => a - b)));
     fc.assert(fc.property(times, (trace) => {
       const text = formatTrace(trace);

@@ -121,7 +121,7 @@ describe('telemetry: lifecycle', () => {
     try {
       const err = await t.start().then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(TelemetryError);
-      expect((err as Error).message).to.equal(`cannot serve metrics on 127.0.0.1:${port} (EADDRINUSE)`);
+      expect((err as Error).message).to.equal(`cannot serve metrics on 127.0.0.1:${port}: the port is taken: another process listens on it — set telemetry.prometheus.port to another, or 0 for a free one`);
     } finally {
       await t.shutdown(500);
       await new Promise((resolve) => blocker.close(resolve));

@@ -9,7 +9,6 @@
 // last actions; at the end a summary (also --json) and an HTML report with the plots of the run
 // and the profiles.
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig, parseConfig } from '../../config/index.js';
 import type { TelemetryConfig } from '../../config/index.js';
@@ -22,6 +21,7 @@ import { UsageError } from '../errors.js';
 import { packageFile } from '../package-root.js';
 import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { DEMO_BASE_RATE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, demoConfigText, demoProfiles } from '../demo/config.js';
 import { startDemoFleet } from '../demo/fleet.js';
 import type { DemoFleet } from '../demo/fleet.js';
@@ -87,10 +87,14 @@ interface Checked {
   readonly view: 'auto' | ViewStyle;
 }
 
+/** The demo runs in real time, at up to 200 × 4 queries per second during the burst. */
+const MAX_DEMO_MS = 3_600_000;
+
 function check(opts: DemoCommandOptions): Checked {
   const durationMs = parseDurationMs(opts.duration);
   if (durationMs === undefined || durationMs <= 0) throw new UsageError(`--duration ${opts.duration}: must be ${DURATION_HINT}`);
   if (durationMs < 5000) throw new UsageError(`--duration ${opts.duration}: must be at least 5s (the burst is a fifth of it)`);
+  if (durationMs > MAX_DEMO_MS) throw new UsageError(`--duration ${opts.duration}: must be at most 1h (the demo runs in real time; plan and simulate take longer workloads)`);
   const seed = Number(opts.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: must be a non-negative integer`);
   const rate = Number(opts.rate);
@@ -105,6 +109,8 @@ function check(opts: DemoCommandOptions): Checked {
 export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: DemoHooks = {}): Promise<DemoSummary> {
   const c = check(opts);
   const { output } = ctx;
+  // The report is written after minutes of running: a path that cannot be written fails now.
+  await checkOutputPath('--report', opts.report);
   // Text goes to stdout; with --json the summary does and everything live goes to stderr.
   const say = opts.json ? (t: string): void => output.err(t) : (t: string): void => output.out(t);
   const tty = hooks.isTty ?? (output === processOutput && (opts.json ? process.stderr.isTTY : process.stdout.isTTY) === true);
@@ -196,18 +202,19 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
       counts: tally.counts, tunerScaleUps: tally.tunerScaleUps, endMs,
     });
     const reportPath = resolve(opts.report);
-    writeFileSync(reportPath, renderDemoReport({
+    // The summary first: whatever happens to the report, the run's result is on the screen.
+    if (opts.json) {
+      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, ...summary });
+    } else {
+      output.out(summaryText(summary, reportPath));
+    }
+    await writeOutputFile('--report', reportPath, renderDemoReport({
       title: `inferline demo — ${DEMO_PIPELINE}`, generatedBy: `inferline demo --duration ${opts.duration} --seed ${c.seed} --rate ${c.rate}`,
       pipeline: DEMO_PIPELINE, sloMs: DEMO_SLO_MS, workload, seed: c.seed, summary, timeline: monitor.timeline, events: monitor.events,
       actions: monitor.actions, phases,
       servers: fleet.members.map((m) => ({ stage: m.stage.stage, server: m.stage.server, model: m.stage.model, hardware: m.stage.hardware, replicas: m.capabilities?.replicas ?? '?', batching: m.capabilities?.batching ?? '?' })),
       profiles, plan: monitor.plan,
     }));
-    if (opts.json) {
-      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, ...summary });
-    } else {
-      output.out(summaryText(summary, reportPath));
-    }
     return summary;
   } finally {
     await fleet?.stop().catch(() => undefined);

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { DURATION_HINT, parseDurationMs } from '../../core/duration.js';
 import type { ModelProfile } from '../../core/types.js';
 import {
-  readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
+  PortUnavailableError, readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
 } from '../../emulator/index.js';
 import type { EmulatedModel, TorchServeMetricsMode, TritonApiGroup, TritonModelControlMode, TritonRestriction } from '../../emulator/index.js';
 import { UsageError } from '../errors.js';
 import { printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import { checkOutputPath } from '../output-file.js';
 
 export interface EmulateCommandOptions {
   readonly server: string;
@@ -53,6 +54,21 @@ export interface RunningEmulator {
 
 const SERVERS = ['triton', 'torchserve', 'tfserving'] as const;
 
+/** Flags that only some servers take: given for another, they are refused rather than ignored. */
+const SERVER_FLAGS: readonly (readonly [keyof EmulateCommandOptions, string, readonly (typeof SERVERS)[number][]])[] = [
+  ['modelControlMode', '--model-control-mode', ['triton']],
+  ['httpRestrictedApi', '--http-restricted-api', ['triton']],
+  ['tokenAuth', '--token-auth', ['torchserve']],
+  ['enableModelApi', '--enable-model-api', ['torchserve']],
+  ['keyFile', '--key-file', ['torchserve']],
+  ['managementPort', '--management-port', ['torchserve']],
+  ['metricsMode', '--metrics-mode', ['torchserve']],
+  ['metricsPort', '--metrics-port', ['triton', 'torchserve']],
+  ['monitoring', '--monitoring', ['tfserving']],
+  ['maxEnqueuedBatches', '--max-enqueued-batches', ['tfserving']],
+  ['seed', '--seed', ['triton', 'torchserve']],
+];
+
 export function registerEmulate(program: Command, ctx: CliContext): void {
   const { output } = ctx;
   program
@@ -66,14 +82,14 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--max-batch <n>', 'Triton max_batch_size, TorchServe batch_size, TF Serving max_batch_size')
     .option('--delay <d>', 'max queue delay: Triton max_queue_delay_microseconds, TorchServe max_batch_delay, TF Serving batch_timeout, e.g. 5ms')
     .option('--request-overhead <d>', 'a fixed time added to every inference request outside the batcher (HTTP and serialisation), e.g. 0.3ms; default 0')
-    .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed) or none (503 like the real default)', 'explicit')
+    .option('--model-control-mode <mode>', 'Triton: explicit (load/unload allowed, the default) or none (503 like the real default)')
     .option('--http-restricted-api <spec>', 'Triton: API[,API...]:<header>=<value>, as --http-restricted-api (repeatable)', collect)
-    .option('--token-auth <on|off>', 'TorchServe token authorization', 'on')
+    .option('--token-auth <on|off>', 'TorchServe token authorization (default on)')
     .option('--enable-model-api', 'TorchServe: allow register and unregister (405 otherwise)')
     .option('--key-file <path>', 'TorchServe: where key_file.json is written (default ./key_file.json)')
     .option('--metrics-port <n>', 'Triton or TorchServe metrics port (default: port + 2, or a free one with --port 0)')
     .option('--management-port <n>', 'TorchServe management port (default: port + 1, or a free one with --port 0)')
-    .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus', 'log')
+    .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus')
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
     .option('--max-enqueued-batches <n>', 'TF Serving: max_enqueued_batches, past which a predict gets 503 (default unbounded; the real default is 10)')
     .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
@@ -90,10 +106,39 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     });
 }
 
-/** Checks the options, reads the profiles and starts the server. */
+/** A port the server listens on, and how it was chosen (given, or `--port` + offset). */
+interface AssignedPort {
+  readonly flag: string;
+  readonly port: number;
+  readonly offset?: number;
+}
+
+/**
+ * Checks the options, reads the profiles and starts the server. A port that is taken or reserved
+ * is bad input naming the flag it came from, or the default it was derived from.
+ */
 export async function startEmulator(opts: EmulateCommandOptions): Promise<RunningEmulator> {
+  const assigned: AssignedPort[] = [];
+  try {
+    return await launchEmulator(opts, assigned);
+  } catch (err) {
+    if (!(err instanceof PortUnavailableError)) throw err;
+    const a = assigned.find((x) => x.port === err.port && x.port !== 0);
+    const fix = err.reason === 'taken' ? 'pick another, or --port 0 for free ones' : 'pick one above 1023, or --port 0 for free ones';
+    if (a === undefined) throw new UsageError(`${err.message} — ${fix}`);
+    if (a.offset === undefined) throw new UsageError(`${a.flag} ${a.port}: ${err.message} — ${fix}`);
+    throw new UsageError(`${a.flag} (not given, so --port + ${a.offset} = ${a.port}): ${err.message} — give ${a.flag}, or ${fix}`);
+  }
+}
+
+async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPort[]): Promise<RunningEmulator> {
   const server = opts.server as (typeof SERVERS)[number];
   if (!SERVERS.includes(server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVERS.join(', ')}`);
+  for (const [key, flag, servers] of SERVER_FLAGS) {
+    if (opts[key] !== undefined && !servers.includes(server)) {
+      throw new UsageError(`${flag}: only for --server ${servers.join(' or ')} — ${server === 'tfserving' ? 'TF Serving serves everything on its one --port' : `not used by ${server}`}`);
+    }
+  }
   const port = parsePort('--port', opts.port);
   const instances = opts.instances === undefined ? undefined : parseCount('--instances', opts.instances, 1);
   const maxBatch = opts.maxBatch === undefined ? undefined : parseCount('--max-batch', opts.maxBatch, 1);
@@ -116,13 +161,21 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
   const maxEnqueuedBatches = opts.maxEnqueuedBatches === undefined ? undefined : parseCount('--max-enqueued-batches', opts.maxEnqueuedBatches, 1);
   const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
+  assigned.push({ flag: '--port', port });
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
-    if (given !== undefined) return parsePort(flag, given);
+    if (given !== undefined) {
+      const p = parsePort(flag, given);
+      assigned.push({ flag, port: p });
+      return p;
+    }
     if (port === 0) return 0;
     if (port + offset > 65535) throw new UsageError(`${flag}: port ${port} + ${offset} is past 65535 — give ${flag}`);
+    assigned.push({ flag, port: port + offset, offset });
     return port + offset;
   };
 
+  // The TorchServe emulator writes its key file: a path that cannot be written fails now, by name.
+  if (opts.keyFile !== undefined) await checkOutputPath('--key-file', opts.keyFile);
   const profiles: ModelProfile[] = readProfileFile(opts.profiles);
   // Checked here so that a bad --hardware or --max-batch is bad input, not a failure to start.
   const { models } = selectModels(profiles, opts.hardware);
@@ -214,7 +267,21 @@ export function formatReport(r: EmulatorReport): string {
   if (r.keyFile) lines.push(`  key file   ${r.keyFile}`);
   lines.push(table(['model', 'hardware', 'max batch'], r.models.map((m) => [m.name, m.hardware, m.maxBatch])).replace(/^/gm, '  '));
   if (r.skipped.length > 0) lines.push(`  not served (no profile on that hardware): ${r.skipped.join(', ')}`);
+  lines.push(`  inspect it: ${inspectCommand(r)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The `inferline inspect` line that reads this emulator, every port named (they differ from inspect's defaults). */
+export function inspectCommand(r: EmulatorReport): string {
+  const u = r.urls;
+  switch (r.server) {
+    case 'triton':
+      return `inferline inspect --server triton --url ${u['http']} --metrics-url ${u['metrics']}`;
+    case 'torchserve':
+      return `inferline inspect --server torchserve --url ${u['inference']} --management-url ${u['management']} --metrics-url ${u['metrics']}${r.keyFile ? ` --key-file ${r.keyFile}` : ''}`;
+    case 'tfserving':
+      return `inferline inspect --server tfserving --url ${u['rest']} --models ${r.models.map((m) => m.name).join(',')}`;
+  }
 }
 
 /**

@@ -145,6 +145,39 @@ export function inspectAdapterOptions(opts: InspectCommandOptions, env: NodeJS.P
 export async function runInspect(opts: InspectCommandOptions): Promise<InspectReport> {
   const options = inspectAdapterOptions(opts);
   const windowMs = parseWindow(opts.window ?? DEFAULT_WINDOW);
+  try {
+    return await inspectWith(options, opts, windowMs);
+  } catch (err) {
+    throw withEndpointHint(err, options);
+  }
+}
+
+/** A server that cannot be read, with the flag that points inspect at the endpoint that failed. */
+export class InspectError extends Error {
+  override readonly name = 'InspectError';
+}
+
+/**
+ * A metrics or management endpoint that cannot be reached is most often on another port than the
+ * default (an emulator prints its own): the message says which flag sets it.
+ */
+function withEndpointHint(err: unknown, options: AdapterOptions): unknown {
+  if (!(err instanceof AdapterError) || (err.kind !== 'unreachable' && err.kind !== 'timeout')) return err;
+  const path = err.endpoint.replace(/^\S+ /, '');
+  let hint: string | undefined;
+  if (options.kind === 'triton' && path.startsWith('/metrics')) {
+    hint = 'the metrics endpoint (default: the --url host on port 8002) — give --metrics-url where the server serves its metrics';
+  } else if (options.kind === 'torchserve' && path.startsWith('/metrics')) {
+    hint = 'the metrics API (default: the --url host on port 8082) — give --metrics-url where TorchServe serves its metrics';
+  } else if (options.kind === 'torchserve' && err.message.includes(options.managementUrl ?? '\u0000')) {
+    hint = 'the management API (default: the --url host on port 8081) — give --management-url where TorchServe serves it';
+  } else if (options.kind === 'torchserve' && err.kind === 'timeout' && path.startsWith('/models')) {
+    hint = 'the management API — give --management-url where TorchServe serves it';
+  }
+  return hint === undefined ? err : new InspectError(`${err.message}; that is ${hint}`, { cause: err });
+}
+
+async function inspectWith(options: AdapterOptions, opts: InspectCommandOptions, windowMs: number): Promise<InspectReport> {
   const wanted = opts.models === undefined ? undefined : modelList(opts.models);
   const adapter = createAdapter(options);
   const warnings: string[] = [];

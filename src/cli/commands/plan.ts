@@ -1,6 +1,5 @@
 // `inferline plan`: plans every pipeline of a config (or the one named) on a planning workload.
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import yaml from 'js-yaml';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
@@ -14,6 +13,8 @@ import { UsageError, EXIT_FAILURE } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { Output } from '../output.js';
 import type { CliContext } from '../context.js';
+import { noteLongWork, printWarnings } from '../warnings.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { ONE_SHOT_FLUSH_DEADLINE_MS, startOneShotTelemetry } from '../telemetry.js';
 
 export interface PlanCommandOptions {
@@ -44,6 +45,7 @@ export function registerPlan(program: Command, ctx: CliContext): void {
     .option('--json', 'print the plans as JSON (an array) on stdout')
     .addHelpText('after', '\nExit status: 0 when every plan meets its SLO, 1 when one cannot, 2 on bad input.')
     .action(async (opts: PlanCommandOptions) => {
+      if (opts.out !== undefined) await checkOutputPath('--out', opts.out);
       const plans = await runPlan(opts, output);
       if (opts.out) await writePlans(opts.out, plans);
       if (opts.json) printJson(output, plans);
@@ -54,12 +56,13 @@ export function registerPlan(program: Command, ctx: CliContext): void {
 
 /** Plans; with `output`, planner runs are recorded through the configured telemetry (OTLP only). */
 export async function runPlan(opts: PlanCommandOptions, output?: Output): Promise<Plan[]> {
-  if (opts.trace && opts.arrival) throw new UsageError('give either --trace or --arrival, not both');
+  if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   if (opts.exact && opts.baseline) throw new UsageError('give either --exact or --baseline, not both');
   if (opts.baseline !== undefined && opts.baseline !== 'coarse') throw new UsageError(`--baseline ${opts.baseline}: unknown baseline — must be: coarse`);
   const kind: PlannerKind = opts.exact ? 'exact' : opts.baseline === 'coarse' ? 'coarse' : 'greedy';
   const seed = opts.seed === undefined ? undefined : parseSeed(opts.seed);
   const config = await loadConfig(opts.config);
+  if (output) printWarnings(output, opts.config, config.warnings);
   const pipelines = selectPipelines(config, opts.pipeline);
   const profiles = new ProfileSet(config.profiles);
   const telemetry = output ? await startOneShotTelemetry(config.telemetry, output) : undefined;
@@ -69,11 +72,12 @@ export async function runPlan(opts: PlanCommandOptions, output?: Output): Promis
     for (const pipeline of pipelines) {
       const s = seed ?? config.planner.seed;
       const workload = await resolveWorkload({
-        ...(opts.trace ? { traceFile: opts.trace } : {}),
-        ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
+        ...(opts.trace !== undefined ? { traceFile: opts.trace } : {}),
+        ...(opts.arrival !== undefined ? { arrivalSpec: opts.arrival } : {}),
         fallbackSpec: pipeline.arrival ?? config.planner.arrival,
         seed: s,
       });
+      if (output) noteLongWork(output, 'plan', workload.trace);
       plans.push(runs.run({
         pipeline, hardware: config.hardware, profiles, trace: workload.trace, workload: workload.description, planner: kind,
         options: { seed: s, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: config.planner.exactMaxEvaluations },
@@ -102,7 +106,7 @@ function parseSeed(text: string): number {
 async function writePlans(file: string, plans: readonly Plan[]): Promise<void> {
   const body = plans.length === 1 ? plans[0] : plans;
   const text = /\.ya?ml$/i.test(file) ? yaml.dump(body, { noRefs: true, lineWidth: 120 }) : `${JSON.stringify(body, null, 2)}\n`;
-  await writeFile(file, text);
+  await writeOutputFile('--out', file, text);
 }
 
 /** The human view of one plan. */

@@ -5,7 +5,6 @@
 // watches the per-batch-size statistics of the traffic the server already serves. Writes the
 // planner's profile format (merged into --out), a JSON result, and an HTML report.
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { createAdapter } from '../../../adapters/registry.js';
 import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/duration.js';
 import { activeProfile, batchingKnee, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
@@ -21,6 +20,7 @@ import type {
 } from '../../runtime/profiler/index.js';
 import { systemClock } from '../../runtime/system-clock.js';
 import type { CliContext } from '../context.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { UsageError } from '../errors.js';
 import { fmtMs, printJson, processOutput, table } from '../output.js';
 import { createProgress, PROGRESS_STYLES } from '../progress.js';
@@ -204,18 +204,20 @@ export function exitCodeOf(r: ProfileCommandReport): number {
 
 /** Runs the profile the flags ask for, writes --out and --report, and returns the result. */
 export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliContext, run: ProfileRunOptions = {}): Promise<ProfileCommandReport> {
+  const model = opts.model.trim();
+  if (model === '') throw new UsageError('--model: must name a model');
   const adapterOptions = inspectAdapterOptions({
     server: opts.server, url: opts.url, metricsUrl: opts.metricsUrl, managementUrl: opts.managementUrl, token: opts.token, keyFile: opts.keyFile,
     header: opts.header, models: opts.model,
   });
-  const model = opts.model.trim();
-  if (model === '') throw new UsageError('--model: must name a model');
   const hardware = opts.hardware === undefined ? undefined : parseHardware(opts.hardware, adapterOptions.kind, opts.passive === true);
   const outFormatOk = (f: string | undefined, flag: string, re: RegExp, what: string): void => {
     if (f !== undefined && !re.test(f)) throw new UsageError(`${flag} ${f}: must be ${what}`);
   };
   outFormatOk(opts.out, '--out', /\.(ya?ml|json)$/i, 'a .yaml, .yml or .json file');
   outFormatOk(opts.report, '--report', /\.html?$/i, 'an .html file');
+  if (opts.out !== undefined) await checkOutputPath('--out', opts.out);
+  if (opts.report !== undefined) await checkOutputPath('--report', opts.report);
   const clock = run.clock ?? systemClock;
   const progress = createProgress(ctx.output, run.progress ?? 'lines');
   const adapter = createAdapter(adapterOptions);
@@ -273,7 +275,7 @@ export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliCon
       } else warnings.push(`nothing measured: ${opts.out} was not changed`);
     }
     if (opts.report !== undefined) {
-      await writeFile(opts.report, renderProfileReport(htmlReport(report)));
+      await writeOutputFile('--report', opts.report, renderProfileReport(htmlReport(report)));
       reportFile = opts.report;
     }
   }

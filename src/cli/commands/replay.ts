@@ -3,12 +3,13 @@
 // and per stage, with the harness's own health. Refuses to run when the servers do not serve the
 // plan (replicas, batch size, batch delay), or applies it with --apply.
 import type { Command } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { createAdapter, isServerKind } from '../../../adapters/registry.js';
 import { loadConfig } from '../../config/index.js';
 import { loadPlanFile } from '../../config/plan-file.js';
 import { parseText } from '../../config/parse-text.js';
+import { describeReadError } from '../../config/profile-sources.js';
+import { readTextFile } from '../../config/read-text.js';
 import { problemsFromIssues } from '../../config/issues.js';
 import { InvalidInputError } from '../../core/errors.js';
 import { Estimator } from '../../core/estimator.js';
@@ -28,6 +29,7 @@ import { renderReplayReport } from '../report/replay-report.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { inspectAdapterOptions } from './inspect.js';
 import { selectPipelines } from './plan.js';
 
@@ -71,8 +73,9 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .option('--json', 'print the comparison as JSON')
     .addHelpText('after', '\nExit status: 0 when the run was trustworthy, 1 when a server failed or the harness could not be trusted, 2 on bad input (including a fleet that does not serve the plan).')
     .action(async (opts: ReplayCommandOptions) => {
+      if (opts.report !== undefined) await checkOutputPath('--report', opts.report);
       const detail = await runReplay(opts, (line) => output.err(line));
-      if (opts.report) await writeFile(opts.report, renderReplayReport(detail));
+      if (opts.report) await writeOutputFile('--report', opts.report, renderReplayReport(detail));
       if (opts.json) printJson(output, detail.summary);
       else output.out(`${formatReplay(detail.summary)}\n${opts.report ? `report: ${opts.report}\n` : ''}`);
       if (!detail.summary.verdict.trustworthy) ctx.exitCode = EXIT_FAILURE;
@@ -99,9 +102,9 @@ export async function readFleet(opts: Pick<ReplayCommandOptions, 'fleet' | 'at'>
   if (opts.fleet !== undefined) {
     let text: string;
     try {
-      text = await readFile(opts.fleet, 'utf8');
+      text = await readTextFile(opts.fleet);
     } catch (err) {
-      throw new UsageError(`--fleet ${opts.fleet}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new UsageError(`--fleet ${opts.fleet}: cannot read the file (${describeReadError(err)})`);
     }
     const parsed = parseText(text, opts.fleet);
     if (!parsed.ok) throw new InvalidInputError(`Invalid fleet file ${opts.fleet}`, [{ path: '', message: parsed.message }]);
@@ -146,7 +149,7 @@ function parseBound(flag: string, text: string | undefined, cap: number): number
 }
 
 export async function runReplay(opts: ReplayCommandOptions, log: (line: string) => void = () => undefined): Promise<ReplayDetail> {
-  if (opts.trace && opts.arrival) throw new UsageError('give either --trace or --arrival, not both');
+  if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   const maxQueries = parseBound('--max-queries', opts.maxQueries, REPLAY_MAX_QUERIES);
   const maxSpanS = parseBound('--max-duration', opts.maxDuration, REPLAY_MAX_SPAN_S);
   const config = await loadConfig(opts.config);
@@ -155,8 +158,8 @@ export async function runReplay(opts: ReplayCommandOptions, log: (line: string) 
   const seed = opts.seed === undefined ? (loaded.seed ?? config.planner.seed) : seedOf(opts.seed);
   const entries = await readFleet(opts);
   const workload = await resolveWorkload({
-    ...(opts.trace ? { traceFile: opts.trace } : {}),
-    ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
+    ...(opts.trace !== undefined ? { traceFile: opts.trace } : {}),
+    ...(opts.arrival !== undefined ? { arrivalSpec: opts.arrival } : {}),
     fallbackSpec: loaded.workload ?? spec.arrival ?? config.planner.arrival,
     seed,
   });

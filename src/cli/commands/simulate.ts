@@ -2,7 +2,6 @@
 // reports P99, SLO miss rate, cost and scaling actions; --compare runs every controller on the same
 // trace and seed; --report writes the HTML page with the plots over time.
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
 import { loadPlanFile } from '../../config/plan-file.js';
@@ -19,6 +18,9 @@ import type { ControllerRun, SimulationReport } from '../report/index.js';
 import { UsageError } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import type { Output } from '../output.js';
+import { noteLongWork, printWarnings } from '../warnings.js';
+import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { selectPipelines } from './plan.js';
 
 export interface SimulateCommandOptions {
@@ -60,27 +62,30 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--report <file>', 'write an HTML report with plots over time')
     .option('--json', 'print the results as JSON')
     .action(async (opts: SimulateCommandOptions) => {
-      const { summary, report } = await runSimulate(opts);
-      if (opts.report) await writeFile(opts.report, renderSimulationReport({ ...report, generatedBy: `inferline simulate ${process.argv.slice(3).join(' ')}`.trim() }));
+      if (opts.report !== undefined) await checkOutputPath('--report', opts.report);
+      const { summary, report } = await runSimulate(opts, output);
+      if (opts.report) await writeOutputFile('--report', opts.report, renderSimulationReport({ ...report, generatedBy: `inferline simulate ${process.argv.slice(3).join(' ')}`.trim() }));
       if (opts.json) printJson(output, summary);
       else output.out(`${formatSummary(summary)}\n${opts.report ? `report: ${opts.report}\n` : ''}`);
     });
 }
 
-export async function runSimulate(opts: SimulateCommandOptions): Promise<{ summary: SimulationSummary; report: SimulationReport }> {
-  if (opts.trace && opts.arrival) throw new UsageError('give either --trace or --arrival, not both');
+export async function runSimulate(opts: SimulateCommandOptions, output?: Output): Promise<{ summary: SimulationSummary; report: SimulationReport }> {
+  if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   const kinds = controllersOf(opts);
   const config = await loadConfig(opts.config);
+  if (output) printWarnings(output, opts.config, config.warnings);
   const loaded = await loadPlanFile(opts.plan, config, opts.pipeline);
   const spec = selectPipelines(config, loaded.pipeline)[0] as PipelineSpec;
   const seed = opts.seed === undefined ? (loaded.seed ?? config.planner.seed) : parseSeed(opts.seed);
   const workload = await resolveWorkload({
-    ...(opts.trace ? { traceFile: opts.trace } : {}),
-    ...(opts.arrival ? { arrivalSpec: opts.arrival } : {}),
+    ...(opts.trace !== undefined ? { traceFile: opts.trace } : {}),
+    ...(opts.arrival !== undefined ? { arrivalSpec: opts.arrival } : {}),
     fallbackSpec: spec.arrival ?? config.planner.arrival,
     seed,
   });
   if (workload.trace.length === 0) throw new UsageError(`${workload.description}: the workload has no arrivals`);
+  if (output) noteLongWork(output, 'simulate', workload.trace, kinds.length);
   const profiles = new ProfileSet(config.profiles);
   const thePlan: PlanForLoop = {
     stages: loaded.stages, envelope: loaded.envelope, plannedRateQps: loaded.plannedRateQps, slack: loaded.slack,

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig, type InferlineConfig } from '../../config/index.js';
 import { printJson } from '../output.js';
+import { printWarnings } from '../warnings.js';
 import type { CliContext } from '../context.js';
 
 export interface ValidateSummary {
@@ -31,8 +32,12 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         throw err;
       }
       const summary = summarise(config);
-      if (options.json) printJson(output, { valid: true, file: options.config, summary });
-      else output.out(`${options.config}: valid — ${describe(summary)}\n`);
+      const warnings = config.warnings ?? [];
+      if (options.json) printJson(output, { valid: true, file: options.config, summary, ...(warnings.length > 0 ? { warnings } : {}) });
+      else {
+        printWarnings(output, options.config, warnings);
+        output.out(`${options.config}: valid — ${describe(summary)}${warnings.length > 0 ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}\n`);
+      }
     });
 }
 

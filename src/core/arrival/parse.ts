@@ -7,6 +7,7 @@ import type { Problem } from '../errors.js';
 import { parseDecimal } from '../trace.js';
 import { expectedArrivals } from './rates.js';
 import { DEFAULT_CV, MAX_CV, MAX_EXPECTED_ARRIVALS } from './types.js';
+import { MAX_WORKLOAD_SPAN_MS } from '../limits.js';
 import type { ArrivalSegment, ArrivalSpec } from './types.js';
 
 /** The grammar in one line: published in config/inferline.schema.json and used in errors. */
@@ -220,7 +221,11 @@ export function parseArrivalSpec(text: string): ArrivalSpec {
     const expected = expectedArrivals({ segments });
     // Negated so that a NaN integral is refused too.
     if (!(expected <= MAX_EXPECTED_ARRIVALS)) {
-      problems.push({ path: '', message: `would generate about ${Math.round(expected)} arrivals; at most ${MAX_EXPECTED_ARRIVALS} are allowed` });
+      problems.push({ path: '', message: `would generate about ${Math.round(expected)} arrivals; at most ${MAX_EXPECTED_ARRIVALS} are allowed (lower the rate or the duration)` });
+    }
+    const spanMs = segments.reduce((sum, seg) => sum + seg.durationMs, 0);
+    if (!(spanMs <= MAX_WORKLOAD_SPAN_MS)) {
+      problems.push({ path: '', message: `lasts ${formatDurationMs(spanMs)} in all; a workload may last at most ${formatDurationMs(MAX_WORKLOAD_SPAN_MS)} (shorten the durations)` });
     }
   }
   if (problems.length > 0) throw new InvalidInputError(`Invalid arrival spec "${text}"`, problems);

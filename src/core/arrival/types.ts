@@ -1,4 +1,5 @@
 // The data of arrival specs: one interface per segment kind, and the limits every kind obeys.
+import { MAX_WORKLOAD_ARRIVALS } from '../limits.js';
 
 /** Memoryless arrivals at `rateQps`: exponential inter-arrival times (CV 1). */
 export interface PoissonSegment {
@@ -77,8 +78,8 @@ export interface ArrivalSpec {
 /** Above this CV, shape = 1/cv² is so small that the sampler's draws underflow to zero gaps. */
 export const MAX_CV = 100;
 
-/** A guard against specs that would fill memory (8 bytes per arrival). */
-export const MAX_EXPECTED_ARRIVALS = 50_000_000;
+/** A guard against specs that would take too long to plan on: the cap of every workload. */
+export const MAX_EXPECTED_ARRIVALS = MAX_WORKLOAD_ARRIVALS;
 
 /** The CV of the modulated kinds when the spec names none: Poisson-like arrivals. */
 export const DEFAULT_CV = 1;

@@ -668,6 +668,6 @@ function errorType(message: string): string {
   const m = /→ (\d{3})/.exec(message);
   if (m) return 'http';
   if (/timed? ?out/i.test(message)) return 'timeout';
-  if (/ECONNREFUSED|unreachable/i.test(message)) return 'unreachable';
+  if (/ECONNREFUSED|unreachable|cannot reach/i.test(message)) return 'unreachable';
   return 'error';
 }
