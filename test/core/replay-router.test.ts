@@ -68,12 +68,14 @@ describe('core/replay: router and comparison', () => {
   });
 
   it('the harness verdict names each reason it is not trustworthy', () => {
-    const ok = { sendSlipP99Ms: 1, loopDelayP99Ms: 3, loadAverage: 1.2, cores: 2, failed: 0 };
-    expect(harnessVerdict(ok, 20)).to.deep.equal({ trustworthy: true, reasons: [] });
-    const bad = harnessVerdict({ sendSlipP99Ms: 9, loopDelayP99Ms: 25, loadAverage: 4, cores: 2, failed: 3 }, 20);
+    const predicted = { p50Ms: 20, p99Ms: 100 };
+    const ok = { sendSlipP99Ms: 4, loopDelayP99Ms: 4.5, loadAverage: 1.2, cores: 2, failed: 0 };
+    expect(harnessVerdict(ok, predicted)).to.deep.equal({ trustworthy: true, reasons: [] });
+    const bad = harnessVerdict({ sendSlipP99Ms: 9, loopDelayP99Ms: 25, loadAverage: 4, cores: 2, failed: 3 }, predicted);
     expect(bad.trustworthy).to.equal(false);
-    expect(bad.reasons.join('\n')).to.match(/slip 9\.00 ms > 2\.00 ms/).and.match(/delay 25\.0 ms/).and.match(/load average 4\.00 > 2 cores/).and.match(/3 queries failed/);
-    // The slip allowance grows with the latencies measured: 5 % of the predicted P50.
-    expect(harnessVerdict({ ...ok, sendSlipP99Ms: 9 }, 400).trustworthy).to.equal(true);
+    expect(bad.reasons.join('\n')).to.match(/slip 9\.00 ms > 5\.00 ms/).and.match(/delay 25\.0 ms > 5\.0 ms/).and.match(/load average 4\.00 > 2 cores/).and.match(/3 queries failed/);
+    // Both allowances grow with the latencies compared: 10 % of the P50 for the slip, 5 % of the P99 for the loop.
+    expect(harnessVerdict({ ...ok, sendSlipP99Ms: 9, loopDelayP99Ms: 25 }, { p50Ms: 100, p99Ms: 600 }).trustworthy).to.equal(true);
+    expect(harnessVerdict({ ...ok, loopDelayP99Ms: 6 }, predicted).reasons).to.have.length(1);
   });
 });

@@ -218,7 +218,7 @@ export async function runReplay(opts: ReplayCommandOptions, log: (line: string) 
   const summary: ReplaySummary = {
     pipeline: spec.name, sloMs: slo, percentile: spec.slo.percentile, workload: workload.description, queries: n, seed, applied,
     endToEnd: { ...endToEnd, error: latencyErrors(endToEnd) },
-    stages, health, verdict: harnessVerdict(health, endToEnd.predicted.p50Ms), durationMs: measured.durationMs,
+    stages, health, verdict: harnessVerdict(health, endToEnd.predicted), durationMs: measured.durationMs,
   };
   return { summary, predictedMs, measuredMs: measured.latencyMs };
 }
