@@ -108,7 +108,8 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
       const c = first.plan.stages[s.name] as StageConfig;
       return {
         server, profiles: path.join(path.dirname(REFERENCE_CONFIG), 'profiles.yaml'), models: [s.model], hardware: c.hardware,
-        instances: c.replicas, maxBatch: c.batchSize, ...(c.batchDelayMs ? { delayMs: c.batchDelayMs } : {}),
+        // The delay always, 0 included: TorchServe's default maxBatchDelay is 100 ms.
+        instances: c.replicas, maxBatch: c.batchSize, delayMs: c.batchDelayMs ?? 0,
         // TorchServe changes batching by registering a new version: its model API must be on.
         ...(server === 'torchserve' ? { args: ['--enable-model-api'] } : {}),
       };
