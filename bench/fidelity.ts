@@ -180,7 +180,7 @@ export async function benchFidelity(): Promise<void> {
   // The load generator stands for clients on other machines: it goes first for the CPU, so that
   // the emulators' timers (which poll the last millisecond of every deadline) do not delay sends.
   // Best effort: only root may raise a priority.
-  let priority = 'normal priority';
+  let priority: string;
   try {
     setPriority(0, -10);
     priority = 'nice −10';
