@@ -63,7 +63,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .option('--pipeline <name>', 'the pipeline to replay (when the plan file holds several)')
     .option('--trace <file>', 'arrival trace: one time (s) per line, or CSV with a time column')
     .option('--arrival <spec>', 'arrival spec, e.g. "gamma:rate=100,cv=4,duration=60s"')
-    .option('--fleet <file>', 'where each stage is served: {stages: {STAGE: {server, url, model?, metricsUrl?, managementUrl?}}}')
+    .option('--fleet <file>', 'where each stage is served: {stages: {STAGE: {server, url, model?, metricsUrl?, managementUrl?, keyFile?}}}')
     .option('--at <stage=kind:url>', 'where one stage is served, e.g. classify=triton:http://127.0.0.1:8000 (repeatable)', collect, [])
     .option('--apply', 'apply the plan\'s replicas and batching to the servers first (else refuse when they differ)')
     .option('--seed <n>', 'seed of the routing draws and of arrival specs that name none (default: the plan\'s)')
@@ -92,6 +92,8 @@ const fleetEntry = z.object({
   model: z.string().min(1).optional(),
   metricsUrl: z.string().min(1).optional(),
   managementUrl: z.string().min(1).optional(),
+  /** TorchServe: its key_file.json (the key itself comes from INFERLINE_TORCHSERVE_TOKEN, never a file of ours). */
+  keyFile: z.string().min(1).optional(),
 }).strict();
 const fleetFileSchema = z.object({ stages: z.record(z.string(), fleetEntry) }).strict();
 type FleetEntry = z.output<typeof fleetEntry>;
@@ -135,6 +137,7 @@ function fleetStages(spec: PipelineSpec, entries: Map<string, FleetEntry>): Flee
       server: e.server, url: e.url,
       ...(e.metricsUrl !== undefined ? { metricsUrl: e.metricsUrl } : {}),
       ...(e.managementUrl !== undefined ? { managementUrl: e.managementUrl } : {}),
+      ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
       ...(e.server === 'tfserving' ? { models: model } : {}),
     });
     return { stage: s.name, kind: e.server, model, adapter: createAdapter(options) };
