@@ -12,6 +12,7 @@ import {
 } from '../ports/workload-scale.js';
 import { systemClock } from '../runtime/system-clock.js';
 import { withTimeout } from './util.js';
+import { apiMessageOf, apiStatusOf } from './kube-api-error.js';
 
 export interface KubernetesScaleClientOptions {
   /** A ready KubeConfig (tests); otherwise `kubeconfigFile`, else in-cluster, else $KUBECONFIG or ~/.kube/config. */
@@ -70,7 +71,7 @@ export class KubernetesScaleClient implements WorkloadScaleClient {
     try {
       return await withTimeout(this.clock, this.timeoutMs, `${verb} scale of ${ref.namespace}/${ref.name}`, () => fn());
     } catch (err) {
-      const status = httpStatusOf(err);
+      const status = apiStatusOf(err);
       const detail = apiMessageOf(err);
       if (status === 403) throw new ScaleForbiddenError(verb, ref, detail, { cause: err });
       if (status === 409) throw new ScaleConflictError(ref, detail, { cause: err });
@@ -86,25 +87,4 @@ function statusOf(ref: WorkloadRef, scale: V1Scale): WorkloadScaleStatus {
     throw new ScaleRequestError(ref, 'read', undefined, 'the API server returned a Scale without metadata.resourceVersion or with a bad spec.replicas');
   }
   return { replicas, currentReplicas: scale.status?.replicas ?? 0, resourceVersion };
-}
-
-/** The HTTP status of a client-node ApiException. */
-function httpStatusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/** The `message` of the API server's Status body, else the error's own message. */
-function apiMessageOf(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  if (typeof body === 'string') {
-    try {
-      const parsed = JSON.parse(body) as { message?: unknown };
-      if (typeof parsed.message === 'string') return parsed.message;
-    } catch {
-      return body.slice(0, 300);
-    }
-  }
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
-  return err instanceof Error ? err.message : String(err);
 }

@@ -30,6 +30,7 @@ import {
   type ConfigMapObject, type LeaseObject,
 } from './kubernetes-objects.js';
 import { settleWithin, withTimeout } from './util.js';
+import { apiMessageOf, apiStatusOf } from './kube-api-error.js';
 
 export interface KubernetesCoordinatorOptions {
   readonly identity: string;
@@ -301,7 +302,7 @@ export class KubernetesCoordinator implements Coordinator {
     try {
       return await this.leases.readNamespacedLease({ name, namespace: this.namespace }) as LeaseObject;
     } catch (err) {
-      if (statusOf(err) === 404) return undefined;
+      if (apiStatusOf(err) === 404) return undefined;
       throw err;
     }
   }
@@ -319,7 +320,7 @@ export class KubernetesCoordinator implements Coordinator {
     try {
       await this.leases.deleteNamespacedLease({ name, namespace: this.namespace });
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (apiStatusOf(err) !== 404) throw err;
     }
   }
 
@@ -328,7 +329,7 @@ export class KubernetesCoordinator implements Coordinator {
       try {
         return await this.core.readNamespacedConfigMap({ name: this.configMapName, namespace: this.namespace }) as ConfigMapObject;
       } catch (err) {
-        if (statusOf(err) === 404) return undefined;
+        if (apiStatusOf(err) === 404) return undefined;
         throw err;
       }
     });
@@ -347,8 +348,8 @@ export class KubernetesCoordinator implements Coordinator {
     try {
       return await fn();
     } catch (err) {
-      const status = statusOf(err);
-      if (status === 409 || (replace && status === 404)) throw new LockConflictError(`${status}: ${messageOf(err)}`);
+      const status = apiStatusOf(err);
+      if (status === 409 || (replace && status === 404)) throw new LockConflictError(`${status}: ${apiMessageOf(err, 200)}`);
       throw err;
     }
   }
@@ -359,8 +360,8 @@ export class KubernetesCoordinator implements Coordinator {
       return await withTimeout(this.clock, this.requestTimeoutMs, what, () => fn());
     } catch (err) {
       if (err instanceof LockConflictError || err instanceof CoordinatorError || err instanceof StaleEpochError) throw err;
-      const status = statusOf(err);
-      throw new CoordinatorError('kubernetes', `cannot ${what}${status === undefined ? '' : ` (HTTP ${status}: ${messageOf(err)})`}`, { cause: err });
+      const status = apiStatusOf(err);
+      throw new CoordinatorError('kubernetes', `cannot ${what}${status === undefined ? '' : ` (HTTP ${status}: ${apiMessageOf(err, 200)})`}`, { cause: err });
     }
   }
 
@@ -489,24 +490,3 @@ class KubeRegistration implements Registration {
     this.done.abort();
   }
 }
-
-/** The HTTP status of a client-node ApiException. */
-function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function messageOf(err: unknown): string {
-  const body = (err as { body?: unknown } | null)?.body;
-  if (typeof body === 'string') {
-    try {
-      const parsed = JSON.parse(body) as { message?: unknown };
-      if (typeof parsed.message === 'string') return parsed.message;
-    } catch {
-      return body.slice(0, 200);
-    }
-  }
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
-  return err instanceof Error ? err.message : String(err);
-}
-

@@ -15,6 +15,7 @@ import type { PipelineSpec } from '../../core/types.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
 import { renderSimulationReport } from '../report/index.js';
 import type { ControllerRun, SimulationReport } from '../report/index.js';
+import type { RunHeader } from '../report/types.js';
 import { UsageError } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
@@ -36,13 +37,7 @@ export interface SimulateCommandOptions {
   readonly report?: string;
 }
 
-export interface SimulationSummary {
-  readonly pipeline: string;
-  readonly sloMs: number;
-  readonly percentile: number;
-  readonly workload: string;
-  readonly queries: number;
-  readonly seed: number;
+export interface SimulationSummary extends RunHeader {
   readonly runs: readonly (Omit<ControllerRun, 'timeline'> & { readonly p50Ms: number; readonly cost: number; readonly replans: number })[];
 }
 

@@ -52,13 +52,17 @@ export interface StageComparison {
   readonly failures: number;
 }
 
-export interface ReplaySummary {
+/** What a run of a pipeline on a workload is: the head of a simulation's or a replay's summary. */
+export interface RunHeader {
   readonly pipeline: string;
   readonly sloMs: number;
   readonly percentile: number;
   readonly workload: string;
   readonly queries: number;
   readonly seed: number;
+}
+
+export interface ReplaySummary extends RunHeader {
   readonly applied: readonly string[];
   readonly endToEnd: { readonly predicted: LatencyFigures; readonly measured: LatencyFigures; readonly error: LatencyErrors };
   readonly stages: readonly StageComparison[];
