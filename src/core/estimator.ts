@@ -458,29 +458,32 @@ export class Estimator {
     };
     recomputeCostRate(firstArrival);
 
+    // A stage with a batch delay and less than a full batch queued: true (and a FORM event set)
+    // while the delay since its origin has not passed. Kept apart so dispatch stays small.
+    const holdForDelay = (s: number, now: number): boolean => {
+      let origin: number;
+      if (delayFromFormStart[s]) {
+        if ((formingSince[s] as number) < 0) formingSince[s] = now;
+        origin = formingSince[s] as number;
+      } else {
+        origin = readyAt[(queue[s * n + (qHead[s] as number)] as number) * S + s] as number;
+      }
+      const deadline = origin + (delayMs[s] as number);
+      if (now >= deadline) return false;
+      if (formAt[s] !== deadline) {
+        formAt[s] = deadline;
+        heap.push(deadline, FORM + s);
+      }
+      return true;
+    };
+
     const dispatch = (s: number, now: number): void => {
       const qs = s * n;
       while ((freeCount[s] as number) > 0 && (qHead[s] as number) < (qTail[s] as number)) {
-        const d = delayMs[s] as number;
-        if (d > 0 && (qTail[s] as number) - (qHead[s] as number) < (maxBatch[s] as number)) {
-          // Not a full batch yet: wait until the delay has passed since its origin.
-          let origin: number;
-          if (delayFromFormStart[s]) {
-            if ((formingSince[s] as number) < 0) formingSince[s] = now;
-            origin = formingSince[s] as number;
-          } else {
-            origin = readyAt[(queue[qs + (qHead[s] as number)] as number) * S + s] as number;
-          }
-          const deadline = origin + d;
-          if (now < deadline) {
-            if (formAt[s] !== deadline) {
-              formAt[s] = deadline;
-              heap.push(deadline, FORM + s);
-            }
-            return;
-          }
+        if ((delayMs[s] as number) > 0) {
+          if ((qTail[s] as number) - (qHead[s] as number) < (maxBatch[s] as number) && holdForDelay(s, now)) return;
+          formingSince[s] = -1;
         }
-        formingSince[s] = -1;
         const fc = (freeCount[s] as number) - 1;
         freeCount[s] = fc;
         const r = freeStack[(replicaBase[s] as number) + fc] as number;
@@ -500,8 +503,8 @@ export class Estimator {
         batchLen[r] = k;
         inService[s] = (inService[s] as number) + k;
         const sg = sigma[s];
-        const base = (service[s] as Float64Array)[k] as number;
-        const svc = sg === undefined ? base : base * serviceFactor(sg[k] as number, hashUnit(serviceKey, s, batches[s] as number));
+        let svc = (service[s] as Float64Array)[k] as number;
+        if (sg !== undefined) svc *= serviceFactor(sg[k] as number, hashUnit(serviceKey, s, batches[s] as number));
         busyMs[s] = (busyMs[s] as number) + svc;
         busySinceTick[s] = (busySinceTick[s] as number) + svc;
         queueDelayMs[s] = (queueDelayMs[s] as number) + waited;
