@@ -3,11 +3,12 @@
 // itself when its parent dies.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmulatedFleet } from '../../src/emulator/fleet-processes.js';
 import type { EmulatedFleetProcesses } from '../../src/emulator/fleet-processes.js';
+import { processAlive } from '../integration/servers/process.js';
 import { profile, request, sleep } from './helpers.js';
 
 const PROFILES = [
@@ -15,21 +16,10 @@ const PROFILES = [
   profile('ocr', 'cpu', [[1, 1.5], [8, 6]]),
 ];
 
-/** True while the process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 async function gone(pid: number, withinMs: number): Promise<boolean> {
   const t0 = Date.now();
-  while (alive(pid) && Date.now() - t0 < withinMs) await sleep(25);
-  return !alive(pid);
+  while (processAlive(pid) && Date.now() - t0 < withinMs) await sleep(25);
+  return !processAlive(pid);
 }
 
 describe('emulated fleet as separate processes', function () {
@@ -68,7 +58,7 @@ describe('emulated fleet as separate processes', function () {
     const pids = fleet.servers.map((s) => s.pid);
     await fleet.stop();
     fleet = undefined;
-    for (const pid of pids) expect(alive(pid), `pid ${pid} still running`).to.equal(false);
+    for (const pid of pids) expect(processAlive(pid), `pid ${pid} still running`).to.equal(false);
     expect(await fetch(`${triton.url}/v2/health/live`).then(() => 'answered', () => 'closed')).to.equal('closed');
   });
 
