@@ -21,7 +21,8 @@ import type { ReplaySummary } from '../src/cli/report/types.js';
 import { loadConfig } from '../src/config/index.js';
 import { generateTrace, parseArrivalSpec } from '../src/core/arrival.js';
 import { activeProfile } from '../src/core/profiler/index.js';
-import { ProfileSet } from '../src/core/profiles.js';
+import { normaliseProfiles, ProfileSet } from '../src/core/profiles.js';
+import type { ProfileOptions } from '../src/core/profiles.js';
 import { plan } from '../src/core/planner/index.js';
 import type { Plan } from '../src/core/planner/index.js';
 import type { PipelineSpec, StageConfig } from '../src/core/types.js';
@@ -93,7 +94,9 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
   const trace = generateTrace(parseArrivalSpec(sc.arrival), 1);
   const planOn = (profiles: RawProfile[], sloMs: number): { spec: PipelineSpec; plan: Plan } => {
     const spec: PipelineSpec = { ...spec0, slo: { ...spec0.slo, latencyMs: sloMs } };
-    const set = new ProfileSet(profiles.map((p) => ({ ...p, points: (p.points as { batchSize: number; latencyMs: number }[]).map((x) => ({ ...x, throughputQps: (x.batchSize * 1000) / x.latencyMs })) })));
+    const checked = normaliseProfiles(profiles as unknown as ProfileOptions[], (i) => `profiles[${i}]`);
+    if (checked.problems.length > 0) throw new Error(`reference profiles: ${JSON.stringify(checked.problems)}`);
+    const set = new ProfileSet(checked.profiles);
     const made = plan({ pipeline: spec, hardware: reference.hardware, profiles: set, trace, workload: sc.arrival, planner: 'greedy', options: { seed: 1, maxReplicasPerStage: 16 } });
     const stages: Record<string, StageConfig> = {};
     for (const [name, c] of Object.entries(made.stages)) stages[name] = { ...c, ...(sc.override?.[name] ?? {}) };
