@@ -6,6 +6,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { counterDelta } from '../core/counters.js';
+import { percentileOfSorted, sortedCopy } from '../core/percentiles.js';
 import { nsToMs } from '../core/profiler/server-timing.js';
 import { QueryRouter } from '../core/replay/router.js';
 import type { CompiledPipeline } from '../core/pipeline.js';
@@ -208,8 +209,8 @@ export async function replayTrace(o: ReplayOptions): Promise<ReplayMeasurement> 
     if (state[q] === 1) latencies.push((endAt[q] as number) - (sentAt[q] as number));
     else failed++;
   }
-  const sortedSlip = Float64Array.from(slip).sort();
-  const pick = (a: Float64Array, pct: number): number => (a.length === 0 ? 0 : a[Math.min(a.length - 1, Math.ceil((pct / 100) * a.length) - 1)] as number);
+  const sortedSlip = sortedCopy(slip);
+  const pick = (a: Float64Array, pct: number): number => (a.length === 0 ? 0 : percentileOfSorted(a, pct));
   return {
     sentTrace: Float64Array.from(sentAt, (t) => (t - (sentAt[0] ?? 0)) / 1000),
     latencyMs: Float64Array.from(latencies).sort(),

@@ -206,11 +206,11 @@ export async function runReplay(opts: ReplayCommandOptions, log: (line: string) 
     const visits = predicted.visitLatencyMs?.[s] ?? new Float64Array(0);
     const est = predicted.stages[s];
     const hop = m?.hopMs ?? new Float64Array(0);
-    const p99 = { predicted: pct(visits, 99), measured: pct(hop, 99) };
+    const p99 = { predicted: percentileOfSorted(visits, 99), measured: percentileOfSorted(hop, 99) };
     return {
       stage: f.stage, server: f.kind, model: f.model,
       visits: { predicted: visits.length, measured: hop.length },
-      hopP50Ms: { predicted: pct(visits, 50), measured: pct(hop, 50) },
+      hopP50Ms: { predicted: percentileOfSorted(visits, 50), measured: percentileOfSorted(hop, 50) },
       hopP99Ms: p99,
       p99Error: p99.predicted > 0 ? (p99.measured - p99.predicted) / p99.predicted : Number.NaN,
       queueMs: { predicted: est?.meanQueueDelayMs ?? 0, measured: m?.serverQueueMs ?? null },
@@ -230,10 +230,6 @@ function seedOf(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed ${text}: must be a non-negative integer`);
   return n;
-}
-
-function pct(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? Number.NaN : percentileOfSorted(sorted, p);
 }
 
 const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%` : '—');
