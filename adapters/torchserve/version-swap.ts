@@ -123,22 +123,24 @@ export async function swapVersion(client: TorchServeClient, input: SwapInput): P
  */
 async function drainVersion(client: TorchServeClient, model: string, old: ModelDescription, o: DrainOptions): Promise<string> {
   const end = o.clock.nowMs() + o.timeoutMs;
-  let pending: number | undefined;
+  let state = 'no answer to describe';
   for (;;) {
-    let read = true;
     try {
-      pending = first(await describe(client, model, old.modelVersion)).pendingRequests;
+      const pending = first(await describe(client, model, old.modelVersion)).pendingRequests;
+      // A server that does not report its queue (no jobQueueStatus): the grace alone.
+      if (pending === undefined || pending === 0) {
+        state = '';
+        break;
+      }
+      state = `${pending} requests still queued`;
     } catch {
-      read = false; // a read that failed says nothing: read again
+      // a read that failed says nothing: read again
     }
-    // A server that does not report its queue (no jobQueueStatus): the grace alone.
-    if ((read && (pending === undefined || pending === 0)) || o.clock.nowMs() >= end) break;
+    if (o.clock.nowMs() >= end) break;
     await o.clock.sleep(o.pollMs ?? 50);
   }
   await o.clock.sleep(old.maxBatchDelay + o.graceMs);
-  return pending !== undefined && pending > 0
-    ? `version ${old.modelVersion} still had ${pending} queued requests after ${o.timeoutMs} ms`
-    : `version ${old.modelVersion} drained`;
+  return state === '' ? `version ${old.modelVersion} drained` : `version ${old.modelVersion} not drained after ${o.timeoutMs} ms (${state})`;
 }
 
 async function describe(client: TorchServeClient, model: string, version?: string): Promise<ModelDescription[]> {
