@@ -3,15 +3,19 @@
 // back up between), and every request's outcome is counted: 0 failed on each emulator (Triton,
 // TorchServe, TF Serving under its supervisor) and on real Triton and real TorchServe. The load
 // exceeds one replica's capacity, so a queue builds at 1 and every replica is busy when the count
-// drops: a scale-down that interrupts work fails requests here. The control cases show it: the
-// TorchServe scale API (the adapter's 'interrupt', what it always did before) fails requests on
-// the emulator and on the real server.
+// drops: a scale-down that interrupts work fails requests here. The control case shows it: an
+// emulated TorchServe whose removed workers fail their batch (draining disabled), scaled through
+// the scale API as the adapter always did before, fails requests. (Real TorchServe 0.12 puts a
+// removed worker's batch back in the queue, but loses a race to the worker's own cleanup now and
+// then and fails it with "Worker died.": 2 of 1,634 requests in one run, 0 in the next, too rare
+// to assert on; docs/scale-down.md.)
 import { expect } from 'chai';
 import { createTfServingAdapter } from '../../adapters/tfserving/index.js';
 import { createTorchServeAdapter } from '../../adapters/torchserve/index.js';
 import type { TorchServeAdapterOptions } from '../../adapters/torchserve/index.js';
 import { createTritonAdapter } from '../../adapters/triton/index.js';
 import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
+import type { TorchServeEmulatorOptions } from '../../src/emulator/index.js';
 import type { Profilable, ReplicaControl, ServerAdapter } from '../../src/ports/server-adapter.js';
 import { startSupervisedTfServing } from '../adapters/emulated-tfserving.js';
 import { profile } from '../emulator/helpers.js';
@@ -79,10 +83,11 @@ describe('scale-down drains: no request fails while replicas drop 4 → 1 under 
       }
     });
 
-    const torchServe = async (over: Partial<TorchServeAdapterOptions>): Promise<{ result: ScaleUnderLoadResult; versions: string[] }> => {
+    const torchServe = async (over: Partial<TorchServeAdapterOptions>, emulator: Partial<TorchServeEmulatorOptions> = {}): Promise<{ result: ScaleUnderLoadResult; versions: string[] }> => {
       // Archives m.mar (version 1.0, registered at start) and m_v2.mar (2.0): what a draining swap alternates between.
       const e = await startTorchServeEmulator({
         profiles: PROFILES, hardware: 'cpu', workers: 4, batchSize: 1, maxBatchDelayMs: 1, tokenAuth: false, enableModelApi: true, metricsMode: 'prometheus', jobQueueSize: 1000,
+        ...emulator,
       });
       try {
         const adapter = createTorchServeAdapter({
@@ -104,8 +109,8 @@ describe('scale-down drains: no request fails while replicas drop 4 → 1 under 
       expect(versions).to.deep.equal(['2.0']);
     });
 
-    it('control: TorchServe\'s scale API (the adapter\'s \'interrupt\') fails the batches of the workers it removes', async () => {
-      const { result } = await torchServe({ scaleDown: 'interrupt' });
+    it('control: with draining disabled (workers that fail their batch, removed by the scale API as the adapter did before), requests fail', async () => {
+      const { result } = await torchServe({ scaleDown: 'interrupt' }, { workerRemoval: 'fail-in-flight' });
       console.log(`        ${line(result)}`);
       expect(result.failed, line(result)).to.be.above(0);
       expect(result.errors.join(' ')).to.match(/Worker scaled down/);
@@ -173,15 +178,6 @@ describe('scale-down drains: no request fails while replicas drop 4 → 1 under 
       const r = await run(adapter, 'sleep', { rateQps: 100, steps: [4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400 });
       expectNoFailures(r, 2);
       expect((await adapter.model('sleep')).replicas).to.equal(1);
-    });
-
-    it('control: the scale API (\'interrupt\') fails requests of the removed workers', async () => {
-      const h = ts as TorchServeHandle;
-      const adapter = adapterOf(h, { scaleDown: 'interrupt' });
-      const r = await run(adapter, 'sleep', { rateQps: 100, steps: [4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400 });
-      console.log(`        ${line(r)}`);
-      expect(r.failed, line(r)).to.be.above(0);
-      expect(r.errors.join(' ')).to.match(/Worker scaled down|Worker died/);
     });
   });
 });
