@@ -52,8 +52,9 @@ export interface TorchServeAdapterOptions {
    * How workers are removed. 'drain' (default): by a version swap to a version with fewer workers,
    * the old one unregistered once drained (version-swap.ts), so no request fails; it needs
    * enable_model_api and an alternate archive in `archives` (docs/scale-down.md); a model with
-   * no entry there is scaled as with 'interrupt'. 'interrupt': the scale API, whose removed workers fail
-   * their batch in flight with 500 "Worker scaled down.".
+   * no entry there is scaled as with 'interrupt'. 'interrupt': the scale API, which interrupts the
+   * removed workers: their batch runs again on the others, or now and then fails with 500 "Worker
+   * died." (client.ts scale).
    */
   readonly scaleDown?: 'drain' | 'interrupt';
   /**
@@ -195,8 +196,8 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
   /**
    * Sets the default version's worker count and waits for it (synchronous=true); a 206 "Workers
    * scaling in progress" is returned as the status it leads to. The scale API's shrinking
-   * interrupts the removed workers: their in-flight batch fails with 500 "Worker scaled down."
-   * (B.4). So by default fewer workers come by a draining version swap (version-swap.ts) where
+   * interrupts the removed workers, whose batch is re-run elsewhere or now and then fails
+   * (client.ts scale). So by default fewer workers come by a draining version swap (version-swap.ts) where
    * the server allows one, and by the scale API only where it does not. TorchServe places workers
    * itself, so a device other than the current one is unsupported.
    */

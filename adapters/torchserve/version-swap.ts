@@ -6,8 +6,9 @@
 // default is restored and the new version unregistered.
 //
 // The same swap is how workers are removed without failing a request (index.ts setReplicas): the
-// scale API interrupts a removed worker and fails its batch with 500 "Worker scaled down."
-// (WorkerThread.shutdown), so instead a version with fewer workers is registered and made the
+// scale API interrupts a removed worker (WorkerThread.shutdown), whose batch is put back in the
+// queue and run again, or, when the worker's own cleanup wins a race, fails with 500 "Worker
+// died." (client.ts scale), so instead a version with fewer workers is registered and made the
 // default, and the old version is unregistered only once drained: new requests go to the new
 // default; the old version's queue (jobQueueStatus.pendingRequests) is polled until empty, then
 // its last batches get max_batch_delay plus `graceMs` to finish (TorchServe publishes no per-worker

@@ -246,7 +246,7 @@ const agentServerSchema = strict({
   archives: z.record(name, z.array(name).min(1)).optional()
     .describe('TorchServe: per model, the .mar files in the model store it may be registered from, each built with its own --version (a batching change and a draining scale-down swap between them; docs/scale-down.md).'),
   scaleDown: z.enum(['drain', 'interrupt']).optional()
-    .describe('TorchServe: drain (default) removes workers by a version swap that fails no request, where archives lists an alternate; interrupt uses the scale API, which fails the batch a removed worker is running.'),
+    .describe('TorchServe: drain (default) removes workers by a version swap that fails no request, where archives lists an alternate; interrupt uses the scale API, which re-runs a removed worker\'s batch elsewhere and now and then fails it ("Worker died.").'),
   drainGrace: duration(z.number().nonnegative()).optional()
     .describe('TorchServe: once a drained version\'s queue is empty, how long its last batches may still run beyond max_batch_delay (default 2s); above the slowest batch.'),
   header: strict({ name: z.string().refine((t) => /^[A-Za-z0-9-]+$/.test(t), { error: 'must be an HTTP header name' }), value: z.string().min(1) }).optional()
