@@ -3,7 +3,7 @@
 // process, never shares an event loop with the servers):
 //   1. start the servers as the first plan says (replicas, batch, delay);
 //   2. measure each stage's hop overhead as `inferline profile` does (batch 1, the client's median
-//      minus the server's queue and compute);
+//      minus the server's queue and compute), with one request in flight per replica and with four;
 //   3. plan again on those profiles (the planner now knows the hop overhead);
 //   4. `inferline replay --apply`: the plan applied through the adapters, the trace sent
 //      open-loop, the estimator's prediction on the arrivals as sent beside the measurement.
@@ -75,6 +75,7 @@ interface RawProfile {
   hardware: string;
   points: unknown[];
   hopOverheadMs?: number;
+  hopOverheadCurve?: unknown[];
 }
 
 export interface FidelityRow {
@@ -137,11 +138,12 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
         ? { kind: 'triton', url: entry.url, metricsUrl: entry.metricsUrl }
         : { kind: 'torchserve', inferenceUrl: entry.url, managementUrl: entry.managementUrl ?? '', metricsUrl: entry.metricsUrl.replace(/\/metrics$/, '') });
       const r = await runActiveProfile(adapter, {
-        model: s.model, hardware: [{ name: hw }], batchSizes: [1], budgetMs: 8_000, windowMs: 500, maxWindows: 4, warmupRequests: 5,
+        model: s.model, hardware: [{ name: hw }], batchSizes: [1], budgetMs: 10_000, windowMs: 500, maxWindows: 4, warmupRequests: 5,
       }, { clock: systemClock });
-      const hop = activeProfile(s.model, hw, r.hardware[0]?.points ?? [])?.hopOverheadMs;
+      const prof = activeProfile(s.model, hw, r.hardware[0]?.points ?? [], r.hardware[0]?.hopPoints ?? []);
       const target = measured.find((p) => p.model === s.model && p.hardware === hw);
-      if (target && hop !== undefined) target.hopOverheadMs = hop;
+      if (target && prof?.hopOverheadMs !== undefined) target.hopOverheadMs = prof.hopOverheadMs;
+      if (target && prof?.hopOverheadCurve !== undefined) target.hopOverheadCurve = [...prof.hopOverheadCurve];
     }
     // 3. The plan on the measured profiles (at the tightest SLO if asked: its own P99 + 2 %).
     let sloMs = spec0.slo.latencyMs;

@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import { createAdapter } from '../../../adapters/registry.js';
 import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/duration.js';
-import { activeProfile, batchingKnee, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
+import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
 import type { PointResult } from '../../core/profiler/index.js';
 import type { ProfileOptions } from '../../core/profiles.js';
+import type { HopOverheadPoint } from '../../core/types.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeviceKind, ServerKind } from '../../ports/server-adapter.js';
 import {
@@ -95,6 +96,8 @@ export interface HardwareReport {
   readonly knee: number | null;
   /** The fixed cost of one request there and back (client median − server queue − compute, at the smallest batch); null without server timings. */
   readonly hopOverheadMs: number | null;
+  /** The hop overhead by requests in flight, where measured at more than one concurrency. */
+  readonly hopOverheadCurve: readonly HopOverheadPoint[] | null;
   readonly points: readonly PointReport[];
   readonly error: string | null;
 }
@@ -403,7 +406,7 @@ function describePoint(p: PointResult): string {
 // ---- results ----
 
 function activeReport(r: ActiveProfileResult, model: string): Omit<ProfileCommandReport, 'out' | 'report'> {
-  const profiles = r.hardware.map((h) => activeProfile(model, h.hardware, h.points)).filter((p): p is ProfileOptions => p !== undefined);
+  const profiles = r.hardware.map((h) => activeProfile(model, h.hardware, h.points, h.hopPoints)).filter((p): p is ProfileOptions => p !== undefined);
   return {
     mode: 'active',
     server: r.server,
@@ -415,7 +418,8 @@ function activeReport(r: ActiveProfileResult, model: string): Omit<ProfileComman
       const points = h.points.map(activePointReport);
       return {
         hardware: h.hardware, device: h.device, switched: h.switched, replicas: h.replicas, batchSizes: h.batchSizes,
-        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), hopOverheadMs: hopOverheadMs(h.points) ?? null, points, error: h.error ?? null,
+        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), hopOverheadMs: hopOverheadMs(h.points) ?? null,
+        hopOverheadCurve: hopOverheadCurve(h.points, h.hopPoints) ?? null, points, error: h.error ?? null,
       };
     }),
     restore: r.restore,
@@ -473,7 +477,7 @@ function passiveReport(r: PassiveProfileResult, device: DeviceKind): Omit<Profil
     wallMs: Math.round(r.observedMs),
     hardware: [{
       hardware: r.hardware, device, switched: false, replicas: 0, batchSizes: r.points.map((p) => p.batchSize), budgetMs: null,
-      wallMs: Math.round(r.observedMs), knee: kneeOf(points), hopOverheadMs: null, points, error: null,
+      wallMs: Math.round(r.observedMs), knee: kneeOf(points), hopOverheadMs: null, hopOverheadCurve: null, points, error: null,
     }],
     restore: null,
     interrupted: r.interrupted,
@@ -510,6 +514,9 @@ export function formatProfile(r: ProfileCommandReport): string {
         : timing === 'per-request' ? 'the server\'s compute time per batch (its counters, queueing excluded)' : 'the client-observed median (the server reports no timings)'}`);
       if (h.knee !== null) lines.push(`  batching stops paying after batch ${h.knee}: the next size adds less than 10 % throughput per replica`);
       if (h.hopOverheadMs !== null) lines.push(`  hop overhead ${fmtMs(h.hopOverheadMs)} per request (client median − server queue − compute): the estimator adds it to every visit`);
+      if (h.hopOverheadCurve !== null) {
+        lines.push(`  hop overhead by requests in flight: ${h.hopOverheadCurve.map((c) => `${c.inFlight}: ${fmtMs(c.hopOverheadMs)}`).join(', ')} (the estimator interpolates by the requests in flight at the stage)`);
+      }
     }
   }
   lines.push('');

@@ -41,6 +41,8 @@ export interface PointResult {
   readonly server?: ServerTiming;
   /** Spread of the last three windows (the stability criterion's measure). */
   readonly spread?: WindowSpread;
+  /** Batches kept in flight (the replicas, unless the point measured the hop at a higher concurrency). */
+  readonly inFlight?: number;
   readonly error?: string;
 }
 
@@ -62,8 +64,10 @@ export interface PointInput {
   readonly status: PointStatus;
   readonly measuredAtMs: number;
   readonly windows: readonly WindowRecord[];
-  /** Replicas serving, i.e. batches in flight. */
+  /** Replicas serving. */
   readonly replicas: number;
+  /** Batches kept in flight (default: the replicas). */
+  readonly inFlight?: number;
   /** Server timings over the last three windows, where known. */
   readonly server?: ServerTiming;
   readonly error?: string;
@@ -80,6 +84,7 @@ export function summarisePoint(input: PointInput): PointResult {
     measuredAtMs: input.measuredAtMs,
     windows: input.windows.length,
     samples: latencies.length,
+    inFlight: input.inFlight ?? input.replicas,
     ...(input.error !== undefined ? { error: input.error } : {}),
   };
   if (latencies.length === 0) return base;

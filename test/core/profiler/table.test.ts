@@ -65,6 +65,15 @@ describe('core/profiler/table: the planner\'s profile format with provenance', (
     expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }], hopOverheadMs: 1.5 }]).profiles[0]?.hopOverheadMs).to.equal(1.5);
   });
 
+  it('a merge replaces the hop curve with a new one, and drops it for a new single figure', () => {
+    const curve = [{ inFlight: 1, hopOverheadMs: 2 }, { inFlight: 8, hopOverheadMs: 4 }];
+    const old: ProfileOptions = { model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 5 }], hopOverheadMs: 2, hopOverheadCurve: curve };
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }] }]).profiles[0]?.hopOverheadCurve).to.deep.equal(curve);
+    const fresh = [{ inFlight: 1, hopOverheadMs: 1 }, { inFlight: 4, hopOverheadMs: 3 }];
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [], hopOverheadMs: 1, hopOverheadCurve: fresh }]).profiles[0]?.hopOverheadCurve).to.deep.equal(fresh);
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [], hopOverheadMs: 1.5 }]).profiles[0]).to.not.have.property('hopOverheadCurve');
+  });
+
   it('the schema refuses bad provenance', () => {
     const bad = { profiles: [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 5, source: 'guess', measuredAt: 'yesterday', stable: 'yes' }] }] };
     const parsed = profileFileSchema.safeParse(bad);
