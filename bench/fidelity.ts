@@ -138,7 +138,7 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
         ? { kind: 'triton', url: entry.url, metricsUrl: entry.metricsUrl }
         : { kind: 'torchserve', inferenceUrl: entry.url, managementUrl: entry.managementUrl ?? '', metricsUrl: entry.metricsUrl.replace(/\/metrics$/, '') });
       const r = await runActiveProfile(adapter, {
-        model: s.model, hardware: [{ name: hw }], batchSizes: [1], budgetMs: 10_000, windowMs: 500, maxWindows: 4, warmupRequests: 5,
+        model: s.model, hardware: [{ name: hw }], batchSizes: [1], hopInFlightPerReplica: [4], budgetMs: 10_000, windowMs: 500, maxWindows: 4, warmupRequests: 5,
       }, { clock: systemClock });
       const prof = activeProfile(s.model, hw, r.hardware[0]?.points ?? [], r.hardware[0]?.hopPoints ?? []);
       const target = measured.find((p) => p.model === s.model && p.hardware === hw);

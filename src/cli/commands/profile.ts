@@ -40,6 +40,7 @@ export interface ProfileCommandOptions {
   readonly window?: string;
   readonly maxWindows?: string;
   readonly warmup?: string;
+  readonly hopInFlight?: string;
   readonly timeout?: string;
   readonly allowLiveTraffic?: boolean;
   readonly passive?: boolean;
@@ -143,6 +144,8 @@ export function registerProfile(program: Command, ctx: CliContext): void {
     .option('--window <duration>', 'shortest measurement window (a window also waits for 5 batches)', formatDurationMs(ACTIVE_DEFAULTS.windowMs))
     .option('--max-windows <n>', 'the trials cap: most windows per batch size before the point is marked unstable', String(ACTIVE_DEFAULTS.maxWindows))
     .option('--warmup <n>', 'batches per replica sent and discarded at each batch size', String(ACTIVE_DEFAULTS.warmupRequests))
+    .option('--hop-in-flight <list>', 'after the sweep, measure the hop overhead again at batch 1 with this many requests in flight per replica '
+      + '(e.g. 4 or 4,8; "none" to skip): the estimator costs a hop by the requests in flight at the stage', String(HOP_IN_FLIGHT_DEFAULT))
     .option('--timeout <duration>', 'timeout of every inference request', formatDurationMs(ACTIVE_DEFAULTS.timeoutMs))
     .option('--allow-live-traffic', 'profile even when the server is serving traffic (active mode refuses otherwise)')
     .option('--passive', 'Triton: send nothing; derive compute latency per executed batch size from the live traffic\'s statistics')
@@ -254,6 +257,7 @@ export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliCon
       windowMs: duration('--window', opts.window, ACTIVE_DEFAULTS.windowMs),
       maxWindows: count('--max-windows', opts.maxWindows, ACTIVE_DEFAULTS.maxWindows, 3),
       warmupRequests: count('--warmup', opts.warmup, ACTIVE_DEFAULTS.warmupRequests, 0),
+      hopInFlightPerReplica: parseHopInFlight(opts.hopInFlight ?? String(HOP_IN_FLIGHT_DEFAULT)),
       timeoutMs: duration('--timeout', opts.timeout, ACTIVE_DEFAULTS.timeoutMs),
       ...(opts.batchSizes !== undefined ? { batchSizes: parseBatchSizes(opts.batchSizes) } : {}),
     };
@@ -401,6 +405,19 @@ function describePoint(p: PointResult): string {
     p.throughputQps !== undefined ? `${p.throughputQps.toFixed(1)} items/s per replica` : undefined,
   ].filter((s): s is string => s !== undefined);
   return `${parts.join(', ')} — ${p.status} after ${p.windows} window${p.windows === 1 ? '' : 's'} (${p.samples} batches)`;
+}
+
+/** Requests in flight per replica at which `inferline profile` measures the hop overhead again by default. */
+const HOP_IN_FLIGHT_DEFAULT = 4;
+
+function parseHopInFlight(text: string): number[] {
+  if (text.trim() === 'none') return [];
+  const parts = text.split(',').map((x) => x.trim());
+  const values = parts.map(Number);
+  if (parts.length === 0 || values.some((v) => !Number.isInteger(v) || v < 2 || v > 64) || new Set(values).size !== values.length) {
+    throw new UsageError(`--hop-in-flight ${text}: must be distinct whole numbers from 2 to 64 separated by commas, e.g. 4 or 4,8 (or "none")`);
+  }
+  return values.sort((a, b) => a - b);
 }
 
 // ---- results ----

@@ -44,7 +44,7 @@ export interface ActiveProfileOptions {
   readonly timeoutMs?: number;
   /**
    * After the sweep, the hop overhead is measured again at batch 1 with this many requests in
-   * flight per replica, each (default [4]: four times the replicas; [] for none): under load a hop
+   * flight per replica, each (default none; `inferline profile` asks for 4): under load a hop
    * costs more than with one request a replica, and the estimator interpolates between them.
    */
   readonly hopInFlightPerReplica?: readonly number[];
@@ -119,7 +119,7 @@ export const ACTIVE_DEFAULTS = {
   minWindowRequests: 5,
   maxWindows: 10,
   warmupRequests: 2,
-  hopInFlightPerReplica: [4],
+  hopInFlightPerReplica: [] as readonly number[],
   timeoutMs: 30_000,
   liveTrafficCheckMs: 1000,
 } as const;

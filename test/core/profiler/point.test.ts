@@ -34,7 +34,7 @@ describe('core/profiler/point', () => {
 
   it('a point without windows has no figures', () => {
     const p = summarisePoint({ batchSize: 4, status: 'cut', measuredAtMs: 5, windows: [], replicas: 1 });
-    expect(p).to.deep.equal({ batchSize: 4, status: 'cut', measuredAtMs: 5, windows: 0, samples: 0 });
+    expect(p).to.deep.equal({ batchSize: 4, status: 'cut', measuredAtMs: 5, windows: 0, samples: 0, inFlight: 1 });
     expect(pointLatencyMs(p)).to.equal(undefined);
     const failed = summarisePoint({ batchSize: 4, status: 'failed', measuredAtMs: 5, windows: [], replicas: 1, error: 'boom' });
     expect(failed.error).to.equal('boom');
