@@ -392,8 +392,20 @@ export class Estimator {
     const service: Float64Array[] = [];
     const sigma: (Float64Array | undefined)[] = [];
     const hopMs = new Float64Array(S);
-    const hopByInFlight: (Float64Array | undefined)[] = [];
+    // Every stage's hop-by-in-flight table in one array: stage s's entry for c in flight is at
+    // hopBase[s] + min(c, hopTop[s]); hopTop[s] = 0 when its hop is constant (hopMs[s]).
+    const hopBase = new Int32Array(S);
     const hopTop = new Int32Array(S);
+    let hopLen = 0;
+    for (let s = 0; s < S; s++) {
+      const t = (plans[s] as StagePlan).hopByInFlight;
+      hopBase[s] = hopLen;
+      hopTop[s] = t === undefined ? 0 : t.length - 1;
+      hopLen += t === undefined ? 0 : t.length;
+    }
+    const hopFlat = new Float64Array(hopLen);
+    // Without a curve on any stage, in-flight counts are not kept: every hop is the constant.
+    const hopVaries = hopLen > 0;
     // Per stage: queries sent there (their hop begun) and not yet finished there.
     const inFlight = new Int32Array(S);
     const delayMs = new Float64Array(S);
@@ -409,8 +421,7 @@ export class Estimator {
       service.push(sp.serviceMs);
       sigma.push(sp.sigma);
       hopMs[s] = sp.hopMs;
-      hopByInFlight.push(sp.hopByInFlight);
-      hopTop[s] = sp.hopByInFlight === undefined ? 0 : sp.hopByInFlight.length - 1;
+      if (sp.hopByInFlight !== undefined) hopFlat.set(sp.hopByInFlight, hopBase[s] as number);
       delayMs[s] = sp.delayMs;
       delayFromFormStart[s] = sp.delayFromFormStart ? 1 : 0;
       const base = replicaBase[s] as number;
@@ -442,7 +453,7 @@ export class Estimator {
     const maxQueue = new Int32Array(S);
     const visitLog: number[][] | undefined = options.recordVisits ? plans.map(() => []) : undefined;
     // With visits recorded: each visit's hop (it may differ from visit to visit).
-    const hopOfVisit = visitLog ? new Float64Array(n * S) : undefined;
+    const hopOfVisit = visitLog && hopVaries ? new Float64Array(n * S) : undefined;
 
     for (let q = 0; q < n; q++) {
       doneAt[q] = 0;
@@ -507,14 +518,9 @@ export class Estimator {
     const sendHop = (q: number, s: number): number => {
       const c = (inFlight[s] as number) + 1;
       inFlight[s] = c;
-      const t = hopByInFlight[s];
-      let h: number;
-      if (t === undefined) h = hopMs[s] as number;
-      else {
-        const top = hopTop[s] as number;
-        h = t[c < top ? c : top] as number;
-      }
-      if (hopOfVisit) hopOfVisit[q * S + s] = h;
+      const top = hopTop[s] as number;
+      const h = top === 0 ? (hopMs[s] as number) : (hopFlat[(hopBase[s] as number) + (c < top ? c : top)] as number);
+      if (hopOfVisit !== undefined) hopOfVisit[q * S + s] = h;
       return h;
     };
 
@@ -588,7 +594,7 @@ export class Estimator {
       if (left > 0) return;
       if (takenIn[idx]) {
         // Sent once every taken branch has answered: the hop starts from the last of them.
-        const ready = (readyAt[idx] as number) + sendHop(q, to);
+        const ready = (readyAt[idx] as number) + (hopVaries ? sendHop(q, to) : (hopMs[to] as number));
         readyAt[idx] = ready;
         if (ready > now) heap.push(ready, -idx - 1);
         else enqueue(q, to, now);
@@ -722,7 +728,7 @@ export class Estimator {
           const bo = batchOffset[r] as number;
           const k = batchLen[r] as number;
           inService[s] = (inService[s] as number) - k;
-          inFlight[s] = (inFlight[s] as number) - k;
+          if (hopVaries) inFlight[s] = (inFlight[s] as number) - k;
           // Free the replica first: queries finishing here never re-enter stage s (a DAG).
           if (state[r] === DRAINING) {
             recomputeCostRate(now);
@@ -741,7 +747,7 @@ export class Estimator {
             const log = visitLog[s] as number[];
             for (let i = 0; i < k; i++) {
               const idx = (batchBuf[bo + i] as number) * S + s;
-              log.push(now - (readyAt[idx] as number) + ((hopOfVisit as Float64Array)[idx] as number));
+              log.push(now - (readyAt[idx] as number) + (hopOfVisit !== undefined ? (hopOfVisit[idx] as number) : (hopMs[s] as number)));
             }
           }
           for (let i = 0; i < k; i++) finishStage(batchBuf[bo + i] as number, s, now);
@@ -824,7 +830,7 @@ export class Estimator {
         }
         for (let s = 0; s < S; s++) {
           if (!isRoot[s]) continue;
-          const h = sendHop(q, s);
+          const h = hopVaries ? sendHop(q, s) : (hopMs[s] as number);
           if (h > 0) {
             const idx = q * S + s;
             readyAt[idx] = now + h;
