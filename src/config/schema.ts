@@ -110,6 +110,8 @@ const stageSchema = strict({
   maxBatch: positiveInt.optional(),
   minReplicas: positiveInt.optional(),
   maxReplicas: positiveInt.optional(),
+  server: z.enum(['triton', 'torchserve', 'tfserving']).optional()
+    .describe('The kind of server that serves the stage: the estimator simulates its batch-delay rule (TorchServe counts from when a worker took the first request, Triton and TF Serving from the oldest queued one) and the planner plans only delays it can be given (TorchServe: whole milliseconds). Default: Triton\'s rule.'),
 });
 
 const sloSchema = strict({

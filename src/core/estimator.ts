@@ -29,6 +29,8 @@
 // idle one, then drains a busy one (it finishes its batch). Cost integrates the replicas billed
 // (starting, serving and draining) × price over time, and a timeline records rate, capacity,
 // replicas, P99 and cost per interval.
+import { delayOriginOf } from './batch-delay.js';
+import type { DelayOrigin } from './batch-delay.js';
 import { EventHeap } from './event-heap.js';
 import { percentileOfSorted } from './percentiles.js';
 import { hashUnit, streamKey } from './random.js';
@@ -88,8 +90,9 @@ export interface EstimateOptions {
    */
   readonly stopWhenInfeasible?: boolean;
   /**
-   * Per stage name: where a stage's batch delay is measured from (default 'oldest-request', as
-   * Triton and TF Serving do; TorchServe's workers use 'batch-start').
+   * Per stage name: where a stage's batch delay is measured from (default: by the stage's server
+   * kind where it names one, else 'oldest-request', as Triton and TF Serving do; TorchServe's
+   * workers use 'batch-start').
    */
   readonly delayOrigin?: Readonly<Record<string, DelayOrigin>>;
   /**
@@ -99,8 +102,7 @@ export interface EstimateOptions {
   readonly recordVisits?: boolean;
 }
 
-/** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
-export type DelayOrigin = 'oldest-request' | 'batch-start';
+export type { DelayOrigin } from './batch-delay.js';
 
 /** What a controller sees of one stage at a tick. */
 export interface StageObservation {
@@ -302,7 +304,7 @@ export class Estimator {
         hopMs: this.hopOverheadMs(s, c.hardware),
         hopByInFlight: this.hopTable(s, c.hardware),
         delayMs,
-        delayFromFormStart: options.delayOrigin?.[name] === 'batch-start',
+        delayFromFormStart: (options.delayOrigin?.[name] ?? delayOriginOf(this.pipeline.spec.stages[s]?.server)) === 'batch-start',
         activationDelayMs: closed?.activationDelayMs?.[name] ?? 0,
         pricePerMs: (closed?.pricePerHour?.[name] ?? 0) / 3_600_000,
       };

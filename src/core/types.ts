@@ -84,7 +84,15 @@ export interface StageSpec {
   readonly maxBatch?: number;
   readonly minReplicas?: number;
   readonly maxReplicas?: number;
+  /**
+   * The kind of server that serves the stage, where the config says: its batch-delay rule is
+   * simulated and only delays it can be given are planned (core/batch-delay.ts). Default: Triton's rule.
+   */
+  readonly server?: StageServerKind;
 }
+
+/** The server kinds a stage may name. */
+export type StageServerKind = 'triton' | 'torchserve' | 'tfserving';
 
 export interface Slo {
   readonly latencyMs: number;
