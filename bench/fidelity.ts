@@ -83,6 +83,8 @@ export interface FidelityRow {
   readonly sloMs: number;
   readonly maxUtilisation: number;
   readonly summary: ReplaySummary;
+  /** Per stage: the hop overhead measured by requests in flight (`in flight: ms` pairs). */
+  readonly hops: readonly { readonly stage: string; readonly curve: string }[];
 }
 
 /** Runs one scenario; `dir` holds its files. */
@@ -130,6 +132,7 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
     writeFileSync(fleetFile, JSON.stringify({ stages: Object.fromEntries(fleetEntries) }));
     // 2. Each stage's hop overhead, measured as `inferline profile` measures it.
     const measured: RawProfile[] = rawProfiles.map((p) => ({ ...p }));
+    const hops: { stage: string; curve: string }[] = [];
     for (const [i, s] of spec0.stages.entries()) {
       const entry = fleetEntries[i]?.[1];
       if (!entry) continue;
@@ -144,6 +147,10 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
       const target = measured.find((p) => p.model === s.model && p.hardware === hw);
       if (target && prof?.hopOverheadMs !== undefined) target.hopOverheadMs = prof.hopOverheadMs;
       if (target && prof?.hopOverheadCurve !== undefined) target.hopOverheadCurve = [...prof.hopOverheadCurve];
+      hops.push({
+        stage: s.name,
+        curve: prof?.hopOverheadCurve?.map((c) => `${c.inFlight} in flight ${c.hopOverheadMs} ms`).join(', ') ?? `${prof?.hopOverheadMs ?? '—'} ms (one concurrency)`,
+      });
     }
     // 3. The plan on the measured profiles (at the tightest SLO if asked: its own P99 + 2 %).
     let sloMs = spec0.slo.latencyMs;
@@ -171,7 +178,7 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
     // 4. Replay.
     const detail = await runReplay({ config: configFile, plan: planFile, fleet: fleetFile, arrival: sc.arrival, apply: true, seed: '1' });
     const maxUtilisation = Math.max(...chosen.plan.estimate.stages.map((s) => s.utilisation));
-    return { scenario: sc.name, sloMs, maxUtilisation, summary: detail.summary };
+    return { scenario: sc.name, sloMs, maxUtilisation, summary: detail.summary, hops };
   } finally {
     await fleet?.stop();
   }
@@ -212,7 +219,8 @@ export async function benchFidelity(): Promise<void> {
         + (r.summary.verdict.trustworthy ? 'trustworthy' : `NOT trustworthy (${r.summary.verdict.reasons.join('; ')})`));
       for (const st of r.summary.stages) {
         console.log(`      ${st.stage.padEnd(10)} hop P50 ${st.hopP50Ms.predicted.toFixed(1)} → ${st.hopP50Ms.measured.toFixed(1)} ms, P99 ${st.hopP99Ms.predicted.toFixed(1)} → ${st.hopP99Ms.measured.toFixed(1)} ms (${pct(st.p99Error)}), `
-          + `queue ${st.queueMs.predicted.toFixed(2)} → ${st.queueMs.measured === null ? '—' : st.queueMs.measured.toFixed(2)} ms, batch ${st.meanBatch.predicted.toFixed(2)} → ${st.meanBatch.measured === null ? '—' : st.meanBatch.measured.toFixed(2)}`);
+          + `queue ${st.queueMs.predicted.toFixed(2)} → ${st.queueMs.measured === null ? '—' : st.queueMs.measured.toFixed(2)} ms, batch ${st.meanBatch.predicted.toFixed(2)} → ${st.meanBatch.measured === null ? '—' : st.meanBatch.measured.toFixed(2)}; `
+          + `hop profiled: ${r.hops.find((x) => x.stage === st.stage)?.curve ?? '—'}`);
       }
     } catch (err) {
       console.log(`  ${sc.name}: failed — ${String(err).split('\n')[0]}`);
