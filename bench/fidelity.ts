@@ -92,8 +92,11 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
   const raw = yaml.load(readFileSync(REFERENCE_CONFIG, 'utf8')) as RawConfig;
   const rawProfiles = (yaml.load(readFileSync(path.join(path.dirname(REFERENCE_CONFIG), 'profiles.yaml'), 'utf8')) as { profiles: RawProfile[] }).profiles;
   const reference = await loadConfig(REFERENCE_CONFIG, {});
-  const spec0 = reference.pipelines.find((p) => p.name === sc.pipeline);
-  if (!spec0) throw new Error(`no pipeline ${sc.pipeline}`);
+  const found = reference.pipelines.find((p) => p.name === sc.pipeline);
+  if (!found) throw new Error(`no pipeline ${sc.pipeline}`);
+  // Every stage names its server, so that the planner plans that server's delay rule and units.
+  const server = sc.server ?? 'triton';
+  const spec0: PipelineSpec = { ...found, stages: found.stages.map((s) => ({ ...s, server })) };
   const trace = generateTrace(parseArrivalSpec(sc.arrival), 1);
   const planOn = (profiles: RawProfile[], sloMs: number): { spec: PipelineSpec; plan: Plan } => {
     const spec: PipelineSpec = { ...spec0, slo: { ...spec0.slo, latencyMs: sloMs } };
@@ -107,7 +110,6 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
   };
   // 1. The servers, as a first plan on the profiles without hop overheads.
   const first = planOn(rawProfiles, spec0.slo.latencyMs);
-  const server = sc.server ?? 'triton';
   let fleet: EmulatedFleetProcesses | undefined;
   try {
     fleet = await startEmulatedFleet(spec0.stages.map((s) => {
@@ -171,8 +173,11 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
       chosen = { ...chosen, plan: { ...chosen.plan, stages } };
     }
     const configFile = path.join(dir, 'config.json');
-    const rawPipeline = raw.pipelines.find((p) => p.name === sc.pipeline);
-    writeFileSync(configFile, JSON.stringify({ hardware: raw.hardware, profiles: measured, pipelines: [{ ...rawPipeline, slo: { ...rawPipeline?.slo, latencyMs: sloMs } }] }));
+    const rawPipeline = raw.pipelines.find((p) => p.name === sc.pipeline) as { slo: object; stages: object[] } | undefined;
+    writeFileSync(configFile, JSON.stringify({
+      hardware: raw.hardware, profiles: measured,
+      pipelines: [{ ...rawPipeline, slo: { ...rawPipeline?.slo, latencyMs: sloMs }, stages: rawPipeline?.stages.map((st) => ({ ...st, server })) }],
+    }));
     const planFile = path.join(dir, 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ...chosen.plan, sloMs }));
     // 4. Replay.
