@@ -209,6 +209,8 @@ export async function benchFidelity(): Promise<void> {
   console.log(`fidelity (emulated fleet, one process per stage; the bench process sends, at ${priority})`);
   console.log(`  host: ${loadavg().map((x) => x.toFixed(2)).join(' ')} load average at start`);
   console.log('  scenario                                                  SLO     util  P50 pred → meas (err)      P99 pred → meas (err)       misses pred/meas   slip P99  loop P99  load  verdict');
+  // The targets, tallied over the scenarios run.
+  const tally = { trustworthy: 0, within5: 0, tight: 0, tightTrustworthy: 0, tightMet: 0, untrusted: 0, failed: 0 };
   for (const sc of FIDELITY_SCENARIOS) {
     if (prefix !== undefined && !sc.name.startsWith(prefix)) continue;
     const dir = mkdtempSync(path.join(tmpdir(), 'inferline-fidelity-'));
@@ -216,6 +218,18 @@ export async function benchFidelity(): Promise<void> {
       const r = await runFidelityScenario(sc, dir);
       const e = r.summary.endToEnd;
       const h = r.summary.health;
+      const trusted = r.summary.verdict.trustworthy;
+      if (trusted) {
+        tally.trustworthy++;
+        if (Math.abs(e.error.p99) <= 0.05) tally.within5++;
+      } else tally.untrusted++;
+      if (sc.tight) {
+        tally.tight++;
+        if (trusted) {
+          tally.tightTrustworthy++;
+          if (e.measured.missRate <= 0.01) tally.tightMet++;
+        }
+      }
       console.log(`  ${sc.name.padEnd(57)} ${`${r.sloMs}ms`.padStart(6)}  ${(r.maxUtilisation * 100).toFixed(0).padStart(3)}%  `
         + `${e.predicted.p50Ms.toFixed(1)} → ${e.measured.p50Ms.toFixed(1)} ms (${pct(e.error.p50)})`.padEnd(27)
         + `${e.predicted.p99Ms.toFixed(1)} → ${e.measured.p99Ms.toFixed(1)} ms (${pct(e.error.p99)})`.padEnd(28)
@@ -228,12 +242,15 @@ export async function benchFidelity(): Promise<void> {
           + `hop profiled: ${r.hops.find((x) => x.stage === st.stage)?.curve ?? '—'}`);
       }
     } catch (err) {
+      tally.failed++;
       console.log(`  ${sc.name}: failed — ${String(err).split('\n')[0]}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   console.log('  targets: |P99 error| ≤ 5 % where trustworthy; at the tightest SLO, ≤ 1 % of queries miss');
+  console.log(`  held: |P99 error| ≤ 5 % in ${tally.within5} of ${tally.trustworthy} trustworthy scenarios; at the tightest SLO, ≤ 1 % missed in ${tally.tightMet} of ${tally.tightTrustworthy} trustworthy `
+    + `(of ${tally.tight} run); ${tally.untrusted} not trustworthy, ${tally.failed} failed; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log('');
   clearInterval(alive);
 }
