@@ -84,6 +84,11 @@ export const inlineProfileSchema = strict({
   points: z.array(profilePointSchema).min(1),
   hopOverheadMs: z.number().min(0).max(60_000).optional()
     .describe('Fixed cost of one request to this server and back (HTTP, serialization, the client\'s scheduling) on top of queueing and compute, in ms: measured by `inferline profile`; the estimator adds it to every visit (default 0).'),
+  hopOverheadCurve: z.array(strict({
+    inFlight: z.int().min(1).max(100_000).describe('Requests kept in flight at the server while measuring.'),
+    hopOverheadMs: z.number().min(0).max(60_000).describe('The hop overhead measured then, in ms.'),
+  })).max(64).optional()
+    .describe('The hop overhead measured at several concurrencies, ascending in inFlight (written by `inferline profile`): the estimator interpolates it by the requests in flight at the stage when a query is sent there, flat past either end.'),
 });
 
 /** A profile file: `{profiles: [...]}`, the same items as inline profiles. */
@@ -105,6 +110,8 @@ const stageSchema = strict({
   maxBatch: positiveInt.optional(),
   minReplicas: positiveInt.optional(),
   maxReplicas: positiveInt.optional(),
+  server: z.enum(['triton', 'torchserve', 'tfserving']).optional()
+    .describe('The kind of server that serves the stage: the estimator simulates its batch-delay rule (TorchServe counts from when a worker took the first request, Triton and TF Serving from the oldest queued one) and the planner plans only delays it can be given (TorchServe: whole milliseconds). Default: Triton\'s rule.'),
 });
 
 const sloSchema = strict({
