@@ -74,6 +74,8 @@ export interface EmulatedServerProcess {
 
 export interface EmulatedFleetProcesses {
   readonly servers: readonly EmulatedServerProcess[];
+  /** Sends a message to every server over its IPC channel (read by a module given in execArgv). */
+  send(message: unknown): void;
   /** Ends every server's process group and waits until they are gone. Idempotent. */
   stop(): Promise<void>;
 }
@@ -94,6 +96,7 @@ export async function startEmulatedFleet(specs: readonly EmulatedServerSpec[], o
   const dir = options.workDir ?? mkdtempSync(path.join(tmpdir(), 'inferline-fleet-'));
   const started: EmulatedServerProcess[] = [];
   const pids: number[] = [];
+  const children: Child[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
@@ -105,6 +108,7 @@ export async function startEmulatedFleet(specs: readonly EmulatedServerSpec[], o
   const results = await Promise.allSettled(specs.map(async (spec, i) => {
     const child = spawnEmulator(spec, i, dir, options);
     pids.push(child.pid);
+    children.push(child);
     return waitReady(spec, child, options.startupTimeoutMs ?? 30_000);
   }));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -113,7 +117,7 @@ export async function startEmulatedFleet(specs: readonly EmulatedServerSpec[], o
     throw failed.reason;
   }
   for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
-  return { servers: started, stop };
+  return { servers: started, stop, send: (m) => { for (const c of children) c.send(m); } };
 }
 
 interface Child {
@@ -121,6 +125,7 @@ interface Child {
   readonly logFile: string;
   readonly keyFile: string | undefined;
   exited(): string | undefined;
+  send(message: unknown): boolean;
 }
 
 function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, options: EmulatedFleetOptions): Child {
@@ -147,7 +152,7 @@ function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, opt
     ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
     ...(onMessage !== undefined ? { onMessage: (m: unknown) => onMessage(index, m) } : {}),
   });
-  return { pid: child.pid, logFile: child.logFile, keyFile, exited: child.exited };
+  return { pid: child.pid, logFile: child.logFile, keyFile, exited: child.exited, send: child.send };
 }
 
 function writeProfiles(file: string, spec: EmulatedServerSpec): string {

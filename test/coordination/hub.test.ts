@@ -6,7 +6,7 @@ import { HUB_OPS_PATH, serveCoordinationHub, type ServedHub } from '../../src/co
 import { MemoryCoordinationHub, MemoryCoordinator } from '../../src/coordination/memory.js';
 import { resolveCoordination } from '../../src/config/coordination.js';
 import { coordinationSchema } from '../../src/config/schema.js';
-import { StaleEpochError } from '../../src/ports/coordinator.js';
+import type { StaleEpochError } from '../../src/ports/coordinator.js';
 import { systemClock } from '../../src/runtime/system-clock.js';
 import { coordinatorContract, eventually, member, winner, type ContractHarness } from './contract.js';
 

@@ -53,8 +53,11 @@ export function demoProfiles(reference: readonly ModelProfile[]): ModelProfile[]
   return [pick('preprocess', 'cpu', 'cpu-small'), pick('resnet50', 'cpu', 'cpu'), pick('inception-v3', 'gpu-t4', 'gpu-t4')];
 }
 
-/** The config every agent shares, with this agent's section. */
-export function demoConfigText(profiles: readonly ModelProfile[], agent: Record<string, unknown> | undefined, planningRate: number): string {
+/**
+ * The config every agent shares, with this agent's section; `hubUrl`: the coordination hub the
+ * demo's parent process serves on loopback (each agent is a process of its own).
+ */
+export function demoConfigText(profiles: readonly ModelProfile[], agent: Record<string, unknown> | undefined, planningRate: number, hubUrl?: string): string {
   return JSON.stringify({
     hardware: DEMO_HARDWARE,
     profiles: profiles.map((p) => ({ model: p.model, hardware: p.hardware, points: p.points.map((q) => ({ batchSize: q.batchSize, latencyMs: q.latencyMs })) })),
@@ -70,7 +73,9 @@ export function demoConfigText(profiles: readonly ModelProfile[], agent: Record<
       })),
     }],
     planner: { maxReplicasPerStage: 16 },
-    coordination: { leaseDuration: '1500ms', renewDeadline: '1000ms', retryPeriod: '300ms', memberTtl: '3s' },
+    coordination: { leaseDuration: '1500ms', renewDeadline: '1000ms', retryPeriod: '300ms', memberTtl: '3s', ...(hubUrl === undefined ? {} : { memory: { hubUrl } }) },
+    // Each agent process serves its own /metrics, on a free port.
+    ...(agent ? { telemetry: { serviceName: `inferline-${String(agent['id'])}`, prometheus: { enabled: true, port: 0 } } } : {}),
     // Scale down only after 30 s of lower need (the default), one replica every 3 s.
     tuner: { tick: '250ms', scaleDownDelay: '30s', scaleDownInterval: '3s', scaleDownWindow: '15s' },
     ...(agent ? { agent } : {}),
