@@ -153,12 +153,14 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     fleet = await startDemoFleet({ profiles, planningRate: c.rate, onLoop: (name, r) => health.onLoop(name, r) });
     const monitor = new DemoMonitor(fleet.members, profiles, telemetry);
     monitor.begin(t0);
+    let running = false;
     const logs = (f: DemoFleet): void => {
       for (const line of f.drainLogs()) {
         const now = clock.nowMs();
         tally.onLog(line, now);
         monitor.onLog(now, line.agent, line.level, line.message);
-        if (line.level === 'error') say(`  ${line.agent}: ${line.message.split('\n')[0] ?? ''}\n`);
+        // During the setup agents race to elect a leader and log what that costs them (in their logs).
+        if (line.level === 'error' && running) say(`  ${line.agent}: ${line.message.split('\n')[0] ?? ''}\n`);
       }
     };
     say(`  servers and agents (mode enforce; the agents share this process's in-memory coordinator at ${fleet.hubUrl}):\n${table(['stage', 'server', 'endpoint', 'pid', 'agent', 'pid', 'replicas', 'batching'], fleet.members.map((m) => [
@@ -166,7 +168,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     ])).replace(/^/gm, '    ')}\n`);
     say('    live: the agent changes the server through its API; unsupported: TF Serving has no replicas inside the process and batching\n    changes need a restart, and the demo gives its agent no orchestrator or restart command, so that agent only recommends.\n');
     // The load generator warms up while the agents elect a leader and plan.
-    const running = fleet;
+    const started = fleet;
     load = LoadRunner.start({
       logDir: fleet.logDir,
       onLoop: (r) => health.onLoop('load generator', r),
@@ -177,11 +179,11 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
       },
     });
     const preparing = load.prepare({
-      stages: DEMO_STAGES.map((st) => ({ name: st.stage, model: st.model, server: running.members.find((m) => m.stage.stage === st.stage)?.server ?? {}, next: st.next })),
+      stages: DEMO_STAGES.map((st) => ({ name: st.stage, model: st.model, server: started.members.find((m) => m.stage.stage === st.stage)?.server ?? {}, next: st.next })),
       entry: DEMO_STAGES[0]?.stage as string, trace: Array.from(trace), seed: c.seed, timeoutMs: 10_000,
     });
     // Wait for a leader, its plan, and the servers at the planned replicas.
-    const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => logs(running));
+    const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => logs(started));
     await preparing;
     const plan = monitor.plan;
     if (plan) {
@@ -199,6 +201,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     health.reset();
     fleet.resetProbes();
     load.go();
+    running = true;
     while (clock.nowMs() - startMs < durationMs) {
       await clock.sleep(style === 'redraw' ? 500 : 250);
       await fleet.poll();

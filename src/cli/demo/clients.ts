@@ -4,7 +4,7 @@
 import type { createAdapter } from '../../../adapters/registry.js';
 
 /** Adapter options of a server section, as `inferline agent` builds them. */
-export function demoAdapterOptions(server: Readonly<Record<string, unknown>>): Parameters<typeof createAdapter>[0] {
+export function demoAdapterOptions(server: Readonly<Record<string, unknown>>, models: readonly string[]): Parameters<typeof createAdapter>[0] {
   const s = server as { kind: string; url: string; metricsUrl?: string; managementUrl?: string; keyFile?: string };
   switch (s.kind) {
     case 'torchserve':
@@ -13,7 +13,7 @@ export function demoAdapterOptions(server: Readonly<Record<string, unknown>>): P
         timeoutMs: 10_000, ...(s.keyFile ? { keyFile: s.keyFile } : {}),
       };
     case 'tfserving':
-      return { kind: 'tfserving', url: s.url, timeoutMs: 10_000 };
+      return { kind: 'tfserving', url: s.url, timeoutMs: 10_000, models };
     default:
       return { kind: 'triton', url: s.url, timeoutMs: 10_000, ...(s.metricsUrl ? { metricsUrl: s.metricsUrl } : {}) };
   }

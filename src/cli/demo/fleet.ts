@@ -173,7 +173,7 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
       (m as { apiUrl: string }).apiUrl = url;
     }));
     await Promise.all(members.map(async (m) => {
-      const adapter = createAdapter({ ...demoAdapterOptions(m.server), clock: systemClock });
+      const adapter = createAdapter({ ...demoAdapterOptions(m.server, [m.stage.model]), clock: systemClock });
       m.capabilities = await adapter.capabilities().catch(() => undefined);
     }));
   } catch (err) {

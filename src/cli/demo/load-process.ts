@@ -2,7 +2,7 @@
 // probe loaded), so that it shares an event loop with neither the servers nor the agents. It
 // talks to the demo over its IPC channel:
 //   demo → here: {kind:'start', …} the trace and the stages; {kind:'go'}; {kind:'stop'}
-//   here → demo: {kind:'ready'}; {kind:'progress', arrivals, queries} every 200 ms;
+//   here → demo: {kind:'hello'} once it listens; {kind:'ready'}; {kind:'progress', arrivals, queries} every 200 ms;
 //                {kind:'stopped', slip, sent} at the end.
 // It builds a client per stage from the agent config's server section, sends the trace open-loop
 // (load.ts) and ends when told to, or when the demo goes away.
@@ -40,7 +40,7 @@ const flush = (): void => {
 async function start(m: LoadStartMessage): Promise<void> {
   const stages = m.stages.map((s) => ({
     name: s.name, model: s.model, next: s.next,
-    client: createAdapter({ ...demoAdapterOptions(s.server), clock: systemClock }) as unknown as Profilable,
+    client: createAdapter({ ...demoAdapterOptions(s.server, [s.model]), clock: systemClock }) as unknown as Profilable,
   }));
   // A few queries each, so that connections and the servers' first answers are not in the run.
   for (const s of stages) for (let i = 0; i < 3; i++) await s.client.infer(s.model, { batchSize: 1, data: 'zero', timeoutMs: m.timeoutMs }).catch(() => undefined);
@@ -80,3 +80,5 @@ process.on('message', (raw: unknown) => {
     void stop();
   }
 });
+// Messages sent before this module listened went to the probe only: the demo waits for this.
+send({ kind: 'hello' });

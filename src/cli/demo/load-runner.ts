@@ -20,6 +20,8 @@ export class LoadRunner {
   private readyWaiters: ((err?: Error) => void)[] = [];
   private stoppedWaiters: ((m: LoadStoppedMessage | undefined) => void)[] = [];
   private ready = false;
+  private hello = false;
+  private helloWaiters: (() => void)[] = [];
   private stopped: LoadStoppedMessage | undefined;
 
   private constructor(o: LoadRunnerOptions) {
@@ -31,6 +33,7 @@ export class LoadRunner {
         const m = raw as { kind?: string; message?: string };
         if (m.kind === 'loop') o.onLoop(raw as LoopReport);
         else if (m.kind === 'progress') o.onProgress(raw as LoadProgressMessage);
+        else if (m.kind === 'hello') { this.hello = true; for (const w of this.helloWaiters.splice(0)) w(); }
         else if (m.kind === 'ready') { this.ready = true; for (const w of this.readyWaiters.splice(0)) w(); }
         else if (m.kind === 'error') for (const w of this.readyWaiters.splice(0)) w(new Error(`load generator: ${m.message ?? ''}`));
         else if (m.kind === 'stopped') { this.stopped = raw as LoadStoppedMessage; for (const w of this.stoppedWaiters.splice(0)) w(this.stopped); }
@@ -48,6 +51,12 @@ export class LoadRunner {
 
   /** Hands over the trace and the stages; resolves once the generator has warmed its connections. */
   async prepare(m: Omit<LoadStartMessage, 'kind'>, timeoutMs = 30_000): Promise<void> {
+    if (!this.hello) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`load generator (pid ${this.child.pid}) not started within ${timeoutMs} ms: ${this.child.exited() ?? 'no answer'}; log ${this.child.logFile}`)), timeoutMs);
+        this.helloWaiters.push(() => { clearTimeout(timer); resolve(); });
+      });
+    }
     if (!this.child.send({ kind: 'start', ...m } satisfies LoadStartMessage)) throw new Error(`load generator (pid ${this.child.pid}) ${this.child.exited() ?? 'not reachable'}; log ${this.child.logFile}`);
     if (this.ready) return;
     await new Promise<void>((resolve, reject) => {
