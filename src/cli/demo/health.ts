@@ -36,6 +36,8 @@ export interface HealthSources {
   /** 1-minute load average (default os.loadavg). */
   readonly loadAverage?: () => number;
   readonly cores?: number;
+  /** Judge this process's own event loop too (default true: it is the demo's live view). */
+  readonly ownLoop?: boolean;
 }
 
 /** Is a process's name one of the harness's (judged) rather than an agent's? */
@@ -52,9 +54,11 @@ export class HealthTracker {
   private slipP99Ms = 0;
   private slipMaxMs = 0;
   private readonly sloMs: number;
+  private readonly ownLoop: boolean;
 
   constructor(sloMs: number, sources: HealthSources = {}) {
     this.sloMs = sloMs;
+    this.ownLoop = sources.ownLoop ?? true;
     this.load = sources.loadAverage ?? (() => loadavg()[0] ?? 0);
     this.cores = sources.cores ?? cpus().length;
     this.own = monitorEventLoopDelay({ resolution: 5 });
@@ -88,10 +92,10 @@ export class HealthTracker {
   /** The figures so far and the verdict on them. `slipP99Ms` undefined: judge on the max seen so far. */
   health(): DemoHealth {
     const loops: ProcessLoop[] = [
-      { name: 'demo (this process)', p99Ms: this.own.percentile(99) / 1e6, maxMs: this.own.max / 1e6, judged: true },
+      ...(this.ownLoop ? [{ name: 'demo (this process)', p99Ms: this.own.percentile(99) / 1e6, maxMs: this.own.max / 1e6, judged: true }] : []),
       ...[...this.loops].map(([name, r]) => ({ name, p99Ms: r.p99Ms, maxMs: r.maxMs, judged: isHarnessProcess(name) })),
     ];
-    const worst = loops.filter((l) => l.judged).reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+    const worst = worstJudged(loops);
     const loadEnd = this.load();
     const loadAverage = Math.max(this.loadMax, loadEnd);
     const slipP99 = this.slipP99Ms > 0 ? this.slipP99Ms : this.slipMaxMs;
@@ -111,9 +115,13 @@ export class HealthTracker {
 
 /** One line: the figures, and the verdict. */
 export function healthLine(h: DemoHealth): string {
-  const worst = h.loops.filter((l) => l.judged).reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+  const worst = worstJudged(h.loops);
   const agents = h.loops.filter((l) => !l.judged);
   const agentWorst = agents.length === 0 ? undefined : agents.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
   const figures = `send slip P99 ${h.sendSlipP99Ms.toFixed(1)} ms · loop delay P99 ${worst.p99Ms.toFixed(1)} ms (${worst.name})${agentWorst ? ` · agents ${agentWorst.p99Ms.toFixed(1)} ms (${agentWorst.name})` : ''} · load ${h.loadAverageMax.toFixed(2)} on ${h.cores} cores`;
   return h.verdict.trustworthy ? `${figures} — the host carried the run` : `${figures} — NOT TRUSTWORTHY: ${h.verdict.reasons.join('; ')}`;
+}
+
+function worstJudged(loops: readonly ProcessLoop[]): ProcessLoop {
+  return loops.filter((l) => l.judged).reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a), { name: 'none reported', p99Ms: 0, maxMs: 0, judged: true });
 }
