@@ -130,6 +130,9 @@ export class DemoMonitor {
   begin(startMs: number): void {
     this.startMs = startMs;
     this.lastPointMs = 0;
+    // What the setup's ticks recorded is on another time base: the run's timeline starts here.
+    this.timeline.length = 0;
+    this.pointLatencies = [];
   }
 
   rel(nowMs: number): number {
