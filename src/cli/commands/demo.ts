@@ -216,6 +216,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
       await fleet.poll();
       logs(fleet);
     }
+    const loadPid = load.pid;
     const stopped = await load.stop();
     load = undefined;
     if (stopped) health.onSlip(stopped.slip.p99Ms, stopped.slip.maxMs);
@@ -233,7 +234,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     const reportPath = resolve(opts.report);
     // The summary first: whatever happens to the report, the run's result is on the screen.
     if (opts.json) {
-      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, ...summary });
+      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, processes: [...fleet.processes, { name: 'load generator', pid: loadPid }], ...summary });
     } else {
       output.out(summaryText(summary, reportPath));
     }
