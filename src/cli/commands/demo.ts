@@ -148,6 +148,19 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
   const t0 = clock.nowMs();
   const tally = new ActionTally();
   const health = new HealthTracker(DEMO_SLO_MS);
+  // Ctrl-C (or SIGTERM) stops the children in order and ends the demo; a second one ends it at once
+  // (the children then stop by themselves: their channel to this process closes).
+  const interrupted = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted.signal.aborted) process.exit(130);
+    say(`\n  ${sig}: stopping the load generator, the agents and the servers…\n`);
+    interrupted.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const checkInterrupted = (): void => {
+    if (interrupted.signal.aborted) throw interrupted.signal.reason;
+  };
   try {
     say('  starting the servers, the agents (one process each) and the load generator…\n');
     fleet = await startDemoFleet({ profiles, planningRate: c.rate, onLoop: (name, r) => health.onLoop(name, r) });
@@ -183,8 +196,10 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
       entry: DEMO_STAGES[0]?.stage as string, trace: Array.from(trace), seed: c.seed, timeoutMs: 10_000,
     });
     // Wait for a leader, its plan, and the servers at the planned replicas.
-    const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => logs(started));
+    checkInterrupted();
+    const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => logs(started), interrupted.signal);
     await preparing;
+    checkInterrupted();
     const plan = monitor.plan;
     if (plan) {
       say(`  ${ready.leader ?? '?'} leads and planned ${DEMO_PIPELINE} in ${((clock.nowMs() - t0) / 1000).toFixed(1)} s: ${Object.entries(plan.stages).map(([st, x]) => `${st}=${x.hardware}/batch ${x.batchSize}×${x.replicas}`).join(' ')}  ${fmtCost(plan.costPerHour)}, estimated P99 ${fmtMs(plan.estimatedP99Ms)}\n`);
@@ -203,7 +218,8 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     load.go();
     running = true;
     while (clock.nowMs() - startMs < durationMs) {
-      await clock.sleep(style === 'redraw' ? 500 : 250);
+      checkInterrupted();
+      await clock.sleep(style === 'redraw' ? 500 : 250, interrupted.signal).catch(() => undefined);
       await fleet.poll();
       logs(fleet);
       health.sample();
@@ -247,6 +263,8 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     }));
     return summary;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await load?.stop(1000).catch(() => undefined);
     await fleet?.stop().catch(() => undefined);
     health.stop();
@@ -272,9 +290,9 @@ async function startTelemetry(port: number, profiles: Parameters<typeof demoConf
   }
 }
 
-async function waitForPlan(fleet: DemoFleet, monitor: DemoMonitor, clock: typeof systemClock, timeoutMs: number, logs: () => void): Promise<{ leader: string | undefined }> {
+async function waitForPlan(fleet: DemoFleet, monitor: DemoMonitor, clock: typeof systemClock, timeoutMs: number, logs: () => void, signal: AbortSignal): Promise<{ leader: string | undefined }> {
   const end = clock.nowMs() + timeoutMs;
-  while (clock.nowMs() < end) {
+  while (clock.nowMs() < end && !signal.aborted) {
     await fleet.poll();
     logs();
     const snap = monitor.tick(clock.nowMs());
