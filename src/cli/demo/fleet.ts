@@ -8,9 +8,10 @@
 // log lines (their log files), and takes each child's event-loop delay from the probe loaded into
 // it (loop-probe.ts). Every child leads its own process group and is stopped by stop(); a child
 // also stops by itself when this process ends, however it ends (its IPC channel closes).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import axios from 'axios';
 import { createAdapter } from '../../../adapters/registry.js';
@@ -220,6 +221,7 @@ class LogTail {
   private offset = 0;
   private rest = '';
   private pending: AgentLogLine[] = [];
+  private readonly decoder = new StringDecoder('utf8');
   private readonly file: string;
   private readonly agent: string;
 
@@ -236,15 +238,23 @@ class LogTail {
   lines(): AgentLogLine[] {
     const out = this.pending;
     this.pending = [];
+    // Only what was appended since the last call: the demo reads a few times a second.
     let buf: Buffer;
     try {
-      buf = readFileSync(this.file);
+      const fd = openSync(this.file, 'r');
+      try {
+        const size = fstatSync(fd).size;
+        if (size <= this.offset) return out;
+        buf = Buffer.alloc(size - this.offset);
+        readSync(fd, buf, 0, buf.length, this.offset);
+        this.offset = size;
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       return out;
     }
-    if (buf.length <= this.offset) return out;
-    const text = this.rest + buf.subarray(this.offset).toString('utf8');
-    this.offset = buf.length;
+    const text = this.rest + this.decoder.write(buf); // a character split across reads stays whole
     const parts = text.split('\n');
     this.rest = parts.pop() ?? '';
     for (const line of parts) {
