@@ -255,7 +255,8 @@ export class MemoryCoordinator implements Coordinator {
     if (!this.started) return;
     this.started = false;
     await settleWithin(this.clock, this.elector.stop(deadlineMs), deadlineMs);
-    for (const r of [...this.registrations]) await r.deregister();
+    // A hub in another process may be gone already (its process ended first): the watches close all the same.
+    for (const r of [...this.registrations]) await r.deregister().catch(this.onError);
     this.closeWatches();
   }
 
