@@ -60,7 +60,7 @@ function simulate(seed: number, durationS: number, live: DemoSummary & { plan?: 
   const planTrace = generateTrace(parseArrivalSpec(planningSpec), config.planner.seed);
   const p = plan({
     pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: planningSpec, planner: 'greedy',
-    options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: config.planner.exactMaxEvaluations },
+    options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage }, // as the leader calls it (leader.ts)
   });
   const forLoop: PlanForLoop = { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, ...(p.scaling ? { scaling: p.scaling } : {}) };
   const samePlan = live.plan != null && Object.entries(p.stages).every(([s, c]) => {

@@ -22,7 +22,7 @@ import { packageFile } from '../package-root.js';
 import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
 import type { CliContext } from '../context.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
-import { DEMO_BASE_RATE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, demoConfigText, demoProfiles } from '../demo/config.js';
+import { DEMO_BASE_RATE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, demoConfigText, demoProfiles, demoWorkload } from '../demo/config.js';
 import { startDemoFleet } from '../demo/fleet.js';
 import type { DemoFleet } from '../demo/fleet.js';
 import { HealthTracker, healthLine } from '../demo/health.js';
@@ -38,15 +38,7 @@ import { renderDemoReport } from '../report/demo-report.js';
 export const DEMO_CONFIG = packageFile('config/examples/reference.yaml');
 export const DEFAULT_METRICS_PORT = 9464;
 
-/** Calm (40 %), burst (20 %, 4× rate, CV 4), step (40 %, 2× rate) over `durationS`. */
-export function demoWorkload(durationS: number, baseRate = 100): string {
-  const seg = (f: number) => `${Math.max(0.001, Math.round(durationS * f * 1000) / 1000)}s`;
-  return [
-    `gamma:rate=${baseRate},cv=1,duration=${seg(0.4)}`,
-    `gamma:rate=${baseRate * 4},cv=4,duration=${seg(0.2)}`,
-    `gamma:rate=${baseRate * 2},cv=1,duration=${seg(0.4)}`,
-  ].join(';');
-}
+export { demoWorkload } from '../demo/config.js';
 
 export interface DemoCommandOptions {
   readonly duration: string;
