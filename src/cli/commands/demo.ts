@@ -17,7 +17,7 @@ import { parseDurationMs, DURATION_HINT } from '../../core/duration.js';
 import { systemClock } from '../../runtime/system-clock.js';
 import { createTelemetry } from '../../telemetry/index.js';
 import type { TelemetryService } from '../../telemetry/index.js';
-import { UsageError } from '../errors.js';
+import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { packageFile } from '../package-root.js';
 import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
 import type { CliContext } from '../context.js';
@@ -67,9 +67,10 @@ export function registerDemo(program: Command, ctx: CliContext, hooks: DemoHooks
     .option('--report <file>', 'the HTML report written at the end', 'inferline-report.html')
     .option('--view <style>', 'live view: auto (redraw on a terminal, lines otherwise), redraw or lines', 'auto')
     .option('--json', 'print the summary as JSON on stdout (the live view goes to stderr)')
-    .addHelpText('after', '\nExit status: 0 when the demo ran to the end, 1 when it could not start, 2 on bad input.')
+    .addHelpText('after', '\nExit status: 0 when the demo ran to the end on a host that carried it, 1 when it could not start, was interrupted, or the host could not carry the run (its figures are then marked not trustworthy, as `inferline replay` does), 2 on bad input.')
     .action(async (opts: DemoCommandOptions) => {
-      await runDemo(opts, ctx, hooks);
+      const summary = await runDemo(opts, ctx, hooks);
+      if (!summary.health.verdict.trustworthy) ctx.exitCode = EXIT_FAILURE;
     });
 }
 
