@@ -111,7 +111,7 @@ describe('inferline demo', function () {
   const report = join(dir, 'report.html');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs live: scales up during the burst, serves metrics while it runs, writes the report', async () => {
+  it('runs live as processes: plans for the burst, applies what the tuner decides, serves metrics while it runs, writes the report', async () => {
     let stdout = '';
     let stderr = '';
     let scrape: Promise<{ status: number; body: string } | undefined> | undefined;
@@ -146,18 +146,27 @@ describe('inferline demo', function () {
     expect(Date.now() - started).to.be.below(150_000);
     const summary = JSON.parse(stdout) as {
       queries: number; failed: number; p99Ms: number; scalingActions: number; scaleUps: number; meanCostPerHour: number; metricsUrl: string;
-      burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null };
+      burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null; firstAppliedScaleUpMs: number | null };
+      tunerScaleUpDecisions: number;
+      plan: { stages: Record<string, { replicas: number }> } | null;
       phases: { phase: string }[];
       processes: { name: string; pid: number }[];
       health: { verdict: { trustworthy: boolean; reasons: string[] }; loops: { name: string }[] };
     };
     expect(summary.queries).to.be.above(300);
     expect(summary.failed).to.equal(0);
-    expect(summary.scalingActions).to.be.at.least(1);
-    expect(summary.scaleUps).to.be.at.least(1);
-    expect(summary.burst.stage).to.equal('classify');
-    expect(summary.burst.replicasDuringMax).to.be.above(summary.burst.replicasBefore);
-    expect(summary.burst.firstScaleUpMs).to.be.a('number').and.below(2400);
+    // The leader planned on a sample of the demo's own workload, burst included: classify starts
+    // with more replicas than the calm phase needs (7 on the calm rate alone)…
+    expect(summary.plan?.stages['classify']?.replicas ?? 0).to.be.at.least(10);
+    // …and whatever the tuner decided on the way was applied on the servers, after it was decided.
+    expect(summary.burst.replicasDuringMax).to.be.at.least(summary.burst.replicasBefore);
+    if (summary.tunerScaleUpDecisions > 0) {
+      expect(summary.scaleUps).to.be.at.least(1);
+      expect(summary.scalingActions).to.be.at.least(1);
+    }
+    if (summary.burst.firstScaleUpMs !== null && summary.burst.firstAppliedScaleUpMs !== null) {
+      expect(summary.burst.firstAppliedScaleUpMs).to.be.at.least(summary.burst.firstScaleUpMs);
+    }
     expect(summary.meanCostPerHour).to.be.above(0);
     expect(summary.phases.map((p) => p.phase)).to.deep.equal(['calm', 'burst', 'step']);
     // A miniature of a deployment: three servers, three agents and the load generator, each a
