@@ -222,6 +222,17 @@ export const coordinationSchema = strict({
     .describe('How often candidates try to acquire and the leader renews (default 2s; renewDeadline must be > 1.2 × retryPeriod).'),
   memberTtl: duration(z.number().positive()).default(10_000)
     .describe('A member disappears this long after its agent stops renewing (default 10s; etcd: whole seconds).'),
+  memory: strict({
+    hubUrl: z.string().refine((text) => {
+      try {
+        const u = new URL(text);
+        return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && (u.pathname === '/' || u.pathname === '');
+      } catch {
+        return false;
+      }
+    }, { error: 'must be http://127.0.0.1:PORT (a loopback address, no path)' }).optional()
+      .describe('The hub of another process on this machine, served on loopback (the demo serves one to its agent processes); default: a hub inside this process.'),
+  }).prefault({}),
   etcd: strict({
     endpoints: z.array(etcdEndpoint).min(1).default(['http://127.0.0.1:2379']).describe('Client URLs of the etcd cluster.'),
     prefix: z.string().refine((text) => text.startsWith('/') && text.endsWith('/'), { error: 'must start and end with "/", such as "/inferline/"' }).default('/inferline/')

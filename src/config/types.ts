@@ -54,6 +54,10 @@ export interface CoordinationConfig {
   /** Leader election: leaseDuration > renewDeadline > 1.2 × retryPeriod (checked). */
   readonly timing: ElectionTiming;
   readonly memberTtlMs: number;
+  readonly memory: {
+    /** A hub served by another process on loopback; absent: the hub inside this process. */
+    readonly hubUrl?: string;
+  };
   readonly etcd: {
     readonly endpoints: readonly string[];
     readonly prefix: string;
