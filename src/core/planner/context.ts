@@ -5,7 +5,10 @@
 import { Estimator } from '../estimator.js';
 import type { Estimate } from '../estimator.js';
 import type { CompiledPipeline } from '../pipeline.js';
+import { serviceFactor } from '../profiles.js';
 import type { ProfileSet } from '../profiles.js';
+import { configFloors, costBound, LatencyFloor } from './bound.js';
+import type { CostBound } from './bound.js';
 import type { HardwareType, PipelineConfig, StageConfig } from '../types.js';
 
 export interface PlannerOptions {
@@ -39,6 +42,8 @@ export interface StageOption {
   readonly latency1Ms: number;
   /** The fixed cost of one visit (the profile's hop overhead): part of any path's latency. */
   readonly hopMs: number;
+  /** The shortest a visit can take: hopMs + the shortest service time any batch ≤ batchSize can draw (bound.ts). */
+  readonly floorMs: number;
 }
 
 export class PlanningContext {
@@ -53,10 +58,16 @@ export class PlanningContext {
   readonly estimator: Estimator;
   /** Per stage, every (hardware, batch size) choice, in allowed-hardware then batch order. */
   readonly stageOptions: readonly (readonly StageOption[])[];
+  /** Which stages and edges each query takes, for the latency floor (bound.ts). */
+  readonly floor: LatencyFloor;
   /** Estimator runs and cache hits, for reporting. */
   simulations = 0;
   evaluations = 0;
+  /** Configurations rejected by the latency floor without a simulation. */
+  screened = 0;
   private readonly cache = new Map<string, Evaluation>();
+  private readonly floorBuf: Float64Array;
+  private boundMemo: CostBound | undefined;
 
   constructor(args: {
     pipeline: CompiledPipeline;
@@ -77,6 +88,20 @@ export class PlanningContext {
     this.options = args.options;
     this.estimator = new Estimator(args.pipeline, args.profiles);
     this.stageOptions = args.pipeline.spec.stages.map((_, s) => this.buildOptions(s));
+    this.floor = new LatencyFloor(args.pipeline, n, args.options.seed, this.sloMs, this.percentile);
+    this.floorBuf = new Float64Array(args.pipeline.stageNames.length);
+  }
+
+  /** The lower bound on the cost of any plan meeting the SLO (bound.ts), computed once. */
+  get bound(): CostBound {
+    this.boundMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor);
+    return this.boundMemo;
+  }
+
+  /** False when the latency floors of `config`'s options alone rule the SLO out (no simulation needed). */
+  floorFits(config: PipelineConfig): boolean {
+    const floors = configFloors(this.pipeline.stageNames, this.stageOptions, config, this.floorBuf);
+    return floors === undefined || this.floor.fits(floors);
   }
 
   private buildOptions(s: number): StageOption[] {
@@ -94,10 +119,26 @@ export class PlanningContext {
       if (cap < curve.maxBatch && !sizes.includes(cap)) sizes.push(cap);
       for (const b of sizes) {
         const minStable = this.minStableReplicas(s, hw, b);
-        out.push({ hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi, latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs });
+        out.push({
+          hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi,
+          latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, floorMs: curve.hopOverheadMs + this.shortestServiceMs(s, hw, b),
+        });
       }
     }
     return out;
+  }
+
+  /** The shortest service time a batch of ≤ b can draw: L(k) × the lowest factor of the spread, over k ≤ b. */
+  private shortestServiceMs(s: number, hw: string, b: number): number {
+    const table = this.estimator.serviceTable(s, hw, b);
+    const model = this.pipeline.spec.stages[s]?.model ?? '';
+    const sigma = this.profiles.get(model, hw)?.sigmaTable(table.length - 1);
+    let best = Infinity;
+    for (let k = 1; k < table.length; k++) {
+      const t = (table[k] as number) * (sigma ? serviceFactor(sigma[k] as number, 0) : 1);
+      if (t < best) best = t;
+    }
+    return best;
   }
 
   /** The best per-replica throughput over batch sizes ≤ b, in queries per second. */
@@ -147,6 +188,9 @@ export class PlanningContext {
     const costPerHour = this.cost(config);
     let ev: Evaluation;
     if (!this.isStable(config)) {
+      ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
+    } else if (!this.floorFits(config)) {
+      this.screened++;
       ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
     } else {
       this.simulations++;

@@ -163,6 +163,19 @@ function bestNeutralAction(ctx: PlanningContext, current: Evaluation): Evaluatio
 /** Batch delays the planner tries on a stage, as fractions of the service time of its max batch. */
 const DELAY_FRACTIONS = [0.25, 0.5, 1] as const;
 
+/** The batch delays (ms, > 0, to 0.1 ms) the planner may give a stage at (hardware, batch size); none at batch 1. */
+export function batchDelays(ctx: PlanningContext, s: number, hardware: string, batchSize: number): number[] {
+  if (batchSize <= 1) return [];
+  const table = ctx.estimator.serviceTable(s, hardware, batchSize);
+  const full = table[table.length - 1] as number;
+  const out: number[] = [];
+  for (const f of DELAY_FRACTIONS) {
+    const delay = Math.round(full * f * 10) / 10;
+    if (delay > 0 && !out.includes(delay)) out.push(delay);
+  }
+  return out;
+}
+
 /**
  * The batch delay on one stage that lets it run with the fewest replicas (and the lowest cost)
  * while the SLO holds: a free replica then waits for fuller batches, so each replica serves more.
@@ -175,10 +188,8 @@ function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation 
     if (c.batchSize <= 1 || c.replicas <= 1) return;
     const option = (ctx.stageOptions[s] ?? []).find((o) => o.hardware === c.hardware && o.batchSize === c.batchSize);
     if (!option || option.minReplicas > c.replicas - 1) return;
-    const full = ctx.estimator.serviceTable(s, c.hardware, c.batchSize)[c.batchSize] as number;
-    for (const f of DELAY_FRACTIONS) {
-      const delay = Math.round(full * f * 10) / 10;
-      if (delay <= 0 || delay === (c.batchDelayMs ?? 0)) continue;
+    for (const delay of batchDelays(ctx, s, c.hardware, c.batchSize)) {
+      if (delay === (c.batchDelayMs ?? 0)) continue;
       const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, option.minReplicas, c.replicas - 1);
       if (ev && ev.feasible && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;
     }
