@@ -44,6 +44,8 @@ export interface StageOption {
   readonly hopMs: number;
   /** The shortest a visit can take: hopMs + the shortest service time any batch ≤ batchSize can draw (bound.ts). */
   readonly floorMs: number;
+  /** The most queries per ms one replica can serve at these shortest service times (bound.ts). */
+  readonly peakRatePerMs: number;
 }
 
 export class PlanningContext {
@@ -88,7 +90,7 @@ export class PlanningContext {
     this.options = args.options;
     this.estimator = new Estimator(args.pipeline, args.profiles);
     this.stageOptions = args.pipeline.spec.stages.map((_, s) => this.buildOptions(s));
-    this.floor = new LatencyFloor(args.pipeline, n, args.options.seed, this.sloMs, this.percentile);
+    this.floor = new LatencyFloor(args.pipeline, args.trace, args.options.seed, this.sloMs, this.percentile);
     this.floorBuf = new Float64Array(args.pipeline.stageNames.length);
   }
 
@@ -119,9 +121,10 @@ export class PlanningContext {
       if (cap < curve.maxBatch && !sizes.includes(cap)) sizes.push(cap);
       for (const b of sizes) {
         const minStable = this.minStableReplicas(s, hw, b);
+        const shortest = this.shortestServiceMs(s, hw, b);
         out.push({
           hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi,
-          latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, floorMs: curve.hopOverheadMs + this.shortestServiceMs(s, hw, b),
+          latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, floorMs: curve.hopOverheadMs + shortest.floorMs, peakRatePerMs: shortest.peakRatePerMs,
         });
       }
     }
@@ -129,16 +132,18 @@ export class PlanningContext {
   }
 
   /** The shortest service time a batch of ≤ b can draw: L(k) × the lowest factor of the spread, over k ≤ b. */
-  private shortestServiceMs(s: number, hw: string, b: number): number {
+  private shortestServiceMs(s: number, hw: string, b: number): { floorMs: number; peakRatePerMs: number } {
     const table = this.estimator.serviceTable(s, hw, b);
     const model = this.pipeline.spec.stages[s]?.model ?? '';
     const sigma = this.profiles.get(model, hw)?.sigmaTable(table.length - 1);
-    let best = Infinity;
+    let floorMs = Infinity;
+    let peakRatePerMs = 0;
     for (let k = 1; k < table.length; k++) {
       const t = (table[k] as number) * (sigma ? serviceFactor(sigma[k] as number, 0) : 1);
-      if (t < best) best = t;
+      if (t < floorMs) floorMs = t;
+      if (k / t > peakRatePerMs) peakRatePerMs = k / t;
     }
-    return best;
+    return { floorMs, peakRatePerMs };
   }
 
   /** The best per-replica throughput over batch sizes ≤ b, in queries per second. */

@@ -1,6 +1,7 @@
 // The exact search, to certify the greedy planner: best-first by cost over every combination of
 // per-stage (hardware, batch size, replicas, batch delay), where a stage's choices are only those
-// stable at the trace's mean rate and admissible under the latency floor (bound.ts), and the batch
+// admissible under the latency floor with at least the replicas its stability and burst floors
+// need (bound.ts), and the batch
 // delays are those the greedy planner may set (none, or ¼, ½ or all of the full batch's service
 // time). Combinations come out of a heap in non-decreasing cost, and one whose latency floors rule
 // the SLO out is rejected without simulation. The search stops as soon as the gap is closed: at the
@@ -44,15 +45,17 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
   for (let s = 0; s < S; s++) {
     const list: Choice[] = [];
     const admissible = bound.admissible[s] ?? [];
+    const fewest = bound.fewestReplicas[s] ?? [];
     (ctx.stageOptions[s] ?? []).forEach((o, i) => {
       if (!admissible[i]) return;
       const delays = [0, ...batchDelays(ctx, s, o.hardware, o.batchSize)];
-      for (let r = o.minReplicas; r <= o.maxReplicas; r++) {
+      const lo = fewest[i] as number;
+      for (let r = lo; r <= o.maxReplicas; r++) {
         const cost = roundCost(r * o.price);
         for (const d of delays) {
           list.push({ config: { hardware: o.hardware, batchSize: o.batchSize, replicas: r, ...(d > 0 ? { batchDelayMs: d } : {}) }, cost });
         }
-        if (upper === Infinity && r - o.minReplicas >= 64) break;
+        if (upper === Infinity && r - lo >= 64) break;
       }
     });
     list.sort((a, b) => a.cost - b.cost);
