@@ -100,10 +100,27 @@ export class PlanningContext {
     return this.boundMemo;
   }
 
-  /** False when the latency floors of `config`'s options alone rule the SLO out (no simulation needed). */
-  floorFits(config: PipelineConfig): boolean {
+  /**
+   * False when the bound's floors alone rule `config` out (no simulation needed): some stage runs
+   * an option that is not admissible, or fewer replicas than its stability and burst floors need,
+   * or the configuration's latency floors leave too many queries above the SLO.
+   */
+  withinFloors(config: PipelineConfig): boolean {
+    const { admissible, fewestReplicas } = this.bound;
+    for (let s = 0; s < this.stageOptions.length; s++) {
+      const c = config[this.stageName(s)] as StageConfig;
+      const i = (this.stageOptions[s] ?? []).findIndex((o) => o.hardware === c.hardware && o.batchSize === c.batchSize);
+      if (i < 0) continue;
+      if (!admissible[s]?.[i] || c.replicas < (fewestReplicas[s]?.[i] as number)) return false;
+    }
     const floors = configFloors(this.pipeline.stageNames, this.stageOptions, config, this.floorBuf);
     return floors === undefined || this.floor.fits(floors);
+  }
+
+  /** The fewest replicas the bound allows stage s at an option (≥ its stability floor; Infinity when not admissible). */
+  fewestAllowed(s: number, option: StageOption): number {
+    const i = (this.stageOptions[s] ?? []).indexOf(option);
+    return i < 0 ? option.minReplicas : Math.max(option.minReplicas, this.bound.fewestReplicas[s]?.[i] ?? Infinity);
   }
 
   private buildOptions(s: number): StageOption[] {
@@ -194,7 +211,7 @@ export class PlanningContext {
     let ev: Evaluation;
     if (!this.isStable(config)) {
       ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
-    } else if (!this.floorFits(config)) {
+    } else if (!this.withinFloors(config)) {
       this.screened++;
       ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
     } else {

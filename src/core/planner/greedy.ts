@@ -9,6 +9,8 @@
 // only the fewest that keep the stage stable. Actions are tried in order of the most they could
 // save, and the scan stops when no remaining action could beat the best found: same result, fewer
 // simulations. Ties: lower SLO-percentile latency, then stage order.
+// (ours) No action goes below the replicas the cost bound's floors allow (bound.ts): those
+// configurations cannot meet the SLO, and the tighter floor also tightens each action's bound.
 // (ours) When no action lowers the cost, the search looks one step further: the cost-neutral batch
 // increase that lowers the latency most, followed by the best cost-reducing action from there. A
 // bigger batch upstream often drains the queue that kept a downstream stage from shedding a
@@ -55,7 +57,9 @@ export function initialise(ctx: PlanningContext): SearchOutcome {
     }
     if (!pick) throw new Error(`stage ${ctx.stageName(s)} has no usable profile (validate first)`);
     chosen.push(pick);
-    config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: pick.minReplicas };
+    // Below the bound's floors (bound.ts) no configuration meets the SLO: start there.
+    const fewest = ctx.fewestAllowed(s, pick);
+    config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: fewest <= pick.maxReplicas ? fewest : pick.minReplicas };
   }
 
   // No plan beats one visit per stage with no queueing: batch-1 latency plus the hop overhead.
@@ -122,8 +126,8 @@ function bestAction(ctx: PlanningContext, current: Evaluation): Evaluation | und
       else continue;
       hi = Math.min(hi, o.maxReplicas);
       while (hi >= 1 && hi * o.price >= stageCost) hi--;
-      const lo = o.hardware === c.hardware && o.batchSize === c.batchSize ? hi : o.minReplicas;
-      if (hi < 1 || lo > hi || lo < o.minReplicas) continue;
+      const lo = o.hardware === c.hardware && o.batchSize === c.batchSize ? hi : ctx.fewestAllowed(s, o);
+      if (hi < 1 || lo > hi || lo < ctx.fewestAllowed(s, o)) continue;
       actions.push({ stage: s, option: o, lo, hi, bound: roundCost(stageCost - lo * o.price), order: actions.length });
     }
   });
@@ -187,10 +191,11 @@ function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation 
     const c = current.config[name] as StageConfig;
     if (c.batchSize <= 1 || c.replicas <= 1) return;
     const option = (ctx.stageOptions[s] ?? []).find((o) => o.hardware === c.hardware && o.batchSize === c.batchSize);
-    if (!option || option.minReplicas > c.replicas - 1) return;
+    const lo = option ? ctx.fewestAllowed(s, option) : Infinity;
+    if (!option || lo > c.replicas - 1) return;
     for (const delay of batchDelays(ctx, s, c.hardware, c.batchSize)) {
       if (delay === (c.batchDelayMs ?? 0)) continue;
-      const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, option.minReplicas, c.replicas - 1);
+      const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, lo, c.replicas - 1);
       if (ev && ev.feasible && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;
     }
   });
