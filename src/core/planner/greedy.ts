@@ -138,7 +138,12 @@ function bestAction(ctx: PlanningContext, current: Evaluation): Evaluation | und
   for (const a of actions) {
     const bestSaving = best ? roundCost(current.costPerHour - best.costPerHour) : 0;
     if (a.bound < bestSaving) break;
-    const ev = ctx.fewestReplicas(current.config, a.stage, { hardware: a.option.hardware, batchSize: a.option.batchSize }, a.lo, a.hi);
+    // Replicas past those that save as much as the best so far cannot win (an equal saving can, on latency).
+    const stageCost = (current.config[ctx.stageName(a.stage)] as StageConfig).replicas * ctx.price((current.config[ctx.stageName(a.stage)] as StageConfig).hardware);
+    let hi = a.hi;
+    while (hi >= a.lo && roundCost(stageCost - hi * a.option.price) < bestSaving) hi--;
+    if (hi < a.lo) continue;
+    const ev = ctx.fewestReplicas(current.config, a.stage, { hardware: a.option.hardware, batchSize: a.option.batchSize }, a.lo, hi);
     if (!ev || !ev.feasible || ev.costPerHour >= current.costPerHour) continue;
     if (!best || ev.costPerHour < best.costPerHour ||
       (ev.costPerHour === best.costPerHour && (ev.percentileMs < best.percentileMs ||
