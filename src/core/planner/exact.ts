@@ -12,6 +12,7 @@
 // Optimal under the same estimator and trace, unless the budget runs out first (`proven: false`).
 import type { Evaluation, PlanningContext } from './context.js';
 import { roundCost } from './context.js';
+import { RootStageCheck } from './root-check.js';
 import { batchDelays } from './greedy.js';
 import type { SearchOutcome } from './outcome.js';
 import type { StageConfig } from '../types.js';
@@ -42,6 +43,7 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
   // Per stage, admissible stable choices sorted by cost; bounded by what the incumbent leaves for this stage.
   const perStageMin: number[] = [];
   const raw: Choice[][] = [];
+  const roots = new RootStageCheck(ctx);
   for (let s = 0; s < S; s++) {
     const list: Choice[] = [];
     const admissible = bound.admissible[s] ?? [];
@@ -60,6 +62,27 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
     });
     list.sort((a, b) => a.cost - b.cost);
     raw.push(list);
+  }
+  // A root stage's queue sees the same arrivals whatever the other stages do: its choices that
+  // alone lose more queries than the SLO allows go, checked by simulation within what the greedy
+  // cost leaves them (bound.ts, root-check.ts).
+  let screenedRoots = 0;
+  const cheapest = raw.map((list) => list[0]?.cost ?? Infinity);
+  for (let s = 0; s < S; s++) {
+    if (!ctx.pipeline.isRoot[s]) continue;
+    const othersMin = cheapest.reduce((a, b, i) => (i === s ? a : a + b), 0);
+    const kept = (raw[s] as Choice[]).filter((c) => {
+      if (upper === Infinity || c.cost + othersMin > upper + EPS) return true; // filtered below anyway
+      const ok = roots.admits(s, c.config);
+      if (!ok) screenedRoots++;
+      return ok;
+    });
+    raw[s] = kept;
+  }
+  ctx.simulations += roots.simulations;
+  ctx.screened += screenedRoots;
+  for (let s = 0; s < S; s++) {
+    const list = raw[s] as Choice[];
     perStageMin.push(list[0]?.cost ?? Infinity);
   }
   const minTotal = perStageMin.reduce((a, b) => a + b, 0);
