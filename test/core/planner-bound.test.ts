@@ -137,7 +137,7 @@ describe('core/planner: the lower bound on cost', function () {
     expect(tightCases).to.be.at.least(feasibleCases / 3);
   });
 
-  it('screens out no configuration that the estimator says meets the SLO: floors and root stages in isolation (brute force, batch delays included)', () => {
+  it('screens out no configuration that the estimator says meets the SLO: floors, root stages and upstream parts in isolation (brute force, batch delays included)', () => {
     for (const seed of [3, 7, 11]) {
       const c = randomCase(seed);
       const compiled = compilePipeline(c.spec);
@@ -149,7 +149,8 @@ describe('core/planner: the lower bound on cost', function () {
       for (const { config, cost } of everyConfig(c)) {
         const e = est.estimate(config, c.trace, { seed: 1, sloMs: c.spec.slo.latencyMs, percentile: 99, stopWhenInfeasible: true });
         const meets = !e.stoppedEarly && e.sloPercentileMs <= c.spec.slo.latencyMs && ctx.isStable(config);
-        const passes = ctx.withinFloors(config) && compiled.stageNames.every((name, s) => !compiled.isRoot[s] || roots.admits(s, config[name] as StageConfig));
+        const passes = ctx.withinFloors(config) && roots.prefixAdmits(config) &&
+          compiled.stageNames.every((name, s) => !compiled.isRoot[s] || roots.admits(s, config[name] as StageConfig));
         if (!passes) screened++;
         if (!meets) continue;
         feasible++;
@@ -158,6 +159,53 @@ describe('core/planner: the lower bound on cost', function () {
       }
       expect(feasible, c.spec.name).to.be.greaterThan(0);
       expect(screened, c.spec.name).to.be.greaterThan(0);
+    }
+  });
+
+  it('never rules out a feasible configuration by an upstream part in isolation, on 3-stage chains and fan-outs (brute force on a grid)', () => {
+    const cases: Case[] = [];
+    const shapes = new Set<string>();
+    for (let seed = 1; seed < 200 && cases.length < 4; seed++) {
+      const c = randomCase(seed);
+      if (c.spec.stages.length !== 3) continue;
+      const shape = c.spec.stages[0]?.next.length === 2 ? 'fan-out' : 'chain';
+      if (cases.filter((x) => (x.spec.stages[0]?.next.length === 2 ? 'fan-out' : 'chain') === shape).length >= 2) continue;
+      shapes.add(shape);
+      cases.push(c);
+    }
+    expect([...shapes].sort()).to.deep.equal(['chain', 'fan-out']);
+    for (const c of cases) {
+      const compiled = compilePipeline(c.spec);
+      const ctx = new PlanningContext({ pipeline: compiled, profiles: c.profiles, hardware: c.hardware, trace: c.trace, options: { seed: 1, maxReplicasPerStage: MAX_REPLICAS } });
+      const est = new Estimator(compiled, c.profiles);
+      const roots = new RootStageCheck(ctx);
+      const grid = (s: number): StageConfig[] => {
+        const out: StageConfig[] = [];
+        for (const hw of ['cpu', 'gpu']) {
+          for (const b of [1, 4]) {
+            for (const d of [0, ...batchDelays(ctx, s, hw, b).slice(0, 1)]) for (let r = 1; r <= 3; r++) out.push({ hardware: hw, batchSize: b, replicas: r, ...(d > 0 ? { batchDelayMs: d } : {}) });
+          }
+        }
+        return out;
+      };
+      const [a, b, cc] = compiled.stageNames as [string, string, string];
+      let feasible = 0;
+      let ruledOut = 0;
+      for (const x of grid(0)) {
+        for (const y of grid(1)) {
+          for (const z of grid(2)) {
+            const config = { [a]: x, [b]: y, [cc]: z };
+            const admitted = roots.prefixAdmits(config);
+            if (!admitted) ruledOut++;
+            const e = est.estimate(config, c.trace, { seed: 1, sloMs: c.spec.slo.latencyMs, percentile: 99, stopWhenInfeasible: true });
+            if (e.stoppedEarly || e.sloPercentileMs > c.spec.slo.latencyMs) continue;
+            feasible++;
+            expect(admitted, `${c.spec.name} ${JSON.stringify(config)}`).to.equal(true);
+          }
+        }
+      }
+      expect(feasible, c.spec.name).to.be.greaterThan(0);
+      expect(ruledOut, c.spec.name).to.be.greaterThan(0);
     }
   });
 

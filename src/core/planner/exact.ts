@@ -79,8 +79,9 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
     });
     raw[s] = kept;
   }
-  ctx.simulations += roots.simulations;
   ctx.screened += screenedRoots;
+  const rootSims = roots.simulations;
+  ctx.simulations += rootSims;
   for (let s = 0; s < S; s++) {
     const list = raw[s] as Choice[];
     perStageMin.push(list[0]?.cost ?? Infinity);
@@ -112,16 +113,18 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
     // Nothing cheaper is left: the incumbent's cost, or the first feasible one's, is optimal.
     if (node.cost >= upper - EPS) break;
     if (best) break;
-    if (ctx.simulations - startSims >= maxEvaluations) {
+    if (ctx.simulations - startSims + roots.simulations - rootSims >= maxEvaluations) {
       proven = false;
       frontier = node.cost;
       break;
     }
     const config: Record<string, StageConfig> = {};
     for (let s = 0; s < S; s++) config[ctx.stageName(s)] = ((lists[s] as Choice[])[node.idx[s] as number] as Choice).config;
-    const ev = ctx.evaluate(config);
-    if (ev.feasible) best = ev;
-    if (!lowest || ev.percentileMs < lowest.percentileMs) lowest = ev;
+    // Upstream parts first: one that already loses the SLO rules out every combination sharing it.
+    const ev = roots.prefixAdmits(config) ? ctx.evaluate(config) : undefined;
+    if (!ev) ctx.screened++;
+    if (ev?.feasible) best = ev;
+    if (ev && (!lowest || ev.percentileMs < lowest.percentileMs)) lowest = ev;
     for (let s = node.last; s < S; s++) {
       if ((node.idx[s] as number) + 1 >= (lists[s] as Choice[]).length) continue;
       const idx = node.idx.slice();
@@ -129,6 +132,7 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
       heap.push({ idx, cost: costOf(idx), last: s, seq: seq++ });
     }
   }
+  ctx.simulations += roots.simulations - rootSims;
   const unproven = `exact search stopped after ${maxEvaluations} simulations: not proven optimal`;
   if (best) return { best, feasible: true, proven, searchBound: best.costPerHour, notes: [] };
   // Nothing cheaper than a feasible incumbent was found: it is the answer (optimal when proven).
