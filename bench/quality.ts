@@ -18,10 +18,11 @@ export async function benchQuality(): Promise<void> {
   const t = trace(workload, config.planner.seed);
   console.log(`plan quality (workload ${workload}, ${t.length} queries; exact search on ≤ ${EXACT_MAX_STAGES} stages, budget ${EXACT_BUDGET} simulations)`);
   const rows: string[][] = [[
-    'pipeline', 'stages', 'SLO', 'greedy $/h', 'greedy s', 'bound $/h', 'exact $/h', 'exact s', 'certified bound', 'certified gap', 'coarse $/h', 'greedy÷coarse',
+    'pipeline', 'stages', 'SLO', 'greedy $/h', 'greedy s', 'bound $/h', 'exact $/h', 'exact s', 'certified bound', 'greedy gap', 'best plan gap', 'coarse $/h', 'greedy÷coarse',
   ]];
   const specs: PipelineSpec[] = [...config.pipelines, tenStagePipeline()];
   let worstGap = 0;
+  let worstGreedyGap = 0;
   let tenStageSeconds = Number.NaN;
   for (const spec of specs) {
     for (const factor of [1, 0.6]) {
@@ -41,8 +42,12 @@ export async function benchQuality(): Promise<void> {
       // The best bound either run established: the relaxation's, or the exact search's own.
       const bounds = [greedy.p.lowerBound.costPerHour, exact?.p.lowerBound.costPerHour].filter((b): b is number => typeof b === 'number');
       const certified = bounds.length > 0 ? Math.max(...bounds) : undefined;
-      const gap = greedy.p.feasible && certified !== undefined && certified > 0 ? greedy.p.costPerHour / certified - 1 : undefined;
-      if (gap !== undefined && spec !== specs[specs.length - 1]) worstGap = Math.max(worstGap, gap);
+      const gapOf = (p: Plan | undefined): number | undefined => (p?.feasible && certified !== undefined && certified > 0 ? p.costPerHour / certified - 1 : undefined);
+      const gap = gapOf(greedy.p);
+      // The best plan: the exact search's where it ran (never costlier than the greedy's), else the greedy's.
+      const bestGap = exact ? gapOf(exact.p) : gap;
+      if (bestGap !== undefined && spec !== specs[specs.length - 1]) worstGap = Math.max(worstGap, bestGap);
+      if (gap !== undefined && spec !== specs[specs.length - 1]) worstGreedyGap = Math.max(worstGreedyGap, gap);
       if (spec === specs[specs.length - 1] && factor === 1) tenStageSeconds = greedy.seconds;
       const exactCell = exact ? `${cost(exact.p)} ${exact.p.search.proven ? '(proven)' : '(best found)'}` : 'skipped';
       rows.push([
@@ -52,15 +57,17 @@ export async function benchQuality(): Promise<void> {
         exactCell, exact ? exact.seconds.toFixed(1) : '—',
         certified === undefined ? '—' : `${certified.toFixed(3)}${exact?.p.lowerBound.by === 'exact search' ? ' (search)' : ''}`,
         gap === undefined ? '—' : `${(gap * 100).toFixed(1)} %`,
+        bestGap === undefined ? '—' : `${(bestGap * 100).toFixed(1)} %`,
         cost(coarse.p), greedy.p.feasible && coarse.p.feasible ? (greedy.p.costPerHour / coarse.p.costPerHour).toFixed(3) : '—',
       ]);
     }
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i] as number)).join('  ')}`);
-  console.log('  bound: no plan meeting the SLO under the estimator costs less (relaxation, docs/planning.md); certified gap = greedy ÷ the larger of');
-  console.log('  the relaxation and the exact search\'s own bound − 1 (0 % = greedy proven optimal); exact "(best found)": budget exhausted');
-  console.log(`  worst certified gap on the reference pipelines: ${(worstGap * 100).toFixed(1)} % (target ≤ 5 %)`);
+  console.log('  bound: no plan meeting the SLO under the estimator costs less (relaxation, docs/planning.md); certified bound: the larger of the');
+  console.log('  relaxation and the exact search\'s own bound; gap = plan cost ÷ certified bound − 1 (0 % = proven optimal); best plan: the exact');
+  console.log('  search\'s where it ran, else the greedy\'s; exact "(best found)": budget exhausted');
+  console.log(`  worst certified gap on the reference pipelines: best plan ${(worstGap * 100).toFixed(1)} %, greedy ${(worstGreedyGap * 100).toFixed(1)} % (target ≤ 5 %)`);
   console.log(`  10-stage greedy plan (scaling curve included): ${tenStageSeconds.toFixed(2)} s (target < 1 s)`);
   console.log('');
 }
