@@ -88,6 +88,11 @@ export interface AgentConfig {
     /** Absolute path. */
     readonly keyFile?: string;
     readonly token?: string;
+    /** TorchServe: per model, the archives a version swap may register. */
+    readonly archives?: Readonly<Record<string, readonly string[]>>;
+    /** TorchServe: how workers are removed (adapter default: drain). */
+    readonly scaleDown?: 'drain' | 'interrupt';
+    readonly drainGraceMs?: number;
     readonly header?: { readonly name: string; readonly value: string };
     readonly restartCommand?: readonly string[];
     readonly scaleCommand?: readonly string[];

@@ -224,6 +224,19 @@ describe('core/planner: the lower bound on cost', function () {
     expect(none.feasible).to.equal(false);
   });
 
+  it('takes the least hop of the hop curve as the floor\'s hop (a curve that grows with the requests in flight)', () => {
+    const hardware: HardwareType[] = [{ name: 'cpu', costPerHour: 1 }];
+    const profiles = profileSet([{
+      model: 'a', hardware: 'cpu', hopOverheadCurve: [{ inFlight: 1, hopOverheadMs: 2 }, { inFlight: 4, hopOverheadMs: 8 }],
+      points: [{ batchSize: 1, latencyMs: 10 }],
+    }]);
+    const spec: PipelineSpec = { name: 'one', slo: { latencyMs: 100, percentile: 99 }, stages: [{ name: 'a', model: 'a', hardware: ['cpu'], next: [] }] };
+    const t = generateTrace(parseArrivalSpec('poisson:rate=20,duration=5s'), 1);
+    const ctx = new PlanningContext({ pipeline: compilePipeline(spec), profiles, hardware, trace: t, options: { seed: 1, maxReplicasPerStage: 4 } });
+    expect(ctx.stageOptions[0]?.[0]?.leastHopMs).to.equal(2);
+    expect(ctx.stageOptions[0]?.[0]?.floorMs).to.be.closeTo(12, 1e-9);
+  });
+
   it('reports the bound and the gap on the reference pipelines, and the bound alone proves image-processing optimal', async () => {
     const { config, profiles } = await reference();
     const t = generateTrace(parseArrivalSpec(config.planner.arrival), config.planner.seed);

@@ -4,7 +4,8 @@
 // Two facts hold for every configuration, whatever its queueing, batch delays or draws:
 // 1. Stability. A stage with option o (hardware, max batch b) needs at least o.minReplicas
 //    replicas, or the planner rejects the configuration before simulating it.
-// 2. A latency floor. A visit to a stage with option o takes at least its hop overhead plus the
+// 2. A latency floor. A visit to a stage with option o takes at least its hop overhead (the least
+//    of its hop curve, where the profile has one) plus the
 //    shortest service time any batch of ≤ b can draw: min over k ≤ b of L(k) × the smallest
 //    service-time factor of the spread (the lowest quantile bin, serviceFactor(σ_k, 0)). Queueing
 //    and batch delays only add to it. Routing is drawn per (seed, query, edge), not per
@@ -62,8 +63,8 @@ export interface FloorOption {
   readonly maxReplicas: number;
   /** The shortest a visit can take: hop overhead + the shortest service time of any batch ≤ batchSize. */
   readonly floorMs: number;
-  /** The hop overhead alone (paid before the stage's queue). */
-  readonly hopMs: number;
+  /** The least hop overhead alone (paid before the stage's queue), at any number of requests in flight. */
+  readonly leastHopMs: number;
   /** The most queries per ms one replica can serve: max over k ≤ batchSize of k / the shortest service time of k. */
   readonly peakRatePerMs: number;
 }
@@ -293,7 +294,7 @@ export function costBound(stageNames: readonly string[], options: readonly (read
         fits = floor.fits(probe);
         judged.set(o.floorMs, fits);
       }
-      const replicas = fits ? Math.max(o.minReplicas, floor.burstReplicas(s, floor.sloMs - upMs - o.hopMs - downMs, o.peakRatePerMs)) : Infinity;
+      const replicas = fits ? Math.max(o.minReplicas, floor.burstReplicas(s, floor.sloMs - upMs - o.leastHopMs - downMs, o.peakRatePerMs)) : Infinity;
       const usable = fits && replicas <= o.maxReplicas;
       ok.push(usable);
       need.push(usable ? replicas : Infinity);

@@ -42,7 +42,9 @@ export interface StageOption {
   readonly latency1Ms: number;
   /** The fixed cost of one visit (the profile's hop overhead): part of any path's latency. */
   readonly hopMs: number;
-  /** The shortest a visit can take: hopMs + the shortest service time any batch ≤ batchSize can draw (bound.ts). */
+  /** The least hop overhead at any number of requests in flight (= hopMs without a hop curve). */
+  readonly leastHopMs: number;
+  /** The shortest a visit can take: leastHopMs + the shortest service time any batch ≤ batchSize can draw (bound.ts). */
   readonly floorMs: number;
   /** The most queries per ms one replica can serve at these shortest service times (bound.ts). */
   readonly peakRatePerMs: number;
@@ -135,13 +137,18 @@ export class PlanningContext {
       if (!curve || price === undefined) continue;
       const cap = Math.min(curve.maxBatch, spec.maxBatch ?? Infinity);
       const sizes = curve.batchSizes.filter((b) => b <= cap);
+      // The hop may vary with the requests in flight (the profile's hop curve): the least of it bounds every visit.
+      const hops = curve.hopTable();
+      let leastHop = curve.hopOverheadMs;
+      if (hops) for (let c = 1; c < hops.length; c++) leastHop = Math.min(leastHop, hops[c] as number);
       if (cap < curve.maxBatch && !sizes.includes(cap)) sizes.push(cap);
       for (const b of sizes) {
         const minStable = this.minStableReplicas(s, hw, b);
         const shortest = this.shortestServiceMs(s, hw, b);
         out.push({
           hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi,
-          latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, floorMs: curve.hopOverheadMs + shortest.floorMs, peakRatePerMs: shortest.peakRatePerMs,
+          latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, leastHopMs: leastHop,
+          floorMs: leastHop + shortest.floorMs, peakRatePerMs: shortest.peakRatePerMs,
         });
       }
     }

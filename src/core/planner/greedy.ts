@@ -20,6 +20,7 @@ import type { Evaluation, PlanningContext, StageOption } from './context.js';
 import { better, roundCost } from './context.js';
 import type { SearchOutcome } from './outcome.js';
 import type { StageConfig } from '../types.js';
+import { plannedDelayMs } from '../batch-delay.js';
 
 export function greedyPlan(ctx: PlanningContext): SearchOutcome {
   const init = initialise(ctx);
@@ -172,14 +173,14 @@ function bestNeutralAction(ctx: PlanningContext, current: Evaluation): Evaluatio
 /** Batch delays the planner tries on a stage, as fractions of the service time of its max batch. */
 const DELAY_FRACTIONS = [0.25, 0.5, 1] as const;
 
-/** The batch delays (ms, > 0, to 0.1 ms) the planner may give a stage at (hardware, batch size); none at batch 1. */
+/** The batch delays (ms, > 0, as the stage's server can be given them) the planner may give a stage at (hardware, batch size); none at batch 1. */
 export function batchDelays(ctx: PlanningContext, s: number, hardware: string, batchSize: number): number[] {
   if (batchSize <= 1) return [];
   const table = ctx.estimator.serviceTable(s, hardware, batchSize);
   const full = table[table.length - 1] as number;
   const out: number[] = [];
   for (const f of DELAY_FRACTIONS) {
-    const delay = Math.round(full * f * 10) / 10;
+    const delay = plannedDelayMs(ctx.pipeline.spec.stages[s]?.server, full * f);
     if (delay > 0 && !out.includes(delay)) out.push(delay);
   }
   return out;
