@@ -38,6 +38,7 @@ describe('inferline plan', function () {
     expect(r.stdout).to.match(/pipeline classify-images\s+SLO P99 ≤ 250 ms\s+planner greedy\s+feasible/);
     expect(r.stdout).to.match(/stage\s+hardware\s+batch\s+replicas/);
     expect(r.stdout).to.match(/cost \$\d+\.\d{3}\/h/);
+    expect(r.stdout).to.match(/lower bound \$\d+\.\d{3}\/h \(relaxation\)\s+gap (≤ \d+\.\d{2}%|0 % \(optimal\))/);
   });
 
   it('--json prints an array of plans in the shape of DESIGN.md', async () => {
@@ -50,12 +51,20 @@ describe('inferline plan', function () {
     expect(p['pipeline']).to.equal('tf-cascade');
     expect(Object.keys(p['stages'] as object)).to.deep.equal(['fast', 'accurate']);
     expect(p['estimatedP99Ms'] as number).to.be.at.most(p['sloMs'] as number);
+    const bound = p['lowerBound'] as { costPerHour: number; gap: number; by: string; stages: Record<string, unknown> };
+    expect(bound.by).to.equal('relaxation');
+    expect(bound.costPerHour).to.be.greaterThan(0).and.at.most(p['costPerHour'] as number);
+    expect(bound.gap).to.be.closeTo((p['costPerHour'] as number) / bound.costPerHour - 1, 1e-5);
+    expect(Object.keys(bound.stages)).to.deep.equal(['fast', 'accurate']);
   });
 
   it('--exact and --baseline coarse select the other searches', async () => {
-    const exact = JSON.parse((await runCli(['plan', '--config', MINIMAL, ...QUICK, '--exact', '--json'])).stdout) as { planner: string; search: { proven: boolean } }[];
+    const exact = JSON.parse((await runCli(['plan', '--config', MINIMAL, ...QUICK, '--exact', '--json'])).stdout) as { planner: string; costPerHour: number; search: { proven: boolean }; lowerBound: { costPerHour: number; gap: number } }[];
     expect(exact[0]?.planner).to.equal('exact');
     expect(exact[0]?.search.proven).to.equal(true);
+    // Proven optimal: the bound is the plan's own cost.
+    expect(exact[0]?.lowerBound.costPerHour).to.equal(exact[0]?.costPerHour);
+    expect(exact[0]?.lowerBound.gap).to.equal(0);
     const coarse = JSON.parse((await runCli(['plan', '--config', MINIMAL, ...QUICK, '--baseline', 'coarse', '--json'])).stdout) as { planner: string }[];
     expect(coarse[0]?.planner).to.equal('coarse');
   });

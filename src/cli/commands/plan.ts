@@ -124,7 +124,16 @@ export function formatPlan(p: Plan): string {
     `  cost ${fmtCost(p.costPerHour)}   P50 ${fmtMs(p.estimate.p50Ms)}   P99 ${fmtMs(p.estimate.p99Ms)}   P99.9 ${fmtMs(p.estimate.p999Ms)}   SLO misses ${fmtPct(p.estimate.sloMissRate)}`,
     `  workload ${p.workload.source} (${p.workload.queries} queries, ${p.workload.meanRateQps.toFixed(1)} qps)   seed ${p.seed}   ${p.search.simulations} simulations${p.search.proven === undefined ? '' : p.search.proven ? ', proven optimal' : ', NOT proven optimal'}`,
   ];
+  lines.push(`  ${formatBound(p)}`);
   if (!p.feasible && p.search.lowestReachableMs !== undefined) lines.push(`  lowest reachable P${p.percentile}: ${fmtMs(p.search.lowestReachableMs)}`);
   for (const n of p.notes) lines.push(`  note: ${n}`);
   return lines.join('\n');
+}
+
+/** The lower bound on cost and the plan's gap to it (docs/planning.md). */
+export function formatBound(p: Plan): string {
+  const b = p.lowerBound;
+  if (b.costPerHour === null) return 'lower bound: none — the latency floors alone show that no plan can meet the SLO';
+  const gap = b.gap === null ? '' : b.gap === 0 ? '   gap 0 % (optimal)' : `   gap ≤ ${fmtPct(b.gap)}`;
+  return `lower bound ${fmtCost(b.costPerHour)} (${b.by === 'exact search' ? 'exact search' : 'relaxation'})${gap}`;
 }

@@ -5,7 +5,10 @@
 import { Estimator } from '../estimator.js';
 import type { Estimate } from '../estimator.js';
 import type { CompiledPipeline } from '../pipeline.js';
+import { serviceFactor } from '../profiles.js';
 import type { ProfileSet } from '../profiles.js';
+import { configFloors, costBound, LatencyFloor } from './bound.js';
+import type { CostBound } from './bound.js';
 import type { HardwareType, PipelineConfig, StageConfig } from '../types.js';
 
 export interface PlannerOptions {
@@ -39,6 +42,12 @@ export interface StageOption {
   readonly latency1Ms: number;
   /** The fixed cost of one visit (the profile's hop overhead): part of any path's latency. */
   readonly hopMs: number;
+  /** The least hop overhead at any number of requests in flight (= hopMs without a hop curve). */
+  readonly leastHopMs: number;
+  /** The shortest a visit can take: leastHopMs + the shortest service time any batch ≤ batchSize can draw (bound.ts). */
+  readonly floorMs: number;
+  /** The most queries per ms one replica can serve at these shortest service times (bound.ts). */
+  readonly peakRatePerMs: number;
 }
 
 export class PlanningContext {
@@ -53,10 +62,16 @@ export class PlanningContext {
   readonly estimator: Estimator;
   /** Per stage, every (hardware, batch size) choice, in allowed-hardware then batch order. */
   readonly stageOptions: readonly (readonly StageOption[])[];
+  /** Which stages and edges each query takes, for the latency floor (bound.ts). */
+  readonly floor: LatencyFloor;
   /** Estimator runs and cache hits, for reporting. */
   simulations = 0;
   evaluations = 0;
+  /** Configurations rejected by the latency floor without a simulation. */
+  screened = 0;
   private readonly cache = new Map<string, Evaluation>();
+  private readonly floorBuf: Float64Array;
+  private boundMemo: CostBound | undefined;
 
   constructor(args: {
     pipeline: CompiledPipeline;
@@ -77,6 +92,37 @@ export class PlanningContext {
     this.options = args.options;
     this.estimator = new Estimator(args.pipeline, args.profiles);
     this.stageOptions = args.pipeline.spec.stages.map((_, s) => this.buildOptions(s));
+    this.floor = new LatencyFloor(args.pipeline, args.trace, args.options.seed, this.sloMs, this.percentile);
+    this.floorBuf = new Float64Array(args.pipeline.stageNames.length);
+  }
+
+  /** The lower bound on the cost of any plan meeting the SLO (bound.ts), computed once. */
+  get bound(): CostBound {
+    this.boundMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor);
+    return this.boundMemo;
+  }
+
+  /**
+   * False when the bound's floors alone rule `config` out (no simulation needed): some stage runs
+   * an option that is not admissible, or fewer replicas than its stability and burst floors need,
+   * or the configuration's latency floors leave too many queries above the SLO.
+   */
+  withinFloors(config: PipelineConfig): boolean {
+    const { admissible, fewestReplicas } = this.bound;
+    for (let s = 0; s < this.stageOptions.length; s++) {
+      const c = config[this.stageName(s)] as StageConfig;
+      const i = (this.stageOptions[s] ?? []).findIndex((o) => o.hardware === c.hardware && o.batchSize === c.batchSize);
+      if (i < 0) continue;
+      if (!admissible[s]?.[i] || c.replicas < (fewestReplicas[s]?.[i] as number)) return false;
+    }
+    const floors = configFloors(this.pipeline.stageNames, this.stageOptions, config, this.floorBuf);
+    return floors === undefined || this.floor.fits(floors);
+  }
+
+  /** The fewest replicas the bound allows stage s at an option (≥ its stability floor; Infinity when not admissible). */
+  fewestAllowed(s: number, option: StageOption): number {
+    const i = (this.stageOptions[s] ?? []).indexOf(option);
+    return i < 0 ? option.minReplicas : Math.max(option.minReplicas, this.bound.fewestReplicas[s]?.[i] ?? Infinity);
   }
 
   private buildOptions(s: number): StageOption[] {
@@ -91,13 +137,37 @@ export class PlanningContext {
       if (!curve || price === undefined) continue;
       const cap = Math.min(curve.maxBatch, spec.maxBatch ?? Infinity);
       const sizes = curve.batchSizes.filter((b) => b <= cap);
+      // The hop may vary with the requests in flight (the profile's hop curve): the least of it bounds every visit.
+      const hops = curve.hopTable();
+      let leastHop = curve.hopOverheadMs;
+      if (hops) for (let c = 1; c < hops.length; c++) leastHop = Math.min(leastHop, hops[c] as number);
       if (cap < curve.maxBatch && !sizes.includes(cap)) sizes.push(cap);
       for (const b of sizes) {
         const minStable = this.minStableReplicas(s, hw, b);
-        out.push({ hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi, latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs });
+        const shortest = this.shortestServiceMs(s, hw, b);
+        out.push({
+          hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi,
+          latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, leastHopMs: leastHop,
+          floorMs: leastHop + shortest.floorMs, peakRatePerMs: shortest.peakRatePerMs,
+        });
       }
     }
     return out;
+  }
+
+  /** The shortest service time a batch of ≤ b can draw: L(k) × the lowest factor of the spread, over k ≤ b. */
+  private shortestServiceMs(s: number, hw: string, b: number): { floorMs: number; peakRatePerMs: number } {
+    const table = this.estimator.serviceTable(s, hw, b);
+    const model = this.pipeline.spec.stages[s]?.model ?? '';
+    const sigma = this.profiles.get(model, hw)?.sigmaTable(table.length - 1);
+    let floorMs = Infinity;
+    let peakRatePerMs = 0;
+    for (let k = 1; k < table.length; k++) {
+      const t = (table[k] as number) * (sigma ? serviceFactor(sigma[k] as number, 0) : 1);
+      if (t < floorMs) floorMs = t;
+      if (k / t > peakRatePerMs) peakRatePerMs = k / t;
+    }
+    return { floorMs, peakRatePerMs };
   }
 
   /** The best per-replica throughput over batch sizes ≤ b, in queries per second. */
@@ -147,6 +217,9 @@ export class PlanningContext {
     const costPerHour = this.cost(config);
     let ev: Evaluation;
     if (!this.isStable(config)) {
+      ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
+    } else if (!this.withinFloors(config)) {
+      this.screened++;
       ev = { config, costPerHour, feasible: false, percentileMs: Infinity };
     } else {
       this.simulations++;

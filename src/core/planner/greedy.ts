@@ -9,6 +9,8 @@
 // only the fewest that keep the stage stable. Actions are tried in order of the most they could
 // save, and the scan stops when no remaining action could beat the best found: same result, fewer
 // simulations. Ties: lower SLO-percentile latency, then stage order.
+// (ours) No action goes below the replicas the cost bound's floors allow (bound.ts): those
+// configurations cannot meet the SLO, and the tighter floor also tightens each action's bound.
 // (ours) When no action lowers the cost, the search looks one step further: the cost-neutral batch
 // increase that lowers the latency most, followed by the best cost-reducing action from there. A
 // bigger batch upstream often drains the queue that kept a downstream stage from shedding a
@@ -56,7 +58,9 @@ export function initialise(ctx: PlanningContext): SearchOutcome {
     }
     if (!pick) throw new Error(`stage ${ctx.stageName(s)} has no usable profile (validate first)`);
     chosen.push(pick);
-    config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: pick.minReplicas };
+    // Below the bound's floors (bound.ts) no configuration meets the SLO: start there.
+    const fewest = ctx.fewestAllowed(s, pick);
+    config[ctx.stageName(s)] = { hardware: pick.hardware, batchSize: pick.batchSize, replicas: fewest <= pick.maxReplicas ? fewest : pick.minReplicas };
   }
 
   // No plan beats one visit per stage with no queueing: batch-1 latency plus the hop overhead.
@@ -123,8 +127,8 @@ function bestAction(ctx: PlanningContext, current: Evaluation): Evaluation | und
       else continue;
       hi = Math.min(hi, o.maxReplicas);
       while (hi >= 1 && hi * o.price >= stageCost) hi--;
-      const lo = o.hardware === c.hardware && o.batchSize === c.batchSize ? hi : o.minReplicas;
-      if (hi < 1 || lo > hi || lo < o.minReplicas) continue;
+      const lo = o.hardware === c.hardware && o.batchSize === c.batchSize ? hi : ctx.fewestAllowed(s, o);
+      if (hi < 1 || lo > hi || lo < ctx.fewestAllowed(s, o)) continue;
       actions.push({ stage: s, option: o, lo, hi, bound: roundCost(stageCost - lo * o.price), order: actions.length });
     }
   });
@@ -135,7 +139,12 @@ function bestAction(ctx: PlanningContext, current: Evaluation): Evaluation | und
   for (const a of actions) {
     const bestSaving = best ? roundCost(current.costPerHour - best.costPerHour) : 0;
     if (a.bound < bestSaving) break;
-    const ev = ctx.fewestReplicas(current.config, a.stage, { hardware: a.option.hardware, batchSize: a.option.batchSize }, a.lo, a.hi);
+    // Replicas past those that save as much as the best so far cannot win (an equal saving can, on latency).
+    const stageCost = (current.config[ctx.stageName(a.stage)] as StageConfig).replicas * ctx.price((current.config[ctx.stageName(a.stage)] as StageConfig).hardware);
+    let hi = a.hi;
+    while (hi >= a.lo && roundCost(stageCost - hi * a.option.price) < bestSaving) hi--;
+    if (hi < a.lo) continue;
+    const ev = ctx.fewestReplicas(current.config, a.stage, { hardware: a.option.hardware, batchSize: a.option.batchSize }, a.lo, hi);
     if (!ev || !ev.feasible || ev.costPerHour >= current.costPerHour) continue;
     if (!best || ev.costPerHour < best.costPerHour ||
       (ev.costPerHour === best.costPerHour && (ev.percentileMs < best.percentileMs ||
@@ -164,6 +173,19 @@ function bestNeutralAction(ctx: PlanningContext, current: Evaluation): Evaluatio
 /** Batch delays the planner tries on a stage, as fractions of the service time of its max batch. */
 const DELAY_FRACTIONS = [0.25, 0.5, 1] as const;
 
+/** The batch delays (ms, > 0, as the stage's server can be given them) the planner may give a stage at (hardware, batch size); none at batch 1. */
+export function batchDelays(ctx: PlanningContext, s: number, hardware: string, batchSize: number): number[] {
+  if (batchSize <= 1) return [];
+  const table = ctx.estimator.serviceTable(s, hardware, batchSize);
+  const full = table[table.length - 1] as number;
+  const out: number[] = [];
+  for (const f of DELAY_FRACTIONS) {
+    const delay = plannedDelayMs(ctx.pipeline.spec.stages[s]?.server, full * f);
+    if (delay > 0 && !out.includes(delay)) out.push(delay);
+  }
+  return out;
+}
+
 /**
  * The batch delay on one stage that lets it run with the fewest replicas (and the lowest cost)
  * while the SLO holds: a free replica then waits for fuller batches, so each replica serves more.
@@ -175,12 +197,11 @@ function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation 
     const c = current.config[name] as StageConfig;
     if (c.batchSize <= 1 || c.replicas <= 1) return;
     const option = (ctx.stageOptions[s] ?? []).find((o) => o.hardware === c.hardware && o.batchSize === c.batchSize);
-    if (!option || option.minReplicas > c.replicas - 1) return;
-    const full = ctx.estimator.serviceTable(s, c.hardware, c.batchSize)[c.batchSize] as number;
-    for (const f of DELAY_FRACTIONS) {
-      const delay = plannedDelayMs(ctx.pipeline.spec.stages[s]?.server, full * f);
-      if (delay <= 0 || delay === (c.batchDelayMs ?? 0)) continue;
-      const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, option.minReplicas, c.replicas - 1);
+    const lo = option ? ctx.fewestAllowed(s, option) : Infinity;
+    if (!option || lo > c.replicas - 1) return;
+    for (const delay of batchDelays(ctx, s, c.hardware, c.batchSize)) {
+      if (delay === (c.batchDelayMs ?? 0)) continue;
+      const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, lo, c.replicas - 1);
       if (ev && ev.feasible && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;
     }
   });

@@ -12,5 +12,10 @@ export interface SearchOutcome {
   readonly lowestReachableMs?: number;
   /** Exact search only: false when it ran out of its evaluation budget before proving optimality. */
   readonly proven?: boolean;
+  /**
+   * Exact search only: a lower bound on the cost of any plan meeting the SLO that the search
+   * itself established (every cheaper configuration was simulated, or screened, and missed).
+   */
+  readonly searchBound?: number;
   readonly notes: readonly string[];
 }

@@ -13,6 +13,8 @@ import { greedyPlan } from './greedy.js';
 import { exactPlan } from './exact.js';
 import { coarsePlan } from './coarse.js';
 import type { SearchOutcome } from './outcome.js';
+import { gapOf } from './bound.js';
+import type { BoundStage } from './bound.js';
 import { scalingCurve } from './scaling.js';
 import type { ScalingPoint } from './scaling.js';
 
@@ -54,9 +56,25 @@ export interface Plan {
     readonly sloMissRate: number;
     readonly stages: readonly StageEstimate[];
   };
+  /**
+   * No plan meeting the SLO under the estimator costs less than `costPerHour` (planner/bound.ts;
+   * docs/planning.md). `by`: 'relaxation' (per stage, the cheapest stable option whose latency
+   * floor fits the SLO) or 'exact search' (every cheaper configuration was checked and missed).
+   * `gap` = plan cost / bound − 1: 0 means proven optimal. `costPerHour` is null when the floors
+   * alone show that no plan can meet the SLO; `gap` is null when the plan is infeasible.
+   */
+  readonly lowerBound: {
+    readonly costPerHour: number | null;
+    readonly gap: number | null;
+    readonly by: 'relaxation' | 'exact search';
+    /** The relaxation's choice per stage (hardware, batch size, fewest stable replicas). */
+    readonly stages: Readonly<Record<string, BoundStage>>;
+  };
   readonly search: {
     readonly simulations: number;
     readonly evaluations: number;
+    /** Configurations the latency floor rejected without a simulation. */
+    readonly screened: number;
     /** Exact search: whether optimality was proven within the budget. */
     readonly proven?: boolean;
     /** Infeasible plans: the lowest latency at the SLO percentile the search reached. */
@@ -116,6 +134,9 @@ function toPlan(req: PlanRequest, ctx: PlanningContext, compiled: CompiledPipeli
   const stages: Record<string, StageConfig> = {};
   for (const name of compiled.stageNames) stages[name] = { ...(config[name] as StageConfig) };
   const slack = outcome.feasible ? planSlack(ctx, config) : 1;
+  const relaxed = ctx.bound;
+  const bySearch = outcome.searchBound !== undefined && outcome.searchBound > relaxed.costPerHour;
+  const boundCost = bySearch ? (outcome.searchBound as number) : relaxed.costPerHour;
   const scaleFactors: Record<string, number> = {};
   compiled.stageNames.forEach((name, s) => { scaleFactors[name] = round6(compiled.scaleFactor[s] as number); });
   return {
@@ -141,9 +162,16 @@ function toPlan(req: PlanRequest, ctx: PlanningContext, compiled: CompiledPipeli
         ...s, utilisation: round6(s.utilisation), meanQueueDelayMs: round3(s.meanQueueDelayMs), meanBatchSize: round3(s.meanBatchSize),
       })),
     },
+    lowerBound: {
+      costPerHour: Number.isFinite(boundCost) ? boundCost : null,
+      gap: outcome.feasible && Number.isFinite(boundCost) ? round6(gapOf(outcome.best.costPerHour, boundCost)) : null,
+      by: bySearch ? 'exact search' : 'relaxation',
+      stages: relaxed.stages,
+    },
     search: {
       simulations: ctx.simulations,
       evaluations: ctx.evaluations,
+      screened: ctx.screened,
       ...(outcome.proven !== undefined ? { proven: outcome.proven } : {}),
       ...(outcome.lowestReachableMs !== undefined ? { lowestReachableMs: round3(outcome.lowestReachableMs) } : {}),
     },

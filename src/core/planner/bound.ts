@@ -1,0 +1,335 @@
+// A lower bound on the cost of any plan that meets the SLO under the planner's feasibility test
+// (every stage stable at the trace's mean rate, and the estimator's SLO percentile ≤ the SLO).
+//
+// Two facts hold for every configuration, whatever its queueing, batch delays or draws:
+// 1. Stability. A stage with option o (hardware, max batch b) needs at least o.minReplicas
+//    replicas, or the planner rejects the configuration before simulating it.
+// 2. A latency floor. A visit to a stage with option o takes at least its hop overhead (the least
+//    of its hop curve, where the profile has one) plus the
+//    shortest service time any batch of ≤ b can draw: min over k ≤ b of L(k) × the smallest
+//    service-time factor of the spread (the lowest quantile bin, serviceFactor(σ_k, 0)). Queueing
+//    and batch delays only add to it. Routing is drawn per (seed, query, edge), not per
+//    configuration, so which stages and edges each query takes is known before any simulation;
+//    a query's latency is at least the longest path, over the stages it visits, of these floors
+//    plus the edges' fixed delays. A configuration in which more queries have a floor above the
+//    SLO than the percentile allows to miss cannot meet the SLO.
+//
+// 3. A burst floor (network calculus on the trace itself). A query that meets the SLO is served at
+//    stage s inside [arrival + up + hop, arrival + SLO − down], where up and down are the shortest
+//    its route allows before and after s (the other stages at their floors). Take the m queries
+//    visiting s whose arrivals span the least time, span(m): all but the allowed misses among them
+//    are served inside a window of span(m) + SLO − up − hop − down, and one replica serves at most
+//    that window × its fastest rate (max over k ≤ b of k / the shortest service time of k). So the
+//    stage needs at least (m − allowed misses) / (window × rate) replicas, for every m.
+//
+// The relaxation: a stage's option is admissible when, with every other stage at its fastest
+// floor, the queries whose floor exceeds the SLO are few enough. The bound is the sum over stages
+// of the cheapest admissible option's replicas × price, where an option needs the larger of its
+// stability and burst floors. Every feasible plan uses an admissible option on every stage (its
+// other stages are no faster than their fastest) with at least those replicas, so it costs at
+// least the bound. The same floor screens whole configurations before
+// simulation (LatencyFloor.fits), which the searches use.
+import { streamKey } from '../random.js';
+import { edgeTaken } from '../pipeline.js';
+import type { CompiledPipeline } from '../pipeline.js';
+import type { StageConfig } from '../types.js';
+import { roundCost } from './context.js';
+
+/** One stage's choice in the relaxation: the cheapest admissible (hardware, batch, stable replicas). */
+export interface BoundStage {
+  readonly hardware: string;
+  readonly batchSize: number;
+  readonly replicas: number;
+  readonly costPerHour: number;
+}
+
+export interface CostBound {
+  /** No plan meeting the SLO costs less; Infinity when no plan can meet it (some stage has no admissible option). */
+  readonly costPerHour: number;
+  /** Per stage name, the relaxation's choice (absent for a stage with no admissible option). */
+  readonly stages: Readonly<Record<string, BoundStage>>;
+  /** Per stage, whether each of its options (in PlanningContext.stageOptions order) is admissible. */
+  readonly admissible: readonly (readonly boolean[])[];
+  /** Per stage and option, the fewest replicas any feasible plan gives it there (stability and burst floors); Infinity where not admissible. */
+  readonly fewestReplicas: readonly (readonly number[])[];
+}
+
+/** What the bound needs of a stage option (a subset of StageOption). */
+export interface FloorOption {
+  readonly hardware: string;
+  readonly batchSize: number;
+  readonly price: number;
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** The shortest a visit can take: hop overhead + the shortest service time of any batch ≤ batchSize. */
+  readonly floorMs: number;
+  /** The least hop overhead alone (paid before the stage's queue), at any number of requests in flight. */
+  readonly leastHopMs: number;
+  /** The most queries per ms one replica can serve: max over k ≤ batchSize of k / the shortest service time of k. */
+  readonly peakRatePerMs: number;
+}
+
+/**
+ * The queries' routes through a pipeline, grouped: queries that visit the same stages and take the
+ * same edges share one latency floor, so a check costs O(routes × stages), not O(queries × stages).
+ */
+export class LatencyFloor {
+  private readonly pipeline: CompiledPipeline;
+  /** Per route: visited stages (S bytes) and taken edges (E bytes), flattened. */
+  private readonly visited: Uint8Array;
+  private readonly taken: Uint8Array;
+  private readonly count: Int32Array;
+  /** Each query's route. */
+  private readonly routeOf: Int32Array;
+  /** Arrival times, ms. */
+  private readonly arrivalMs: Float64Array;
+  /** Per stage: the shortest span of arrivals of m queries visiting it, for m on a geometric grid (cached). */
+  private readonly spans = new Map<number, { m: Int32Array; span: Float64Array }>();
+  readonly routes: number;
+  /** Queries that may miss the SLO: n − ⌈p/100 · n⌉ (the estimator's own early-stop rule). */
+  readonly allowedMisses: number;
+  readonly sloMs: number;
+  private readonly finish: Float64Array;
+
+  constructor(pipeline: CompiledPipeline, trace: Float64Array, seed: number, sloMs: number, percentile: number) {
+    const queries = trace.length;
+    this.pipeline = pipeline;
+    this.arrivalMs = Float64Array.from(trace, (t) => t * 1000);
+    this.routeOf = new Int32Array(queries);
+    this.sloMs = sloMs;
+    this.allowedMisses = queries - Math.ceil((percentile / 100) * queries);
+    const S = pipeline.stageNames.length;
+    const E = pipeline.edgeTo.length;
+    const routeKey = streamKey(seed, 'routing');
+    const index = new Map<string, number>();
+    const visited: number[] = [];
+    const taken: number[] = [];
+    const count: number[] = [];
+    const v = new Uint8Array(S);
+    const t = new Uint8Array(E);
+    for (let q = 0; q < queries; q++) {
+      v.fill(0);
+      t.fill(0);
+      for (let i = 0; i < S; i++) {
+        const s = pipeline.order[i] as number;
+        if (pipeline.isRoot[s]) v[s] = 1;
+        if (!v[s]) continue;
+        for (let k = pipeline.edgeStart[s] as number; k < (pipeline.edgeStart[s + 1] as number); k++) {
+          if (edgeTaken(routeKey, q, k, pipeline.edgeFraction[k] as number)) {
+            t[k] = 1;
+            v[pipeline.edgeTo[k] as number] = 1;
+          }
+        }
+      }
+      const key = `${v.join('')}|${t.join('')}`;
+      const at = index.get(key);
+      this.routeOf[q] = at ?? count.length;
+      if (at === undefined) {
+        index.set(key, count.length);
+        count.push(1);
+        for (let s = 0; s < S; s++) visited.push(v[s] as number);
+        for (let k = 0; k < E; k++) taken.push(t[k] as number);
+      } else {
+        count[at] = (count[at] as number) + 1;
+      }
+    }
+    this.visited = Uint8Array.from(visited);
+    this.taken = Uint8Array.from(taken);
+    this.count = Int32Array.from(count);
+    this.routes = count.length;
+    this.finish = new Float64Array(S);
+  }
+
+  /** Queries whose latency floor exceeds the SLO, given each stage's visit floor (stops counting past allowedMisses). */
+  misses(stageFloorMs: ArrayLike<number>): number {
+    const p = this.pipeline;
+    const S = p.stageNames.length;
+    const E = p.edgeTo.length;
+    const finish = this.finish;
+    let missed = 0;
+    for (let r = 0; r < this.routes; r++) {
+      const vb = r * S;
+      const tb = r * E;
+      finish.fill(0);
+      let worst = 0;
+      for (let i = 0; i < S; i++) {
+        const s = p.order[i] as number;
+        if (!this.visited[vb + s]) continue;
+        const f = (finish[s] as number) + (stageFloorMs[s] as number);
+        if (f > worst) worst = f;
+        for (let k = p.edgeStart[s] as number; k < (p.edgeStart[s + 1] as number); k++) {
+          if (!this.taken[tb + k]) continue;
+          const to = p.edgeTo[k] as number;
+          const at = f + (p.edgeDelayMs[k] as number);
+          if (at > (finish[to] as number)) finish[to] = at;
+        }
+      }
+      // A hair of slack for the simulator's own order of floating-point sums.
+      if (worst > this.sloMs * (1 + 1e-12) + 1e-9) {
+        missed += this.count[r] as number;
+        if (missed > this.allowedMisses) return missed;
+      }
+    }
+    return missed;
+  }
+
+  /**
+   * Over the routes that visit stage s, the least time before its service can start (up, the
+   * stage's own hop excluded) and after it ends (down), with the other stages at `stageFloorMs`.
+   */
+  margins(s: number, stageFloorMs: ArrayLike<number>): { upMs: number; downMs: number } {
+    const p = this.pipeline;
+    const S = p.stageNames.length;
+    const E = p.edgeTo.length;
+    const start = new Float64Array(S);
+    const tail = new Float64Array(S);
+    let upMs = Infinity;
+    let downMs = Infinity;
+    for (let r = 0; r < this.routes; r++) {
+      const vb = r * S;
+      const tb = r * E;
+      if (!this.visited[vb + s]) continue;
+      start.fill(0);
+      for (let i = 0; i < S; i++) {
+        const u = p.order[i] as number;
+        if (!this.visited[vb + u]) continue;
+        const f = (start[u] as number) + (stageFloorMs[u] as number);
+        for (let k = p.edgeStart[u] as number; k < (p.edgeStart[u + 1] as number); k++) {
+          if (!this.taken[tb + k]) continue;
+          const to = p.edgeTo[k] as number;
+          const at = f + (p.edgeDelayMs[k] as number);
+          if (at > (start[to] as number)) start[to] = at;
+        }
+      }
+      tail.fill(0);
+      for (let i = S - 1; i >= 0; i--) {
+        const u = p.order[i] as number;
+        if (!this.visited[vb + u]) continue;
+        let longest = 0;
+        for (let k = p.edgeStart[u] as number; k < (p.edgeStart[u + 1] as number); k++) {
+          if (!this.taken[tb + k]) continue;
+          const to = p.edgeTo[k] as number;
+          const after = (p.edgeDelayMs[k] as number) + (stageFloorMs[to] as number) + (tail[to] as number);
+          if (after > longest) longest = after;
+        }
+        tail[u] = longest;
+      }
+      upMs = Math.min(upMs, start[s] as number);
+      downMs = Math.min(downMs, tail[s] as number);
+    }
+    return { upMs: Number.isFinite(upMs) ? upMs : 0, downMs: Number.isFinite(downMs) ? downMs : 0 };
+  }
+
+  /**
+   * The fewest replicas stage s needs so that no more than the allowed misses fall out of any
+   * burst (file comment, fact 3): `windowMs` = SLO − up − hop − down, `ratePerMs` one replica's peak.
+   */
+  burstReplicas(s: number, windowMs: number, ratePerMs: number): number {
+    const { m, span } = this.spanTable(s);
+    let need = 0;
+    for (let i = 0; i < m.length; i++) {
+      const served = (m[i] as number) - this.allowedMisses;
+      const w = (span[i] as number) + windowMs;
+      if (w <= 0) return Infinity;
+      const r = served / (w * ratePerMs);
+      if (r > need) need = r;
+    }
+    // A hair below an integer is that integer (the window and the rate are sums of floats).
+    return Math.ceil(need * (1 - 1e-12));
+  }
+
+  private spanTable(s: number): { m: Int32Array; span: Float64Array } {
+    let t = this.spans.get(s);
+    if (t) return t;
+    const S = this.pipeline.stageNames.length;
+    const times: number[] = [];
+    for (let q = 0; q < this.routeOf.length; q++) {
+      if (this.visited[(this.routeOf[q] as number) * S + s]) times.push(this.arrivalMs[q] as number);
+    }
+    const ms: number[] = [];
+    const spans: number[] = [];
+    const n = times.length;
+    // Every m is a valid window size; a geometric grid (and n itself) keeps this O(n log n).
+    for (let m = this.allowedMisses + 1; m <= n; m = m >= n ? n + 1 : Math.min(n, Math.max(m + 1, Math.floor(m * 1.08)))) {
+      let least = Infinity;
+      for (let i = 0; i + m - 1 < n; i++) {
+        const d = (times[i + m - 1] as number) - (times[i] as number);
+        if (d < least) least = d;
+      }
+      ms.push(m);
+      spans.push(least);
+    }
+    t = { m: Int32Array.from(ms), span: Float64Array.from(spans) };
+    this.spans.set(s, t);
+    return t;
+  }
+
+  /** False when the floors alone make the SLO unreachable. */
+  fits(stageFloorMs: ArrayLike<number>): boolean {
+    return this.misses(stageFloorMs) <= this.allowedMisses;
+  }
+}
+
+/** The relaxation's bound for per-stage options (see the file comment). */
+export function costBound(stageNames: readonly string[], options: readonly (readonly FloorOption[])[], floor: LatencyFloor): CostBound {
+  const S = stageNames.length;
+  const fastest = options.map((opts) => opts.reduce((m, o) => (o.minReplicas <= o.maxReplicas ? Math.min(m, o.floorMs) : m), Infinity));
+  const admissible: boolean[][] = [];
+  const fewest: number[][] = [];
+  const stages: Record<string, BoundStage> = {};
+  let total = 0;
+  const probe = Float64Array.from(fastest);
+  for (let s = 0; s < S; s++) {
+    const opts = options[s] ?? [];
+    const ok: boolean[] = [];
+    // Options share few distinct floors: judge each floor once.
+    const judged = new Map<number, boolean>();
+    const { upMs, downMs } = floor.margins(s, fastest);
+    const need: number[] = [];
+    let pick = -1;
+    opts.forEach((o, i) => {
+      let fits = judged.get(o.floorMs);
+      if (fits === undefined) {
+        probe[s] = o.floorMs;
+        fits = floor.fits(probe);
+        judged.set(o.floorMs, fits);
+      }
+      const replicas = fits ? Math.max(o.minReplicas, floor.burstReplicas(s, floor.sloMs - upMs - o.leastHopMs - downMs, o.peakRatePerMs)) : Infinity;
+      const usable = fits && replicas <= o.maxReplicas;
+      ok.push(usable);
+      need.push(usable ? replicas : Infinity);
+      if (usable && (pick < 0 || replicas * o.price < (need[pick] as number) * (opts[pick] as FloorOption).price)) pick = i;
+    });
+    probe[s] = fastest[s] as number;
+    admissible.push(ok);
+    fewest.push(need);
+    if (pick >= 0) {
+      const o = opts[pick] as FloorOption;
+      const r = need[pick] as number;
+      const c = roundCost(r * o.price);
+      stages[stageNames[s] as string] = { hardware: o.hardware, batchSize: o.batchSize, replicas: r, costPerHour: c };
+      total += c;
+    } else {
+      total = Infinity;
+    }
+  }
+  return { costPerHour: Number.isFinite(total) ? roundCost(total) : Infinity, stages, admissible, fewestReplicas: fewest };
+}
+
+/** The configuration's per-stage floors, for LatencyFloor.fits (options looked up by hardware and batch size). */
+export function configFloors(stageNames: readonly string[], options: readonly (readonly FloorOption[])[], config: Readonly<Record<string, StageConfig>>, out: Float64Array): Float64Array | undefined {
+  for (let s = 0; s < stageNames.length; s++) {
+    const c = config[stageNames[s] as string] as StageConfig;
+    const o = (options[s] ?? []).find((x) => x.hardware === c.hardware && x.batchSize === c.batchSize);
+    if (!o) return undefined;
+    out[s] = o.floorMs;
+  }
+  return out;
+}
+
+/** The optimality gap of a cost against a bound: cost / bound − 1 (0 when both are 0; Infinity when the bound is 0 or infinite). */
+export function gapOf(costPerHour: number, boundPerHour: number): number {
+  if (!Number.isFinite(boundPerHour) || !Number.isFinite(costPerHour)) return Infinity;
+  if (boundPerHour <= 0) return costPerHour <= 0 ? 0 : Infinity;
+  return Math.max(0, costPerHour / boundPerHour - 1);
+}
