@@ -30,6 +30,9 @@ interface Node {
   readonly seq: number;
 }
 
+/** How many combinations screened without a simulation count as one simulation of the budget. */
+const SCREENED_PER_SIMULATION = 1000;
+
 /** Costs within this of each other are equal (prices are summed in different orders). */
 const EPS = 1e-9;
 
@@ -108,12 +111,15 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
   let lowest: Evaluation | undefined;
   let proven = true;
   let frontier = Infinity;
+  // Screened combinations cost no simulation but still time and heap: they count too, at a rate
+  // of SCREENED_PER_SIMULATION to one, so a search that screens for ever still stops.
+  let screenedHere = 0;
   while (heap.size > 0) {
     const node = heap.pop() as Node;
     // Nothing cheaper is left: the incumbent's cost, or the first feasible one's, is optimal.
     if (node.cost >= upper - EPS) break;
     if (best) break;
-    if (ctx.simulations - startSims + roots.simulations - rootSims >= maxEvaluations) {
+    if (ctx.simulations - startSims + roots.simulations - rootSims + screenedHere / SCREENED_PER_SIMULATION >= maxEvaluations) {
       proven = false;
       frontier = node.cost;
       break;
@@ -122,7 +128,10 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
     for (let s = 0; s < S; s++) config[ctx.stageName(s)] = ((lists[s] as Choice[])[node.idx[s] as number] as Choice).config;
     // Upstream parts first: one that already loses the SLO rules out every combination sharing it.
     const ev = roots.prefixAdmits(config) ? ctx.evaluate(config) : undefined;
-    if (!ev) ctx.screened++;
+    if (!ev) {
+      ctx.screened++;
+      screenedHere++;
+    }
     if (ev?.feasible) best = ev;
     if (ev && (!lowest || ev.percentileMs < lowest.percentileMs)) lowest = ev;
     for (let s = node.last; s < S; s++) {
