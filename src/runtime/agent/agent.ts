@@ -141,6 +141,8 @@ export class Agent {
     this.collector = new Collector({
       adapter: options.adapter, clock: options.clock, intervalMs: agent.scrapeIntervalMs,
       ...(agent.models ? { models: agent.models } : {}),
+      // Samples are pushed when the traffic changes, else every push interval (core/push-rule.ts).
+      push: { heartbeatMs: agent.pushIntervalMs },
       onSample: (samples) => this.push(samples),
       onError: (err) => {
         this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`;
@@ -604,7 +606,7 @@ export class Agent {
       return { result: 'unchanged', diff, problems: [], needsRestart: [] };
     }
     const restartOnly = [
-      'agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry',
+      'agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'agent.pushIntervalMs', 'coordination', 'telemetry',
       'placement.backend', 'placement.workloads', 'placement.externalScaler',
     ];
     const needsRestart = diff.filter((line) => restartOnly.some((k) => line.startsWith(k)));

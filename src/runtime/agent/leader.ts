@@ -349,7 +349,7 @@ export class Leader {
     const compiled = compilePipeline(p);
     return {
       spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
-      merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
+      merger: new CountMerger({ staleAfterMs: 3 * this.pushGapMs() + 1000 }),
       recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(), rates: new Map(), replicaQps: {},
       rootModels: new Set(p.stages.filter((_, i) => compiled.isRoot[i] === 1).map((st) => st.model)),
     };
@@ -556,7 +556,7 @@ export class Leader {
   /** Per stage, the sum over agents of their last reading, leaving out agents silent for three scrape intervals. */
   private freshSums<T extends { atMs: number }>(byStage: Map<string, Map<string, T>>, value: (t: T) => number): Record<string, number> {
     const now = this.o.clock.nowMs();
-    const fresh = 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000);
+    const fresh = 3 * this.pushGapMs();
     const out: Record<string, number> = {};
     for (const [stage, byAgent] of byStage) {
       let sum = 0;
@@ -564,6 +564,11 @@ export class Leader {
       out[stage] = sum;
     }
     return out;
+  }
+
+  /** The longest an agent may stay silent (its push interval, at least 1 s): what freshness is judged by. */
+  private pushGapMs(): number {
+    return Math.max(1000, this.config.agent?.pushIntervalMs ?? 1000, this.config.agent?.scrapeIntervalMs ?? 1000);
   }
 
   private startSchedule(): void {
