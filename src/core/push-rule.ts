@@ -8,8 +8,9 @@
 // |n − m| > sigmas × √m + slack. Arrivals of steady traffic are about Poisson, whose count has a
 // standard deviation √m: three of them (the default) is crossed by chance in about 0.3 % of scrapes
 // (a spare push every ~30 s at 100 ms), while a ×4 burst over half a scrape at 100 q/s (n ≈ 25,
-// m = 10) is seen at once. The slack keeps an idle model (m = 0) from pushing on one or two
-// requests. A counter reset pushes at once: the leader must not read it as traffic.
+// m = 10) is seen at once. The same test runs on everything held since the last push, so a shift
+// too small for one scrape (the rest of a burst after the scrape it began in) is pushed as soon as
+// it adds up. The slack keeps an idle model (m = 0) from pushing on one or two requests. A counter reset pushes at once: the leader must not read it as traffic.
 // The same rule runs in the agent (runtime/collector.ts) and in the closed-loop model of the live
 // loop (core/controllers/tuner-controller.ts), so the simulation pushes when the agent would.
 
@@ -74,10 +75,14 @@ export function decidePush(nowMs: number, scrapes: readonly ScrapeCount[], state
     const prev = state.models[s.model];
     const window = Math.max(0, s.windowMs);
     const arrivals = Math.max(0, s.arrivals);
-    held[s.model] = { rateQps: prev?.rateQps ?? 0, heldArrivals: (prev?.heldArrivals ?? 0) + arrivals, heldMs: (prev?.heldMs ?? 0) + window };
+    const h = { rateQps: prev?.rateQps ?? 0, heldArrivals: (prev?.heldArrivals ?? 0) + arrivals, heldMs: (prev?.heldMs ?? 0) + window };
+    held[s.model] = h;
     if (s.reset === true) want({ kind: 'push', reason: 'reset', model: s.model });
     else if (prev === undefined) want({ kind: 'push', reason: 'first', model: s.model });
-    else if (countChanged(arrivals, (prev.rateQps * window) / 1000, options)) want({ kind: 'push', reason: 'change', model: s.model });
+    // This scrape alone (a step), or everything held since the push (a shift too small for one scrape).
+    else if (countChanged(arrivals, (prev.rateQps * window) / 1000, options) || countChanged(h.heldArrivals, (prev.rateQps * h.heldMs) / 1000, options)) {
+      want({ kind: 'push', reason: 'change', model: s.model });
+    }
   }
   // Models not in this scrape keep what they had.
   for (const [model, m] of Object.entries(state.models)) held[model] ??= { ...m };
