@@ -23,3 +23,36 @@ export const DEFAULT_LIVE_LOOP: LiveLoopModel = Object.freeze({
   pushIntervalMs: 1000,
   actuationDelayMs: 30,
 });
+
+/**
+ * The live envelope's bucket width for counts pushed every scrape interval: a quarter of it, within
+ * [1, 250] ms. Counts are spread evenly within their interval, so finer buckets would only cost memory.
+ */
+export function countResolutionMs(scrapeIntervalMs: number): number {
+  return Math.min(250, Math.max(1, scrapeIntervalMs / 4));
+}
+
+/** A count of arrivals over [fromMs, toMs). */
+export interface CountedInterval {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly count: number;
+}
+
+/**
+ * Arrivals per second in the last second before `atMs`, from counted intervals in time order,
+ * each spread evenly over its span (undefined before any). What the tuner's backlog rule takes as
+ * the arrival rate in the live loop.
+ */
+export function lastSecondRate(intervals: readonly CountedInterval[], atMs: number): number | undefined {
+  if (intervals.length === 0 || !Number.isFinite(atMs)) return undefined;
+  let sum = 0;
+  for (let i = intervals.length - 1; i >= 0; i--) {
+    const iv = intervals[i] as CountedInterval;
+    if (iv.toMs <= atMs - 1000) break;
+    const lo = Math.max(iv.fromMs, atMs - 1000);
+    const hi = Math.min(iv.toMs, atMs);
+    if (hi > lo) sum += iv.toMs > iv.fromMs ? (iv.count * (hi - lo)) / (iv.toMs - iv.fromMs) : iv.count;
+  }
+  return sum;
+}

@@ -21,6 +21,7 @@ import {
   applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, traceFromCounts,
 } from '../../core/fleet/index.js';
 import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
+import { countResolutionMs, lastSecondRate } from '../../core/live-loop.js';
 import { compilePipeline } from '../../core/pipeline.js';
 import { Estimator } from '../../core/estimator.js';
 import type { CountInterval, FleetPolicy, Placement, PlacementMember, Shortfall, StageDemand } from '../../core/fleet/index.js';
@@ -505,7 +506,7 @@ export class Leader {
     const loop: TunerLoop = new TunerLoop({
       tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
       // Counts come per scrape interval, spread evenly: finer buckets would only cost memory.
-      countResolutionMs: Math.min(250, Math.max(1, (this.config.agent?.scrapeIntervalMs ?? 1000) / 4)),
+      countResolutionMs: countResolutionMs(this.config.agent?.scrapeIntervalMs ?? 1000),
       replicas: () => run.desired,
       queued: () => this.queuedOf(run),
       arrivalRateQps: () => lastSecondRate(run.recent, run.merger.watermarkMs),
@@ -741,20 +742,6 @@ export class Leader {
       }
     }
   }
-}
-
-/** Arrivals per second in the last second before `atMs`, from counted intervals (undefined before any). */
-function lastSecondRate(intervals: readonly CountInterval[], atMs: number): number | undefined {
-  if (intervals.length === 0 || !Number.isFinite(atMs)) return undefined;
-  let sum = 0;
-  for (let i = intervals.length - 1; i >= 0; i--) {
-    const iv = intervals[i] as CountInterval;
-    if (iv.toMs <= atMs - 1000) break;
-    const lo = Math.max(iv.fromMs, atMs - 1000);
-    const hi = Math.min(iv.toMs, atMs);
-    if (hi > lo) sum += iv.toMs > iv.fromMs ? (iv.count * (hi - lo)) / (iv.toMs - iv.fromMs) : iv.count;
-  }
-  return sum;
 }
 
 function pairKey(model: string, hardware: string): string {
