@@ -56,3 +56,19 @@ export function lastSecondRate(intervals: readonly CountedInterval[], atMs: numb
   }
   return sum;
 }
+
+/**
+ * The loop a live agent with these settings runs (an agent config's scrapeIntervalMs and
+ * pushIntervalMs; absent ones take the defaults), for the closed-loop harness to replay.
+ */
+export function liveLoopOf(agent: { readonly scrapeIntervalMs?: number; readonly pushIntervalMs?: number } | undefined, overrides: Partial<LiveLoopModel> = {}): LiveLoopModel {
+  const scrapeIntervalMs = overrides.scrapeIntervalMs ?? agent?.scrapeIntervalMs ?? DEFAULT_LIVE_LOOP.scrapeIntervalMs;
+  const pushIntervalMs = overrides.pushIntervalMs ?? agent?.pushIntervalMs ?? DEFAULT_LIVE_LOOP.pushIntervalMs;
+  return {
+    scrapeIntervalMs,
+    // As the agent does: pushing less often than it scrapes is pushing every scrape.
+    pushIntervalMs: Math.max(pushIntervalMs, scrapeIntervalMs),
+    actuationDelayMs: overrides.actuationDelayMs ?? DEFAULT_LIVE_LOOP.actuationDelayMs,
+    ...(overrides.scrapePhase !== undefined ? { scrapePhase: overrides.scrapePhase } : {}),
+  };
+}
