@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { normaliseProfiles } from '../src/core/profiles.js';
+import { DEFAULT_LIVE_LOOP } from '../src/core/live-loop.js';
 import { startTritonEmulator } from '../src/emulator/index.js';
 import type { TritonEmulator } from '../src/emulator/index.js';
 
@@ -33,7 +34,10 @@ interface Sampling {
   readonly scrapeMs: number;
   readonly agent: { readonly scrapeInterval?: string; readonly pushInterval?: string };
 }
-const DEFAULTS: Sampling = { label: 'default settings (100 ms scrape, push on change or every 1 s)', scrapeMs: 100, agent: {} };
+const DEFAULTS: Sampling = {
+  label: `default settings (${DEFAULT_LIVE_LOOP.scrapeIntervalMs} ms scrape, push on change or every ${DEFAULT_LIVE_LOOP.pushIntervalMs / 1000} s)`,
+  scrapeMs: DEFAULT_LIVE_LOOP.scrapeIntervalMs, agent: {},
+};
 const FORMER: Sampling = { label: 'former settings (1 s scrape, a push every scrape)', scrapeMs: 1000, agent: { scrapeInterval: '1s', pushInterval: '1s' } };
 
 function config(server: TritonEmulator, sampling: Sampling): string {
@@ -188,8 +192,8 @@ function quantile(xs: readonly (number | undefined)[], q: number): number | unde
 }
 
 /** Bursts at phases spread over the scrape interval, one fresh agent each; prints the split and returns the medians. */
-async function reaction(sampling: Sampling, bursts: number, first?: Reaction): Promise<{ applied: number | undefined; decided: number | undefined }> {
-  const runs = first ? [first] : [];
+async function reaction(sampling: Sampling, bursts: number): Promise<{ applied: number | undefined; decided: number | undefined }> {
+  const runs: Reaction[] = [];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const loads: number[] = [];
@@ -218,9 +222,11 @@ async function reaction(sampling: Sampling, bursts: number, first?: Reaction): P
 export async function benchAgent(): Promise<void> {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   console.log(`agent overhead and reaction (one built \`inferline agent\`, memory coordinator, emulated Triton in the bench process; host load ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
-  const first = await oneRun({ sampling: DEFAULTS, overhead: true, phase: 0 });
+  // The overhead runs end in a burst too, after their windows of no traffic: not counted as reactions.
+  await oneRun({ sampling: DEFAULTS, overhead: true, phase: 0 });
+  await oneRun({ sampling: FORMER, overhead: true, phase: 0 });
   await oneRun({ sampling: DEFAULTS, overhead: true, nodeFlags: ['--max-semi-space-size=1'], phase: 0 });
-  const now = await reaction(DEFAULTS, 10, first);
+  const now = await reaction(DEFAULTS, 10);
   const former = await reaction(FORMER, 4);
   if (now.applied !== undefined && former.applied !== undefined) {
     console.log(`  median burst → applied, former ÷ default settings (same run): ${(former.applied / now.applied).toFixed(1)}×`);
