@@ -280,6 +280,11 @@ export class Leader {
     if (!this.active) return;
     const now = this.o.clock.nowMs();
     const member = this.members.find((m) => m.agentId === agentId);
+    // A push may carry several consecutive samples of a model (what was held, then the scrape
+    // that changed): each is re-timed to end as long before now as it ended before the push's
+    // last one, so they lie end to end rather than all ending now.
+    const lastTo = new Map<string, number>();
+    for (const s of samples) lastTo.set(s.model, Math.max(lastTo.get(s.model) ?? Number.NEGATIVE_INFINITY, s.toMs));
     for (const s of samples) {
       if (member && s.batchSizes && s.batchSizes.length > 0) {
         const key = pairKey(s.model, member.hardware);
@@ -300,7 +305,7 @@ export class Leader {
           run.queued.set(stage.name, byAgent);
         }
         if (!run.rootModels.has(s.model)) continue;
-        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : s.arrivals, now);
+        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : s.arrivals, now - Math.max(0, (lastTo.get(s.model) ?? s.toMs) - s.toMs));
       }
     }
     for (const run of this.runs.values()) this.feed(run, now);
