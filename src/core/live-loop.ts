@@ -19,7 +19,7 @@ export interface LiveLoopModel {
  * reconcile pass that reads the server and its load call.
  */
 export const DEFAULT_LIVE_LOOP: LiveLoopModel = Object.freeze({
-  scrapeIntervalMs: 200,
+  scrapeIntervalMs: 100,
   pushIntervalMs: 1000,
   actuationDelayMs: 30,
 });

@@ -1,5 +1,5 @@
 // When a sidecar pushes its samples to the leader. Pure. The agent samples its server often (every
-// scrape interval, 200 ms by default) but pushes only when the traffic changed, or when it has been
+// scrape interval, 100 ms by default) but pushes only when the traffic changed, or when it has been
 // silent for the push interval (a heartbeat, 1 s by default): a burst reaches the leader one scrape
 // after it shows, while steady traffic costs one push a second.
 //
@@ -7,8 +7,8 @@
 // that counts n arrivals in w ms where m = rate × w were expected changed when
 // |n − m| > sigmas × √m + slack. Arrivals of steady traffic are about Poisson, whose count has a
 // standard deviation √m: three of them (the default) is crossed by chance in about 0.3 % of scrapes
-// (a spare push every ~60 s at 200 ms), while a ×4 burst over half a 200 ms scrape at 100 q/s
-// (n ≈ 50, m = 20) is seen at once. The same test runs on everything held since the last push, so
+// (a spare push every ~30 s at 100 ms), while a ×4 burst over half a 100 ms scrape at 100 q/s
+// (n ≈ 25, m = 10) is seen at once. The same test runs on everything held since the last push, so
 // a shift too small for one scrape (the rest of a burst after the scrape it began in) is pushed as
 // soon as it adds up. The slack keeps an idle model (m = 0) from pushing on one or two requests. A
 // counter reset pushes at once: the leader must not read it as traffic.

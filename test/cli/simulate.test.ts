@@ -54,7 +54,7 @@ describe('inferline simulate', function () {
     };
     const live = await json([]);
     // The reference config has no agent section: the agent's defaults.
-    expect(live.loop).to.deep.equal({ scrapeIntervalMs: 200, pushIntervalMs: 1000, actuationDelayMs: 30 });
+    expect(live.loop).to.deep.equal({ scrapeIntervalMs: 100, pushIntervalMs: 1000, actuationDelayMs: 30 });
     const slow = await json(['--scrape-interval', '1s', '--push-interval', '1s', '--actuation-delay', '500ms']);
     expect(slow.loop).to.deep.equal({ scrapeIntervalMs: 1000, pushIntervalMs: 1000, actuationDelayMs: 500 });
     const ideal = await json(['--loop', 'ideal']);
@@ -62,7 +62,7 @@ describe('inferline simulate', function () {
     // Slower sampling and acting cannot react sooner to the ×3 step: the tail is no better.
     expect(slow.runs[0]?.p99Ms).to.be.at.least(live.runs[0]?.p99Ms as number);
     const text = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD]);
-    expect(text.stdout).to.match(/live loop: scrape 200 ms, push on change or every 1000 ms, decision to server 30(\.0)? ms/);
+    expect(text.stdout).to.match(/live loop: scrape 100 ms, push on change or every 1000 ms, decision to server 30(\.0)? ms/);
   });
 
   it('takes plan files with a scaling curve (what `plan --out` writes now) and without one (older files)', async () => {

@@ -68,7 +68,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--compare', 'run every controller on the same trace and seed')
     .option('--seed <n>', 'seed of the estimator and of arrival specs that name none (default: planner.seed)')
     .option('--loop <kind>', 'live: the tuner inside the live agent\'s delays (scrape, push on change, decision to server); ideal: none', 'live')
-    .option('--scrape-interval <duration>', 'live loop: how often agents sample their servers (default: the config\'s agent.scrapeInterval, else 200ms)')
+    .option('--scrape-interval <duration>', 'live loop: how often agents sample their servers (default: the config\'s agent.scrapeInterval, else 100ms)')
     .option('--push-interval <duration>', 'live loop: the longest an agent holds its samples (default: the config\'s agent.pushInterval, else 1s)')
     .option('--actuation-delay <duration>', 'live loop: from the tuner\'s decision to the change on the server (default 30ms)')
     .option('--report <file>', 'write an HTML report with plots over time')
