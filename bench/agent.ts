@@ -209,12 +209,20 @@ async function reaction(sampling: Sampling, bursts: number): Promise<{ applied: 
   const applied = runs.map((r) => r.appliedMs);
   const toServer = runs.map((r) => (r.appliedMs === undefined || r.decidedMs === undefined ? undefined : r.appliedMs - r.decidedMs));
   const missed = runs.filter((r) => r.appliedMs === undefined).length;
+  // A fresh agent sometimes holds more than the planned replicas when the burst comes; then the
+  // burst needs less (or nothing) at once and the first change is not the reaction to it.
+  const planned = Math.min(...runs.map((r) => r.before));
+  const fromPlan = runs.filter((r) => r.before === planned);
   console.log(`  burst ×4, ${sampling.label}: ${runs.length} bursts at phases spread over the scrape interval, one fresh agent each`
     + ` (host load ${Math.min(...loads, loadavg()[0] ?? 0).toFixed(1)}–${Math.max(...loads, loadavg()[0] ?? 0).toFixed(1)}, bench event-loop lag p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms, max ${(lag.max / 1e6).toFixed(0)} ms)`);
   console.log(line('burst → first push after it', pushed) + `   reasons: ${runs.map((r) => r.pushReason ?? '-').join(', ')}`);
   console.log(line('burst → tuner decision', decided));
   console.log(line('burst → applied on the server', applied) + `   (targets: median ≤ 250 ms, p95 ≤ 500 ms)${missed > 0 ? `; ${missed} never applied within 15 s` : ''}`);
   console.log(line('decision → applied', toServer));
+  if (fromPlan.length < runs.length) {
+    console.log(line(`applied, the ${fromPlan.length} from ${planned} replica${planned === 1 ? '' : 's'}`, fromPlan.map((r) => r.appliedMs))
+      + `   (${runs.length - fromPlan.length} began above the planned ${planned}: the burst needed less at once)`);
+  }
   console.log(`    replicas ${runs.map((r) => `${r.before}→${r.after}`).join(', ')}`);
   return { applied: quantile(applied, 0.5), decided: quantile(decided, 0.5) };
 }
