@@ -17,7 +17,8 @@
 // lengths are those of the last push. The tuner decides at each push and on its own tick, on the
 // replicas it last decided (the leader's desired state); each decision reaches the server
 // `actuationDelayMs` later, a later one superseding an earlier one; a replica added then serves only
-// after its hardware's activation delay (the estimator's).
+// after its hardware's activation delay (the estimator's). The batch-aware mode runs in the ideal
+// loop only.
 import { LiveEnvelope } from '../live-envelope.js';
 import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
 import { createTuner, recentEnvelopeOptions } from '../tuner/tuner.js';
