@@ -20,6 +20,7 @@ import type { DemoSummary } from '../src/cli/demo/summary.js';
 import { loadConfig, parseConfig } from '../src/config/index.js';
 import { generateTrace, parseArrivalSpec } from '../src/core/arrival.js';
 import { runClosedLoop } from '../src/core/closed-loop.js';
+import { liveLoopOf } from '../src/core/live-loop.js';
 import type { PlanForLoop } from '../src/core/closed-loop.js';
 import { plan } from '../src/core/planner/index.js';
 import { ProfileSet } from '../src/core/profiles.js';
@@ -32,10 +33,10 @@ function arg(name: string): string | undefined {
 }
 
 /**
- * The live loop's delays, for the closed-loop harness. Another change of issue #14 gives
- * runClosedLoop the scrape delay, the decision-to-server delay and each hardware's activation
- * delay; they go HERE (and into the runClosedLoop call below) once it has them. Until then the
- * simulation runs with none but the activation delay the hardware list carries (none in the demo).
+ * The live loop's delays, for the closed-loop harness (core/live-loop.ts, docs/live-control.md):
+ * the demo agents' scrape interval, their push interval (the agent's default, push on change or
+ * every 1 s) and the decision-to-server delay (the agent's default), and each hardware's
+ * activation delay.
  */
 const LOOP_DELAYS = {
   /** The agents scrape every 250 ms (demo/fleet.ts), so a burst is seen 125 ms late on average. */
@@ -70,10 +71,10 @@ function simulate(seed: number, durationS: number, live: DemoSummary & { plan?: 
   const trace = generateTrace(parseArrivalSpec(demoWorkload(durationS, DEMO_BASE_RATE)), seed);
   const { result } = runClosedLoop({
     pipeline: spec,
-    // HERE: the loop delays (LOOP_DELAYS) once the harness takes them; activation per hardware now.
     hardware: config.hardware.map((h) => ({ ...h, activationDelayMs: LOOP_DELAYS.activationDelayMs[h.name] ?? 0 })),
     profiles, plan: forLoop, trace, seed, controller: 'inferline', tuner: config.tuner, tickMs: config.tuner.tickMs,
     maxReplicasPerStage: config.planner.maxReplicasPerStage,
+    liveLoop: liveLoopOf({ scrapeIntervalMs: LOOP_DELAYS.scrapeIntervalMs }),
   });
   return { p99Ms: result.sloPercentileMs, sloMissRate: result.sloMissRate, meanCostPerHour: result.meanCostPerHour, samePlan };
 }

@@ -95,6 +95,8 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
         ...(token === undefined ? {} : { token }),
       },
       scrapeIntervalMs: a.scrapeInterval,
+      // A push interval shorter than the scrape interval would push every scrape anyway.
+      pushIntervalMs: Math.max(a.pushInterval, a.scrapeInterval),
       reconcile: {
         intervalMs: a.reconcile.interval,
         minReplicas: a.reconcile.minReplicas,

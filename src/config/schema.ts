@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DURATION_HINT, DURATION_PATTERN, parseDurationMs } from '../core/duration.js';
 import { ARRIVAL_SPEC_HINT, parseArrivalSpec } from '../core/arrival.js';
 import { InvalidInputError } from '../core/errors.js';
+import { DEFAULT_LIVE_LOOP } from '../core/live-loop.js';
 
 /** A strict object whose unknown-key message lists the keys it does take. */
 function strict<T extends z.ZodRawShape>(shape: T) {
@@ -293,7 +294,10 @@ export const agentSchema = strict({
       .describe('Bearer token of the mutating calls and of sample pushes to the leader; the same on every agent (or INFERLINE_AGENT__API__TOKEN).'),
     tokenFile: name.optional().describe('A file holding the token (a mounted Secret), relative to this config file.'),
   }).prefault({}),
-  scrapeInterval: duration(z.number().positive()).default(1_000).describe('How often the agent samples its server (default 1s).'),
+  scrapeInterval: duration(z.number().positive()).default(DEFAULT_LIVE_LOOP.scrapeIntervalMs)
+    .describe(`How often the agent samples its server (default ${DEFAULT_LIVE_LOOP.scrapeIntervalMs}ms).`),
+  pushInterval: duration(z.number().positive()).default(DEFAULT_LIVE_LOOP.pushIntervalMs)
+    .describe(`The longest the agent keeps its samples: it pushes them to the leader as soon as its traffic changes, else at least this often (default ${DEFAULT_LIVE_LOOP.pushIntervalMs / 1000}s; at most scrapeInterval pushes every scrape).`),
   reconcile: strict({
     interval: duration(z.number().positive()).default(1_000).describe('Time between reconcile passes (default 1s).'),
     minReplicas: positiveInt.default(1).describe('Never fewer replicas of a model (default 1).'),

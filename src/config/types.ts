@@ -112,6 +112,8 @@ export interface AgentConfig {
     readonly token?: string;
   };
   readonly scrapeIntervalMs: number;
+  /** The longest samples are held: pushed on a change of traffic, else at least this often (≥ scrapeIntervalMs). */
+  readonly pushIntervalMs: number;
   readonly reconcile: {
     readonly intervalMs: number;
     readonly minReplicas: number;

@@ -9,6 +9,10 @@
 //   burst at every window), at the planned hardware and batch sizes, never changed (both known in
 //   advance: oracles);
 // - coarse: the coarse-grained plan, scaled as one unit by the same tuner.
+// With `liveLoop` the tuner-driven controllers (inferline, coarse) run inside the live loop's
+// delays (core/live-loop.ts: scrape interval, push rule, decision-to-server delay); each hardware's
+// activation delay applies to every controller. Without it the loop is ideal: every arrival seen at
+// once, every decision applied at once (the paper's setting).
 import { compilePipeline } from './pipeline.js';
 import type { CompiledPipeline } from './pipeline.js';
 import { Estimator } from './estimator.js';
@@ -25,6 +29,7 @@ import { tunerController } from './controllers/tuner-controller.js';
 import { DEFAULT_HPA, hpaController } from './controllers/hpa.js';
 import { DEFAULT_RAY, rayController } from './controllers/ray.js';
 import { staticController } from './controllers/static.js';
+import type { LiveLoopModel } from './live-loop.js';
 
 export type ControllerKind = 'inferline' | 'hpa' | 'ray' | 'static-mean' | 'static-peak' | 'coarse';
 export const CONTROLLER_KINDS: readonly ControllerKind[] = ['inferline', 'hpa', 'ray', 'static-mean', 'static-peak', 'coarse'];
@@ -49,6 +54,11 @@ export interface ClosedLoopRequest {
   readonly timelineIntervalMs?: number;
   /** InferLine only: let the tuner also raise batch sizes where the estimator shows an equal tail for less (off by default). */
   readonly batchAware?: { readonly intervalMs: number; readonly windowMs: number };
+  /**
+   * The live loop's delays around the tuner (inferline, coarse): DEFAULT_LIVE_LOOP for the agent's
+   * defaults, or the values of the run to predict. Default: none (an ideal loop).
+   */
+  readonly liveLoop?: LiveLoopModel;
 }
 
 export interface ClosedLoopRun {
@@ -94,7 +104,9 @@ export function runClosedLoop(req: ClosedLoopRequest): ClosedLoopRun {
         })),
         pricePerHour, minReplicas, sloMs: req.pipeline.slo.latencyMs, percentile: req.pipeline.slo.percentile, seed: req.seed,
       } : undefined;
-      controller = tunerController({ name: req.controller, tuner: createTuner(tunerPlan, req.tuner), tickMs, unit, ...(batchAware ? { batchAware } : {}) });
+      controller = tunerController({
+        name: req.controller, tuner: createTuner(tunerPlan, req.tuner), tickMs, unit, ...(batchAware ? { batchAware } : {}), ...(req.liveLoop ? { liveLoop: req.liveLoop } : {}),
+      });
       break;
     }
     case 'hpa':

@@ -23,7 +23,8 @@
 // Buffers are typed arrays, allocated once per shape and reused across runs: no allocation per
 // event on the hot path.
 //
-// Closed loop (estimateClosedLoop): a controller ticks every `tickMs` of simulated time, sees only
+// Closed loop (estimateClosedLoop): a controller ticks every `tickMs` of simulated time (or when its
+// nextTickMs says: the live-loop model ticks at scrapes, tuner ticks and actuations), sees only
 // what happened up to then, and sets each stage's provisioned replicas. A new replica serves only
 // after its stage's activation delay; a removed one first cancels a starting replica, then an
 // idle one, then drains a busy one (it finishes its batch). Cost integrates the replicas billed
@@ -132,8 +133,10 @@ export type ReplicaTargets = Readonly<Record<string, number>>;
 /** A controller in the loop. Deterministic: it sees simulated time only through its arguments. */
 export interface Controller {
   readonly name: string;
-  /** How often tick() runs, in simulated ms. */
+  /** How often tick() runs, in simulated ms (unless nextTickMs says otherwise). */
   readonly tickMs: number;
+  /** When tick() runs next after `nowMs` (> nowMs), for controllers that act at times of their own (default: nowMs + tickMs). */
+  nextTickMs?(nowMs: number): number;
   /** Each arrival, as it happens. */
   observeArrival(tMs: number): void;
   /** Targets to apply now, or undefined to hold. */
@@ -714,7 +717,7 @@ export class Estimator {
       return cap === Infinity ? 0 : cap;
     };
     if (controller && n > 0) {
-      heap.push(firstArrival + controller.tickMs, TICK);
+      heap.push(nextTick(controller, firstArrival), TICK);
       heap.push(firstArrival + sampleMs, SAMPLE);
     }
 
@@ -803,7 +806,7 @@ export class Estimator {
                 }
               });
             }
-            heap.push(now + controller.tickMs, TICK);
+            heap.push(nextTick(controller, now), TICK);
           } else {
             const replicas: Record<string, number> = {};
             stageNames.forEach((name, s) => { replicas[name] = provisioned(s); });
@@ -893,4 +896,10 @@ export class Estimator {
       timeline,
     };
   }
+}
+
+/** The controller's next tick after `nowMs`: its own time when it says one, strictly later. */
+function nextTick(controller: Controller, nowMs: number): number {
+  const at = controller.nextTickMs?.(nowMs);
+  return at !== undefined && at > nowMs ? at : nowMs + controller.tickMs;
 }

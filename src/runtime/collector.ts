@@ -3,11 +3,17 @@
 // interval), inferences, mean queue and compute time, per-batch-size executions. Counter resets
 // (a restart, Triton's stats reset on reload) are detected and flagged, never read as negative
 // traffic. The leader feeds the arrival counts of entry stages to its tuner as per-interval counts.
+// With a push rule (core/push-rule.ts) the samples are handed on only when the traffic changed or
+// the push interval has passed: the scrapes held meanwhile go with the next push as one sample
+// (from the counters at the last push to those of the scrape before), then the new scrape's own,
+// so a burst is never diluted over the calm before it.
 import { counterDelta } from '../core/counters.js';
 import { counterRates, sumCounters } from '../core/counter-rates.js';
 import type { CounterRates } from '../core/counter-rates.js';
 import type { ModelCounters, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
+import { decidePush, initialPushState } from '../core/push-rule.js';
+import type { PushDecision, PushRuleOptions, PushRuleState } from '../core/push-rule.js';
 import { PeriodicTask } from './periodic.js';
 
 export interface ModelSample {
@@ -42,12 +48,24 @@ export interface CollectorOptions {
   readonly onError?: (err: unknown) => void;
   /** Every scrape the server answered (the first, a baseline with no samples, included). */
   readonly onAnswered?: () => void;
+  /** Hand samples on only when this rule says (default: every scrape's). */
+  readonly push?: PushRuleOptions;
+  /** Every push decision, with the scrape's time (for metrics and the reaction bench). */
+  readonly onPushDecision?: (decision: PushDecision, atMs: number) => void;
+}
+
+interface Reading {
+  readonly counters: ModelCounters;
+  readonly atMs: number;
 }
 
 export class Collector {
   private readonly options: CollectorOptions;
   private readonly task: PeriodicTask;
-  private last = new Map<string, { counters: ModelCounters; atMs: number }>();
+  private last = new Map<string, Reading>();
+  /** Per model, the reading at the last push (with a push rule). */
+  private pushed = new Map<string, Reading>();
+  private pushState: PushRuleState = initialPushState();
 
   constructor(options: CollectorOptions) {
     this.options = options;
@@ -67,7 +85,10 @@ export class Collector {
     return this.task.stop();
   }
 
-  /** Reads the counters now; returns a sample per model seen before (the first scrape is a baseline). */
+  /**
+   * Reads the counters now; returns the samples to hand on: without a push rule, one per model seen
+   * before (the first scrape is a baseline); with one, none while it holds.
+   */
   async scrape(): Promise<ModelSample[]> {
     const now = this.options.clock.nowMs();
     const all = await this.options.adapter.counters();
@@ -77,32 +98,56 @@ export class Collector {
       if (this.options.models && !this.options.models.includes(c.model)) continue;
       byModel.set(c.model, [...(byModel.get(c.model) ?? []), c]);
     }
-    const samples: ModelSample[] = [];
+    const scraped: { model: string; prev: Reading; next: Reading; sample: ModelSample }[] = [];
     for (const [model, parts] of byModel) {
-      const counters = sumCounters(model, parts);
+      const next = { counters: sumCounters(model, parts), atMs: now };
       const prev = this.last.get(model);
-      this.last.set(model, { counters, atMs: now });
-      if (!prev || now <= prev.atMs) continue;
-      const { reset, delta } = counterDelta(prev.counters, counters);
-      const windowMs = now - prev.atMs;
-      const answered = Number(delta.requests + delta.failures);
-      const grown = counters.pending !== undefined && prev.counters.pending !== undefined ? counters.pending - prev.counters.pending : 0;
-      samples.push({
-        model,
-        fromMs: prev.atMs,
-        toMs: now,
-        arrivals: Math.max(0, answered + grown),
-        ...(counters.pending !== undefined ? { pending: counters.pending } : {}),
-        ...(counters.queued !== undefined ? { queued: counters.queued } : {}),
-        rates: counterRates(delta, windowMs),
-        ...(delta.batchSizes ? {
-          batchSizes: delta.batchSizes.filter((b) => b.executions > 0n).map((b) => ({
-            batchSize: b.batchSize, executions: Number(b.executions), meanComputeMs: Number(b.computeNs) / Number(b.executions) / 1e6,
-          })),
-        } : {}),
-        reset,
-      });
+      this.last.set(model, next);
+      if (!prev || now <= prev.atMs) {
+        this.pushed.set(model, next);
+        continue;
+      }
+      scraped.push({ model, prev, next, sample: sampleOf(model, prev, next) });
     }
-    return samples;
+    const rule = this.options.push;
+    if (rule === undefined) return scraped.map((x) => x.sample);
+    if (scraped.length === 0) return [];
+    const { decision, state } = decidePush(now, scraped.map((x) => ({ model: x.model, windowMs: x.next.atMs - x.prev.atMs, arrivals: x.sample.arrivals, reset: x.sample.reset })), this.pushState, rule);
+    this.pushState = state;
+    this.options.onPushDecision?.(decision, now);
+    if (decision.kind === 'hold') return [];
+    const out: ModelSample[] = [];
+    for (const x of scraped) {
+      const since = this.pushed.get(x.model);
+      // What was held since the last push, then this scrape on its own.
+      if (since !== undefined && since.atMs < x.prev.atMs) out.push(sampleOf(x.model, since, x.prev));
+      out.push(x.sample);
+      this.pushed.set(x.model, x.next);
+    }
+    return out;
   }
+}
+
+/** The sample of one model between two readings of its counters. */
+function sampleOf(model: string, prev: Reading, next: Reading): ModelSample {
+  const { counters } = next;
+  const { reset, delta } = counterDelta(prev.counters, counters);
+  const windowMs = next.atMs - prev.atMs;
+  const answered = Number(delta.requests + delta.failures);
+  const grown = counters.pending !== undefined && prev.counters.pending !== undefined ? counters.pending - prev.counters.pending : 0;
+  return {
+    model,
+    fromMs: prev.atMs,
+    toMs: next.atMs,
+    arrivals: Math.max(0, answered + grown),
+    ...(counters.pending !== undefined ? { pending: counters.pending } : {}),
+    ...(counters.queued !== undefined ? { queued: counters.queued } : {}),
+    rates: counterRates(delta, windowMs),
+    ...(delta.batchSizes ? {
+      batchSizes: delta.batchSizes.filter((b) => b.executions > 0n).map((b) => ({
+        batchSize: b.batchSize, executions: Number(b.executions), meanComputeMs: Number(b.computeNs) / Number(b.executions) / 1e6,
+      })),
+    } : {}),
+    reset,
+  };
 }

@@ -67,6 +67,8 @@ export class Reconciler {
   private capabilities: { value: AdapterCapabilities; atMs: number } | undefined;
   /** Passes run one at a time, whoever asks (the periodic task, or a new desired state). */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The pass asked for and not begun yet: later asks join it (it reads the newest desired state). */
+  private waiting: Promise<ReconcilePass | undefined> | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
@@ -106,9 +108,19 @@ export class Reconciler {
     };
   }
 
-  /** One pass now, after any pass in progress; the periodic task calls this too. */
+  /**
+   * One pass now, after any pass in progress; the periodic task calls this too. Asks made while a
+   * pass runs coalesce into one pass after it, which applies the newest desired state: a slow
+   * management call (a load that waits for its instances) delays the next change by one call, never
+   * by a queue of superseded ones.
+   */
   pass(): Promise<ReconcilePass | undefined> {
-    const next = this.chain.then(() => this.passOnce());
+    if (this.waiting) return this.waiting;
+    const next = this.chain.then(() => {
+      this.waiting = undefined;
+      return this.passOnce();
+    });
+    this.waiting = next;
     this.chain = next.catch(() => undefined);
     return next;
   }

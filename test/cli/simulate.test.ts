@@ -46,6 +46,25 @@ describe('inferline simulate', function () {
     expect(s.queries).to.be.above(7000);
   });
 
+  it('runs the tuner inside the live loop\'s delays by default, the flags override them, --loop ideal drops them', async () => {
+    const json = async (extra: string[]) => {
+      const r = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD, '--json', ...extra]);
+      expect(r.code, r.stderr).to.equal(0);
+      return JSON.parse(r.stdout) as { loop: unknown; runs: { p99Ms: number; scalingActions: number }[] };
+    };
+    const live = await json([]);
+    // The reference config has no agent section: the agent's defaults.
+    expect(live.loop).to.deep.equal({ scrapeIntervalMs: 100, pushIntervalMs: 1000, actuationDelayMs: 30 });
+    const slow = await json(['--scrape-interval', '1s', '--push-interval', '1s', '--actuation-delay', '500ms']);
+    expect(slow.loop).to.deep.equal({ scrapeIntervalMs: 1000, pushIntervalMs: 1000, actuationDelayMs: 500 });
+    const ideal = await json(['--loop', 'ideal']);
+    expect(ideal.loop).to.equal('ideal');
+    // Slower sampling and acting cannot react sooner to the ×3 step: the tail is no better.
+    expect(slow.runs[0]?.p99Ms).to.be.at.least(live.runs[0]?.p99Ms as number);
+    const text = await runCli(['simulate', '--config', CONFIG, '--plan', PLAN, ...WORKLOAD]);
+    expect(text.stdout).to.match(/live loop: scrape 100 ms, push on change or every 1000 ms, decision to server 30(\.0)? ms/);
+  });
+
   it('takes plan files with a scaling curve (what `plan --out` writes now) and without one (older files)', async () => {
     const plan = JSON.parse(readFileSync(PLAN, 'utf8')) as { scaling?: unknown[] }[] | { scaling?: unknown[] };
     const one = Array.isArray(plan) ? plan[0] : plan;
@@ -71,6 +90,9 @@ describe('inferline simulate', function () {
 
   describe('bad input: exit 2 and a clear message, no stack trace', () => {
     const cases: { name: string; args: () => string[]; want: RegExp[] }[] = [
+      { name: 'an unknown loop', args: () => ['--plan', PLAN, '--loop', 'fast'], want: [/--loop fast: must be live or ideal/] },
+      { name: 'a bad scrape interval', args: () => ['--plan', PLAN, '--scrape-interval', '0s'], want: [/--scrape-interval 0s: must be a duration above 0/] },
+      { name: 'delays with --loop ideal', args: () => ['--plan', PLAN, '--loop', 'ideal', '--actuation-delay', '10ms'], want: [/are for --loop live/] },
       { name: 'an unknown controller', args: () => ['--plan', PLAN, '--controller', 'magic'], want: [/--controller magic: unknown controller — must be one of: inferline, hpa/] },
       { name: 'a missing plan file', args: () => ['--plan', path.join(dir, 'none.json')], want: [/none\.json/] },
       {

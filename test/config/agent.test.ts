@@ -9,18 +9,24 @@ const withAgent = (f: (a: Loose) => void = () => undefined) => edited((c) => {
 });
 
 describe('config: the agent section', () => {
-  it('fills in defaults: mode recommend, capacity from the hardware, port 8470, 1 s scrape', () => {
+  it('fills in defaults: mode recommend, capacity from the hardware, port 8470, 100 ms scrape, 1 s push interval', () => {
     const { agent, placement } = load(withAgent((a) => { a.id = 'node-1-triton'; }));
     expect(agent?.id).to.equal('node-1-triton');
     expect(agent?.mode).to.equal('recommend');
     expect(agent?.capacity).to.equal(2); // the gpu hardware's capacity
     expect(agent?.server).to.deep.equal({ kind: 'triton', url: 'http://127.0.0.1:8000', timeoutMs: 5000 });
     expect(agent?.api).to.deep.equal({ host: '127.0.0.1', port: 8470, advertiseUrl: 'http://127.0.0.1:8470', token: 'a-long-enough-token' });
-    expect(agent?.scrapeIntervalMs).to.equal(1000);
+    expect(agent?.scrapeIntervalMs).to.equal(100);
+    expect(agent?.pushIntervalMs).to.equal(1000);
     expect(agent?.reconcile.cooldownMs).to.equal(10_000);
     expect(placement).to.deep.equal({
       backend: 'command', commandTimeoutMs: 30_000, workloads: [], externalScaler: { enabled: false, host: '127.0.0.1', port: 8471 },
     });
+  });
+
+  it('a push interval shorter than the scrape interval is the scrape interval (a push every scrape)', () => {
+    const { agent } = load(withAgent((a) => { a.scrapeInterval = '500ms'; a.pushInterval = '200ms'; }));
+    expect([agent?.scrapeIntervalMs, agent?.pushIntervalMs]).to.deep.equal([500, 500]);
   });
 
   it('TorchServe: archives, scaleDown and drainGrace reach the adapter\'s options (docs/scale-down.md)', () => {

@@ -107,4 +107,29 @@ describe('runtime/collector', function () {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('with a push rule: holds steady scrapes, then hands on what was held and the changed scrape apart', async () => {
+    let requests = 0n;
+    const adapter = { counters: async (): Promise<ModelCounters[]> => [{ model: 'm', requests, failures: 0n }] } as unknown as ServerAdapter;
+    const clock = new FakeClock(0);
+    const decisions: string[] = [];
+    const c = new Collector({
+      adapter, clock, intervalMs: 100, onSample: () => undefined, push: { heartbeatMs: 1000 },
+      onPushDecision: (d) => decisions.push(d.kind === 'push' ? d.reason : 'hold'),
+    });
+    const step = async (arrivals: number) => {
+      await clock.advance(100);
+      requests += BigInt(arrivals);
+      return c.scrape();
+    };
+    expect(await c.scrape()).to.deep.equal([]); // the baseline, at 0
+    expect((await step(10)).map((x) => [x.fromMs, x.toMs, x.arrivals])).to.deep.equal([[0, 100, 10]]); // the first push
+    for (const n of [10, 9, 11]) expect(await step(n)).to.deep.equal([]);
+    // A burst: the three scrapes held (30 in 100..400) go first, then the burst's own (40 in 400..500).
+    expect((await step(40)).map((x) => [x.fromMs, x.toMs, x.arrivals])).to.deep.equal([[100, 400, 30], [400, 500, 40]]);
+    expect(decisions).to.deep.equal(['first', 'hold', 'hold', 'hold', 'change']);
+    // Steady at the new level until the heartbeat, 1 s after the last push: one sample of the span.
+    for (let i = 0; i < 9; i++) expect(await step(40)).to.deep.equal([]);
+    expect((await step(40)).map((x) => [x.fromMs, x.toMs, x.arrivals])).to.deep.equal([[500, 1400, 360], [1400, 1500, 40]]);
+    expect(decisions.at(-1)).to.equal('heartbeat');
+  });
 });

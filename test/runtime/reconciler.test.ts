@@ -86,6 +86,43 @@ describe('runtime/reconciler', function () {
     expect(f?.message).to.match(/triton POST \/v2\/repository\/models\/m\/load → 500: failed to load/);
   });
 
+  it('asks made while a slow change runs coalesce into one pass, which applies the newest desired state', async () => {
+    let replicas = 1;
+    const calls: number[] = [];
+    let release: () => void = () => undefined;
+    const adapter: ServerAdapter & ReplicaControl = {
+      kind: 'triton', endpoint: 'http://127.0.0.1:1',
+      health: async () => ({ live: true, ready: true }),
+      models: async (): Promise<ModelStatus[]> => [{ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }],
+      model: async () => ({ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }),
+      counters: async () => [],
+      metrics: async () => [],
+      capabilities: async (): Promise<AdapterCapabilities> => ({ replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] }),
+      setReplicas: async (_m, n) => {
+        calls.push(n);
+        // The first call is a slow load: it returns when released.
+        if (calls.length === 1) await new Promise<void>((ok) => { release = ok; });
+        replicas = n;
+        return { model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 };
+      },
+    };
+    const r = new Reconciler({ adapter, clock: new FakeClock(0), policy: enforce });
+    r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 3 }] });
+    const first = r.pass();
+    while (calls.length === 0) await new Promise((ok) => setImmediate(ok));
+    // Three newer decisions while the load runs: one pass after it, for the last.
+    const asks = [4, 5, 6].map((n) => {
+      r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: n }] });
+      return r.pass();
+    });
+    expect(asks[0]).to.equal(asks[2]);
+    release();
+    await first;
+    const pass = await asks[2];
+    expect(calls).to.deep.equal([3, 6]);
+    expect(pass?.applied.map((a) => a.kind === 'replicas' && a.to)).to.deep.equal([6]);
+  });
+
   it('reads what the server can change once per TTL (it may probe the server), and again after a failed change', async () => {
     let reads = 0;
     let replicas = 1;

@@ -1,6 +1,9 @@
 // `inferline simulate`: replays a trace through the estimator with a controller in the loop and
 // reports P99, SLO miss rate, cost and scaling actions; --compare runs every controller on the same
-// trace and seed; --report writes the HTML page with the plots over time.
+// trace and seed; --report writes the HTML page with the plots over time. The tuner runs inside
+// the live loop's delays (scrape interval, push on change, decision-to-server delay: the config's
+// agent section, else the agent's defaults; --loop ideal for none), so that the simulation
+// predicts a live run (docs/live-control.md).
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
@@ -11,6 +14,9 @@ import { plan } from '../../core/planner/index.js';
 import { CONTROLLER_KINDS, runClosedLoop } from '../../core/closed-loop.js';
 import type { ControllerKind, PlanForLoop } from '../../core/closed-loop.js';
 import { generateTrace, parseArrivalSpec } from '../../core/arrival.js';
+import { parseDurationMs } from '../../core/duration.js';
+import { liveLoopOf } from '../../core/live-loop.js';
+import type { LiveLoopModel } from '../../core/live-loop.js';
 import type { PipelineSpec } from '../../core/types.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
 import { renderSimulationReport } from '../report/index.js';
@@ -35,9 +41,16 @@ export interface SimulateCommandOptions {
   readonly seed?: string;
   readonly json?: boolean;
   readonly report?: string;
+  /** live (default) or ideal. */
+  readonly loop?: string;
+  readonly scrapeInterval?: string;
+  readonly pushInterval?: string;
+  readonly actuationDelay?: string;
 }
 
 export interface SimulationSummary extends RunHeader {
+  /** The live loop's delays the tuner ran inside, or 'ideal'. */
+  readonly loop: LiveLoopModel | 'ideal';
   readonly runs: readonly (Omit<ControllerRun, 'timeline'> & { readonly p50Ms: number; readonly cost: number; readonly replans: number })[];
 }
 
@@ -54,6 +67,10 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--controller <name>', `one of: ${CONTROLLER_KINDS.join(', ')}`, 'inferline')
     .option('--compare', 'run every controller on the same trace and seed')
     .option('--seed <n>', 'seed of the estimator and of arrival specs that name none (default: planner.seed)')
+    .option('--loop <kind>', 'live: the tuner inside the live agent\'s delays (scrape, push on change, decision to server); ideal: none', 'live')
+    .option('--scrape-interval <duration>', 'live loop: how often agents sample their servers (default: the config\'s agent.scrapeInterval, else 100ms)')
+    .option('--push-interval <duration>', 'live loop: the longest an agent holds its samples (default: the config\'s agent.pushInterval, else 1s)')
+    .option('--actuation-delay <duration>', 'live loop: from the tuner\'s decision to the change on the server (default 30ms)')
     .option('--report <file>', 'write an HTML report with plots over time')
     .option('--json', 'print the results as JSON')
     .action(async (opts: SimulateCommandOptions) => {
@@ -68,7 +85,9 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
 export async function runSimulate(opts: SimulateCommandOptions, output?: Output): Promise<{ summary: SimulationSummary; report: SimulationReport }> {
   if (opts.trace !== undefined && opts.arrival !== undefined) throw new UsageError('give either --trace or --arrival, not both');
   const kinds = controllersOf(opts);
+  const loopOverrides = loopOptionsOf(opts);
   const config = await loadConfig(opts.config);
+  const liveLoop = loopOverrides === 'ideal' ? undefined : liveLoopOf(config.agent, loopOverrides);
   if (output) printWarnings(output, opts.config, config.warnings);
   const loaded = await loadPlanFile(opts.plan, config, opts.pipeline);
   const spec = selectPipelines(config, loaded.pipeline)[0] as PipelineSpec;
@@ -94,6 +113,7 @@ export async function runSimulate(opts: SimulateCommandOptions, output?: Output)
       trace: workload.trace, seed, controller: kind, tuner: config.tuner, tickMs: config.tuner.tickMs,
       maxReplicasPerStage: config.planner.maxReplicasPerStage,
       ...(config.tuner.batchAware.enabled ? { batchAware: { intervalMs: config.tuner.batchAware.intervalMs, windowMs: config.tuner.batchAware.windowMs } } : {}),
+      ...(liveLoop ? { liveLoop } : {}),
     });
     const replans = 'decisions' in controller
       ? (controller as { decisions: { decision: { replan?: string } }[] }).decisions.filter((d) => d.decision.replan).length : 0;
@@ -101,7 +121,7 @@ export async function runSimulate(opts: SimulateCommandOptions, output?: Output)
   });
   const summary: SimulationSummary = {
     pipeline: spec.name, sloMs: spec.slo.latencyMs, percentile: spec.slo.percentile, workload: workload.description,
-    queries: workload.trace.length, seed,
+    queries: workload.trace.length, seed, loop: liveLoop ?? 'ideal',
     runs: runs.map(({ result: r, replans }) => ({
       controller: r.controller, p50Ms: round3(r.p50Ms), p99Ms: round3(r.sloPercentileMs), sloMissRate: round6(r.sloMissRate),
       meanCostPerHour: round3(r.meanCostPerHour), cost: round6(r.cost), scalingActions: r.scalingActions, replans,
@@ -116,6 +136,31 @@ export async function runSimulate(opts: SimulateCommandOptions, output?: Output)
     })),
   };
   return { summary, report };
+}
+
+/** --loop and the delays: 'ideal', or the delays given (the rest from the config or the defaults). */
+function loopOptionsOf(opts: SimulateCommandOptions): 'ideal' | Partial<LiveLoopModel> {
+  const kind = opts.loop ?? 'live';
+  if (kind !== 'live' && kind !== 'ideal') throw new UsageError(`--loop ${kind}: must be live or ideal`);
+  const given = [opts.scrapeInterval, opts.pushInterval, opts.actuationDelay].some((x) => x !== undefined);
+  if (kind === 'ideal') {
+    if (given) throw new UsageError('--scrape-interval, --push-interval and --actuation-delay are for --loop live');
+    return 'ideal';
+  }
+  const ms = (flag: string, text: string | undefined, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const v = parseDurationMs(text);
+    if (v === undefined || !(v >= min)) throw new UsageError(`${flag} ${text}: must be a duration ${min > 0 ? 'above 0' : '≥ 0'}, such as 100ms or 1s`);
+    return v;
+  };
+  const scrapeIntervalMs = ms('--scrape-interval', opts.scrapeInterval, 1);
+  const pushIntervalMs = ms('--push-interval', opts.pushInterval, 1);
+  const actuationDelayMs = ms('--actuation-delay', opts.actuationDelay, 0);
+  return {
+    ...(scrapeIntervalMs !== undefined ? { scrapeIntervalMs } : {}),
+    ...(pushIntervalMs !== undefined ? { pushIntervalMs } : {}),
+    ...(actuationDelayMs !== undefined ? { actuationDelayMs } : {}),
+  };
 }
 
 function controllersOf(opts: SimulateCommandOptions): ControllerKind[] {
@@ -153,7 +198,9 @@ function parseSeed(text: string): number {
 }
 
 export function formatSummary(s: SimulationSummary): string {
-  const head = `pipeline ${s.pipeline}   SLO P${s.percentile} ≤ ${fmtMs(s.sloMs)}   workload ${s.workload} (${s.queries} queries)   seed ${s.seed}`;
+  const loop = s.loop === 'ideal' ? 'ideal loop'
+    : `live loop: scrape ${fmtMs(s.loop.scrapeIntervalMs)}, push on change or every ${fmtMs(s.loop.pushIntervalMs)}, decision to server ${fmtMs(s.loop.actuationDelayMs)}`;
+  const head = `pipeline ${s.pipeline}   SLO P${s.percentile} ≤ ${fmtMs(s.sloMs)}   workload ${s.workload} (${s.queries} queries)   seed ${s.seed}\n  ${loop}`;
   const rows = s.runs.map((r) => [
     r.controller, fmtMs(r.p99Ms), r.p99Ms <= s.sloMs ? 'yes' : 'NO', fmtPct(r.sloMissRate), fmtCost(r.meanCostPerHour), r.scalingActions,
   ]);

@@ -9,6 +9,16 @@
 // would keep the larger batch and save nothing. The recent envelope covers scaleDownWindowMs only
 // (recentEnvelopeOptions); the tuner also gets the arrival rate of the last second, with which a
 // backlog is drained from the spare capacity first.
+//
+// With `liveLoop` (core/live-loop.ts) the controller runs the loop the live agent and leader run,
+// rather than an ideal one: arrivals are counted per scrape interval, and reach the tuner only when
+// the push rule (core/push-rule.ts) pushes them, spread evenly over their interval into envelopes of
+// the live bucket width, read at the time of the last push (the leader's watermark); the queue
+// lengths are those of the last push. The tuner decides at each push and on its own tick, on the
+// replicas it last decided (the leader's desired state); each decision reaches the server
+// `actuationDelayMs` later, a later one superseding an earlier one; a replica added then serves only
+// after its hardware's activation delay (the estimator's). The batch-aware mode runs in the ideal
+// loop only.
 import { LiveEnvelope } from '../live-envelope.js';
 import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
 import { createTuner, recentEnvelopeOptions } from '../tuner/tuner.js';
@@ -17,6 +27,10 @@ import { proposeBatchChange } from '../tuner/batch-aware.js';
 import { replicaThroughput } from '../tuner/tuner-plan.js';
 import type { BatchAwareInput, BatchProposal } from '../tuner/batch-aware.js';
 import type { StageConfig } from '../types.js';
+import { countResolutionMs, lastSecondRate } from '../live-loop.js';
+import type { CountedInterval, LiveLoopModel } from '../live-loop.js';
+import { decidePush, initialPushState } from '../push-rule.js';
+import type { PushRuleState } from '../push-rule.js';
 
 export interface BatchAwareOptions extends Omit<BatchAwareInput, 'recent' | 'config' | 'tolerance'> {
   /** How often to look for a batch change (simulated ms). */
@@ -34,6 +48,8 @@ export interface TunerControllerOptions {
   /** Scale every stage together to the largest target (coarse-grained baseline). */
   readonly unit?: boolean;
   readonly batchAware?: BatchAwareOptions;
+  /** Run the live loop's delays (scrape, push rule, actuation) instead of an ideal loop that sees every arrival and acts at once. */
+  readonly liveLoop?: LiveLoopModel;
 }
 
 export interface TunerController extends Controller {
@@ -41,13 +57,19 @@ export interface TunerController extends Controller {
   readonly decisions: { readonly tMs: number; readonly decision: TunerDecision }[];
   /** Batch changes made by the batch-aware mode. */
   readonly batchChanges: { readonly tMs: number; readonly proposal: BatchProposal }[];
+  /** With a live loop: each push of counts to the tuner, and each decision's replicas reaching the server. */
+  readonly pushes: { readonly tMs: number; readonly reason: string }[];
+  readonly applied: { readonly tMs: number; readonly targets: Readonly<Record<string, number>> }[];
 }
 
 export function tunerController(options: TunerControllerOptions): TunerController {
   let tuner = options.tuner;
   const windowsMs = tuner.plan.envelope.map((p) => p.windowMs);
-  const live = new LiveEnvelope({ windowsMs, horizonMs: 60_000 });
-  const recent = new LiveEnvelope(recentEnvelopeOptions(tuner.plan, tuner.options));
+  const loop = options.liveLoop;
+  // Fed by pushed counts, the envelopes take them as the live leader's do (runtime/tuner-loop.ts).
+  const coarse = loop ? { resolutionMs: countResolutionMs(loop.scrapeIntervalMs), evenWithinBucket: true } : {};
+  const live = new LiveEnvelope({ windowsMs, horizonMs: 60_000, ...coarse });
+  const recent = new LiveEnvelope({ ...recentEnvelopeOptions(tuner.plan, tuner.options), ...coarse });
   let state: TunerState | undefined;
   const decisions: { tMs: number; decision: TunerDecision }[] = [];
   const batchChanges: { tMs: number; proposal: BatchProposal }[] = [];
@@ -99,14 +121,51 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
     return { [p.stage]: p.replicas };
   };
 
+  const decideOn = (nowMs: number, replicas: Record<string, number>, queued: Record<string, number>, arrivalRateQps: number | undefined, envelopeAtMs: number): TunerDecision => {
+    state ??= tuner.initialState(nowMs);
+    const out = tuner.decide({
+      nowMs,
+      envelope: live.snapshot(envelopeAtMs),
+      recentEnvelope: recent.snapshot(envelopeAtMs),
+      replicas,
+      queued,
+      ...(arrivalRateQps !== undefined && Number.isFinite(arrivalRateQps) ? { arrivalRateQps } : {}),
+    }, state);
+    state = out.state;
+    if (out.decision.kind === 'scale' || out.decision.replan) decisions.push({ tMs: nowMs, decision: out.decision });
+    return out.decision;
+  };
+
+  const targetsOf = (decision: TunerDecision, stages: readonly string[]): Record<string, number> => {
+    const targets: Record<string, number> = {};
+    if (decision.kind !== 'scale') return targets;
+    if (options.unit) {
+      const to = Math.max(...decision.changes.map((c) => c.to));
+      for (const s of stages) targets[s] = to;
+    } else {
+      for (const c of decision.changes) targets[c.stage] = c.to;
+    }
+    return targets;
+  };
+
+  const pushes: { tMs: number; reason: string }[] = [];
+  const applied: { tMs: number; targets: Readonly<Record<string, number>> }[] = [];
+  const liveTick = loop ? liveLoopTicker(loop, options.tickMs, { decideOn, targetsOf, live, recent, pushes, applied }) : undefined;
+
   return {
     name: options.name,
-    tickMs: options.tickMs,
+    tickMs: liveTick ? liveTick.tickMs : options.tickMs,
     decisions,
     batchChanges,
+    pushes,
+    applied,
+    ...(liveTick ? { nextTickMs: (nowMs: number) => liveTick.next(nowMs) } : {}),
     observeArrival(tMs: number): void {
-      live.addArrival(tMs);
-      recent.addArrival(tMs);
+      if (liveTick) liveTick.count(tMs);
+      else {
+        live.addArrival(tMs);
+        recent.addArrival(tMs);
+      }
       if (ba) {
         if (tail === arrivals.length) {
           const keep = arrivals.subarray(head, tail);
@@ -120,7 +179,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
       }
     },
     tick(view: ControlView): ReplicaTargets | undefined {
-      state ??= tuner.initialState(view.nowMs);
+      if (liveTick) return liveTick.tick(view);
       lastTicks.push(view.arrivals);
       if (lastTicks.length > ticksPerSecond) lastTicks.shift();
       const replicas: Record<string, number> = {};
@@ -129,33 +188,129 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
         replicas[s.stage] = s.provisioned;
         queued[s.stage] = s.queueLength;
       }
-      const out = tuner.decide({
-        nowMs: view.nowMs,
-        envelope: live.snapshot(view.nowMs),
-        recentEnvelope: recent.snapshot(view.nowMs),
-        replicas,
-        queued,
-        arrivalRateQps: lastTicks.reduce((a, b) => a + b, 0) / ((lastTicks.length * options.tickMs) / 1000),
-      }, state);
-      state = out.state;
-      if (out.decision.kind === 'hold') {
-        if (out.decision.replan) decisions.push({ tMs: view.nowMs, decision: out.decision });
-        return tryBatch(view, replicas);
-      }
-      decisions.push({ tMs: view.nowMs, decision: out.decision });
-      const targets: Record<string, number> = {};
-      if (options.unit) {
-        const to = Math.max(...out.decision.changes.map((c) => c.to));
-        for (const s of view.stages) targets[s.stage] = to;
-      } else {
-        for (const c of out.decision.changes) targets[c.stage] = c.to;
-      }
-      return targets;
+      const rate = lastTicks.reduce((a, b) => a + b, 0) / ((lastTicks.length * options.tickMs) / 1000);
+      const decision = decideOn(view.nowMs, replicas, queued, rate, view.nowMs);
+      if (decision.kind === 'hold') return tryBatch(view, replicas);
+      return targetsOf(decision, view.stages.map((s) => s.stage));
     },
     batchTargets(): Readonly<Record<string, number>> | undefined {
       const b = pendingBatch;
       pendingBatch = undefined;
       return b;
+    },
+  };
+}
+
+interface LoopParts {
+  decideOn(nowMs: number, replicas: Record<string, number>, queued: Record<string, number>, arrivalRateQps: number | undefined, envelopeAtMs: number): TunerDecision;
+  targetsOf(decision: TunerDecision, stages: readonly string[]): Record<string, number>;
+  readonly live: LiveEnvelope;
+  readonly recent: LiveEnvelope;
+  readonly pushes: { tMs: number; reason: string }[];
+  readonly applied: { tMs: number; targets: Readonly<Record<string, number>> }[];
+}
+
+/**
+ * The live loop around the tuner: scrapes every scrapeIntervalMs from the first arrival (shifted by
+ * the scrape phase), pushes by the push rule, decides on each push and every tuner tick, and applies
+ * each decision actuationDelayMs later. Ticks come exactly at those times (nextTickMs).
+ */
+function liveLoopTicker(loop: LiveLoopModel, tunerTickMs: number, parts: LoopParts) {
+  const scrapeMs = loop.scrapeIntervalMs;
+  if (!(scrapeMs > 0) || !(loop.pushIntervalMs > 0) || !(loop.actuationDelayMs >= 0)) {
+    throw new RangeError('live loop: the scrape and push intervals must be > 0 ms and the actuation delay ≥ 0 ms');
+  }
+  const phase = Math.min(1, Math.max(0, loop.scrapePhase ?? 0));
+  let started = false;
+  let nextScrape = Infinity;
+  let nextTune = Infinity;
+  // The scrape interval being counted, and what was scraped and held since the last push.
+  let scrapeFrom = 0;
+  let scrapeCount = 0;
+  let heldFrom = 0;
+  let heldCount = 0;
+  let pushState: PushRuleState = initialPushState();
+  let watermark = Number.NEGATIVE_INFINITY;
+  const delivered: CountedInterval[] = [];
+  let queuedAtPush: Record<string, number> = {};
+  let desired: Record<string, number> | undefined;
+  const pending: { dueMs: number; targets: Record<string, number> }[] = [];
+
+  const start = (t: number): void => {
+    if (started) return;
+    started = true;
+    scrapeFrom = t;
+    heldFrom = t;
+    nextScrape = t + (phase > 0 ? phase : 1) * scrapeMs;
+    nextTune = t + tunerTickMs;
+  };
+
+  const deliver = (iv: CountedInterval): void => {
+    if (iv.count > 0) {
+      parts.live.addCount(iv.fromMs, iv.toMs, iv.count);
+      parts.recent.addCount(iv.fromMs, iv.toMs, iv.count);
+    }
+    delivered.push(iv);
+  };
+
+  return {
+    tickMs: Math.min(scrapeMs, tunerTickMs),
+    count(tMs: number): void {
+      start(tMs);
+      scrapeCount++;
+    },
+    next(nowMs: number): number {
+      start(nowMs);
+      const due = pending[0]?.dueMs ?? Infinity;
+      return Math.min(nextScrape, nextTune, due);
+    },
+    tick(view: ControlView): ReplicaTargets | undefined {
+      const now = view.nowMs;
+      start(now);
+      const stages = view.stages.map((s) => s.stage);
+      desired ??= Object.fromEntries(view.stages.map((s) => [s.stage, s.provisioned]));
+      let decide = false;
+      if (now >= nextScrape) {
+        const { decision, state } = decidePush(now, [{ model: 'entry', windowMs: now - scrapeFrom, arrivals: scrapeCount }], pushState, { heartbeatMs: loop.pushIntervalMs });
+        pushState = state;
+        if (decision.kind === 'push') {
+          if (heldFrom < scrapeFrom) deliver({ fromMs: heldFrom, toMs: scrapeFrom, count: heldCount });
+          deliver({ fromMs: scrapeFrom, toMs: now, count: scrapeCount });
+          while (delivered.length > 0 && (delivered[0] as CountedInterval).toMs <= now - 1000) delivered.shift();
+          watermark = now;
+          queuedAtPush = Object.fromEntries(view.stages.map((s) => [s.stage, s.queueLength]));
+          parts.pushes.push({ tMs: now, reason: decision.reason });
+          heldFrom = now;
+          heldCount = 0;
+          decide = true;
+        } else {
+          heldCount += scrapeCount;
+        }
+        scrapeFrom = now;
+        scrapeCount = 0;
+        while (nextScrape <= now) nextScrape += scrapeMs;
+      }
+      if (now >= nextTune) {
+        decide = true;
+        while (nextTune <= now) nextTune += tunerTickMs;
+      }
+      // Before the first push the leader has nothing to decide on.
+      if (decide && watermark > Number.NEGATIVE_INFINITY) {
+        const d = parts.decideOn(now, { ...desired }, queuedAtPush, lastSecondRate(delivered, watermark), Math.min(now, watermark));
+        const targets = parts.targetsOf(d, stages);
+        if (Object.keys(targets).length > 0) {
+          Object.assign(desired, targets);
+          pending.push({ dueMs: now + loop.actuationDelayMs, targets });
+        }
+      }
+      // Decisions reach the server in order; a later one supersedes an earlier one stage by stage.
+      let out: Record<string, number> | undefined;
+      while (pending.length > 0 && (pending[0] as { dueMs: number }).dueMs <= now) {
+        const p = pending.shift() as { dueMs: number; targets: Record<string, number> };
+        out = { ...out, ...p.targets };
+        parts.applied.push({ tMs: now, targets: p.targets });
+      }
+      return out;
     },
   };
 }

@@ -65,6 +65,8 @@ export interface ReloadOutcome {
 }
 
 const PUSH_TIMEOUT_MS = 2000;
+/** Pushes kept for the status. */
+const RECENT_PUSHES = 8;
 /** Scrapes in a row the server must leave unanswered before it counts as not answering. */
 const SILENT_AFTER_SCRAPES = 3;
 /** An active profile at the leader's request: the profiler's budget, plus time to start and restore. */
@@ -107,6 +109,8 @@ export class Agent {
   private ignored: { epoch: number; revision: string; writtenBy: string; models: AgentDesiredSpec['models'] | undefined; reason: string } | undefined;
   private judging: Promise<void> = Promise.resolve();
   private readonly pushes = { pushed: 0, failed: 0, lastError: undefined as string | undefined };
+  /** The last pushes (when, and why: core/push-rule.ts), for the status and the reaction bench. */
+  private readonly recentPushes: { atMs: number; reason: string }[] = [];
   private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
   private readonly recommended = new Set<string>();
   private storedPolicy: FleetPolicy | undefined;
@@ -141,6 +145,13 @@ export class Agent {
     this.collector = new Collector({
       adapter: options.adapter, clock: options.clock, intervalMs: agent.scrapeIntervalMs,
       ...(agent.models ? { models: agent.models } : {}),
+      // Samples are pushed when the traffic changes, else every push interval (core/push-rule.ts).
+      push: { heartbeatMs: agent.pushIntervalMs },
+      onPushDecision: (d, atMs) => {
+        if (d.kind === 'hold') return;
+        this.recentPushes.push({ atMs, reason: d.reason });
+        if (this.recentPushes.length > RECENT_PUSHES) this.recentPushes.shift();
+      },
       onSample: (samples) => this.push(samples),
       onError: (err) => {
         this.pushes.lastError = `scrape: ${err instanceof Error ? err.message : String(err)}`;
@@ -577,7 +588,7 @@ export class Agent {
       desiredProblem: this.desiredProblem,
       observed: r.observed,
       reconcile: { lastPass: r.lastPass, failures: r.failures, error: r.error },
-      samples: { ...this.pushes },
+      samples: { ...this.pushes, recent: [...this.recentPushes] },
       ...(full ? {
         config: { source: this.config.source, lastReload: this.lastReload },
         fleet: this.currentLeader?.status(),
@@ -604,7 +615,7 @@ export class Agent {
       return { result: 'unchanged', diff, problems: [], needsRestart: [] };
     }
     const restartOnly = [
-      'agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'coordination', 'telemetry',
+      'agent.id', 'agent.server', 'agent.api', 'agent.hardware', 'agent.capacity', 'agent.models', 'agent.scrapeIntervalMs', 'agent.pushIntervalMs', 'coordination', 'telemetry',
       'placement.backend', 'placement.workloads', 'placement.externalScaler',
     ];
     const needsRestart = diff.filter((line) => restartOnly.some((k) => line.startsWith(k)));

@@ -22,6 +22,7 @@ import {
   applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, queryCounting, traceFromCounts,
 } from '../../core/fleet/index.js';
 import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
+import { countResolutionMs, lastSecondRate } from '../../core/live-loop.js';
 import { compilePipeline } from '../../core/pipeline.js';
 import { Estimator } from '../../core/estimator.js';
 import type { CountInterval, FleetPolicy, Placement, PlacementMember, QueryCounting, Shortfall, StageDemand } from '../../core/fleet/index.js';
@@ -280,6 +281,11 @@ export class Leader {
     if (!this.active) return;
     const now = this.o.clock.nowMs();
     const member = this.members.find((m) => m.agentId === agentId);
+    // A push may carry several consecutive samples of a model (what was held, then the scrape
+    // that changed): each is re-timed to end as long before now as it ended before the push's
+    // last one, so they lie end to end rather than all ending now.
+    const lastTo = new Map<string, number>();
+    for (const s of samples) lastTo.set(s.model, Math.max(lastTo.get(s.model) ?? Number.NEGATIVE_INFINITY, s.toMs));
     for (const s of samples) {
       if (member && s.batchSizes && s.batchSizes.length > 0) {
         const key = pairKey(s.model, member.hardware);
@@ -304,7 +310,7 @@ export class Leader {
         // Queries, not visits: a root model's requests weighed by core/fleet/query-counting.ts.
         const weight = run.counting.queryWeight.get(s.model);
         if (weight === undefined) continue;
-        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : weight * s.arrivals, now);
+        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : weight * s.arrivals, now - Math.max(0, (lastTo.get(s.model) ?? s.toMs) - s.toMs));
       }
     }
     for (const run of this.runs.values()) this.feed(run, now);
@@ -354,7 +360,7 @@ export class Leader {
     const compiled = compilePipeline(p);
     return {
       spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
-      merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
+      merger: new CountMerger({ staleAfterMs: 3 * this.pushGapMs() + 1000 }),
       recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(), rates: new Map(), replicaQps: {},
       counting: queryCounting(compiled),
     };
@@ -510,7 +516,7 @@ export class Leader {
     const loop: TunerLoop = new TunerLoop({
       tuner, clock: this.o.clock, tickMs: this.config.tuner.tickMs,
       // Counts come per scrape interval, spread evenly: finer buckets would only cost memory.
-      countResolutionMs: Math.min(250, Math.max(1, (this.config.agent?.scrapeIntervalMs ?? 1000) / 4)),
+      countResolutionMs: countResolutionMs(this.config.agent?.scrapeIntervalMs ?? 1000),
       replicas: () => run.desired,
       queued: () => this.queuedOf(run),
       arrivalRateQps: () => lastSecondRate(run.recent, run.merger.watermarkMs),
@@ -561,7 +567,7 @@ export class Leader {
   /** Per stage, the sum over agents of their last reading, leaving out agents silent for three scrape intervals. */
   private freshSums<T extends { atMs: number }>(byStage: Map<string, Map<string, T>>, value: (t: T) => number): Record<string, number> {
     const now = this.o.clock.nowMs();
-    const fresh = 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000);
+    const fresh = 3 * this.pushGapMs();
     const out: Record<string, number> = {};
     for (const [stage, byAgent] of byStage) {
       let sum = 0;
@@ -569,6 +575,11 @@ export class Leader {
       out[stage] = sum;
     }
     return out;
+  }
+
+  /** The longest an agent may stay silent (its push interval, at least 1 s): what freshness is judged by. */
+  private pushGapMs(): number {
+    return Math.max(1000, this.config.agent?.pushIntervalMs ?? 1000, this.config.agent?.scrapeIntervalMs ?? 1000);
   }
 
   private startSchedule(): void {
@@ -741,20 +752,6 @@ export class Leader {
       }
     }
   }
-}
-
-/** Arrivals per second in the last second before `atMs`, from counted intervals (undefined before any). */
-function lastSecondRate(intervals: readonly CountInterval[], atMs: number): number | undefined {
-  if (intervals.length === 0 || !Number.isFinite(atMs)) return undefined;
-  let sum = 0;
-  for (let i = intervals.length - 1; i >= 0; i--) {
-    const iv = intervals[i] as CountInterval;
-    if (iv.toMs <= atMs - 1000) break;
-    const lo = Math.max(iv.fromMs, atMs - 1000);
-    const hi = Math.min(iv.toMs, atMs);
-    if (hi > lo) sum += iv.toMs > iv.fromMs ? (iv.count * (hi - lo)) / (iv.toMs - iv.fromMs) : iv.count;
-  }
-  return sum;
 }
 
 function pairKey(model: string, hardware: string): string {
