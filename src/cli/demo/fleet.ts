@@ -155,7 +155,7 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
       const file = join(dir, `${id}.config.json`);
       writeFileSync(file, demoConfigText(options.profiles, {
         id, mode: 'enforce', hardware: stage.hardware, capacity: stage.capacity, models: [stage.model],
-        server, api: { port: 0, token: DEMO_TOKEN }, scrapeInterval: '250ms',
+        server, api: { port: 0, token: DEMO_TOKEN },
         reconcile: { interval: '250ms', cooldown: '2s', batchCooldown: '5s', maxReplicas: stage.capacity, maxStepUp: 16, maxActionsPerMinute: 60 },
       }, options.planningRate, hubUrl));
       const agent = spawnCliProcess(['agent', '--config', file, '--log-format', 'json', '--no-watch'], {
