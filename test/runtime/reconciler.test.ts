@@ -7,7 +7,7 @@ import { normaliseProfiles } from '../../src/core/profiles.js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { AdapterCapabilities, ModelStatus, ServerAdapter, ReplicaControl } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 
 const enforce = { ...DEFAULT_RECONCILE_POLICY, mode: 'enforce' as const, maxStepUp: 8, maxStepDown: 1, cooldownMs: 0 };
 

@@ -23,7 +23,7 @@ import type { CliProcess } from '../../emulator/cli-process.js';
 import { startEmulatedFleet } from '../../emulator/fleet-processes.js';
 import type { EmulatedFleetProcesses, EmulatedServerProcess, EmulatedServerSpec } from '../../emulator/fleet-processes.js';
 import type { AdapterCapabilities } from '../../ports/server-adapter.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import { demoAdapterOptions } from './clients.js';
 import { DEMO_STAGES, DEMO_TOKEN, demoConfigText } from './config.js';
 import type { DemoStage } from './config.js';

@@ -42,7 +42,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { PlannerRuns } from '../planner-runs.js';
 import { TunerLoop } from '../tuner-loop.js';
-import { PeriodicTask } from '../periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
 import type { ModelSample } from '../collector.js';
 import { FLEET_POLICY_KEY, desiredSpecOf, parseDesiredSpec } from './desired-spec.js';
 import type { DesiredReplicasSink, StageReplicas } from '../scaling/desired-replicas-feed.js';

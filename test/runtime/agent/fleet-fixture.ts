@@ -10,7 +10,7 @@ import { startTritonEmulator } from '../../../src/emulator/index.js';
 import type { TritonEmulator } from '../../../src/emulator/index.js';
 import { Agent } from '../../../src/runtime/agent/index.js';
 import { agentAdapterOptions } from '../../../src/cli/commands/agent.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import type { Coordinator } from '../../../src/ports/coordinator.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
