@@ -5,3 +5,5 @@ export { CountMerger, bucketCounts, traceFromCounts } from './count-merger.js';
 export type { CountInterval, CountMergerOptions } from './count-merger.js';
 export { applyPolicy, parsePolicy, policyDiff, policyOf } from './policy.js';
 export type { FleetPolicy } from './policy.js';
+export { keepRunning, parseTrafficRecord, trafficIntervals, trafficRecordOf } from './handover.js';
+export type { KeptSetting, RunningStage, TrafficRecord } from './handover.js';
