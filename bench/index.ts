@@ -1,9 +1,10 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real | handover)
 // fidelity-real starts real Triton and TorchServe (installed by .ci/install-servers.sh) and runs for
-// several minutes, so only naming it runs it.
+// several minutes, and handover starts etcd and three agents and kills the leader (flags in
+// bench/handover.ts), so only naming them runs them.
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
@@ -14,6 +15,7 @@ import { benchFidelity } from './fidelity.js';
 import { benchFidelityReal } from './fidelity-real.js';
 import { benchEmulator } from './emulator.js';
 import { benchOverhead } from './overhead.js';
+import { benchHandover, HANDOVER_FLAGS } from './handover.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -29,12 +31,13 @@ const sections: Record<string, () => Promise<void>> = {
   emulator: benchEmulator,
   overhead: benchOverhead,
   'fidelity-real': benchFidelityReal,
+  handover: benchHandover,
 };
 /** Sections that run only when named. */
-const OPT_IN = new Set(['fidelity-real']);
+const OPT_IN = new Set(['fidelity-real', 'handover']);
 
 // Section names; a flag's value (`--only NAME`, `--baseline REF`) is not one.
-const VALUED_FLAGS = new Set(['--only', '--baseline']);
+const VALUED_FLAGS = new Set(['--only', '--baseline', ...HANDOVER_FLAGS]);
 const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('-') && !VALUED_FLAGS.has(all[i - 1] ?? ''));
 for (const name of wanted.length > 0 ? wanted : Object.keys(sections).filter((n) => !OPT_IN.has(n))) {
   const run = sections[name];
