@@ -194,6 +194,11 @@ export class Leader {
     this.requestMissingProfiles();
     this.subscriptions.push(await coordinator.watchMembers((members) => this.onMembers(members)));
     this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => this.onPolicy(r?.spec)));
+    // Leadership lost while starting: stop() has run; what is started after it would never stop.
+    if (this.stopped) {
+      await Promise.all(this.subscriptions.splice(0).map((s) => s.close().catch(() => undefined)));
+      return;
+    }
     this.startSchedule();
     this.stageTelemetry.start();
     this.verifier.start();
@@ -546,6 +551,7 @@ export class Leader {
   }
 
   private startTuner(run: PipelineRun, profiles: ProfileSet, hardware: InferlineConfig['hardware']): void {
+    if (this.stopped) return;
     const plan = run.plan as Plan;
     void run.loop?.stop();
     const compiled = compilePipeline(run.spec);
@@ -622,6 +628,7 @@ export class Leader {
 
   private startSchedule(): void {
     this.schedule?.stop();
+    if (this.stopped) return;
     this.schedule = cron.schedule(this.config.planner.schedule, () => {
       if (!this.active) return;
       this.planAll(`schedule ${this.config.planner.schedule}`);
