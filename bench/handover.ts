@@ -9,7 +9,8 @@
 // and the host's load average. A second whose harness added more than 10 % of the SLO (slip or
 // either delay) is marked unhealthy: its P99 says more about the host than about the fleet.
 //
-//   npm run bench -- handover [--rate 260] [--warmup 25] [--after 20] [--lease 4000] [--runs 1]
+//   npm run bench -- handover [--rate 260] [--warmup 25] [--after 20] [--lease 4000] [--runs 1] [--all]
+// (--all prints every second from the start of the load, not only from 5 s before each kill)
 //   npx tsx bench/handover.ts [same flags]
 import { fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -96,7 +97,7 @@ export async function benchHandover(): Promise<void> {
       const stages: Record<string, string> = { preprocess: 'pre', classify: 'cls', postprocess: 'post' };
       console.log(`\nrun ${run}: kill -9 of ${leader.node.id} (epoch ${leader.epoch}) at t=${killAt.toFixed(1)} s; ${next.node.id} leads (epoch ${next.epoch}) at t=${newLeaderAt.toFixed(1)} s (${((newLeaderAt - killAt) * 1000).toFixed(0)} ms)`);
       console.log('  t(s)  pre cls post   sent  done err   p99(ms)  slip  gen-lag  emu-lag  load1  harness');
-      const shown = seconds.filter((x) => x.t >= Math.floor(killAt) - 5 && x.t < killAt + afterS);
+      const shown = seconds.filter((x) => x.t >= (process.argv.includes('--all') ? 0 : Math.floor(killAt) - 5) && x.t < killAt + afterS);
       for (const sec of shown) {
         const r = at(sec.t) ?? {};
         const mark = Math.floor(killAt) === sec.t ? ' ← kill -9' : Math.floor(newLeaderAt) === sec.t ? ' ← new leader' : '';
