@@ -151,6 +151,12 @@ export class Leader {
   private readonly verifier: PeriodicTask;
   /** Stored records rewritten because they differed from what this leader decided. */
   private repairs = 0;
+  /**
+   * What ran when this leadership started, kept by every plan made before its tuner could have
+   * scaled down on its own live samples (tuner.scaleDownDelay from the start): a re-plan in that
+   * time (drift, schedule) does not undo the handover.
+   */
+  private handover: { running: ReadonlyMap<string, RunningStage>; untilMs: number } | undefined;
 
   private constructor(options: LeaderOptions) {
     this.o = options;
@@ -188,8 +194,8 @@ export class Leader {
     // its usual rules), its batch size and delay unchanged until a later re-plan.
     await this.takeOverTraffic();
     const running = await this.runningStages();
+    this.handover = { running, untilMs: this.o.clock.nowMs() + this.config.tuner.scaleDownDelayMs };
     this.planAll('leader elected');
-    for (const run of this.runs.values()) this.keepRunning(run, running);
     await this.writeAll(true);
     this.requestMissingProfiles();
     this.subscriptions.push(await coordinator.watchMembers((members) => this.onMembers(members)));
@@ -469,6 +475,7 @@ export class Leader {
       stages: Object.fromEntries(Object.entries(plan.stages).map(([s, c]) => [s, `${c.hardware}/${c.batchSize}×${c.replicas}`])),
     });
     this.startTuner(run, profiles, hardware);
+    if (this.handover !== undefined && now < this.handover.untilMs) this.keepRunning(run, this.handover.running);
     this.publishDesired();
   }
 

@@ -90,6 +90,13 @@ describe('runtime/agent: leader handover (memory coordinator)', function () {
       expect(planB?.stages['cls']?.batchSize).to.equal(runningBatch);
       expect(planB?.workload, 'the new leader plans on the stored traffic').to.match(/recent traffic/);
       expect(logs.join('\n')).to.match(/handover: images\/cls kept at the running batch size/);
+      // A re-plan before the new tuner could have scaled down (drift, schedule) keeps it all too.
+      second.replan('test: drift');
+      await until('the re-plan written', async () => second?.status().pipelines[0]?.lastReplan?.reason === 'test: drift');
+      await new Promise((ok) => setTimeout(ok, 300));
+      const again = parseDesiredSpec((await b.readDesired('agent-cls'))?.spec).spec?.models.find((m) => m.model === 'classify');
+      expect(again?.replicas, 'replicas after a re-plan').to.be.at.least(runningReplicas);
+      expect(again?.maxBatchSize, 'batch size after a re-plan').to.equal(runningBatch);
     } finally {
       await first.stop();
       await second?.stop();
