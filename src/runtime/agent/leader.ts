@@ -278,6 +278,12 @@ export class Leader {
       this.o.log.warn(`stored traffic of epoch ${stored.epoch} ignored: ${problem ?? 'unreadable'}`);
       return;
     }
+    // Traffic older than the trace window is not recent (a leader long gone, a restored backup).
+    const ageMs = (this.o.wallClockMs?.() ?? Date.now()) - record.atWallMs;
+    if (ageMs > this.config.planner.traceWindowMs) {
+      this.o.log.info(`stored traffic of epoch ${stored.epoch} is ${Math.round(ageMs / 1000)} s old: not used`);
+      return;
+    }
     const now = this.o.clock.nowMs();
     for (const run of this.runs.values()) {
       run.recent = trafficIntervals(record, run.spec.name, now, this.config.planner.traceWindowMs);

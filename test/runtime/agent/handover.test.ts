@@ -104,4 +104,29 @@ describe('runtime/agent: leader handover (memory coordinator)', function () {
       await b.stop();
     }
   });
+
+  it('traffic stored longer ago than the trace window is not planned on (a leader long gone, a restored backup)', async () => {
+    const config = parseConfig(fleetConfigText(undefined as never, { planner: { minTrace: '1s', traceWindow: '60s' } }), '/fleet/handover.json');
+    const hub = new MemoryCoordinationHub(systemClock);
+    const a = await MemoryCoordinator.create({ identity: 'agent-pre', hub, timing: config.coordination.timing, memberTtlMs: 60_000 });
+    const logs: string[] = [];
+    const log: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(m), error: (m) => logs.push(m) };
+    await a.start();
+    await a.register(MEMBERS[0] as MemberInfo);
+    let leader: Leader | undefined;
+    try {
+      const old = await a.campaign();
+      // Ten seconds of 400 q/s, written ten minutes ago.
+      const intervals = Array.from({ length: 10 }, (_, i) => [-10_000 + i * 1000, -9_000 + i * 1000, 400]);
+      await a.writeDesired(FLEET_TRAFFIC_KEY, { atWallMs: Date.now() - 600_000, pipelines: { images: intervals } }, old.epoch);
+      await old.resign();
+      const now = await a.campaign();
+      leader = await Leader.start({ config, coordinator: a, leadership: now, clock: systemClock, telemetry: new FakeTelemetry(), log, verifyIntervalMs: 60_000 });
+      expect(leader.status().pipelines[0]?.plan?.workload).to.not.match(/recent traffic/);
+      expect(logs.join('\n')).to.match(/stored traffic of epoch \d+ is 600 s old: not used/);
+    } finally {
+      await leader?.stop();
+      await a.stop();
+    }
+  });
 });
