@@ -50,7 +50,7 @@ const same = <T>(x: T): T => x;
 const VARIANTS: readonly TermVariant[] = [
   { name: 'all terms', profiles: (p) => [...p], config: same },
   { name: 'no spread', profiles: (p) => p.map((m) => ({ ...m, points: m.points.map(({ p99LatencyMs: _drop, ...pt }) => pt) })), config: same },
-  { name: 'no hop', profiles: (p) => p.map(({ hopOverheadMs: _drop, ...m }) => m), config: same },
+  { name: 'no hop', profiles: (p) => p.map(({ hopOverheadMs: _drop, hopOverheadCurve: _curve, ...m }) => m), config: same },
   {
     name: 'no delay', profiles: (p) => [...p],
     config: (c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, { ...v, batchDelayMs: 0 }])),

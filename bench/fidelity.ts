@@ -3,7 +3,7 @@
 // process, never shares an event loop with the servers):
 //   1. start the servers as the first plan says (replicas, batch, delay);
 //   2. measure each stage's hop overhead as `inferline profile` does (batch 1, the client's median
-//      minus the server's queue and compute);
+//      minus the server's queue and compute), with one request in flight per replica and with four;
 //   3. plan again on those profiles (the planner now knows the hop overhead);
 //   4. `inferline replay --apply`: the plan applied through the adapters, the trace sent
 //      open-loop, the estimator's prediction on the arrivals as sent beside the measurement.
@@ -75,6 +75,7 @@ interface RawProfile {
   hardware: string;
   points: unknown[];
   hopOverheadMs?: number;
+  hopOverheadCurve?: unknown[];
 }
 
 export interface FidelityRow {
@@ -82,6 +83,8 @@ export interface FidelityRow {
   readonly sloMs: number;
   readonly maxUtilisation: number;
   readonly summary: ReplaySummary;
+  /** Per stage: the hop overhead measured by requests in flight (`in flight: ms` pairs). */
+  readonly hops: readonly { readonly stage: string; readonly curve: string }[];
 }
 
 /** Runs one scenario; `dir` holds its files. */
@@ -89,8 +92,11 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
   const raw = yaml.load(readFileSync(REFERENCE_CONFIG, 'utf8')) as RawConfig;
   const rawProfiles = (yaml.load(readFileSync(path.join(path.dirname(REFERENCE_CONFIG), 'profiles.yaml'), 'utf8')) as { profiles: RawProfile[] }).profiles;
   const reference = await loadConfig(REFERENCE_CONFIG, {});
-  const spec0 = reference.pipelines.find((p) => p.name === sc.pipeline);
-  if (!spec0) throw new Error(`no pipeline ${sc.pipeline}`);
+  const found = reference.pipelines.find((p) => p.name === sc.pipeline);
+  if (!found) throw new Error(`no pipeline ${sc.pipeline}`);
+  // Every stage names its server, so that the planner plans that server's delay rule and units.
+  const server = sc.server ?? 'triton';
+  const spec0: PipelineSpec = { ...found, stages: found.stages.map((s) => ({ ...s, server })) };
   const trace = generateTrace(parseArrivalSpec(sc.arrival), 1);
   const planOn = (profiles: RawProfile[], sloMs: number): { spec: PipelineSpec; plan: Plan } => {
     const spec: PipelineSpec = { ...spec0, slo: { ...spec0.slo, latencyMs: sloMs } };
@@ -104,7 +110,6 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
   };
   // 1. The servers, as a first plan on the profiles without hop overheads.
   const first = planOn(rawProfiles, spec0.slo.latencyMs);
-  const server = sc.server ?? 'triton';
   let fleet: EmulatedFleetProcesses | undefined;
   try {
     fleet = await startEmulatedFleet(spec0.stages.map((s) => {
@@ -129,6 +134,7 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
     writeFileSync(fleetFile, JSON.stringify({ stages: Object.fromEntries(fleetEntries) }));
     // 2. Each stage's hop overhead, measured as `inferline profile` measures it.
     const measured: RawProfile[] = rawProfiles.map((p) => ({ ...p }));
+    const hops: { stage: string; curve: string }[] = [];
     for (const [i, s] of spec0.stages.entries()) {
       const entry = fleetEntries[i]?.[1];
       if (!entry) continue;
@@ -137,11 +143,16 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
         ? { kind: 'triton', url: entry.url, metricsUrl: entry.metricsUrl }
         : { kind: 'torchserve', inferenceUrl: entry.url, managementUrl: entry.managementUrl ?? '', metricsUrl: entry.metricsUrl.replace(/\/metrics$/, '') });
       const r = await runActiveProfile(adapter, {
-        model: s.model, hardware: [{ name: hw }], batchSizes: [1], budgetMs: 8_000, windowMs: 500, maxWindows: 4, warmupRequests: 5,
+        model: s.model, hardware: [{ name: hw }], batchSizes: [1], hopInFlightPerReplica: [4], budgetMs: 10_000, windowMs: 500, maxWindows: 4, warmupRequests: 5,
       }, { clock: systemClock });
-      const hop = activeProfile(s.model, hw, r.hardware[0]?.points ?? [])?.hopOverheadMs;
+      const prof = activeProfile(s.model, hw, r.hardware[0]?.points ?? [], r.hardware[0]?.hopPoints ?? []);
       const target = measured.find((p) => p.model === s.model && p.hardware === hw);
-      if (target && hop !== undefined) target.hopOverheadMs = hop;
+      if (target && prof?.hopOverheadMs !== undefined) target.hopOverheadMs = prof.hopOverheadMs;
+      if (target && prof?.hopOverheadCurve !== undefined) target.hopOverheadCurve = [...prof.hopOverheadCurve];
+      hops.push({
+        stage: s.name,
+        curve: prof?.hopOverheadCurve?.map((c) => `${c.inFlight} in flight ${c.hopOverheadMs} ms`).join(', ') ?? `${prof?.hopOverheadMs ?? '—'} ms (one concurrency)`,
+      });
     }
     // 3. The plan on the measured profiles (at the tightest SLO if asked: its own P99 + 2 %).
     let sloMs = spec0.slo.latencyMs;
@@ -162,14 +173,17 @@ export async function runFidelityScenario(sc: FidelityScenario, dir: string): Pr
       chosen = { ...chosen, plan: { ...chosen.plan, stages } };
     }
     const configFile = path.join(dir, 'config.json');
-    const rawPipeline = raw.pipelines.find((p) => p.name === sc.pipeline);
-    writeFileSync(configFile, JSON.stringify({ hardware: raw.hardware, profiles: measured, pipelines: [{ ...rawPipeline, slo: { ...rawPipeline?.slo, latencyMs: sloMs } }] }));
+    const rawPipeline = raw.pipelines.find((p) => p.name === sc.pipeline) as { slo: object; stages: object[] } | undefined;
+    writeFileSync(configFile, JSON.stringify({
+      hardware: raw.hardware, profiles: measured,
+      pipelines: [{ ...rawPipeline, slo: { ...rawPipeline?.slo, latencyMs: sloMs }, stages: rawPipeline?.stages.map((st) => ({ ...st, server })) }],
+    }));
     const planFile = path.join(dir, 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ...chosen.plan, sloMs }));
     // 4. Replay.
     const detail = await runReplay({ config: configFile, plan: planFile, fleet: fleetFile, arrival: sc.arrival, apply: true, seed: '1' });
     const maxUtilisation = Math.max(...chosen.plan.estimate.stages.map((s) => s.utilisation));
-    return { scenario: sc.name, sloMs, maxUtilisation, summary: detail.summary };
+    return { scenario: sc.name, sloMs, maxUtilisation, summary: detail.summary, hops };
   } finally {
     await fleet?.stop();
   }
@@ -195,6 +209,8 @@ export async function benchFidelity(): Promise<void> {
   console.log(`fidelity (emulated fleet, one process per stage; the bench process sends, at ${priority})`);
   console.log(`  host: ${loadavg().map((x) => x.toFixed(2)).join(' ')} load average at start`);
   console.log('  scenario                                                  SLO     util  P50 pred → meas (err)      P99 pred → meas (err)       misses pred/meas   slip P99  loop P99  load  verdict');
+  // The targets, tallied over the scenarios run.
+  const tally = { trustworthy: 0, within5: 0, tight: 0, tightTrustworthy: 0, tightMet: 0, untrusted: 0, failed: 0 };
   for (const sc of FIDELITY_SCENARIOS) {
     if (prefix !== undefined && !sc.name.startsWith(prefix)) continue;
     const dir = mkdtempSync(path.join(tmpdir(), 'inferline-fidelity-'));
@@ -202,6 +218,18 @@ export async function benchFidelity(): Promise<void> {
       const r = await runFidelityScenario(sc, dir);
       const e = r.summary.endToEnd;
       const h = r.summary.health;
+      const trusted = r.summary.verdict.trustworthy;
+      if (trusted) {
+        tally.trustworthy++;
+        if (Math.abs(e.error.p99) <= 0.05) tally.within5++;
+      } else tally.untrusted++;
+      if (sc.tight) {
+        tally.tight++;
+        if (trusted) {
+          tally.tightTrustworthy++;
+          if (e.measured.missRate <= 0.01) tally.tightMet++;
+        }
+      }
       console.log(`  ${sc.name.padEnd(57)} ${`${r.sloMs}ms`.padStart(6)}  ${(r.maxUtilisation * 100).toFixed(0).padStart(3)}%  `
         + `${e.predicted.p50Ms.toFixed(1)} → ${e.measured.p50Ms.toFixed(1)} ms (${pct(e.error.p50)})`.padEnd(27)
         + `${e.predicted.p99Ms.toFixed(1)} → ${e.measured.p99Ms.toFixed(1)} ms (${pct(e.error.p99)})`.padEnd(28)
@@ -210,15 +238,19 @@ export async function benchFidelity(): Promise<void> {
         + (r.summary.verdict.trustworthy ? 'trustworthy' : `NOT trustworthy (${r.summary.verdict.reasons.join('; ')})`));
       for (const st of r.summary.stages) {
         console.log(`      ${st.stage.padEnd(10)} hop P50 ${st.hopP50Ms.predicted.toFixed(1)} → ${st.hopP50Ms.measured.toFixed(1)} ms, P99 ${st.hopP99Ms.predicted.toFixed(1)} → ${st.hopP99Ms.measured.toFixed(1)} ms (${pct(st.p99Error)}), `
-          + `queue ${st.queueMs.predicted.toFixed(2)} → ${st.queueMs.measured === null ? '—' : st.queueMs.measured.toFixed(2)} ms, batch ${st.meanBatch.predicted.toFixed(2)} → ${st.meanBatch.measured === null ? '—' : st.meanBatch.measured.toFixed(2)}`);
+          + `queue ${st.queueMs.predicted.toFixed(2)} → ${st.queueMs.measured === null ? '—' : st.queueMs.measured.toFixed(2)} ms, batch ${st.meanBatch.predicted.toFixed(2)} → ${st.meanBatch.measured === null ? '—' : st.meanBatch.measured.toFixed(2)}; `
+          + `hop profiled: ${r.hops.find((x) => x.stage === st.stage)?.curve ?? '—'}`);
       }
     } catch (err) {
+      tally.failed++;
       console.log(`  ${sc.name}: failed — ${String(err).split('\n')[0]}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
   console.log('  targets: |P99 error| ≤ 5 % where trustworthy; at the tightest SLO, ≤ 1 % of queries miss');
+  console.log(`  held: |P99 error| ≤ 5 % in ${tally.within5} of ${tally.trustworthy} trustworthy scenarios; at the tightest SLO, ≤ 1 % missed in ${tally.tightMet} of ${tally.tightTrustworthy} trustworthy `
+    + `(of ${tally.tight} run); ${tally.untrusted} not trustworthy, ${tally.failed} failed; load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log('');
   clearInterval(alive);
 }

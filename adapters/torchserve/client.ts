@@ -72,8 +72,10 @@ export class TorchServeClient {
 
   /**
    * Sets the default version's workers to exactly n and waits (B.4): min_worker grows, max_worker
-   * caps. Shrinking is not graceful: requests in a removed worker's current batch fail with 500
-   * "Worker scaled down." (WorkerThread.shutdown); queued requests go to the remaining workers.
+   * caps. Shrinking is not graceful: a removed worker is interrupted (WorkerThread.shutdown), and
+   * 0.12 puts its batch back at the head of the queue for the remaining workers, where it runs
+   * again, except when it loses a race to the worker's own cleanup, which fails the batch with 500
+   * "Worker died." (docs/scale-down.md).
    */
   scale(model: string, workers: number): Promise<TorchServeResponse> {
     return this.send('management', {

@@ -17,7 +17,8 @@ import {
   toModelStatus,
 } from './parse.js';
 import type { ModelDescription } from './parse.js';
-import { swapBatchSettings } from './version-swap.js';
+import { canSwap, swapVersion } from './version-swap.js';
+import type { DrainOptions } from './version-swap.js';
 
 export interface TorchServeAdapterOptions {
   /** Default http://127.0.0.1:8080. */
@@ -47,6 +48,20 @@ export interface TorchServeAdapterOptions {
    * that file was rebuilt with a new version.
    */
   readonly archives?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * How workers are removed. 'drain' (default): by a version swap to a version with fewer workers,
+   * the old one unregistered once drained (version-swap.ts), so no request fails; it needs
+   * enable_model_api and an alternate archive in `archives` (docs/scale-down.md); a model with
+   * no entry there is scaled as with 'interrupt'. 'interrupt': the scale API, which interrupts the
+   * removed workers: their batch runs again on the others, or now and then fails with 500 "Worker
+   * died." (client.ts scale).
+   */
+  readonly scaleDown?: 'drain' | 'interrupt';
+  /**
+   * Draining: how long a batch may still run once the old version's queue is empty, beyond its
+   * max_batch_delay (default 2000 ms). Set it above the model's slowest batch.
+   */
+  readonly drainGraceMs?: number;
 }
 
 const LOG_MODE = 'the metrics API answered an empty body: TorchServe runs with metrics_mode=log (its default), which writes '
@@ -64,18 +79,23 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
   private readonly client: TorchServeClient;
   private readonly clock: Clock;
   private readonly archives: Readonly<Record<string, readonly string[]>>;
+  private readonly scaleDown: 'drain' | 'interrupt';
+  private readonly drain: DrainOptions;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: TorchServeAdapterOptions = {}) {
     this.endpoint = options.inferenceUrl ?? 'http://127.0.0.1:8080';
     this.clock = options.clock ?? systemClock;
     this.archives = options.archives ?? {};
+    this.scaleDown = options.scaleDown ?? 'drain';
+    const changeTimeoutMs = options.changeTimeoutMs ?? Math.max(150_000, options.timeoutMs ?? 0);
+    this.drain = { clock: this.clock, graceMs: Math.max(0, options.drainGraceMs ?? 2000), timeoutMs: changeTimeoutMs };
     this.client = new TorchServeClient({
       inferenceUrl: this.endpoint,
       managementUrl: options.managementUrl ?? 'http://127.0.0.1:8081',
       metricsUrl: options.metricsUrl ?? 'http://127.0.0.1:8082',
       timeoutMs: options.timeoutMs,
-      changeTimeoutMs: options.changeTimeoutMs ?? Math.max(150_000, options.timeoutMs ?? 0),
+      changeTimeoutMs,
       retries: options.retries,
       clock: this.clock,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
@@ -175,9 +195,11 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
 
   /**
    * Sets the default version's worker count and waits for it (synchronous=true); a 206 "Workers
-   * scaling in progress" is returned as the status it leads to. Shrinking interrupts the removed
-   * workers: their in-flight batch fails with 500 "Worker scaled down." (B.4). TorchServe places
-   * workers itself, so a device other than the current one is unsupported.
+   * scaling in progress" is returned as the status it leads to. The scale API's shrinking
+   * interrupts the removed workers, whose batch is re-run elsewhere or now and then fails
+   * (client.ts scale). So by default fewer workers come by a draining version swap (version-swap.ts) where
+   * the server allows one, and by the scale API only where it does not. TorchServe places workers
+   * itself, so a device other than the current one is unsupported.
    */
   async setReplicas(model: string, replicas: number, device?: Exclude<DeviceKind, 'unknown'>): Promise<ModelStatus> {
     if (!Number.isInteger(replicas) || replicas < 0) throw new RangeError(`replicas must be a whole number ≥ 0, got ${replicas}`);
@@ -191,7 +213,16 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
           });
         }
       }
-      await this.client.scale(model, replicas);
+      const archives = this.archives[model] ?? [];
+      const current = this.scaleDown === 'drain' && archives.length > 0 ? await this.describeDefault(model) : undefined;
+      if (current !== undefined && replicas < current.workers.length && await canSwap(this.client, model, archives)) {
+        await swapVersion(this.client, {
+          model, workers: replicas, archives, drain: this.drain,
+          settings: { maxBatchSize: current.batchSize, batchDelayMs: current.maxBatchDelay },
+        });
+      } else {
+        await this.client.scale(model, replicas);
+      }
       return this.model(model);
     });
   }
@@ -201,7 +232,7 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
     if (!Number.isInteger(settings.maxBatchSize) || settings.maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a whole number ≥ 1, got ${settings.maxBatchSize}`);
     if (!Number.isInteger(settings.batchDelayMs) || settings.batchDelayMs < 0) throw new RangeError(`batchDelayMs must be whole milliseconds ≥ 0 for TorchServe, got ${settings.batchDelayMs}`);
     return this.exclusive(model, async () => {
-      await swapBatchSettings(this.client, { model, settings, archives: this.archives[model] });
+      await swapVersion(this.client, { model, settings, archives: this.archives[model] ?? [], drain: this.drain });
       return this.model(model);
     });
   }

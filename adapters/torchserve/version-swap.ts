@@ -1,9 +1,18 @@
 // Changing batch_size / max_batch_delay of a registered TorchServe model: no API edits them, so we
 // swap versions (B.6, blue/green): register a new version with the new settings and as many
 // workers as the current default (both run side by side until the old one goes: twice the workers
-// and memory for a while), make it the default, then unregister the old one. Needs
+// and memory for a while), make it the default, let the old one drain, then unregister it. Needs
 // enable_model_api=true (405 otherwise). All or nothing: if any step after registration fails, the
 // default is restored and the new version unregistered.
+//
+// The same swap is how workers are removed without failing a request (index.ts setReplicas): the
+// scale API interrupts a removed worker (WorkerThread.shutdown), whose batch is put back in the
+// queue and run again, or, when the worker's own cleanup wins a race, fails with 500 "Worker
+// died." (client.ts scale), so instead a version with fewer workers is registered and made the
+// default, and the old version is unregistered only once drained: new requests go to the new
+// default; the old version's queue (jobQueueStatus.pendingRequests) is polled until empty, then
+// its last batches get max_batch_delay plus `graceMs` to finish (TorchServe publishes no per-worker
+// in-flight count), and only then are its workers stopped.
 //
 // The version comes from the .mar's MANIFEST and register cannot override it (B.6), so registering
 // the archive the model already serves answers 409 (seen on 0.12.0). A swap therefore needs an
@@ -13,6 +22,7 @@
 // (the register status text, "Version: X registered", is only a fallback).
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { BatchSettings } from '../../src/ports/server-adapter.js';
+import type { Clock } from '../../src/ports/clock.js';
 import type { TorchServeClient } from './client.js';
 import { decode, parseDescribe, parseStatusMessage, registeredVersionOf } from './parse.js';
 import type { ModelDescription } from './parse.js';
@@ -20,8 +30,22 @@ import type { ModelDescription } from './parse.js';
 export interface SwapInput {
   readonly model: string;
   readonly settings: BatchSettings;
+  /** Workers of the new version; default: as many as the current default has. */
+  readonly workers?: number;
   /** Archives this model may be re-registered from; default: the one it was registered from. */
   readonly archives?: readonly string[];
+  /** How the old version is let go once the new one is the default. */
+  readonly drain: DrainOptions;
+}
+
+export interface DrainOptions {
+  readonly clock: Clock;
+  /** After the old version's queue is empty, how long its last batches may still run, beyond max_batch_delay (ms). */
+  readonly graceMs: number;
+  /** Most time to wait for the old version's queue to empty before unregistering it anyway (ms). */
+  readonly timeoutMs: number;
+  /** Between reads of the old version's queue (ms, default 50). */
+  readonly pollMs?: number;
 }
 
 /** The first listed archive no version is registered from; else the default's own (a rebuilt file). */
@@ -30,10 +54,18 @@ export function chooseArchive(candidates: readonly string[], registered: readonl
   return candidates.find((c) => !inUse.has(c)) ?? current.modelUrl;
 }
 
-export async function swapBatchSettings(client: TorchServeClient, input: SwapInput): Promise<void> {
+/** Whether a swap can register a version other than the default's own (an alternate archive is listed). */
+export async function canSwap(client: TorchServeClient, model: string, archives: readonly string[]): Promise<boolean> {
+  const current = first(await describe(client, model));
+  const registered = await describe(client, model, 'all');
+  return chooseArchive(archives, registered, current) !== current.modelUrl;
+}
+
+export async function swapVersion(client: TorchServeClient, input: SwapInput): Promise<void> {
   const { model, settings } = input;
   const current = first(await describe(client, model));
-  if (current.batchSize === settings.maxBatchSize && current.maxBatchDelay === settings.batchDelayMs) return;
+  const workers = input.workers ?? current.workers.length;
+  if (current.batchSize === settings.maxBatchSize && current.maxBatchDelay === settings.batchDelayMs && workers === current.workers.length) return;
   const before = await describe(client, model, 'all');
   const archive = chooseArchive(input.archives ?? [], before, current);
 
@@ -41,7 +73,7 @@ export async function swapBatchSettings(client: TorchServeClient, input: SwapInp
   try {
     const res = await client.register({
       url: archive, modelName: model, batchSize: settings.maxBatchSize, maxBatchDelayMs: settings.batchDelayMs,
-      initialWorkers: current.workers.length, responseTimeoutS: current.responseTimeout, startupTimeoutS: current.startupTimeout,
+      initialWorkers: workers, responseTimeoutS: current.responseTimeout, startupTimeoutS: current.startupTimeout,
     });
     statusText = safeStatus(res.body);
   } catch (err) {
@@ -76,13 +108,40 @@ export async function swapBatchSettings(client: TorchServeClient, input: SwapInp
     throw withNote(err, await rollBack(client, model, nextVersion, current.modelVersion));
   }
 
+  const drained = await drainVersion(client, model, current, input.drain);
   try {
     await client.unregister(model, current.modelVersion);
   } catch (err) {
     const remaining = await describe(client, model, 'all').catch(() => undefined);
     if (remaining && !remaining.some((d) => d.modelVersion === current.modelVersion)) return; // it went after all
-    throw withNote(err, await rollBack(client, model, nextVersion, current.modelVersion));
+    throw withNote(err, `${drained}; ${await rollBack(client, model, nextVersion, current.modelVersion)}`);
   }
+}
+
+/**
+ * Waits until the old version (no longer the default, so taking no new requests) has served its
+ * queue, then for its last batches: max_batch_delay + graceMs. Says how it ended.
+ */
+async function drainVersion(client: TorchServeClient, model: string, old: ModelDescription, o: DrainOptions): Promise<string> {
+  const end = o.clock.nowMs() + o.timeoutMs;
+  let state = 'no answer to describe';
+  for (;;) {
+    try {
+      const pending = first(await describe(client, model, old.modelVersion)).pendingRequests;
+      // A server that does not report its queue (no jobQueueStatus): the grace alone.
+      if (pending === undefined || pending === 0) {
+        state = '';
+        break;
+      }
+      state = `${pending} requests still queued`;
+    } catch {
+      // a read that failed says nothing: read again
+    }
+    if (o.clock.nowMs() >= end) break;
+    await o.clock.sleep(o.pollMs ?? 50);
+  }
+  await o.clock.sleep(old.maxBatchDelay + o.graceMs);
+  return state === '' ? `version ${old.modelVersion} drained` : `version ${old.modelVersion} not drained after ${o.timeoutMs} ms (${state})`;
 }
 
 async function describe(client: TorchServeClient, model: string, version?: string): Promise<ModelDescription[]> {

@@ -15,8 +15,14 @@ import { describeReadError } from './profile-sources.js';
 export const DEFAULT_AGENT_CAPACITY = 64;
 
 /** Options that only one server kind takes. */
-const KIND_ONLY: readonly { readonly key: 'managementUrl' | 'keyFile' | 'token' | 'header' | 'restartCommand' | 'scaleCommand' | 'batchingParametersFile'; readonly kind: string }[] = [
+const KIND_ONLY: readonly {
+  readonly key: 'managementUrl' | 'keyFile' | 'token' | 'archives' | 'scaleDown' | 'drainGrace' | 'header' | 'restartCommand' | 'scaleCommand' | 'batchingParametersFile';
+  readonly kind: string;
+}[] = [
   { key: 'managementUrl', kind: 'torchserve' },
+  { key: 'archives', kind: 'torchserve' },
+  { key: 'scaleDown', kind: 'torchserve' },
+  { key: 'drainGrace', kind: 'torchserve' },
   { key: 'keyFile', kind: 'torchserve' },
   { key: 'token', kind: 'torchserve' },
   { key: 'header', kind: 'triton' },
@@ -74,6 +80,9 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
         ...(server.managementUrl === undefined ? {} : { managementUrl: server.managementUrl.replace(/\/+$/, '') }),
         ...(server.keyFile === undefined ? {} : { keyFile: relative(server.keyFile) }),
         ...(server.token === undefined ? {} : { token: server.token }),
+        ...(server.archives === undefined ? {} : { archives: server.archives }),
+        ...(server.scaleDown === undefined ? {} : { scaleDown: server.scaleDown }),
+        ...(server.drainGrace === undefined ? {} : { drainGraceMs: server.drainGrace }),
         ...(server.header === undefined ? {} : { header: server.header }),
         ...(server.restartCommand === undefined ? {} : { restartCommand: server.restartCommand }),
         ...(server.scaleCommand === undefined ? {} : { scaleCommand: server.scaleCommand }),

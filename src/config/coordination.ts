@@ -34,6 +34,7 @@ export function resolveCoordination(file: ParsedConfigFile['coordination'], sour
       backend: file.backend,
       timing,
       memberTtlMs: file.memberTtl,
+      memory: file.memory.hubUrl === undefined ? {} : { hubUrl: file.memory.hubUrl },
       etcd: { endpoints: etcd.endpoints, prefix: etcd.prefix, requestTimeoutMs: etcd.requestTimeout, ...(tls === undefined ? {} : { tls }) },
       kubernetes: {
         namespace: kubernetes.namespace,

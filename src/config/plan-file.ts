@@ -12,6 +12,7 @@ import { describeReadError } from './profile-sources.js';
 import { problemsFromIssues } from './issues.js';
 import type { InferlineConfig } from './types.js';
 import { MAX_BATCH_SIZE, MAX_PLAN_REPLICAS } from '../core/limits.js';
+import { isApplicableDelay } from '../core/batch-delay.js';
 
 const stageConfig = z.object({
   hardware: z.string().min(1),
@@ -126,6 +127,9 @@ export function parsePlan(text: string, file: string, config: InferlineConfig, p
     }
     if (s.maxBatch !== undefined && c.batchSize > s.maxBatch) {
       mismatch.push({ path: `${where}.batchSize`, message: `${c.batchSize} — must be ≤ ${s.maxBatch} (the stage's maxBatch in ${config.source})` });
+    }
+    if (c.batchDelayMs !== undefined && !isApplicableDelay(s.server, c.batchDelayMs)) {
+      mismatch.push({ path: `${where}.batchDelayMs`, message: `${c.batchDelayMs} — must be whole ${s.server === 'torchserve' ? 'milliseconds' : 'microseconds'}: the stage is served by ${s.server ?? 'triton'} (${config.source}), which can be given no finer delay` });
     }
     const curve = profiles.get(s.model, c.hardware);
     if (!curve) mismatch.push({ path: `${where}.hardware`, message: `no profile for model "${s.model}" on "${c.hardware}"` });

@@ -84,6 +84,11 @@ export const inlineProfileSchema = strict({
   points: z.array(profilePointSchema).min(1),
   hopOverheadMs: z.number().min(0).max(60_000).optional()
     .describe('Fixed cost of one request to this server and back (HTTP, serialization, the client\'s scheduling) on top of queueing and compute, in ms: measured by `inferline profile`; the estimator adds it to every visit (default 0).'),
+  hopOverheadCurve: z.array(strict({
+    inFlight: z.int().min(1).max(100_000).describe('Requests kept in flight at the server while measuring.'),
+    hopOverheadMs: z.number().min(0).max(60_000).describe('The hop overhead measured then, in ms.'),
+  })).max(64).optional()
+    .describe('The hop overhead measured at several concurrencies, ascending in inFlight (written by `inferline profile`): the estimator interpolates it by the requests in flight at the stage when a query is sent there, flat past either end.'),
 });
 
 /** A profile file: `{profiles: [...]}`, the same items as inline profiles. */
@@ -105,6 +110,8 @@ const stageSchema = strict({
   maxBatch: positiveInt.optional(),
   minReplicas: positiveInt.optional(),
   maxReplicas: positiveInt.optional(),
+  server: z.enum(['triton', 'torchserve', 'tfserving']).optional()
+    .describe('The kind of server that serves the stage: the estimator simulates its batch-delay rule (TorchServe counts from when a worker took the first request, Triton and TF Serving from the oldest queued one) and the planner plans only delays it can be given (TorchServe: whole milliseconds). Default: Triton\'s rule.'),
 });
 
 const sloSchema = strict({
@@ -215,6 +222,17 @@ export const coordinationSchema = strict({
     .describe('How often candidates try to acquire and the leader renews (default 2s; renewDeadline must be > 1.2 × retryPeriod).'),
   memberTtl: duration(z.number().positive()).default(10_000)
     .describe('A member disappears this long after its agent stops renewing (default 10s; etcd: whole seconds).'),
+  memory: strict({
+    hubUrl: z.string().refine((text) => {
+      try {
+        const u = new URL(text);
+        return u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && (u.pathname === '/' || u.pathname === '');
+      } catch {
+        return false;
+      }
+    }, { error: 'must be http://127.0.0.1:PORT (a loopback address, no path)' }).optional()
+      .describe('The hub of another process on this machine, served on loopback (the demo serves one to its agent processes); default: a hub inside this process.'),
+  }).prefault({}),
   etcd: strict({
     endpoints: z.array(etcdEndpoint).min(1).default(['http://127.0.0.1:2379']).describe('Client URLs of the etcd cluster.'),
     prefix: z.string().refine((text) => text.startsWith('/') && text.endsWith('/'), { error: 'must start and end with "/", such as "/inferline/"' }).default('/inferline/')
@@ -243,6 +261,12 @@ const agentServerSchema = strict({
   keyFile: name.optional().describe('TorchServe key_file.json, relative to this config file (token auth).'),
   token: z.string().refine((t) => /^\S+$/.test(t), { error: 'must be one word (TorchServe keys have no blanks)' }).optional()
     .describe('TorchServe key for the inference and management APIs (or INFERLINE_AGENT__SERVER__TOKEN).'),
+  archives: z.record(name, z.array(name).min(1)).optional()
+    .describe('TorchServe: per model, the .mar files in the model store it may be registered from, each built with its own --version (a batching change and a draining scale-down swap between them; docs/scale-down.md).'),
+  scaleDown: z.enum(['drain', 'interrupt']).optional()
+    .describe('TorchServe: drain (default) removes workers by a version swap that fails no request, where archives lists an alternate; interrupt uses the scale API, which re-runs a removed worker\'s batch elsewhere and now and then fails it ("Worker died.").'),
+  drainGrace: duration(z.number().nonnegative()).optional()
+    .describe('TorchServe: once a drained version\'s queue is empty, how long its last batches may still run beyond max_batch_delay (default 2s); above the slowest batch.'),
   header: strict({ name: z.string().refine((t) => /^[A-Za-z0-9-]+$/.test(t), { error: 'must be an HTTP header name' }), value: z.string().min(1) }).optional()
     .describe('Triton --http-restricted-api header sent on every request.'),
   timeout: duration(z.number().positive()).default(5_000).describe('Timeout of one read (default 5s).'),

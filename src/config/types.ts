@@ -54,6 +54,10 @@ export interface CoordinationConfig {
   /** Leader election: leaseDuration > renewDeadline > 1.2 × retryPeriod (checked). */
   readonly timing: ElectionTiming;
   readonly memberTtlMs: number;
+  readonly memory: {
+    /** A hub served by another process on loopback; absent: the hub inside this process. */
+    readonly hubUrl?: string;
+  };
   readonly etcd: {
     readonly endpoints: readonly string[];
     readonly prefix: string;
@@ -88,6 +92,11 @@ export interface AgentConfig {
     /** Absolute path. */
     readonly keyFile?: string;
     readonly token?: string;
+    /** TorchServe: per model, the archives a version swap may register. */
+    readonly archives?: Readonly<Record<string, readonly string[]>>;
+    /** TorchServe: how workers are removed (adapter default: drain). */
+    readonly scaleDown?: 'drain' | 'interrupt';
+    readonly drainGraceMs?: number;
     readonly header?: { readonly name: string; readonly value: string };
     readonly restartCommand?: readonly string[];
     readonly scaleCommand?: readonly string[];

@@ -11,7 +11,8 @@ import { MemoryCoordinator, type MemoryCoordinationHub } from './memory.js';
 // from ./etcd.js and ./kubernetes.js where they are needed as values.
 export type { EtcdCoordinator, EtcdCoordinatorOptions, EtcdTlsFiles } from './etcd.js';
 export type { KubernetesCoordinator, KubernetesCoordinatorOptions } from './kubernetes.js';
-export { MemoryCoordinationHub, MemoryCoordinator, processMemoryHub, type MemoryCoordinatorOptions } from './memory.js';
+export { MemoryCoordinationHub, MemoryCoordinator, processMemoryHub, type CoordinationHub, type MemoryCoordinatorOptions } from './memory.js';
+export { serveCoordinationHub, type ServedHub } from './hub-server.js';
 
 export interface CoordinatorDeps {
   /** This agent's id. */
@@ -34,9 +35,15 @@ export async function createCoordinator(config: CoordinationConfig, deps: Coordi
     ...(deps.onError === undefined ? {} : { onError: deps.onError }),
   };
   switch (config.backend) {
-    case 'memory':
-      // The memory backend runs on its hub's clock.
+    case 'memory': {
+      // The memory backend runs on its hub's clock. A hub served by another process (the demo's
+      // parent) is reached through a thin client; the client is loaded only then.
+      if (config.memory.hubUrl !== undefined && deps.memoryHub === undefined) {
+        const { RemoteCoordinationHub } = await import('./hub-client.js');
+        return MemoryCoordinator.create({ ...common, hub: new RemoteCoordinationHub(config.memory.hubUrl, deps.clock) });
+      }
       return MemoryCoordinator.create({ ...common, ...(deps.memoryHub === undefined ? {} : { hub: deps.memoryHub }) });
+    }
     case 'etcd': {
       const { EtcdCoordinator } = await import('./etcd.js');
       return EtcdCoordinator.create({

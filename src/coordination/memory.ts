@@ -18,7 +18,25 @@ import { LockConflictError, type LeaseLock } from './lease-lock.js';
 import { checkMemberInfo, DEFAULT_MEMBER_TTL_MS } from './member-info.js';
 import { settleWithin } from './util.js';
 
-type HubEvent = { kind: 'members' } | { kind: 'desired'; agentId: string };
+export type HubEvent = { kind: 'members' } | { kind: 'desired'; agentId: string };
+
+/**
+ * What a MemoryCoordinator needs of its hub: the hub itself in this process, or a thin client of
+ * a hub another process serves on loopback (hub-server.ts, hub-client.ts; the demo's agents run as
+ * processes of their own). Owners are opaque tokens of one registration.
+ */
+export interface CoordinationHub {
+  readonly clock: Clock;
+  lock(name: string): LeaseLock;
+  putMember(info: MemberInfo, ttlMs: number, owner: object): void | Promise<void>;
+  renewMember(agentId: string, owner: object): boolean | Promise<boolean>;
+  removeMember(agentId: string, owner: object): void | Promise<void>;
+  liveMembers(): MemberInfo[] | Promise<MemberInfo[]>;
+  readDesired(agentId: string): DesiredStateRecord | undefined | Promise<DesiredStateRecord | undefined>;
+  writeDesired(lockName: string, agentId: string, spec: JsonValue, epoch: number, writtenBy: string): DesiredStateRecord | Promise<DesiredStateRecord>;
+  /** Calls `listener` after each change; returns the unsubscribe. */
+  subscribe(listener: (e: HubEvent) => void): () => void;
+}
 
 interface MemberEntry {
   info: MemberInfo;
@@ -35,7 +53,7 @@ interface Cell {
 }
 
 /** The shared state of the memory backend: what an etcd cluster would hold. */
-export class MemoryCoordinationHub {
+export class MemoryCoordinationHub implements CoordinationHub {
   readonly clock: Clock;
   private readonly cells = new Map<string, Cell>();
   private readonly members = new Map<string, MemberEntry>();
@@ -155,6 +173,12 @@ export class MemoryCoordinationHub {
   }
 }
 
+/** Calls `use` with the value: in this step when it is one, once it settles when it is a promise. */
+function now<T>(value: T | Promise<T>, use: (v: T) => void, onError: (err: unknown) => void): void {
+  if (value instanceof Promise) value.then(use, onError);
+  else use(value);
+}
+
 let processHub: MemoryCoordinationHub | undefined;
 
 /** The hub every memory coordinator of this process shares unless given another. */
@@ -167,7 +191,7 @@ export interface MemoryCoordinatorOptions {
   /** This agent's id: what it campaigns and writes as. */
   readonly identity: string;
   /** Default: the process-wide hub (system clock). */
-  readonly hub?: MemoryCoordinationHub;
+  readonly hub?: CoordinationHub;
   readonly timing?: ElectionTiming;
   readonly memberTtlMs?: number;
   /** Name of the lease cell (default "leader"). */
@@ -184,7 +208,7 @@ interface MemoryRegistration extends Registration {
 export class MemoryCoordinator implements Coordinator {
   readonly backend = 'memory' as const;
   readonly identity: string;
-  private readonly hub: MemoryCoordinationHub;
+  private readonly hub: CoordinationHub;
   private readonly clock: Clock;
   private readonly leaseName: string;
   private readonly memberTtlMs: number;
@@ -220,8 +244,9 @@ export class MemoryCoordinator implements Coordinator {
     if (this.started) return;
     this.started = true;
     this.unsubscribeHub = this.hub.subscribe((e) => {
-      if (e.kind === 'members') this.memberFeed.publish(this.hub.liveMembers());
-      else this.desiredFeeds.get(e.agentId)?.publish(this.hub.readDesired(e.agentId));
+      // The local hub answers at once, and its watchers hear of a change in the same step.
+      if (e.kind === 'members') now(this.hub.liveMembers(), (m) => this.memberFeed.publish(m), this.onError);
+      else now(this.hub.readDesired(e.agentId), (r) => this.desiredFeeds.get(e.agentId)?.publish(r), this.onError);
     });
     this.elector.start();
   }
@@ -230,7 +255,8 @@ export class MemoryCoordinator implements Coordinator {
     if (!this.started) return;
     this.started = false;
     await settleWithin(this.clock, this.elector.stop(deadlineMs), deadlineMs);
-    for (const r of [...this.registrations]) await r.deregister();
+    // A hub in another process may be gone already (its process ended first): the watches close all the same.
+    for (const r of [...this.registrations]) await r.deregister().catch(this.onError);
     this.closeWatches();
   }
 
@@ -250,13 +276,17 @@ export class MemoryCoordinator implements Coordinator {
     const owner = {};
     const stop = new AbortController();
     const agentId = info.agentId;
-    this.hub.putMember(info, ttlMs, owner);
+    await this.hub.putMember(info, ttlMs, owner);
     const renew = async (): Promise<void> => {
       while (!stop.signal.aborted) {
         await this.clock.sleep(ttlMs / 3, stop.signal).catch(() => undefined);
         if (stop.signal.aborted) return;
         // Gone (expired while this process stalled): register again, as the etcd backend does.
-        if (!this.hub.renewMember(agentId, owner)) this.hub.putMember(current, ttlMs, owner);
+        try {
+          if (!await this.hub.renewMember(agentId, owner)) await this.hub.putMember(current, ttlMs, owner);
+        } catch (err) {
+          this.onError(err);
+        }
       }
     };
     let current = info;
@@ -267,14 +297,13 @@ export class MemoryCoordinator implements Coordinator {
         checkMemberInfo('memory', next);
         if (next.agentId !== agentId) throw new CoordinatorError('memory', `update() of "${agentId}" with agentId "${next.agentId}"`);
         current = next;
-        if (!stop.signal.aborted) this.hub.putMember(next, ttlMs, owner);
+        if (!stop.signal.aborted) await this.hub.putMember(next, ttlMs, owner);
       },
-      deregister: () => {
-        if (stop.signal.aborted) return Promise.resolve();
+      deregister: async () => {
+        if (stop.signal.aborted) return;
         stop.abort();
         this.registrations.delete(registration);
-        this.hub.removeMember(agentId, owner);
-        return Promise.resolve();
+        await this.hub.removeMember(agentId, owner);
       },
       abandon: () => {
         stop.abort();
@@ -292,7 +321,7 @@ export class MemoryCoordinator implements Coordinator {
 
   async watchMembers(listener: Listener<readonly MemberInfo[]>): Promise<Subscription> {
     this.ensureStarted();
-    this.memberFeed.publish(this.hub.liveMembers());
+    this.memberFeed.publish(await this.hub.liveMembers());
     return this.track(this.memberFeed.subscribe(listener));
   }
 
@@ -311,7 +340,7 @@ export class MemoryCoordinator implements Coordinator {
 
   async readDesired(agentId: string): Promise<DesiredStateRecord | undefined> {
     this.ensureStarted();
-    const record = this.hub.readDesired(agentId);
+    const record = await this.hub.readDesired(agentId);
     return record === undefined ? undefined : structuredClone(record);
   }
 
@@ -327,7 +356,7 @@ export class MemoryCoordinator implements Coordinator {
       feed = new Feed(jsonEqual, this.onError);
       this.desiredFeeds.set(agentId, feed);
     }
-    feed.publish(this.hub.readDesired(agentId));
+    feed.publish(await this.hub.readDesired(agentId));
     const owned = feed;
     return this.track(feed.subscribe(listener, () => {
       if (owned.size === 0) this.desiredFeeds.delete(agentId);

@@ -8,8 +8,11 @@
 //   batch queued waits for more until d after the oldest queued query became ready (Triton's
 //   dynamic batcher, TF Serving's batch timeout), or d after it began forming the batch
 //   (TorchServe's worker; EstimateOptions.delayOrigin), then runs what it has;
-// - every visit to a stage first pays the stage's fixed hop overhead (the profile's
-//   hopOverheadMs: HTTP, serialization and the caller's scheduling, there and back);
+// - every visit to a stage first pays the stage's hop overhead (the profile's hopOverheadMs:
+//   HTTP, serialization and the caller's scheduling, there and back); where the profile measured
+//   it at several concurrencies (hopOverheadCurve), the hop costs what was measured with as many
+//   requests in flight at the stage as there are when the query is sent there (itself included;
+//   sent and not yet finished there), so it is still a function of the simulated state only;
 // - where the profile measured a spread (P99 over median), each batch's service time is L(k) ×
 //   a mean-1 lognormal factor, drawn by a key of (seed, stage, batch number at that stage);
 // - when a query finishes a stage, each outgoing edge with fraction f is taken with probability f,
@@ -26,6 +29,8 @@
 // idle one, then drains a busy one (it finishes its batch). Cost integrates the replicas billed
 // (starting, serving and draining) × price over time, and a timeline records rate, capacity,
 // replicas, P99 and cost per interval.
+import { delayOriginOf } from './batch-delay.js';
+import type { DelayOrigin } from './batch-delay.js';
 import { EventHeap } from './event-heap.js';
 import { percentileOfSorted } from './percentiles.js';
 import { hashUnit, streamKey } from './random.js';
@@ -85,8 +90,9 @@ export interface EstimateOptions {
    */
   readonly stopWhenInfeasible?: boolean;
   /**
-   * Per stage name: where a stage's batch delay is measured from (default 'oldest-request', as
-   * Triton and TF Serving do; TorchServe's workers use 'batch-start').
+   * Per stage name: where a stage's batch delay is measured from (default: by the stage's server
+   * kind where it names one, else 'oldest-request', as Triton and TF Serving do; TorchServe's
+   * workers use 'batch-start').
    */
   readonly delayOrigin?: Readonly<Record<string, DelayOrigin>>;
   /**
@@ -96,8 +102,7 @@ export interface EstimateOptions {
   readonly recordVisits?: boolean;
 }
 
-/** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
-export type DelayOrigin = 'oldest-request' | 'batch-start';
+export type { DelayOrigin } from './batch-delay.js';
 
 /** What a controller sees of one stage at a tick. */
 export interface StageObservation {
@@ -188,8 +193,10 @@ interface StagePlan {
   serviceMs: Float64Array;
   /** sigma[k] = log-spread of a batch of k's service time; undefined: deterministic. */
   sigma: Float64Array | undefined;
-  /** Fixed cost of each visit (the profile's hop overhead). */
+  /** Cost of each visit (the profile's hop overhead) with one request in flight at the stage. */
   hopMs: number;
+  /** hopByInFlight[c] = the hop with c requests in flight, the last entry for that many or more; undefined: always hopMs. */
+  hopByInFlight: Float64Array | undefined;
   /** Max queue delay, and whether it counts from the start of forming (else from the oldest query). */
   delayMs: number;
   delayFromFormStart: boolean;
@@ -213,6 +220,7 @@ export class Estimator {
   private readonly profiles: ProfileSet;
   private readonly tableCache = new Map<string, Float64Array>();
   private readonly sigmaCache = new Map<string, Float64Array | undefined>();
+  private readonly hopCache = new Map<string, Float64Array | undefined>();
   private readonly heap = new EventHeap();
   // Buffers, grown on demand.
   private nq = 0;
@@ -257,10 +265,20 @@ export class Estimator {
     return t;
   }
 
-  /** The fixed cost of one visit to a stage on a hardware type (the profile's hop overhead). */
+  /** The cost of one visit to a stage on a hardware type with one request in flight there (the profile's hop overhead). */
   hopOverheadMs(stage: number, hardware: string): number {
     const spec = this.pipeline.spec.stages[stage];
     return (spec ? this.profiles.get(spec.model, hardware)?.hopOverheadMs : undefined) ?? 0;
+  }
+
+  /** The hop overhead by requests in flight of a stage on a hardware type (cached; undefined when it does not vary). */
+  private hopTable(stage: number, hardware: string): Float64Array | undefined {
+    const key = `${stage}\u0000${hardware}`;
+    if (this.hopCache.has(key)) return this.hopCache.get(key);
+    const spec = this.pipeline.spec.stages[stage];
+    const t = spec ? this.profiles.get(spec.model, hardware)?.hopTable() : undefined;
+    this.hopCache.set(key, t);
+    return t;
   }
 
   private stagePlans(config: PipelineConfig, options: EstimateOptions, closed?: ClosedLoopOptions): StagePlan[] {
@@ -284,8 +302,9 @@ export class Estimator {
         serviceMs,
         sigma: this.sigmaTable(s, c.hardware, serviceMs.length - 1),
         hopMs: this.hopOverheadMs(s, c.hardware),
+        hopByInFlight: this.hopTable(s, c.hardware),
         delayMs,
-        delayFromFormStart: options.delayOrigin?.[name] === 'batch-start',
+        delayFromFormStart: (options.delayOrigin?.[name] ?? delayOriginOf(this.pipeline.spec.stages[s]?.server)) === 'batch-start',
         activationDelayMs: closed?.activationDelayMs?.[name] ?? 0,
         pricePerMs: (closed?.pricePerHour?.[name] ?? 0) / 3_600_000,
       };
@@ -375,6 +394,22 @@ export class Estimator {
     const service: Float64Array[] = [];
     const sigma: (Float64Array | undefined)[] = [];
     const hopMs = new Float64Array(S);
+    // Every stage's hop-by-in-flight table in one array: stage s's entry for c in flight is at
+    // hopBase[s] + min(c, hopTop[s]); hopTop[s] = 0 when its hop is constant (hopMs[s]).
+    const hopBase = new Int32Array(S);
+    const hopTop = new Int32Array(S);
+    let hopLen = 0;
+    for (let s = 0; s < S; s++) {
+      const t = (plans[s] as StagePlan).hopByInFlight;
+      hopBase[s] = hopLen;
+      hopTop[s] = t === undefined ? 0 : t.length - 1;
+      hopLen += t === undefined ? 0 : t.length;
+    }
+    const hopFlat = new Float64Array(hopLen);
+    // Without a curve on any stage, in-flight counts are not kept: every hop is the constant.
+    const hopVaries = hopLen > 0;
+    // Per stage: queries sent there (their hop begun) and not yet finished there.
+    const inFlight = new Int32Array(S);
     const delayMs = new Float64Array(S);
     const delayFromFormStart = new Uint8Array(S);
     // Per stage: when the batch being formed began (batch-start origin), and when the pending
@@ -388,6 +423,7 @@ export class Estimator {
       service.push(sp.serviceMs);
       sigma.push(sp.sigma);
       hopMs[s] = sp.hopMs;
+      if (sp.hopByInFlight !== undefined) hopFlat.set(sp.hopByInFlight, hopBase[s] as number);
       delayMs[s] = sp.delayMs;
       delayFromFormStart[s] = sp.delayFromFormStart ? 1 : 0;
       const base = replicaBase[s] as number;
@@ -418,6 +454,8 @@ export class Estimator {
     const visits = new Float64Array(S);
     const maxQueue = new Int32Array(S);
     const visitLog: number[][] | undefined = options.recordVisits ? plans.map(() => []) : undefined;
+    // With visits recorded: each visit's hop (it may differ from visit to visit).
+    const hopOfVisit = visitLog && hopVaries ? new Float64Array(n * S) : undefined;
 
     for (let q = 0; q < n; q++) {
       doneAt[q] = 0;
@@ -475,6 +513,17 @@ export class Estimator {
         heap.push(deadline, FORM + s);
       }
       return true;
+    };
+
+    // Query q is sent to stage s now: it counts as in flight there, and its hop costs what it costs
+    // with that many in flight.
+    const sendHop = (q: number, s: number): number => {
+      const c = (inFlight[s] as number) + 1;
+      inFlight[s] = c;
+      const top = hopTop[s] as number;
+      const h = top === 0 ? (hopMs[s] as number) : (hopFlat[(hopBase[s] as number) + (c < top ? c : top)] as number);
+      if (hopOfVisit !== undefined) hopOfVisit[q * S + s] = h;
+      return h;
     };
 
     const dispatch = (s: number, now: number): void => {
@@ -546,7 +595,9 @@ export class Estimator {
       pendingIn[idx] = left;
       if (left > 0) return;
       if (takenIn[idx]) {
-        const ready = readyAt[idx] as number;
+        // Sent once every taken branch has answered: the hop starts from the last of them.
+        const ready = (readyAt[idx] as number) + (hopVaries ? sendHop(q, to) : (hopMs[to] as number));
+        readyAt[idx] = ready;
         if (ready > now) heap.push(ready, -idx - 1);
         else enqueue(q, to, now);
       } else {
@@ -565,7 +616,7 @@ export class Estimator {
         const f = edgeFraction[k] as number;
         const taken = edgeTaken(routeKey, q, k, f);
         const to = edgeTo[k] as number;
-        arrive(q, to, taken, now + (edgeDelayMs[k] as number) + (hopMs[to] as number), now);
+        arrive(q, to, taken, now + (edgeDelayMs[k] as number), now);
       }
       resolveOne(q);
     };
@@ -679,6 +730,7 @@ export class Estimator {
           const bo = batchOffset[r] as number;
           const k = batchLen[r] as number;
           inService[s] = (inService[s] as number) - k;
+          if (hopVaries) inFlight[s] = (inFlight[s] as number) - k;
           // Free the replica first: queries finishing here never re-enter stage s (a DAG).
           if (state[r] === DRAINING) {
             recomputeCostRate(now);
@@ -695,7 +747,10 @@ export class Estimator {
           }
           if (visitLog) {
             const log = visitLog[s] as number[];
-            for (let i = 0; i < k; i++) log.push(now - (readyAt[(batchBuf[bo + i] as number) * S + s] as number) + (hopMs[s] as number));
+            for (let i = 0; i < k; i++) {
+              const idx = (batchBuf[bo + i] as number) * S + s;
+              log.push(now - (readyAt[idx] as number) + (hopOfVisit !== undefined ? (hopOfVisit[idx] as number) : (hopMs[s] as number)));
+            }
           }
           for (let i = 0; i < k; i++) finishStage(batchBuf[bo + i] as number, s, now);
           dispatch(s, now);
@@ -777,7 +832,7 @@ export class Estimator {
         }
         for (let s = 0; s < S; s++) {
           if (!isRoot[s]) continue;
-          const h = hopMs[s] as number;
+          const h = hopVaries ? sendHop(q, s) : (hopMs[s] as number);
           if (h > 0) {
             const idx = q * S + s;
             readyAt[idx] = now + h;

@@ -5,7 +5,7 @@
 // batch is never slower than a larger one, so this is conservative). Past the largest measured
 // size there is no value: the usable max batch is capped at the largest measured size, and the
 // cap is reported, never silently extrapolated.
-import type { ModelProfile, PointProvenance, ProfilePoint } from './types.js';
+import type { HopOverheadPoint, ModelProfile, PointProvenance, ProfilePoint } from './types.js';
 import type { Problem } from './errors.js';
 
 /** One raw point: throughput optional (derived as batch / latency), provenance optional. */
@@ -24,6 +24,8 @@ export interface ProfileOptions {
   readonly points: readonly ProfilePointOptions[];
   /** Fixed per-hop cost (see ModelProfile.hopOverheadMs). */
   readonly hopOverheadMs?: number;
+  /** The hop overhead by requests in flight (see ModelProfile.hopOverheadCurve). */
+  readonly hopOverheadCurve?: readonly HopOverheadPoint[];
 }
 
 const PROVENANCE_KEYS = ['source', 'measuredAt', 'stable', 'clientLatencyMs', 'computeLatencyMs'] as const;
@@ -81,6 +83,14 @@ export function normaliseProfiles(
     if (p.hopOverheadMs !== undefined && (!(p.hopOverheadMs >= 0) || !Number.isFinite(p.hopOverheadMs))) {
       problems.push({ path: `${path}.hopOverheadMs`, message: `${p.hopOverheadMs} — must be a duration ≥ 0 ms` });
     }
+    p.hopOverheadCurve?.forEach((h, j) => {
+      const at = `${path}.hopOverheadCurve[${j}]`;
+      if (!Number.isInteger(h.inFlight) || h.inFlight < 1) problems.push({ path: `${at}.inFlight`, message: `${h.inFlight} — must be an integer ≥ 1` });
+      else if (j > 0 && !(h.inFlight > (p.hopOverheadCurve?.[j - 1]?.inFlight ?? 0))) {
+        problems.push({ path: `${at}.inFlight`, message: `${h.inFlight} — must be above the point before's (ascending, no duplicates)` });
+      }
+      if (!(h.hopOverheadMs >= 0) || !Number.isFinite(h.hopOverheadMs)) problems.push({ path: `${at}.hopOverheadMs`, message: `${h.hopOverheadMs} — must be a duration ≥ 0 ms` });
+    });
     if (problems.length > before) return;
     const points: ProfilePoint[] = [...p.points]
       .sort((a, b) => a.batchSize - b.batchSize)
@@ -92,7 +102,11 @@ export function normaliseProfiles(
         ...(pt.samples !== undefined ? { samples: pt.samples } : {}),
         ...provenanceOf(pt),
       }));
-    profiles.push({ model: p.model, hardware: p.hardware, points, ...(p.hopOverheadMs !== undefined ? { hopOverheadMs: p.hopOverheadMs } : {}) });
+    profiles.push({
+      model: p.model, hardware: p.hardware, points,
+      ...(p.hopOverheadMs !== undefined ? { hopOverheadMs: p.hopOverheadMs } : {}),
+      ...(p.hopOverheadCurve !== undefined && p.hopOverheadCurve.length > 0 ? { hopOverheadCurve: p.hopOverheadCurve.map((h) => ({ inFlight: h.inFlight, hopOverheadMs: h.hopOverheadMs })) } : {}),
+    });
   });
   return { profiles, problems };
 }
@@ -105,8 +119,13 @@ export class LatencyCurve {
   readonly batchSizes: readonly number[];
   /** The largest usable batch size: the largest measured one. */
   readonly maxBatch: number;
-  /** Fixed cost of one hop to the server and back, added to every visit (0 when not measured). */
+  /**
+   * Cost of one hop to the server and back with one request in flight there, added to every visit
+   * (0 when not measured): the least a hop costs, what bounds may use.
+   */
   readonly hopOverheadMs: number;
+  /** The hop overhead by requests in flight, non-decreasing; empty: always hopOverheadMs. */
+  private readonly hopCurve: readonly HopOverheadPoint[];
   private readonly sizes: Float64Array;
   private readonly lat: Float64Array;
   /** Log-spread σ of the batch latency at each measured size (0 where no P99 was measured). */
@@ -120,7 +139,41 @@ export class LatencyCurve {
     this.lat = Float64Array.from(profile.points.map((p) => p.latencyMs));
     this.sigma = Float64Array.from(profile.points.map(pointSigma));
     this.maxBatch = this.batchSizes[this.batchSizes.length - 1] ?? 0;
-    this.hopOverheadMs = profile.hopOverheadMs ?? 0;
+    this.hopCurve = hopCurveOf(profile);
+    this.hopOverheadMs = this.hopCurve[0]?.hopOverheadMs ?? profile.hopOverheadMs ?? 0;
+  }
+
+  /** True when the hop overhead depends on the requests in flight. */
+  get hopVaries(): boolean {
+    return this.hopCurve.length > 1 && (this.hopCurve[this.hopCurve.length - 1] as HopOverheadPoint).hopOverheadMs > this.hopOverheadMs;
+  }
+
+  /**
+   * The hop overhead with `inFlight` requests in flight at the server (this one included):
+   * interpolated linearly between measured concurrencies, flat before the first and past the last.
+   */
+  hopOverheadAt(inFlight: number): number {
+    const c = this.hopCurve;
+    const first = c[0];
+    if (first === undefined || inFlight <= first.inFlight) return this.hopOverheadMs;
+    let hi = 1;
+    while (hi < c.length && (c[hi] as HopOverheadPoint).inFlight < inFlight) hi++;
+    if (hi === c.length) return (c[hi - 1] as HopOverheadPoint).hopOverheadMs;
+    const a = c[hi - 1] as HopOverheadPoint;
+    const b = c[hi] as HopOverheadPoint;
+    return a.hopOverheadMs + ((b.hopOverheadMs - a.hopOverheadMs) * (inFlight - a.inFlight)) / (b.inFlight - a.inFlight);
+  }
+
+  /**
+   * Hop overheads for 1..n requests in flight (index 0 unused; index n stands for n or more),
+   * n the last measured concurrency; undefined when the hop does not vary (use hopOverheadMs).
+   */
+  hopTable(): Float64Array | undefined {
+    if (!this.hopVaries) return undefined;
+    const n = (this.hopCurve[this.hopCurve.length - 1] as HopOverheadPoint).inFlight;
+    const t = new Float64Array(n + 1);
+    for (let c = 1; c <= n; c++) t[c] = this.hopOverheadAt(c);
+    return t;
   }
 
   /** True when some point measured a spread (P99 above the median). */
@@ -176,6 +229,21 @@ export class LatencyCurve {
     for (let k = 1; k <= cap; k++) t[k] = this.sigmaAt(k);
     return t;
   }
+}
+
+/**
+ * A profile's hop curve: hopOverheadCurve made non-decreasing (a running maximum: more requests
+ * in flight never make a hop cheaper, so a lower reading at a higher concurrency is taken as
+ * noise), or the single hopOverheadMs at one in flight, or nothing.
+ */
+function hopCurveOf(profile: ModelProfile): readonly HopOverheadPoint[] {
+  const c = profile.hopOverheadCurve;
+  if (c === undefined || c.length === 0) return profile.hopOverheadMs !== undefined ? [{ inFlight: 1, hopOverheadMs: profile.hopOverheadMs }] : [];
+  let top = 0;
+  return c.map((h) => {
+    top = Math.max(top, h.hopOverheadMs);
+    return { inFlight: h.inFlight, hopOverheadMs: top };
+  });
 }
 
 /** z of the 99th percentile of the standard normal. */

@@ -51,6 +51,19 @@ export interface ModelProfile {
    * `inferline profile` at the smallest batch; the estimator adds it to every visit. Default 0.
    */
   readonly hopOverheadMs?: number;
+  /**
+   * The hop overhead measured at more than one concurrency (requests in flight at this server),
+   * ascending in `inFlight`: a hop costs more when the server (and its client) handle several
+   * requests at once. The estimator interpolates it by the requests in flight at the stage when a
+   * query is sent there, flat past either end. When absent, the hop costs `hopOverheadMs` always.
+   */
+  readonly hopOverheadCurve?: readonly HopOverheadPoint[];
+}
+
+/** The hop overhead measured with `inFlight` requests kept in flight at the server. */
+export interface HopOverheadPoint {
+  readonly inFlight: number;
+  readonly hopOverheadMs: number;
 }
 
 /** An edge a → b: the fraction of queries leaving a that continue to b. */
@@ -71,7 +84,15 @@ export interface StageSpec {
   readonly maxBatch?: number;
   readonly minReplicas?: number;
   readonly maxReplicas?: number;
+  /**
+   * The kind of server that serves the stage, where the config says: its batch-delay rule is
+   * simulated and only delays it can be given are planned (core/batch-delay.ts). Default: Triton's rule.
+   */
+  readonly server?: StageServerKind;
 }
+
+/** The server kinds a stage may name. */
+export type StageServerKind = 'triton' | 'torchserve' | 'tfserving';
 
 export interface Slo {
   readonly latencyMs: number;

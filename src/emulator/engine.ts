@@ -26,7 +26,8 @@ import { hashUnit, streamKey } from '../core/random.js';
 /** What happens to a replica removed while it runs a batch. */
 export type ScaleDownPolicy =
   | 'graceful' // Triton: the instance leaves scheduling and is released when its batch finishes
-  | 'fail-in-flight'; // TorchServe: the worker is interrupted; its batch fails with "Worker scaled down."
+  | 'requeue' // TorchServe 0.12: the worker is interrupted; its batch goes back to the head of the queue (BatchAggregator.sendError → Model.addFirst)
+  | 'fail-in-flight'; // the worker is interrupted and its batch fails with "Worker scaled down." (a removal that does not drain, for tests)
 
 /** Where the max queue delay is measured from. */
 export type DelayOrigin =
@@ -492,10 +493,15 @@ export class ModelEngine {
         return;
       }
       r.cancel?.();
-      const end = this.now();
-      for (const req of r.batch.requests) {
-        this.recordFailure('BACKEND', end - req.enqueuedNs);
-        req.reject(new EngineError('scaled-down', WORKER_SCALED_DOWN));
+      if (this.scaleDownPolicy === 'requeue') {
+        // Its work is lost; the requests are served again by the replicas left, first.
+        this.queue.unshift(...r.batch.requests);
+      } else {
+        const end = this.now();
+        for (const req of r.batch.requests) {
+          this.recordFailure('BACKEND', end - req.enqueuedNs);
+          req.reject(new EngineError('scaled-down', WORKER_SCALED_DOWN));
+        }
       }
     } else {
       r.cancel?.();

@@ -7,11 +7,10 @@
 // ready. Each child leads its own process group; stop() ends the groups (SIGTERM, then SIGKILL
 // after a grace period) and waits until every member is gone. A child also stops by itself when
 // this process ends, however it ends: it watches the IPC channel to us (--stop-on-disconnect).
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnCliProcess, stopCliProcess } from './cli-process.js';
 import { readProfileFile } from './profiles.js';
 import type { ModelProfile } from '../core/types.js';
 
@@ -46,6 +45,10 @@ export interface EmulatedFleetOptions {
   /** Where the logs and generated profile files go. Default: a new temp dir, removed on stop. */
   readonly workDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Node options of every server, e.g. ['--import', probe] (the demo's event-loop probe). */
+  readonly execArgv?: readonly string[];
+  /** Messages a server sends over its IPC channel, with its index in the specs. */
+  readonly onMessage?: (index: number, message: unknown) => void;
 }
 
 /** A running emulated server process. */
@@ -60,6 +63,8 @@ export interface EmulatedServerProcess {
   readonly metricsUrl: string;
   /** TorchServe's management API; undefined for the others. */
   readonly managementUrl: string | undefined;
+  /** TorchServe's key_file.json (with --token-auth on); undefined for the others. */
+  readonly keyFile: string | undefined;
   /** Every URL `inferline emulate --json` printed, by its key. */
   readonly urls: Readonly<Record<string, string>>;
   /** Models served, with the max batch each was started with. */
@@ -69,6 +74,8 @@ export interface EmulatedServerProcess {
 
 export interface EmulatedFleetProcesses {
   readonly servers: readonly EmulatedServerProcess[];
+  /** Sends a message to every server over its IPC channel (read by a module given in execArgv). */
+  send(message: unknown): void;
   /** Ends every server's process group and waits until they are gone. Idempotent. */
   stop(): Promise<void>;
 }
@@ -80,10 +87,6 @@ const DEFAULT_ARGS: Readonly<Record<EmulatedServerKind, readonly string[]>> = {
   tfserving: ['--monitoring'],
 };
 
-/** Process groups started here and not yet stopped; SIGKILLed if this process exits first. */
-const live = new Set<number>();
-let exitHook = false;
-
 /**
  * Starts one `inferline emulate` process per spec, in parallel, and resolves when every one
  * answers its health check; if any fails, the others are stopped and the error names its log.
@@ -93,17 +96,19 @@ export async function startEmulatedFleet(specs: readonly EmulatedServerSpec[], o
   const dir = options.workDir ?? mkdtempSync(path.join(tmpdir(), 'inferline-fleet-'));
   const started: EmulatedServerProcess[] = [];
   const pids: number[] = [];
+  const children: Child[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      await Promise.all(pids.map((pid) => stopGroup(pid, options.stopGraceMs ?? 5_000)));
+      await Promise.all(pids.map((pid) => stopCliProcess(pid, options.stopGraceMs ?? 5_000)));
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     })();
     return stopping;
   };
   const results = await Promise.allSettled(specs.map(async (spec, i) => {
-    const child = spawnEmulator(spec, i, dir, options.env);
+    const child = spawnEmulator(spec, i, dir, options);
     pids.push(child.pid);
+    children.push(child);
     return waitReady(spec, child, options.startupTimeoutMs ?? 30_000);
   }));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -112,21 +117,23 @@ export async function startEmulatedFleet(specs: readonly EmulatedServerSpec[], o
     throw failed.reason;
   }
   for (const r of results) if (r.status === 'fulfilled') started.push(r.value);
-  return { servers: started, stop };
+  return { servers: started, stop, send: (m) => { for (const c of children) c.send(m); } };
 }
 
 interface Child {
   readonly pid: number;
   readonly logFile: string;
+  readonly keyFile: string | undefined;
   exited(): string | undefined;
+  send(message: unknown): boolean;
 }
 
-function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, env: NodeJS.ProcessEnv | undefined): Child {
-  installExitHook();
+function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, options: EmulatedFleetOptions): Child {
   const name = `${index}-${spec.server}`;
   const profileFile = typeof spec.profiles === 'string' && spec.models === undefined
     ? path.resolve(spec.profiles) // the child runs elsewhere
     : writeProfiles(path.join(dir, `${name}.profiles.json`), spec);
+  const keyFile = spec.server === 'torchserve' ? path.join(dir, `${name}.key_file.json`) : undefined;
   const args = [
     'emulate', '--server', spec.server, '--port', '0', '--profiles', profileFile, '--json', '--stop-on-disconnect',
     ...(spec.hardware !== undefined ? ['--hardware', spec.hardware] : []),
@@ -134,45 +141,18 @@ function spawnEmulator(spec: EmulatedServerSpec, index: number, dir: string, env
     ...(spec.maxBatch !== undefined ? ['--max-batch', String(spec.maxBatch)] : []),
     ...(spec.delayMs !== undefined ? ['--delay', `${spec.delayMs}ms`] : []),
     ...(spec.requestOverheadMs !== undefined ? ['--request-overhead', `${spec.requestOverheadMs}ms`] : []),
-    ...(spec.server === 'torchserve' ? ['--key-file', path.join(dir, `${name}.key_file.json`)] : []),
+    ...(keyFile !== undefined ? ['--key-file', keyFile] : []),
     ...DEFAULT_ARGS[spec.server],
     ...(spec.args ?? []),
   ];
-  const logFile = path.join(dir, `${name}.log`);
-  const fd = openSync(logFile, 'a');
-  let exit: string | undefined;
-  try {
-    const entry = cliEntry();
-    const child = spawn(process.execPath, [...entry.args, ...args], {
-      cwd: entry.cwd,
-      env: env ?? process.env,
-      detached: true,
-      stdio: ['ignore', fd, fd, 'ipc'],
-    });
-    if (child.pid === undefined) throw new Error(`could not start inferline emulate (see ${logFile})`);
-    child.on('exit', (code, signal) => { exit = `exited with ${signal ?? `code ${String(code)}`}`; });
-    child.on('error', (err) => { exit ??= `failed: ${err.message}`; });
-    // Neither the child nor its channel keeps this process alive; the channel is there so that
-    // the child sees this process end.
-    child.unref();
-    child.channel?.unref();
-    live.add(child.pid);
-    return { pid: child.pid, logFile, exited: () => exit };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * How to run src/cli/main: its .js with node, or its .ts with tsx's loader (tests, tsx runs); and
- * the directory to run in, from which node resolves `--import tsx` (the package root).
- */
-function cliEntry(): { args: string[]; cwd: string } {
-  const here = fileURLToPath(import.meta.url);
-  const cli = path.join(path.dirname(here), '..', 'cli');
-  const root = path.resolve(path.dirname(here), '..', '..');
-  if (here.endsWith('.ts')) return { args: ['--import', 'tsx', path.join(cli, 'main.ts')], cwd: root };
-  return { args: [path.join(cli, 'main.js')], cwd: root };
+  const onMessage = options.onMessage;
+  const child = spawnCliProcess(args, {
+    logFile: path.join(dir, `${name}.log`),
+    ...(options.env !== undefined ? { env: options.env } : {}),
+    ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
+    ...(onMessage !== undefined ? { onMessage: (m: unknown) => onMessage(index, m) } : {}),
+  });
+  return { pid: child.pid, logFile: child.logFile, keyFile, exited: child.exited, send: child.send };
 }
 
 function writeProfiles(file: string, spec: EmulatedServerSpec): string {
@@ -214,6 +194,7 @@ async function waitReady(spec: EmulatedServerSpec, child: Child, timeoutMs: numb
     url,
     metricsUrl: u['metrics'] ?? '',
     managementUrl: u['management'],
+    keyFile: child.keyFile,
     urls: u,
     models: report.models,
     logFile: child.logFile,
@@ -257,45 +238,4 @@ function tail(file: string, lines = 20): string {
   } catch {
     return '';
   }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(-pgid, sig);
-    } catch { /* gone */ }
-  };
-  const waitGone = async (ms: number): Promise<void> => {
-    const t0 = Date.now();
-    while (groupAlive(pgid) && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 25));
-  };
-  signal('SIGTERM');
-  await waitGone(graceMs);
-  if (groupAlive(pgid)) {
-    signal('SIGKILL');
-    await waitGone(5_000);
-  }
-  live.delete(pgid);
-  if (groupAlive(pgid)) throw new Error(`process group ${pgid} still alive after SIGKILL`);
-}
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const pgid of live) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch { /* gone */ }
-    }
-  });
 }

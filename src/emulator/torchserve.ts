@@ -7,11 +7,15 @@
 //
 // Every model version is served by its own ModelEngine: workers are replicas, batch_size and
 // max_batch_delay are its batching (the delay counted from when a worker took its first job),
-// job_queue_size bounds its queue, and removing a busy worker fails its batch with HTTP 500
-// "Worker scaled down.". /predictions requests are single queries; the engine batches them.
+// job_queue_size bounds its queue, and removing a busy worker puts its batch back at the head of
+// the queue, as 0.12 does (WorkerThread.shutdown → BatchAggregator.sendError(null) →
+// Model.addFirst; the real server sometimes loses a race to the worker's own cleanup and fails
+// the batch with 500 "Worker died.", which is not emulated). /predictions requests are single
+// queries; the engine batches them.
 import { hostname as osHostname } from 'node:os';
 import path from 'node:path';
 import { EngineError, ModelEngine } from './engine.js';
+import type { ScaleDownPolicy } from './engine.js';
 import { pause } from './deadline-timer.js';
 import { startHttpServers } from './http.js';
 import type { HttpReply, HttpRequest } from './http.js';
@@ -56,6 +60,11 @@ export interface TorchServeEmulatorOptions {
   readonly jobQueueSize?: number;
   /** Time a new worker takes to load its model. Default 0. */
   readonly workerStartupMs?: number;
+  /**
+   * What a removed busy worker does with its batch: 'requeue' (default, TorchServe 0.12) or
+   * 'fail-in-flight' (500 "Worker scaled down.": a removal that does not drain, for tests).
+   */
+  readonly workerRemoval?: Exclude<ScaleDownPolicy, 'graceful'>;
   /** The hostname label. Default os.hostname(). */
   readonly hostname?: string;
   /** Seeds the keys (random when absent). */
@@ -146,7 +155,7 @@ export async function startTorchServeEmulator(options: TorchServeEmulatorOptions
       maxBatch: v.batchSize,
       maxQueueDelayMs: v.maxBatchDelay,
       delayOrigin: 'batch-start',
-      scaleDown: 'fail-in-flight',
+      scaleDown: options.workerRemoval ?? 'requeue',
       queueCapacity: jobQueueSize,
       replicaStartupMs: options.workerStartupMs ?? 0,
       allocateReplicaId: () => nextWorkerPort++,
@@ -360,7 +369,7 @@ export async function startTorchServeEmulator(options: TorchServeEmulatorOptions
     }
     const v = m.versions.get(key);
     if (!v) throw new TsError(404, 'ModelVersionNotFoundException', `Model version: ${version} does not exist for model: ${name}`);
-    // Its workers are stopped: a batch in flight fails like any scaled-down worker's.
+    // Its workers are stopped (a batch in flight goes back to its queue), then its queue fails.
     void v.engine.setReplicas(0);
     v.engine.stop();
     m.versions.delete(key);

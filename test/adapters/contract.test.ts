@@ -107,6 +107,8 @@ describeAdapterContract('torchserve emulator (token auth on, model API on, two a
     expects: {
       capabilities: { replicas: 'live', batching: 'reload', perBatchStats: false, profiling: true },
       batchChange: { apply: { maxBatchSize: 2, batchDelayMs: 3 } },
+      // Scaling back down is a draining swap to the other archive's version.
+      scaleDownSwapsVersion: true,
       observeReplicas: (n) => {
         expect(e.engine(MODEL)?.replicas).to.equal(n);
       },

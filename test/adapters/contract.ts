@@ -35,6 +35,11 @@ export interface ContractExpects {
   readonly batchChange?: { readonly apply: BatchSettings } | 'refuse' | Skip;
   /** Whether the counters survive a replica change without a reset. Default true. */
   readonly replicaChangeKeepsCounters?: boolean;
+  /**
+   * Fewer replicas come by a draining version swap (TorchServe with alternate archives): the
+   * scale back ends on another version, with everything else as it was. Default false.
+   */
+  readonly scaleDownSwapsVersion?: boolean;
   /** Server-side evidence of a change, beyond what model() says (processes, engines). */
   readonly observeReplicas?: (replicas: number) => Promise<void> | void;
   readonly observeBatching?: (settings: BatchSettings) => Promise<void> | void;
@@ -268,7 +273,12 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
       expect(back).to.include({ model, replicas: was.replicas, ready: true });
       expect(await adapter.model(model)).to.deep.equal(back);
       await expects().observeReplicas?.(was.replicas);
-      expect(back).to.deep.equal(was);
+      if (expects().scaleDownSwapsVersion ?? false) {
+        expect(back.version, 'the scale back is a version swap').to.not.equal(was.version);
+        expect({ ...back, version: was.version }).to.deep.equal(was);
+      } else {
+        expect(back).to.deep.equal(was);
+      }
       if (expects().replicaChangeKeepsCounters ?? true) {
         const after = await countersOf();
         expect(counterDelta(countersBefore, after).reset, `counters kept across the replica change: ${show(countersBefore)} → ${show(after)}`).to.equal(false);

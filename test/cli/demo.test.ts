@@ -45,6 +45,14 @@ function pngStats(buf: Buffer): { width: number; height: number; busyFraction: n
   for (const b of raw) if (b !== 0 && b !== 255) busy++;
   return { width, height, busyFraction: busy / raw.length };
 }
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 const CONTEXT = { durationMs: 60_000, sloMs: 300, phase: () => 'burst' };
 
 describe('inferline demo', function () {
@@ -103,7 +111,7 @@ describe('inferline demo', function () {
   const report = join(dir, 'report.html');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs live: scales up during the burst, serves metrics while it runs, writes the report', async () => {
+  it('runs live as processes: plans for the burst, applies what the tuner decides, serves metrics while it runs, writes the report', async () => {
     let stdout = '';
     let stderr = '';
     let scrape: Promise<{ status: number; body: string } | undefined> | undefined;
@@ -130,22 +138,47 @@ describe('inferline demo', function () {
         if (m && !scrape) scrape = scrapeUntil(m[1] as string);
       },
     });
-    expect(code, stderr).to.equal(0);
-    expect(Date.now() - started).to.be.below(40_000);
+    // 0 on a host that carried the run, 1 (as `inferline replay`) when the harness could not be trusted.
+    const trusted = (JSON.parse(stdout) as { health: { verdict: { trustworthy: boolean } } }).health.verdict.trustworthy;
+    expect(code, stderr).to.equal(trusted ? 0 : 1);
+    // A guard against a demo that hangs, not a speed target: seven processes start (each compiles
+    // its TypeScript under tsx here) before the 12 s of load.
+    expect(Date.now() - started).to.be.below(150_000);
     const summary = JSON.parse(stdout) as {
       queries: number; failed: number; p99Ms: number; scalingActions: number; scaleUps: number; meanCostPerHour: number; metricsUrl: string;
-      burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null };
+      burst: { stage: string; replicasBefore: number; replicasDuringMax: number; desiredDuringMax: number; firstScaleUpMs: number | null; firstAppliedScaleUpMs: number | null };
+      tunerScaleUpDecisions: number;
+      plan: { stages: Record<string, { replicas: number }> } | null;
       phases: { phase: string }[];
+      processes: { name: string; pid: number }[];
+      health: { verdict: { trustworthy: boolean; reasons: string[] }; loops: { name: string }[] };
     };
     expect(summary.queries).to.be.above(300);
     expect(summary.failed).to.equal(0);
-    expect(summary.scalingActions).to.be.at.least(1);
-    expect(summary.scaleUps).to.be.at.least(1);
-    expect(summary.burst.stage).to.equal('classify');
-    expect(summary.burst.replicasDuringMax).to.be.above(summary.burst.replicasBefore);
-    expect(summary.burst.firstScaleUpMs).to.be.a('number').and.below(2400);
+    // The leader planned on a sample of the demo's own workload, burst included: classify starts
+    // with more replicas than the calm phase needs (7 on the calm rate alone)…
+    expect(summary.plan?.stages['classify']?.replicas ?? 0).to.be.at.least(10);
+    // …and whatever the tuner decided on the way was applied on the servers, after it was decided.
+    expect(summary.burst.replicasDuringMax).to.be.at.least(summary.burst.replicasBefore);
+    if (summary.tunerScaleUpDecisions > 0) {
+      expect(summary.scaleUps).to.be.at.least(1);
+      expect(summary.scalingActions).to.be.at.least(1);
+    }
+    if (summary.burst.firstScaleUpMs !== null && summary.burst.firstAppliedScaleUpMs !== null) {
+      expect(summary.burst.firstAppliedScaleUpMs).to.be.at.least(summary.burst.firstScaleUpMs);
+    }
     expect(summary.meanCostPerHour).to.be.above(0);
     expect(summary.phases.map((p) => p.phase)).to.deep.equal(['calm', 'burst', 'step']);
+    // A miniature of a deployment: three servers, three agents and the load generator, each a
+    // process of its own, and every one of them gone once the demo has returned.
+    expect(summary.processes.map((p) => p.name).sort()).to.deep.equal([
+      'agent demo-tfserving', 'agent demo-torchserve', 'agent demo-triton', 'load generator', 'server tfserving', 'server torchserve', 'server triton',
+    ]);
+    expect(new Set(summary.processes.map((p) => p.pid)).size).to.equal(7);
+    for (const p of summary.processes) expect(alive(p.pid), `${p.name} (pid ${p.pid}) still running`).to.equal(false);
+    // The harness judged itself, with the figures it judged on.
+    expect(summary.health.verdict.trustworthy).to.equal(summary.health.verdict.reasons.length === 0);
+    expect(summary.health.loops.map((l) => l.name)).to.include.members(['load generator', 'server torchserve', 'agent demo-torchserve']);
     // The metrics endpoint answered while the demo ran, with the pipeline's and the leader's series…
     const scraped = await scrape;
     expect(scraped?.status).to.equal(200);

@@ -73,6 +73,12 @@ describe('inferline profile', function () {
     const hop = (file.profiles[1] as unknown as { hopOverheadMs?: number }).hopOverheadMs;
     expect(hop).to.be.a('number').within(0, 20);
     expect(r.stdout).to.match(new RegExp(`^ {2}hop overhead ${MS} per request \\(client median − server queue − compute\\)`, 'm'));
+    // And again with 4 requests in flight (--hop-in-flight's default × 1 replica): the curve.
+    const curve = (file.profiles[1] as unknown as { hopOverheadCurve?: { inFlight: number; hopOverheadMs: number }[] }).hopOverheadCurve;
+    expect(curve?.map((c) => c.inFlight)).to.deep.equal([1, 4]);
+    expect(curve?.[0]?.hopOverheadMs).to.equal(hop);
+    expect(curve?.[1]?.hopOverheadMs).to.be.a('number').within(0, 40);
+    expect(r.stdout).to.match(new RegExp(`^ {2}hop overhead by requests in flight: 1: ${MS}, 4: ${MS} \\(the estimator interpolates`, 'm'));
 
     const html = readFileSync(report, 'utf8');
     expect(html).to.match(/^<!DOCTYPE html>/);
@@ -155,6 +161,7 @@ describe('inferline profile', function () {
     { name: 'an unknown instance kind', args: ['--server', 'triton', '--url', 'http://127.0.0.1:1', '--model', 'm', '--hardware', 'x=tpu'], message: /--hardware x=tpu: the instance kind must be cpu or gpu/ },
     { name: 'several hardware without kinds', args: ['--server', 'triton', '--url', 'http://127.0.0.1:1', '--model', 'm', '--hardware', 'a,b'], message: /give each its instance kind/ },
     { name: 'bad batch sizes', args: ['--server', 'triton', '--url', 'http://127.0.0.1:1', '--model', 'm', '--batch-sizes', '1,0,x'], message: /--batch-sizes 1,0,x: must be whole numbers ≥ 1 .*\(not: 0, x\)/ },
+    { name: 'a hop concurrency below 2', args: ['--server', 'triton', '--url', 'http://127.0.0.1:1', '--model', 'm', '--hop-in-flight', '4,1'], message: /--hop-in-flight 4,1: must be distinct whole numbers from 2 to 64/ },
     { name: 'passive off Triton', args: ['--server', 'torchserve', '--url', 'http://127.0.0.1:1', '--model', 'm', '--passive'], message: /--passive: only for --server triton/ },
     { name: 'a passive flag without --passive', args: ['--server', 'triton', '--url', 'http://127.0.0.1:1', '--model', 'm', '--duration', '10s'], message: /--duration: only with --passive/ },
     { name: 'an out file of no known format', args: ['--server', 'triton', '--url', 'http://127.0.0.1:1', '--model', 'm', '--out', 'p.txt'], message: /--out p\.txt: must be a \.yaml, \.yml or \.json file/ },

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { agentAdapterOptions } from '../../src/cli/commands/agent.js';
 import { edited, load, problemsOf, type Files, type Loose } from './fixtures.js';
 
 const AGENT = { hardware: 'gpu', server: { kind: 'triton', url: 'http://127.0.0.1:8000/' }, api: { token: 'a-long-enough-token' } };
@@ -20,6 +21,14 @@ describe('config: the agent section', () => {
     expect(placement).to.deep.equal({
       backend: 'command', commandTimeoutMs: 30_000, workloads: [], externalScaler: { enabled: false, host: '127.0.0.1', port: 8471 },
     });
+  });
+
+  it('TorchServe: archives, scaleDown and drainGrace reach the adapter\'s options (docs/scale-down.md)', () => {
+    const { agent } = load(withAgent((a) => {
+      a.server = { kind: 'torchserve', url: 'http://127.0.0.1:8080', archives: { m: ['m-a.mar', 'm-b.mar'] }, scaleDown: 'drain', drainGrace: '750ms' };
+    }));
+    expect(agent?.server).to.deep.include({ archives: { m: ['m-a.mar', 'm-b.mar'] }, scaleDown: 'drain', drainGraceMs: 750 });
+    expect(agentAdapterOptions(agent as NonNullable<typeof agent>)).to.deep.include({ archives: { m: ['m-a.mar', 'm-b.mar'] }, scaleDown: 'drain', drainGraceMs: 750 });
   });
 
   it('defaults the id to the host name and the server kind', () => {
@@ -49,6 +58,8 @@ describe('config: the agent section', () => {
     { name: 'unreadable token file', edit: (a) => { delete a.api.token; a.api.tokenFile = 'nope'; }, path: 'agent.api.tokenFile', message: /cannot read \/configs\/nope/ },
     { name: 'token and token file', edit: (a) => { a.api.tokenFile = 'x'; }, path: 'agent.api.tokenFile', message: /not both/ },
     { name: 'option of another server kind', edit: (a) => { a.server.keyFile = 'key_file.json'; }, path: 'agent.server.keyFile', message: /only for server kind torchserve, not triton/ },
+    { name: 'a drain option on Triton', edit: (a) => { a.server.scaleDown = 'drain'; }, path: 'agent.server.scaleDown', message: /only for server kind torchserve, not triton/ },
+    { name: 'an unknown scale-down', edit: (a) => { a.server.kind = 'torchserve'; a.server.scaleDown = 'gently'; }, path: 'agent.server.scaleDown', message: /drain|interrupt/ },
     { name: 'TF Serving without models', edit: (a) => { a.server.kind = 'tfserving'; }, path: 'agent.models', message: /required for TF Serving/ },
     { name: 'bounds upside down', edit: (a) => { a.reconcile = { minReplicas: 5, maxReplicas: 2 }; }, path: 'agent.reconcile.minReplicas', message: /must be ≤ agent.reconcile.maxReplicas \(2\)/ },
     { name: 'bad mode', edit: (a) => { a.mode = 'apply'; }, path: 'agent.mode', message: /recommend|enforce/ },

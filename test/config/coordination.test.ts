@@ -17,6 +17,7 @@ describe('config: coordination section', function () {
       backend: 'memory',
       timing: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
       memberTtlMs: 10_000,
+      memory: {},
       etcd: { endpoints: ['http://127.0.0.1:2379'], prefix: '/inferline/', requestTimeoutMs: 5_000 },
       kubernetes: { namespace: 'default', leaseName: 'inferline-leader', configMapName: 'inferline-desired-state', memberLeasePrefix: 'inferline-member-' },
     });
@@ -52,7 +53,22 @@ describe('config: coordination section', function () {
     expect(config.coordination.kubernetes.namespace).to.equal('ml');
   });
 
+  it('reads the hub of another process for the memory backend (the demo serves one to its agents)', function () {
+    const config = load(edited(withCoordination({ backend: 'memory', memory: { hubUrl: 'http://127.0.0.1:41234' } })));
+    expect(config.coordination.memory).to.deep.equal({ hubUrl: 'http://127.0.0.1:41234' });
+  });
+
   const cases: Case[] = [
+    {
+      name: 'a hub that is not on loopback',
+      given: withCoordination({ memory: { hubUrl: 'http://10.0.0.5:41234' } }),
+      want: { path: 'coordination.memory.hubUrl', message: /loopback/ },
+    },
+    {
+      name: 'a hub URL with a path',
+      given: withCoordination({ memory: { hubUrl: 'http://127.0.0.1:41234/hub' } }),
+      want: { path: 'coordination.memory.hubUrl', message: /no path/ },
+    },
     {
       name: 'unknown backend',
       given: withCoordination({ backend: 'zookeeper' }),

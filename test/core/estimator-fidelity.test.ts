@@ -120,6 +120,60 @@ describe('core/estimator: fidelity terms', () => {
     });
   });
 
+  describe('hop overhead by requests in flight (hand-computed)', () => {
+    const at = (curve: { inFlight: number; hopOverheadMs: number }[], hopOverheadMs?: number) => new LatencyCurve({
+      model: 'a', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 10, throughputQps: 100 }], hopOverheadCurve: curve,
+      ...(hopOverheadMs !== undefined ? { hopOverheadMs } : {}),
+    });
+    const cases: { name: string; curve: { inFlight: number; hopOverheadMs: number }[]; want: [number, number][] }[] = [
+      { name: 'linear between measured concurrencies, flat past the last', curve: [{ inFlight: 1, hopOverheadMs: 2 }, { inFlight: 5, hopOverheadMs: 6 }], want: [[1, 2], [3, 4], [5, 6], [9, 6]] },
+      { name: 'flat below the first measured concurrency', curve: [{ inFlight: 2, hopOverheadMs: 3 }, { inFlight: 8, hopOverheadMs: 6 }], want: [[1, 3], [2, 3], [4, 4], [8, 6], [20, 6]] },
+      { name: 'a running maximum: a lower reading at a higher concurrency counts as the one before', curve: [{ inFlight: 1, hopOverheadMs: 3 }, { inFlight: 4, hopOverheadMs: 2 }, { inFlight: 8, hopOverheadMs: 5 }], want: [[4, 3], [6, 4], [8, 5]] },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const curve = at(c.curve);
+        for (const [inFlight, ms] of c.want) expect(curve.hopOverheadAt(inFlight), `${inFlight} in flight`).to.be.closeTo(ms, 1e-12);
+        expect(curve.hopOverheadMs).to.equal(c.curve[0]?.hopOverheadMs);
+      });
+    }
+
+    it('a flat or absent curve gives no table: the constant hop', () => {
+      expect(at([{ inFlight: 1, hopOverheadMs: 2 }, { inFlight: 4, hopOverheadMs: 2 }]).hopTable()).to.equal(undefined);
+      const plain = new LatencyCurve({ model: 'a', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 10, throughputQps: 100 }], hopOverheadMs: 1.5 });
+      expect(plain.hopTable()).to.equal(undefined);
+      expect(plain.hopOverheadAt(7)).to.equal(1.5);
+      expect(Array.from(at([{ inFlight: 1, hopOverheadMs: 1 }, { inFlight: 3, hopOverheadMs: 3 }]).hopTable() ?? [])).to.deep.equal([0, 1, 2, 3]);
+    });
+
+    it('each query pays the hop for the requests in flight at the stage when it is sent, itself included', () => {
+      const p = compiled([stage('a')]);
+      const profiles = profileSet([{ model: 'a', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 10 }], hopOverheadMs: 1, hopOverheadCurve: [{ inFlight: 1, hopOverheadMs: 1 }, { inFlight: 3, hopOverheadMs: 3 }] }]);
+      const r = new Estimator(p, profiles).estimate({ a: { hardware: 'cpu', batchSize: 1, replicas: 1 } }, Float64Array.from([0, 0, 0, 0, 0.1]), { ...base, recordVisits: true });
+      // Sent at 0 with 1, 2, 3, 4 (≥ 3) in flight: hops 1, 2, 3, 3: ready at 1, 2, 3, 3; served
+      // 1→11, 11→21, 21→31, 31→41. At 100 ms nothing is in flight: hop 1, 101→111.
+      expectLatencies(r, [11, 21, 31, 41, 11]);
+      expect(Array.from(r.visitLatencyMs?.[0] ?? [])).to.deep.equal([11, 11, 21, 31, 41]);
+      // Queue waits: 0, 9, 18, 28, 0.
+      expect(r.stages[0]?.meanQueueDelayMs).to.be.closeTo((9 + 18 + 28) / 5, 1e-9);
+    });
+
+    it('in flight counts per stage: a query finishing stage a leaves a\'s count and enters b\'s', () => {
+      const p = compiled([stage('a', { b: 1 }), stage('b')]);
+      const curve = [{ inFlight: 1, hopOverheadMs: 1 }, { inFlight: 2, hopOverheadMs: 5 }];
+      const profiles = profileSet([
+        { model: 'a', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 10 }], hopOverheadMs: 1, hopOverheadCurve: curve },
+        { model: 'b', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 10 }], hopOverheadMs: 1, hopOverheadCurve: curve },
+      ]);
+      const cfg = { a: { hardware: 'cpu', batchSize: 1, replicas: 2 }, b: { hardware: 'cpu', batchSize: 1, replicas: 2 } };
+      const r = new Estimator(p, profiles).estimate(cfg, Float64Array.from([0, 0.0005]), { ...base, recordVisits: true });
+      // q0: a hop 1 (1 in flight), 1→11; b hop 1 (alone at b), 12→22. q1 at 0.5: a hop 5 (2 in
+      // flight), 5.5→15.5; b at 15.5 with q0 still there: hop 5, 20.5→30.5: latency 30.
+      expectLatencies(r, [22, 30]);
+      expect(Array.from(r.visitLatencyMs?.[1] ?? [])).to.deep.equal([11, 15]);
+    });
+  });
+
   describe('service-time spread', () => {
     it('serviceFactor is 1 without spread and has mean 1 and the profile\'s P99/P50 with it', () => {
       expect(serviceFactor(0, 0.999)).to.equal(1);
@@ -168,7 +222,7 @@ describe('core/estimator: fidelity terms', () => {
     const p = compiled([stage('a', { b: 0.7 }), stage('b')]);
     const profiles = profileSet([
       { model: 'a', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 4, p99LatencyMs: 6 }, { batchSize: 8, latencyMs: 12, p99LatencyMs: 15 }], hopOverheadMs: 1.7 },
-      { model: 'b', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 6 }, { batchSize: 4, latencyMs: 11 }], hopOverheadMs: 2.1 },
+      { model: 'b', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 6 }, { batchSize: 4, latencyMs: 11 }], hopOverheadMs: 2.1, hopOverheadCurve: [{ inFlight: 1, hopOverheadMs: 2.1 }, { inFlight: 6, hopOverheadMs: 3.4 }] },
     ]);
     const est = new Estimator(p, profiles);
     const trace = Float64Array.from({ length: 3000 }, (_, i) => i / 250);

@@ -41,6 +41,18 @@ describe('core/profiles', () => {
       { name: 'batch size 0', given: [{ model: 'm', hardware: 'h', points: [{ batchSize: 0, latencyMs: 1 }] }], want: [{ path: 'profiles[0].points[0].batchSize', match: /integer ≥ 1/ }] },
       { name: 'no points', given: [{ model: 'm', hardware: 'h', points: [] }], want: [{ path: 'profiles[0].points', match: /at least one point/ }] },
       {
+        name: 'a hop curve out of order, at 0 in flight, or negative',
+        given: [{
+          model: 'm', hardware: 'h', points: [{ batchSize: 1, latencyMs: 1 }],
+          hopOverheadCurve: [{ inFlight: 0, hopOverheadMs: 1 }, { inFlight: 4, hopOverheadMs: 2 }, { inFlight: 4, hopOverheadMs: 3 }, { inFlight: 8, hopOverheadMs: -1 }],
+        }],
+        want: [
+          { path: 'profiles[0].hopOverheadCurve[0].inFlight', match: /integer ≥ 1/ },
+          { path: 'profiles[0].hopOverheadCurve[2].inFlight', match: /ascending/ },
+          { path: 'profiles[0].hopOverheadCurve[3].hopOverheadMs', match: /≥ 0 ms/ },
+        ],
+      },
+      {
         name: 'the same (model, hardware) twice',
         given: [{ model: 'm', hardware: 'h', points: [{ batchSize: 1, latencyMs: 1 }] }, { model: 'm', hardware: 'h', points: [{ batchSize: 1, latencyMs: 1 }] }],
         want: [{ path: 'profiles[1]', match: /duplicate profile.*also at profiles\[0\]/ }],

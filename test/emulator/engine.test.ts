@@ -85,7 +85,23 @@ describe('emulator engine', function () {
     expect(new Set(parallel.value.map((o) => o.replicaId)).size).to.equal(2);
   });
 
-  it('scaling down mid-batch fails the removed worker\'s requests (TorchServe)', async () => {
+  it('scaling down mid-batch puts the removed worker\'s batch back at the head of the queue (TorchServe 0.12): served again, none fails', async () => {
+    const e = engine({ curve: flat(80), replicas: 2, scaleDown: 'requeue' });
+    const order: string[] = [];
+    const track = (name: string, p: Promise<{ replicaId: number }>): Promise<number> => p.then((o) => { order.push(name); return o.replicaId; });
+    const all = Promise.all([track('a', e.submit(1)), track('b', e.submit(1)), track('c', e.submit(1))]);
+    await sleep(20);
+    await e.setReplicas(1);
+    // The removed replica is gone at once and its request waits at the head of the queue, before c.
+    expect([e.replicaSnapshot().length, e.pendingRequests]).to.deep.equal([1, 2]);
+    const replicaIds = await all;
+    expect(order).to.deep.equal(['a', 'b', 'c']);
+    expect(new Set(replicaIds).size, 'all served by the replica left').to.equal(1);
+    const counters = e.counters();
+    expect([counters.success.count, counters.failure.count]).to.deep.equal([3n, 0n]);
+  });
+
+  it('scaling down mid-batch with fail-in-flight fails the removed worker\'s requests', async () => {
     const e = engine({ curve: flat(80), replicas: 2, scaleDown: 'fail-in-flight' });
     const a = e.submit(1);
     const b = e.submit(1);

@@ -156,8 +156,21 @@ describe('emulated TorchServe', function () {
     expect([version.status, version.json()]).to.deep.equal([404, { code: 404, type: 'ModelVersionNotFoundException', message: 'Model version: 2.0 does not exist for model: noop' }]);
   });
 
-  it('scaling down while a batch runs fails it with 500 "Worker scaled down."', async () => {
+  it('scaling down while a batch runs puts it back at the head of the queue (0.12\'s BatchAggregator): both answered', async () => {
     const ts = await open({ workers: 2 });
+    const a = request('POST', `${ts.inferenceUrl}/predictions/slow`);
+    const b = request('POST', `${ts.inferenceUrl}/predictions/slow`);
+    await sleep(25);
+    const scale = await request('PUT', `${ts.managementUrl}/models/slow?min_worker=1&max_worker=1&synchronous=true`);
+    expect(scale.status).to.equal(200);
+    // The removed worker is gone at once, its request back in the queue for the worker left.
+    const engine = ts.engine('slow');
+    expect([engine?.replicaSnapshot().length, engine?.pendingRequests]).to.deep.equal([1, 1]);
+    expect((await Promise.all([a, b])).map((r) => r.status)).to.deep.equal([200, 200]);
+  });
+
+  it('with workerRemoval fail-in-flight (a removal that does not drain), the batch fails with 500 "Worker scaled down."', async () => {
+    const ts = await open({ workers: 2, workerRemoval: 'fail-in-flight' });
     const a = request('POST', `${ts.inferenceUrl}/predictions/slow`);
     const b = request('POST', `${ts.inferenceUrl}/predictions/slow`);
     await sleep(25);

@@ -54,6 +54,8 @@ describe('contract on real servers', function () {
         expects: {
           capabilities: { replicas: 'live', batching: 'reload', perBatchStats: false, profiling: true },
           batchChange: { apply: { maxBatchSize: 2, batchDelayMs: 20 } },
+          // Scaling back down is a draining swap to the other archive's version.
+          scaleDownSwapsVersion: true,
           inferTimeoutMs: 30_000,
           // A removed worker's process takes a moment to exit.
           observeReplicas: (n) => until(`${n} worker processes`, () => ts.workerPids().length === n),

@@ -62,6 +62,9 @@ export function agentAdapterOptions(agent: AgentConfig): AdapterOptions {
         metricsUrl: (s.metricsUrl ?? sibling('8082')).replace(/\/metrics$/, ''),
         ...(s.token ? { managementKey: s.token, inferenceKey: s.token } : {}),
         ...(s.keyFile ? { keyFile: s.keyFile } : {}),
+        ...(s.archives ? { archives: s.archives } : {}),
+        ...(s.scaleDown ? { scaleDown: s.scaleDown } : {}),
+        ...(s.drainGraceMs !== undefined ? { drainGraceMs: s.drainGraceMs } : {}),
       };
     }
     case 'tfserving':

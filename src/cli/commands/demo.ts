@@ -17,15 +17,17 @@ import { parseDurationMs, DURATION_HINT } from '../../core/duration.js';
 import { systemClock } from '../../runtime/system-clock.js';
 import { createTelemetry } from '../../telemetry/index.js';
 import type { TelemetryService } from '../../telemetry/index.js';
-import { UsageError } from '../errors.js';
+import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { packageFile } from '../package-root.js';
 import { fmtCost, fmtMs, fmtPct, printJson, processOutput, table } from '../output.js';
 import type { CliContext } from '../context.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
-import { DEMO_BASE_RATE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, demoConfigText, demoProfiles } from '../demo/config.js';
+import { DEMO_BASE_RATE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, demoConfigText, demoProfiles, demoWorkload } from '../demo/config.js';
 import { startDemoFleet } from '../demo/fleet.js';
 import type { DemoFleet } from '../demo/fleet.js';
-import { LoadGenerator } from '../demo/load.js';
+import { HealthTracker, healthLine } from '../demo/health.js';
+import { fromWire } from '../demo/load-wire.js';
+import { LoadRunner } from '../demo/load-runner.js';
 import { ActionTally, DemoMonitor } from '../demo/monitor.js';
 import { summarise } from '../demo/summary.js';
 import type { DemoPhase, DemoSummary } from '../demo/summary.js';
@@ -36,15 +38,7 @@ import { renderDemoReport } from '../report/demo-report.js';
 export const DEMO_CONFIG = packageFile('config/examples/reference.yaml');
 export const DEFAULT_METRICS_PORT = 9464;
 
-/** Calm (40 %), burst (20 %, 4× rate, CV 4), step (40 %, 2× rate) over `durationS`. */
-export function demoWorkload(durationS: number, baseRate = 100): string {
-  const seg = (f: number) => `${Math.max(0.001, Math.round(durationS * f * 1000) / 1000)}s`;
-  return [
-    `gamma:rate=${baseRate},cv=1,duration=${seg(0.4)}`,
-    `gamma:rate=${baseRate * 4},cv=4,duration=${seg(0.2)}`,
-    `gamma:rate=${baseRate * 2},cv=1,duration=${seg(0.4)}`,
-  ].join(';');
-}
+export { demoWorkload } from '../demo/config.js';
 
 export interface DemoCommandOptions {
   readonly duration: string;
@@ -73,9 +67,10 @@ export function registerDemo(program: Command, ctx: CliContext, hooks: DemoHooks
     .option('--report <file>', 'the HTML report written at the end', 'inferline-report.html')
     .option('--view <style>', 'live view: auto (redraw on a terminal, lines otherwise), redraw or lines', 'auto')
     .option('--json', 'print the summary as JSON on stdout (the live view goes to stderr)')
-    .addHelpText('after', '\nExit status: 0 when the demo ran to the end, 1 when it could not start, 2 on bad input.')
+    .addHelpText('after', '\nExit status: 0 when the demo ran to the end on a host that carried it, 1 when it could not start, was interrupted, or the host could not carry the run (its figures are then marked not trustworthy, as `inferline replay` does), 2 on bad input.')
     .action(async (opts: DemoCommandOptions) => {
-      await runDemo(opts, ctx, hooks);
+      const summary = await runDemo(opts, ctx, hooks);
+      if (!summary.health.verdict.trustworthy) ctx.exitCode = EXIT_FAILURE;
     });
 }
 
@@ -141,70 +136,114 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     hooks.onMetricsUrl?.(metricsUrl);
   }
   let fleet: DemoFleet | undefined;
-  let monitor: DemoMonitor | undefined;
+  let load: LoadRunner | undefined;
   const clock = systemClock;
   const t0 = clock.nowMs();
   const tally = new ActionTally();
+  const health = new HealthTracker(DEMO_SLO_MS);
+  // Ctrl-C (or SIGTERM) stops the children in order and ends the demo; a second one ends it at once
+  // (the children then stop by themselves: their channel to this process closes).
+  const interrupted = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted.signal.aborted) process.exit(130);
+    say(`\n  ${sig}: stopping the load generator, the agents and the servers…\n`);
+    interrupted.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const checkInterrupted = (): void => {
+    if (interrupted.signal.aborted) throw interrupted.signal.reason;
+  };
   try {
-    const early: { at: number; agent: string; level: string; message: string }[] = [];
-    fleet = await startDemoFleet({
-      profiles, planningRate: c.rate, telemetry: tally.tap(telemetry, () => clock.nowMs()),
-      log: (agent, level, message) => {
-        if (monitor) monitor.onLog(clock.nowMs(), agent, level, message);
-        else early.push({ at: clock.nowMs(), agent, level, message });
-        if (level === 'error') say(`  ${agent}: ${message.split('\n')[0] ?? ''}\n`);
-      },
-    });
-    monitor = new DemoMonitor(fleet.members, profiles, telemetry);
+    say('  starting the servers, the agents (one process each) and the load generator…\n');
+    fleet = await startDemoFleet({ profiles, planningRate: c.rate, onLoop: (name, r) => health.onLoop(name, r) });
+    const monitor = new DemoMonitor(fleet.members, profiles, telemetry);
     monitor.begin(t0);
-    for (const e of early) monitor.onLog(e.at, e.agent, e.level, e.message);
-    say(`  servers and agents (mode enforce, in-memory coordinator):\n${table(['stage', 'server', 'endpoint', 'agent', 'replicas', 'batching'], fleet.members.map((m) => [
-      m.stage.stage, m.stage.server, m.endpoint, m.agent.id, m.capabilities?.replicas ?? '?', m.capabilities?.batching ?? '?',
+    let running = false;
+    const logs = (f: DemoFleet): void => {
+      for (const line of f.drainLogs()) {
+        const now = clock.nowMs();
+        tally.onLog(line, now);
+        monitor.onLog(now, line.agent, line.level, line.message);
+        // During the setup agents race to elect a leader and log what that costs them (in their logs).
+        if (line.level === 'error' && running) say(`  ${line.agent}: ${line.message.split('\n')[0] ?? ''}\n`);
+      }
+    };
+    say(`  servers and agents (mode enforce; the agents share this process's in-memory coordinator at ${fleet.hubUrl}):\n${table(['stage', 'server', 'endpoint', 'pid', 'agent', 'pid', 'replicas', 'batching'], fleet.members.map((m) => [
+      m.stage.stage, m.stage.server, m.endpoint, m.serverPid, m.agentId, m.agentPid, m.capabilities?.replicas ?? '?', m.capabilities?.batching ?? '?',
     ])).replace(/^/gm, '    ')}\n`);
     say('    live: the agent changes the server through its API; unsupported: TF Serving has no replicas inside the process and batching\n    changes need a restart, and the demo gives its agent no orchestrator or restart command, so that agent only recommends.\n');
+    // The load generator warms up while the agents elect a leader and plan.
+    const started = fleet;
+    load = LoadRunner.start({
+      logDir: fleet.logDir,
+      onLoop: (r) => health.onLoop('load generator', r),
+      onProgress: (m) => {
+        for (const at of m.arrivals) monitor.onArrival(at);
+        for (const q of m.queries) monitor.onQuery(fromWire(q));
+        health.onSlip(undefined, m.slipMaxMs);
+      },
+    });
+    const preparing = load.prepare({
+      stages: DEMO_STAGES.map((st) => ({ name: st.stage, model: st.model, server: started.members.find((m) => m.stage.stage === st.stage)?.server ?? {}, next: st.next })),
+      entry: DEMO_STAGES[0]?.stage as string, trace: Array.from(trace), seed: c.seed, timeoutMs: 10_000,
+    });
     // Wait for a leader, its plan, and the servers at the planned replicas.
-    const ready = await waitForPlan(fleet, monitor, clock, 30_000);
+    checkInterrupted();
+    const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => logs(started), interrupted.signal);
+    await preparing;
+    checkInterrupted();
     const plan = monitor.plan;
     if (plan) {
-      say(`  ${ready.leader} leads and planned ${DEMO_PIPELINE} in ${((clock.nowMs() - t0) / 1000).toFixed(1)} s: ${Object.entries(plan.stages).map(([s, x]) => `${s}=${x.hardware}/batch ${x.batchSize}×${x.replicas}`).join(' ')}  ${fmtCost(plan.costPerHour)}, estimated P99 ${fmtMs(plan.estimatedP99Ms)}\n`);
+      say(`  ${ready.leader ?? '?'} leads and planned ${DEMO_PIPELINE} in ${((clock.nowMs() - t0) / 1000).toFixed(1)} s: ${Object.entries(plan.stages).map(([st, x]) => `${st}=${x.hardware}/batch ${x.batchSize}×${x.replicas}`).join(' ')}  ${fmtCost(plan.costPerHour)}, estimated P99 ${fmtMs(plan.estimatedP99Ms)}\n`);
     } else {
       say('  no plan yet after 30 s; running the load anyway\n');
     }
     const view = new LiveView(say, style, { durationMs, sloMs: DEMO_SLO_MS, phase: phaseAt });
-    const byStage = new Map(fleet.members.map((m) => [m.stage.stage, m]));
-    const load = new LoadGenerator({
-      stages: DEMO_STAGES.map((s) => ({ name: s.stage, model: s.model, client: byStage.get(s.stage)?.client as never, next: s.next })),
-      entry: DEMO_STAGES[0]?.stage as string, trace, clock, seed: c.seed, timeoutMs: 10_000,
-      onComplete: (q) => monitor?.onQuery(q),
-      onArrival: (at) => monitor?.onArrival(at),
-    });
     const startMs = clock.nowMs();
+    logs(fleet);
     monitor.begin(startMs);
     monitor.actions.length = 0;
     monitor.events.length = 0;
     tally.reset(startMs);
-    const sending = load.start();
-    let sent = false;
-    void sending.then(() => { sent = true; });
-    while (!sent || clock.nowMs() - startMs < durationMs) {
-      await clock.sleep(style === 'redraw' ? 500 : 250);
-      const snap = monitor.tick(clock.nowMs());
-      view.update(snap, monitor.actions);
+    health.reset();
+    fleet.resetProbes();
+    load.go();
+    running = true;
+    while (clock.nowMs() - startMs < durationMs) {
+      checkInterrupted();
+      await clock.sleep(style === 'redraw' ? 500 : 250, interrupted.signal).catch(() => undefined);
+      await fleet.poll();
+      logs(fleet);
+      health.sample();
+      view.update(monitor.tick(clock.nowMs()), monitor.actions, health.health());
     }
     // Let the queries in flight finish (each has its own timeout), then a last look.
-    await Promise.race([load.drain(), clock.sleep(5000)]);
-    await load.stop();
+    const drainEnd = clock.nowMs() + 5000;
+    while (monitor.inFlight() > 0 && clock.nowMs() < drainEnd) {
+      await clock.sleep(250);
+      await fleet.poll();
+      logs(fleet);
+    }
+    const loadPid = load.pid;
+    const stopped = await load.stop();
+    load = undefined;
+    if (stopped) health.onSlip(stopped.slip.p99Ms, stopped.slip.maxMs);
+    await fleet.poll();
+    logs(fleet);
     const endMs = clock.nowMs() - startMs;
-    view.update(monitor.tick(clock.nowMs()), monitor.actions, true);
+    const healthNow = health.health();
+    view.update(monitor.tick(clock.nowMs()), monitor.actions, healthNow, true);
     view.end();
     const summary = summarise({
-      queries: monitor.all, timeline: monitor.timeline, events: monitor.events, phases, stages: DEMO_STAGES.map((s) => s.stage),
-      counts: tally.counts, tunerScaleUps: tally.tunerScaleUps, endMs,
+      queries: monitor.all, timeline: monitor.timeline, events: monitor.events, phases, stages: DEMO_STAGES.map((st) => st.stage),
+      counts: tally.counts, tunerScaleUps: tally.tunerScaleUps, appliedScaleUps: tally.appliedScaleUps, endMs, health: healthNow,
+      sent: stopped?.sent ?? monitor.all.length,
     });
     const reportPath = resolve(opts.report);
     // The summary first: whatever happens to the report, the run's result is on the screen.
     if (opts.json) {
-      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, ...summary });
+      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, processes: [...fleet.processes, { name: 'load generator', pid: loadPid }], ...summary });
     } else {
       output.out(summaryText(summary, reportPath));
     }
@@ -217,7 +256,11 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     }));
     return summary;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await load?.stop(1000).catch(() => undefined);
     await fleet?.stop().catch(() => undefined);
+    health.stop();
     await telemetry.shutdown(3000);
   }
 }
@@ -240,27 +283,32 @@ async function startTelemetry(port: number, profiles: Parameters<typeof demoConf
   }
 }
 
-async function waitForPlan(fleet: DemoFleet, monitor: DemoMonitor, clock: typeof systemClock, timeoutMs: number): Promise<{ leader: string | undefined }> {
+async function waitForPlan(fleet: DemoFleet, monitor: DemoMonitor, clock: typeof systemClock, timeoutMs: number, logs: () => void, signal: AbortSignal): Promise<{ leader: string | undefined }> {
   const end = clock.nowMs() + timeoutMs;
-  while (clock.nowMs() < end) {
+  while (clock.nowMs() < end && !signal.aborted) {
+    await fleet.poll();
+    logs();
     const snap = monitor.tick(clock.nowMs());
     const settled = snap.planned && snap.stages.every((s) => s.desired !== undefined && s.actual !== undefined && (s.replicasChange !== 'live' || s.desired === s.actual));
     if (settled) return { leader: snap.leader };
     await clock.sleep(100);
   }
-  void fleet;
   return { leader: monitor.last?.leader };
 }
 
 export function summaryText(s: DemoSummary, reportPath: string): string {
   const b = s.burst;
   const ms = (v: number | null): string => (v === null ? '—' : fmtMs(v));
+  const h = s.health;
+  const mark = h.verdict.trustworthy ? '' : ' (not trustworthy: see harness)';
   const lines = [
     '',
-    'summary',
+    `summary${h.verdict.trustworthy ? '' : ' — NOT TRUSTWORTHY: the host could not carry this run, so the figures below measure the host, not inferline'}`,
+    `  harness      ${healthLine(h)}`,
+    `               loop delay P99/max per process: ${h.loops.map((l) => `${l.name} ${l.p99Ms.toFixed(1)}/${l.maxMs.toFixed(0)} ms${l.judged ? '' : ' (product, not judged)'}`).join(', ')}`,
     `  queries      ${s.queries} (${s.completed} answered, ${s.failed} failed)`,
-    `  P99          ${ms(s.p99Ms)} against an SLO of ${fmtMs(s.sloMs)} — ${s.p99Ms !== null && s.p99Ms <= s.sloMs ? 'met' : 'missed'}`,
-    `  SLO misses   ${fmtPct(s.sloMissRate)} of queries`,
+    `  P99          ${ms(s.p99Ms)} against an SLO of ${fmtMs(s.sloMs)} — ${s.p99Ms !== null && s.p99Ms <= s.sloMs ? 'met' : 'missed'}${mark}`,
+    `  SLO misses   ${fmtPct(s.sloMissRate)} of queries${mark}`,
     `  cost         ${fmtCost(s.meanCostPerHour)} on average (actual replicas × price, integrated over the run: $${s.cost.toFixed(4)})`,
     `  actions      ${s.scalingActions} changes applied on the servers (${s.scaleUps} replica increases, ${s.scaleDowns} decreases), ${s.recommendations} recommended only, ${s.failedChanges} failed`,
     `  burst        ${b.stage}: ${b.replicasBefore} replicas before the burst (at ${b.burstStartS.toFixed(1)} s), up to ${b.replicasDuringMax} during it (leader wanted ${b.desiredDuringMax}); first scale-up ${b.firstScaleUpMs === null ? 'none' : `${(b.firstScaleUpMs / 1000).toFixed(2)} s`} after the burst began, applied on the server after ${b.firstAppliedScaleUpMs === null ? '—' : `${(b.firstAppliedScaleUpMs / 1000).toFixed(2)} s`}`,

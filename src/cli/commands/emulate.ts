@@ -32,6 +32,9 @@ export interface EmulateCommandOptions {
   readonly monitoring?: boolean;
   readonly maxEnqueuedBatches?: string;
   readonly seed?: string;
+  readonly jobQueueSize?: string;
+  readonly workerStartup?: string;
+  readonly reloadDelay?: string;
   readonly json?: boolean;
   readonly stopOnDisconnect?: boolean;
 }
@@ -67,6 +70,9 @@ const SERVER_FLAGS: readonly (readonly [keyof EmulateCommandOptions, string, rea
   ['monitoring', '--monitoring', ['tfserving']],
   ['maxEnqueuedBatches', '--max-enqueued-batches', ['tfserving']],
   ['seed', '--seed', ['triton', 'torchserve']],
+  ['jobQueueSize', '--job-queue-size', ['torchserve']],
+  ['workerStartup', '--worker-startup', ['torchserve']],
+  ['reloadDelay', '--reload-delay', ['triton']],
 ];
 
 export function registerEmulate(program: Command, ctx: CliContext): void {
@@ -93,6 +99,9 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
     .option('--max-enqueued-batches <n>', 'TF Serving: max_enqueued_batches, past which a predict gets 503 (default unbounded; the real default is 10)')
     .option('--seed <n>', 'seed (Triton GPU UUID, TorchServe keys)')
+    .option('--job-queue-size <n>', 'TorchServe job_queue_size: requests queued per model before 503 (default 100, as TorchServe)')
+    .option('--worker-startup <d>', 'TorchServe: how long a new worker takes to start, e.g. 200ms (default 0)')
+    .option('--reload-delay <d>', 'Triton: how long a model load (a config change) takes, e.g. 20ms (default 50ms)')
     .option('--json', 'print where the server listens as JSON')
     .option('--stop-on-disconnect', 'also stop when the parent process\'s IPC channel closes (a fleet started by startEmulatedFleet)')
     .addHelpText('after', '\nExit status: 0 after a clean stop, 2 on bad input.')
@@ -161,6 +170,15 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
   const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
   const maxEnqueuedBatches = opts.maxEnqueuedBatches === undefined ? undefined : parseCount('--max-enqueued-batches', opts.maxEnqueuedBatches, 1);
   const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
+  const jobQueueSize = opts.jobQueueSize === undefined ? undefined : parseCount('--job-queue-size', opts.jobQueueSize, 1);
+  const durationFlag = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseDurationMs(text);
+    if (ms === undefined) throw new UsageError(`${flag} ${text}: must be ${DURATION_HINT}`);
+    return ms;
+  };
+  const workerStartupMs = durationFlag('--worker-startup', opts.workerStartup);
+  const reloadDelayMs = durationFlag('--reload-delay', opts.reloadDelay);
   assigned.push({ flag: '--port', port });
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
     if (given !== undefined) {
@@ -204,6 +222,7 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
         ...(instances !== undefined ? { instances } : {}),
         ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
         ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
+        ...(reloadDelayMs !== undefined ? { reloadDelayMs } : {}),
         ...(seed !== undefined ? { seed } : {}),
       });
       return {
@@ -227,6 +246,8 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
         ...(instances !== undefined ? { workers: instances } : {}),
         ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
         ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
+        ...(jobQueueSize !== undefined ? { jobQueueSize } : {}),
+        ...(workerStartupMs !== undefined ? { workerStartupMs } : {}),
         ...(seed !== undefined ? { seed } : {}),
       });
       return {

@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import { createAdapter } from '../../../adapters/registry.js';
 import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/duration.js';
-import { activeProfile, batchingKnee, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
+import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
 import type { PointResult } from '../../core/profiler/index.js';
 import type { ProfileOptions } from '../../core/profiles.js';
+import type { HopOverheadPoint } from '../../core/types.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeviceKind, ServerKind } from '../../ports/server-adapter.js';
 import {
@@ -39,6 +40,7 @@ export interface ProfileCommandOptions {
   readonly window?: string;
   readonly maxWindows?: string;
   readonly warmup?: string;
+  readonly hopInFlight?: string;
   readonly timeout?: string;
   readonly allowLiveTraffic?: boolean;
   readonly passive?: boolean;
@@ -95,6 +97,8 @@ export interface HardwareReport {
   readonly knee: number | null;
   /** The fixed cost of one request there and back (client median − server queue − compute, at the smallest batch); null without server timings. */
   readonly hopOverheadMs: number | null;
+  /** The hop overhead by requests in flight, where measured at more than one concurrency. */
+  readonly hopOverheadCurve: readonly HopOverheadPoint[] | null;
   readonly points: readonly PointReport[];
   readonly error: string | null;
 }
@@ -140,6 +144,8 @@ export function registerProfile(program: Command, ctx: CliContext): void {
     .option('--window <duration>', 'shortest measurement window (a window also waits for 5 batches)', formatDurationMs(ACTIVE_DEFAULTS.windowMs))
     .option('--max-windows <n>', 'the trials cap: most windows per batch size before the point is marked unstable', String(ACTIVE_DEFAULTS.maxWindows))
     .option('--warmup <n>', 'batches per replica sent and discarded at each batch size', String(ACTIVE_DEFAULTS.warmupRequests))
+    .option('--hop-in-flight <list>', 'after the sweep, measure the hop overhead again at batch 1 with this many requests in flight per replica '
+      + '(e.g. 4 or 4,8; "none" to skip): the estimator costs a hop by the requests in flight at the stage', String(HOP_IN_FLIGHT_DEFAULT))
     .option('--timeout <duration>', 'timeout of every inference request', formatDurationMs(ACTIVE_DEFAULTS.timeoutMs))
     .option('--allow-live-traffic', 'profile even when the server is serving traffic (active mode refuses otherwise)')
     .option('--passive', 'Triton: send nothing; derive compute latency per executed batch size from the live traffic\'s statistics')
@@ -251,6 +257,7 @@ export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliCon
       windowMs: duration('--window', opts.window, ACTIVE_DEFAULTS.windowMs),
       maxWindows: count('--max-windows', opts.maxWindows, ACTIVE_DEFAULTS.maxWindows, 3),
       warmupRequests: count('--warmup', opts.warmup, ACTIVE_DEFAULTS.warmupRequests, 0),
+      hopInFlightPerReplica: parseHopInFlight(opts.hopInFlight ?? String(HOP_IN_FLIGHT_DEFAULT)),
       timeoutMs: duration('--timeout', opts.timeout, ACTIVE_DEFAULTS.timeoutMs),
       ...(opts.batchSizes !== undefined ? { batchSizes: parseBatchSizes(opts.batchSizes) } : {}),
     };
@@ -400,10 +407,23 @@ function describePoint(p: PointResult): string {
   return `${parts.join(', ')} — ${p.status} after ${p.windows} window${p.windows === 1 ? '' : 's'} (${p.samples} batches)`;
 }
 
+/** Requests in flight per replica at which `inferline profile` measures the hop overhead again by default. */
+const HOP_IN_FLIGHT_DEFAULT = 4;
+
+function parseHopInFlight(text: string): number[] {
+  if (text.trim() === 'none') return [];
+  const parts = text.split(',').map((x) => x.trim());
+  const values = parts.map(Number);
+  if (parts.length === 0 || values.some((v) => !Number.isInteger(v) || v < 2 || v > 64) || new Set(values).size !== values.length) {
+    throw new UsageError(`--hop-in-flight ${text}: must be distinct whole numbers from 2 to 64 separated by commas, e.g. 4 or 4,8 (or "none")`);
+  }
+  return values.sort((a, b) => a - b);
+}
+
 // ---- results ----
 
 function activeReport(r: ActiveProfileResult, model: string): Omit<ProfileCommandReport, 'out' | 'report'> {
-  const profiles = r.hardware.map((h) => activeProfile(model, h.hardware, h.points)).filter((p): p is ProfileOptions => p !== undefined);
+  const profiles = r.hardware.map((h) => activeProfile(model, h.hardware, h.points, h.hopPoints)).filter((p): p is ProfileOptions => p !== undefined);
   return {
     mode: 'active',
     server: r.server,
@@ -415,7 +435,8 @@ function activeReport(r: ActiveProfileResult, model: string): Omit<ProfileComman
       const points = h.points.map(activePointReport);
       return {
         hardware: h.hardware, device: h.device, switched: h.switched, replicas: h.replicas, batchSizes: h.batchSizes,
-        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), hopOverheadMs: hopOverheadMs(h.points) ?? null, points, error: h.error ?? null,
+        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), hopOverheadMs: hopOverheadMs(h.points) ?? null,
+        hopOverheadCurve: hopOverheadCurve(h.points, h.hopPoints) ?? null, points, error: h.error ?? null,
       };
     }),
     restore: r.restore,
@@ -473,7 +494,7 @@ function passiveReport(r: PassiveProfileResult, device: DeviceKind): Omit<Profil
     wallMs: Math.round(r.observedMs),
     hardware: [{
       hardware: r.hardware, device, switched: false, replicas: 0, batchSizes: r.points.map((p) => p.batchSize), budgetMs: null,
-      wallMs: Math.round(r.observedMs), knee: kneeOf(points), hopOverheadMs: null, points, error: null,
+      wallMs: Math.round(r.observedMs), knee: kneeOf(points), hopOverheadMs: null, hopOverheadCurve: null, points, error: null,
     }],
     restore: null,
     interrupted: r.interrupted,
@@ -510,6 +531,9 @@ export function formatProfile(r: ProfileCommandReport): string {
         : timing === 'per-request' ? 'the server\'s compute time per batch (its counters, queueing excluded)' : 'the client-observed median (the server reports no timings)'}`);
       if (h.knee !== null) lines.push(`  batching stops paying after batch ${h.knee}: the next size adds less than 10 % throughput per replica`);
       if (h.hopOverheadMs !== null) lines.push(`  hop overhead ${fmtMs(h.hopOverheadMs)} per request (client median − server queue − compute): the estimator adds it to every visit`);
+      if (h.hopOverheadCurve !== null) {
+        lines.push(`  hop overhead by requests in flight: ${h.hopOverheadCurve.map((c) => `${c.inFlight}: ${fmtMs(c.hopOverheadMs)}`).join(', ')} (the estimator interpolates by the requests in flight at the stage)`);
+      }
     }
   }
   lines.push('');

@@ -49,6 +49,8 @@ export class LoadGenerator {
   sent = 0;
   completed = 0;
   failed = 0;
+  /** Send time minus scheduled time of each arrival sent, ms: the harness's own health. */
+  readonly slipsMs: number[] = [];
 
   constructor(options: LoadOptions) {
     this.o = options;
@@ -85,7 +87,9 @@ export class LoadGenerator {
     while (i < trace.length && !this.abort.signal.aborted) {
       const now = clock.nowMs() - this.startMs;
       while (i < trace.length && (trace[i] as number) * 1000 <= now) {
-        this.send((trace[i] as number) * 1000);
+        const due = (trace[i] as number) * 1000;
+        this.slipsMs.push(clock.nowMs() - this.startMs - due);
+        this.send(due);
         i++;
       }
       if (i >= trace.length) break;

@@ -10,7 +10,7 @@ import type { Telemetry } from '../../ports/telemetry.js';
 import type { LeaderStatus } from '../../runtime/agent/index.js';
 import type { TimelinePoint } from '../report/index.js';
 import { DEMO_HARDWARE, DEMO_PIPELINE, DEMO_SLO_MS, DEMO_STAGES, reachOf } from './config.js';
-import type { FleetMember } from './fleet.js';
+import type { AgentLogLine, FleetMember } from './fleet.js';
 import type { CompletedQuery } from './load.js';
 
 export interface StageView {
@@ -55,32 +55,34 @@ export interface ReplicaEvent {
 const P99_WINDOW_MS = 5000;
 
 /**
- * Counts what the agents report through the Telemetry port: changes applied on the servers,
- * changes only recommended, failures, and the times of the tuner's scale-up decisions. It sits
- * between the agents and the real telemetry, forwarding everything.
+ * Counts what the agents log (each agent is a process of its own; its JSON log lines carry their
+ * time): changes applied on the servers, changes only recommended, failures, and the times of the
+ * tuner's scale-up decisions and of the scale-ups applied on a server.
  */
 export class ActionTally {
   readonly counts = { applied: 0, recommended: 0, failed: 0 };
   /** Times of the tuner's scale-up decisions, ms since `startMs`. */
   readonly tunerScaleUps: number[] = [];
+  /** Times of replica increases applied on a server, ms since `startMs`. */
+  readonly appliedScaleUps: number[] = [];
   startMs = 0;
 
-  tap(inner: Telemetry, now: () => number): Telemetry {
-    return {
-      ...bindAll(inner),
-      recordReconcile: (r) => {
-        if (r.action === 'scale_replicas' || r.action === 'set_batch') {
-          if (r.errorType !== undefined) this.counts.failed++;
-          else if (r.mode === 'enforce') this.counts.applied++;
-          else this.counts.recommended++;
-        }
-        inner.recordReconcile(r);
-      },
-      recordTunerDecision: (r) => {
-        if (r.kind === 'scale_up') this.tunerScaleUps.push(now() - this.startMs);
-        inner.recordTunerDecision(r);
-      },
-    };
+  onLog(line: AgentLogLine, fallbackMs: number): void {
+    const parsed = typeof line.fields['time'] === 'string' ? Date.parse(line.fields['time']) : Number.NaN;
+    const at = (Number.isFinite(parsed) ? parsed : fallbackMs) - this.startMs;
+    const m = line.message;
+    if (m.startsWith('applied ')) {
+      this.counts.applied++;
+      const r = /replicas (\d+)→(\d+)/.exec(m);
+      if (r && Number(r[2]) > Number(r[1])) this.appliedScaleUps.push(at);
+    } else if (m.startsWith('recommend: ')) {
+      this.counts.recommended++;
+    } else if (m.startsWith('change failed')) {
+      this.counts.failed++;
+    } else if (m.startsWith('tuner: ')) {
+      const changes = line.fields['changes'];
+      if (Array.isArray(changes) && changes.some((c: { from?: number; to?: number }) => (c.to ?? 0) > (c.from ?? 0))) this.tunerScaleUps.push(at);
+    }
   }
 
   /** Forgets what happened before the load started. */
@@ -90,6 +92,7 @@ export class ActionTally {
     this.counts.recommended = 0;
     this.counts.failed = 0;
     this.tunerScaleUps.length = 0;
+    this.appliedScaleUps.length = 0;
   }
 }
 const MAX_ACTIONS = 200;
@@ -108,6 +111,7 @@ export class DemoMonitor {
   private readonly lastDesired = new Map<string, number>();
   private readonly lastActual = new Map<string, number>();
   private lastPointMs = 0;
+  private sent = 0;
   private pointLatencies: number[] = [];
   readonly all: CompletedQuery[] = [];
   readonly timeline: TimelinePoint[] = [];
@@ -126,6 +130,9 @@ export class DemoMonitor {
   begin(startMs: number): void {
     this.startMs = startMs;
     this.lastPointMs = 0;
+    // What the setup's ticks recorded is on another time base: the run's timeline starts here.
+    this.timeline.length = 0;
+    this.pointLatencies = [];
   }
 
   rel(nowMs: number): number {
@@ -138,6 +145,12 @@ export class DemoMonitor {
 
   onArrival(atMs: number): void {
     this.arrivals.push(atMs);
+    this.sent++;
+  }
+
+  /** Queries sent and not yet reported back. */
+  inFlight(): number {
+    return this.sent - this.all.length - this.pending.length;
   }
 
   onLog(nowMs: number, agent: string, level: string, message: string): void {
@@ -148,11 +161,12 @@ export class DemoMonitor {
     if (this.actions.length > MAX_ACTIONS) this.actions.shift();
   }
 
+  /** The leader's view, from the last /v1/status of the agent that leads. */
   leaderStatus(): { id: string; status: LeaderStatus } | undefined {
     for (const m of this.members) {
-      if (!m.agent.isLeader) continue;
-      const fleet = (m.agent.status() as { fleet?: LeaderStatus }).fleet;
-      if (fleet) return { id: m.agent.id, status: fleet };
+      if (m.status?.leader?.self !== true) continue;
+      const fleet = m.status.fleet as LeaderStatus | undefined;
+      if (fleet) return { id: m.agentId, status: fleet };
     }
     return undefined;
   }
@@ -188,7 +202,7 @@ export class DemoMonitor {
     const replicas: Record<string, number> = {};
     for (const m of this.members) {
       const s = m.stage;
-      const observed = ((m.agent.status() as { observed?: readonly { model: string; replicas: number; maxBatchSize: number }[] }).observed ?? []).find((o) => o.model === s.model);
+      const observed = (m.status?.observed ?? []).find((o) => o.model === s.model);
       const desired = run?.desired[s.stage];
       const batch = this.plan?.stages[s.stage]?.batchSize;
       const actual = observed?.replicas;
@@ -196,6 +210,11 @@ export class DemoMonitor {
       this.note(t, s.stage, 'actual', actual, this.lastActual);
       const mode = m.capabilities?.replicas ?? '?';
       stages.push({ stage: s.stage, server: m.stage.server, desired, actual, batch, observedBatch: observed?.maxBatchSize, replicasChange: mode });
+      // The stage series on the demo's own /metrics (each agent serves its own too).
+      this.telemetry.recordStage({
+        pipeline: DEMO_PIPELINE, stage: s.stage, hardware: s.hardware,
+        ...(desired !== undefined ? { desiredReplicas: desired } : {}), ...(actual !== undefined ? { actualReplicas: actual } : {}),
+      });
       if (actual !== undefined) {
         replicas[s.stage] = actual;
         costPerHour += actual * (this.prices.get(s.hardware) ?? 0);
@@ -233,24 +252,4 @@ export function p99(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] as number;
-}
-
-/** The methods of a Telemetry bound to it, so that they can be spread into another object. */
-function bindAll(t: Telemetry): Telemetry {
-  return {
-    recordTraffic: (s) => t.recordTraffic(s),
-    recordStage: (s) => t.recordStage(s),
-    recordRequests: (s) => t.recordRequests(s),
-    recordLatency: (s) => t.recordLatency(s),
-    recordPlannerRun: (r) => t.recordPlannerRun(r),
-    recordTunerDecision: (r) => t.recordTunerDecision(r),
-    recordReconcile: (r) => t.recordReconcile(r),
-    recordAdapterRequest: (r) => t.recordAdapterRequest(r),
-    recordAdapterError: (r) => t.recordAdapterError(r),
-    recordLeadership: (s) => t.recordLeadership(s),
-    recordShortfall: (s) => t.recordShortfall(s),
-    recordConfigReload: (r) => t.recordConfigReload(r),
-    recordWorkload: (s) => t.recordWorkload(s),
-    recordRejectedPush: (r) => t.recordRejectedPush(r),
-  };
 }

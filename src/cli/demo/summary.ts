@@ -2,6 +2,7 @@
 // actions) and how the tuner met the burst (the bottleneck stage's replicas before and during it,
 // and the time from its start to the first scale-up). Plain data: printed as text, or as --json.
 import type { TimelinePoint } from '../report/index.js';
+import type { DemoHealth } from './health.js';
 import { DEMO_SLO_MS } from './config.js';
 import type { CompletedQuery } from './load.js';
 import type { ReplicaEvent } from './monitor.js';
@@ -63,6 +64,8 @@ export interface DemoSummary {
   readonly tunerScaleUpDecisions: number;
   readonly burst: BurstReaction;
   readonly phases: readonly PhaseSummary[];
+  /** Whether the host carried the run; when not, the figures above measure the host, not the product. */
+  readonly health: DemoHealth;
 }
 
 export function summarise(input: {
@@ -73,11 +76,18 @@ export function summarise(input: {
   stages: readonly string[];
   counts: { applied: number; recommended: number; failed: number };
   tunerScaleUps: readonly number[];
+  /** Times of replica increases applied on a server (from the agents' logs), ms since the load started. */
+  appliedScaleUps?: readonly number[];
   endMs: number;
+  health: DemoHealth;
+  /** Queries sent (some may not have come back). */
+  sent?: number;
 }): DemoSummary {
   const { queries, timeline, events, phases, stages } = input;
   const latencies = queries.map((q) => (q.ok ? q.latencyMs : Number.POSITIVE_INFINITY));
   const misses = queries.filter((q) => !q.ok || q.latencyMs > DEMO_SLO_MS).length;
+  const lostCount = Math.max(0, (input.sent ?? queries.length) - queries.length);
+  for (let i = 0; i < lostCount; i++) latencies.push(Number.POSITIVE_INFINITY);
   // Cost: each point's rate holds until the next point (the last one to the end of the run).
   let cost = 0;
   timeline.forEach((p, i) => {
@@ -109,13 +119,23 @@ export function summarise(input: {
     const e = list.find((x) => x.tMs >= burst.fromMs && x.to > x.from);
     return e ? Math.round(e.tMs - burst.fromMs) : null;
   };
+  // The agents' own log times where there are some: the status is only read a few times a second.
+  const firstAt = (times: readonly number[] | undefined): number | null | undefined => {
+    if (times === undefined) return undefined;
+    const t = times.find((x) => x >= burst.fromMs);
+    return t === undefined ? null : Math.round(t - burst.fromMs);
+  };
+  const decidedMs = input.tunerScaleUps.length > 0 ? firstAt(input.tunerScaleUps) ?? null : firstUp(desired);
+  const appliedMs = firstAt(input.appliedScaleUps) ?? firstUp(actual);
+  // Queries sent that never came back are failures too.
+  const lost = Math.max(0, (input.sent ?? queries.length) - queries.length);
   return {
-    queries: queries.length,
+    queries: queries.length + lost,
     completed: queries.filter((q) => q.ok).length,
-    failed: queries.filter((q) => !q.ok).length,
+    failed: queries.filter((q) => !q.ok).length + lost,
     p99Ms: finite(p99(latencies)),
     sloMs: DEMO_SLO_MS,
-    sloMissRate: queries.length === 0 ? 0 : misses / queries.length,
+    sloMissRate: queries.length + lost === 0 ? 0 : (misses + lost) / (queries.length + lost),
     meanCostPerHour: (cost * 3_600_000) / spanMs,
     cost,
     scalingActions: input.counts.applied,
@@ -127,8 +147,9 @@ export function summarise(input: {
     burst: {
       stage: top.stage, burstStartS: burst.fromMs / 1000, burstEndS: burst.toMs / 1000,
       replicasBefore: top.before, replicasDuringMax: top.during, desiredDuringMax: top.desiredDuring,
-      firstScaleUpMs: firstUp(desired), firstAppliedScaleUpMs: firstUp(actual),
+      firstScaleUpMs: decidedMs, firstAppliedScaleUpMs: appliedMs,
     },
+    health: input.health,
     phases: phases.map((ph) => {
       const qs = queries.filter((q) => q.atMs >= ph.fromMs && q.atMs < ph.toMs);
       const pts = timeline.filter((p) => p.tMs > ph.fromMs && p.tMs <= ph.toMs);

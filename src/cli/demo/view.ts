@@ -2,6 +2,8 @@
 // clear-to-end); otherwise (a pipe, a log, CI, --view lines) it appends one status line every few
 // seconds and each new action as its own line. Frames are pure functions of a snapshot.
 import { fmtMs } from '../output.js';
+import type { DemoHealth } from './health.js';
+import { healthLine } from './health.js';
 import type { DemoAction, DemoSnapshot } from './monitor.js';
 
 export type ViewStyle = 'redraw' | 'lines';
@@ -15,7 +17,7 @@ export interface ViewContext {
 const BAR = 30;
 const LINE_EVERY_MS = 5000;
 
-export function frameLines(s: DemoSnapshot, actions: readonly DemoAction[], c: ViewContext): string[] {
+export function frameLines(s: DemoSnapshot, actions: readonly DemoAction[], c: ViewContext, health?: DemoHealth): string[] {
   const t = Math.max(0, s.tMs);
   const lines = [
     `inferline demo  ${secs(t)} / ${secs(c.durationMs)}  phase: ${c.phase(s.tMs)}  leader: ${s.leader ?? 'electing…'}${s.leader ? ` (epoch ${s.epoch})` : ''}`,
@@ -24,6 +26,7 @@ export function frameLines(s: DemoSnapshot, actions: readonly DemoAction[], c: V
     '  stage       server      replicas (desired/actual)  batch (plan/server)  replicas change',
     ...s.stages.map((st) => `  ${st.stage.padEnd(11)} ${st.server.padEnd(11)} ${`${num(st.desired)}/${num(st.actual)}`.padEnd(26)} ${`${num(st.batch)}/${num(st.observedBatch)}`.padEnd(20)} ${changeText(st.replicasChange)}`),
     `  tuner    ${s.lastDecision ?? '—'}`.slice(0, 160),
+    ...(health ? [`  harness  ${healthLine(health)}`] : []),
     '  last actions:',
     ...lastActions(actions, 4).map((a) => `    ${secs(a.tMs).padStart(5)}  ${a.text}`.slice(0, 160)),
   ];
@@ -56,9 +59,9 @@ export class LiveView {
     this.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
-  update(s: DemoSnapshot, actions: readonly DemoAction[], force = false): void {
+  update(s: DemoSnapshot, actions: readonly DemoAction[], health?: DemoHealth, force = false): void {
     if (this.style === 'redraw') {
-      const lines = frameLines(s, actions, this.c);
+      const lines = frameLines(s, actions, this.c, health);
       this.erase();
       this.write(`${lines.join('\n')}\n`);
       this.drawn = lines.length;
@@ -70,6 +73,8 @@ export class LiveView {
     this.shownActions = actions.length;
     if (force || s.tMs - this.lastLineMs >= LINE_EVERY_MS) {
       this.write(`${statusLine(s, this.c)}\n`);
+      // The harness's health beside each status line: a run the host could not carry says so as it happens.
+      if (health && (force || !health.verdict.trustworthy)) this.write(`       harness  ${healthLine(health)}\n`);
       this.lastLineMs = s.tMs;
     }
   }

@@ -117,7 +117,9 @@ export function bucketCounts(intervals: readonly CountInterval[], resolutionMs: 
  * the scrape interval, so the trace keeps the variation from one interval to the next.
  */
 export function traceFromCounts(intervals: readonly CountInterval[]): Float64Array {
-  const sorted = [...intervals].filter((iv) => iv.count >= 0.5).sort((a, b) => a.fromMs - b.fromMs);
+  // Counts may be fractions (an interval split at a watermark, a root's requests weighed as
+  // queries): the carry sums them, so none is dropped.
+  const sorted = [...intervals].filter((iv) => iv.count > 0).sort((a, b) => a.fromMs - b.fromMs);
   const first = sorted[0];
   if (first === undefined) return new Float64Array(0);
   const times: number[] = [];

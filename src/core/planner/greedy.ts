@@ -18,6 +18,7 @@ import type { Evaluation, PlanningContext, StageOption } from './context.js';
 import { better, roundCost } from './context.js';
 import type { SearchOutcome } from './outcome.js';
 import type { StageConfig } from '../types.js';
+import { plannedDelayMs } from '../batch-delay.js';
 
 export function greedyPlan(ctx: PlanningContext): SearchOutcome {
   const init = initialise(ctx);
@@ -177,7 +178,7 @@ function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation 
     if (!option || option.minReplicas > c.replicas - 1) return;
     const full = ctx.estimator.serviceTable(s, c.hardware, c.batchSize)[c.batchSize] as number;
     for (const f of DELAY_FRACTIONS) {
-      const delay = Math.round(full * f * 10) / 10;
+      const delay = plannedDelayMs(ctx.pipeline.spec.stages[s]?.server, full * f);
       if (delay <= 0 || delay === (c.batchDelayMs ?? 0)) continue;
       const ev = ctx.fewestReplicas(current.config, s, { hardware: c.hardware, batchSize: c.batchSize, batchDelayMs: delay }, option.minReplicas, c.replicas - 1);
       if (ev && ev.feasible && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;

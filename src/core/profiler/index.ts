@@ -10,6 +10,6 @@ export { nsToMs, serverTiming } from './server-timing.js';
 export type { ServerTiming } from './server-timing.js';
 export { passivePoints, tallyBatchSizes } from './passive.js';
 export type { BatchSizeInterval, BatchSizeTally, PassivePoint } from './passive.js';
-export { activeProfile, batchingKnee, hopOverheadMs, isoTime, passiveProfile } from './table.js';
+export { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, isoTime, passiveProfile } from './table.js';
 export { mergeProfiles } from './merge.js';
 export type { KeptPoint, MergeResult } from './merge.js';

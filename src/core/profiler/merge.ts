@@ -44,6 +44,9 @@ export function mergeProfiles(existing: readonly ProfileOptions[], measured: rea
     target.points = [...points.values()].sort((a, b) => a.batchSize - b.batchSize);
     // A new measurement of the hop overhead replaces the old one (it is one figure, not a point).
     if (m.hopOverheadMs !== undefined) target.hopOverheadMs = m.hopOverheadMs;
+    // Likewise its curve; a new single figure without a curve drops the old curve, which it would contradict.
+    if (m.hopOverheadCurve !== undefined) target.hopOverheadCurve = m.hopOverheadCurve;
+    else if (m.hopOverheadMs !== undefined) delete target.hopOverheadCurve;
   }
   return { profiles, kept, written };
 }

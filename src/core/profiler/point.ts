@@ -32,8 +32,13 @@ export interface PointResult {
   readonly windows: number;
   /** Batches behind the figures: those of the last three windows. */
   readonly samples: number;
-  /** Median and P99 of the client-observed batch latency over the last three windows. */
+  /** Median of the client-observed batch latency over the last three windows. */
   readonly clientP50Ms?: number;
+  /**
+   * P99 of the client-observed batch latency: the median of the last three windows' own P99s, so
+   * that a host stall in one window (a descheduled client or server) does not become the profile's
+   * spread. With fewer windows, of those it has.
+   */
   readonly clientP99Ms?: number;
   /** Items per second per replica (throughput of all replicas ÷ replicas). */
   readonly throughputQps?: number;
@@ -41,6 +46,8 @@ export interface PointResult {
   readonly server?: ServerTiming;
   /** Spread of the last three windows (the stability criterion's measure). */
   readonly spread?: WindowSpread;
+  /** Batches kept in flight (the replicas, unless the point measured the hop at a higher concurrency). */
+  readonly inFlight?: number;
   readonly error?: string;
 }
 
@@ -62,8 +69,10 @@ export interface PointInput {
   readonly status: PointStatus;
   readonly measuredAtMs: number;
   readonly windows: readonly WindowRecord[];
-  /** Replicas serving, i.e. batches in flight. */
+  /** Replicas serving. */
   readonly replicas: number;
+  /** Batches kept in flight (default: the replicas). */
+  readonly inFlight?: number;
   /** Server timings over the last three windows, where known. */
   readonly server?: ServerTiming;
   readonly error?: string;
@@ -80,6 +89,7 @@ export function summarisePoint(input: PointInput): PointResult {
     measuredAtMs: input.measuredAtMs,
     windows: input.windows.length,
     samples: latencies.length,
+    inFlight: input.inFlight ?? input.replicas,
     ...(input.error !== undefined ? { error: input.error } : {}),
   };
   if (latencies.length === 0) return base;
@@ -89,11 +99,17 @@ export function summarisePoint(input: PointInput): PointResult {
   return {
     ...base,
     clientP50Ms: percentileOfSorted(sorted, 50),
-    clientP99Ms: percentileOfSorted(sorted, 99),
+    clientP99Ms: medianWindowP99(used),
     ...(spanMs > 0 ? { throughputQps: (items * 1000) / spanMs / Math.max(1, input.replicas) } : {}),
     ...(input.server !== undefined ? { server: input.server } : {}),
     spread: windowSpread(used.map(summariseWindow)),
   };
+}
+
+/** The median over windows of each window's P99 (windows without answers left out). */
+function medianWindowP99(windows: readonly WindowRecord[]): number {
+  const p99s = windows.filter((w) => w.latenciesMs.length > 0).map((w) => percentileOfSorted(sortedCopy(Float64Array.from(w.latenciesMs)), 99));
+  return percentileOfSorted(sortedCopy(Float64Array.from(p99s)), 50);
 }
 
 /** The latency the profile table records: the server's compute time where known, else the client median. */

@@ -17,10 +17,14 @@ export interface ServerTiming {
   readonly count: number;
 }
 
-/** Server timings of batches of `batchSize` from the increments `delta`, or undefined when the server reports none. */
-export function serverTiming(delta: ModelCounters, batchSize: number): ServerTiming | undefined {
+/**
+ * Server timings of batches of `batchSize` from the increments `delta`, or undefined when the
+ * server reports none. `perRequest`: always the per-request basis, what one request's batch took
+ * whatever its size (for requests the server may have batched together).
+ */
+export function serverTiming(delta: ModelCounters, batchSize: number, perRequest = false): ServerTiming | undefined {
   const queueMs = delta.queueNs !== undefined && delta.requests > 0n ? nsToMs(delta.queueNs) / Number(delta.requests) : undefined;
-  const exact = delta.batchSizes?.find((b) => b.batchSize === batchSize);
+  const exact = perRequest ? undefined : delta.batchSizes?.find((b) => b.batchSize === batchSize);
   if (exact !== undefined && exact.executions > 0n) {
     return {
       computeMs: nsToMs(exact.computeNs) / Number(exact.executions),

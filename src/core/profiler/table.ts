@@ -1,6 +1,7 @@
 // Sweep results → the planner's profile table (with provenance per point), and what the table
 // says about batching.
 import type { ProfileOptions, ProfilePointOptions } from '../profiles.js';
+import type { HopOverheadPoint } from '../types.js';
 import { pointLatencyMs } from './point.js';
 import type { PointResult } from './point.js';
 import type { PassivePoint } from './passive.js';
@@ -15,7 +16,7 @@ export function isoTime(ms: number): string {
  * points and points cut before their first window have none). Unstable and cut points are kept,
  * marked `stable: false`.
  */
-export function activeProfile(model: string, hardware: string, points: readonly PointResult[]): ProfileOptions | undefined {
+export function activeProfile(model: string, hardware: string, points: readonly PointResult[], hopPoints: readonly PointResult[] = []): ProfileOptions | undefined {
   const out: ProfilePointOptions[] = [];
   for (const p of points) {
     const latencyMs = pointLatencyMs(p);
@@ -35,7 +36,24 @@ export function activeProfile(model: string, hardware: string, points: readonly 
   }
   if (out.length === 0) return undefined;
   const hop = hopOverheadMs(points);
-  return { model, hardware, points: out, ...(hop !== undefined ? { hopOverheadMs: hop } : {}) };
+  const curve = hopOverheadCurve(points, hopPoints);
+  return { model, hardware, points: out, ...(hop !== undefined ? { hopOverheadMs: hop } : {}), ...(curve !== undefined ? { hopOverheadCurve: curve } : {}) };
+}
+
+/**
+ * The hop overhead by requests in flight: the sweep's hop point (at its concurrency, the replicas)
+ * and each extra batch-1 point measured with more requests in flight, by the same rule (client
+ * median − server queue − compute). Undefined unless at least two concurrencies have a figure.
+ */
+export function hopOverheadCurve(points: readonly PointResult[], hopPoints: readonly PointResult[]): HopOverheadPoint[] | undefined {
+  const base = hopPointOf(points);
+  const byInFlight = new Map<number, number>();
+  for (const p of [...(base ? [base] : []), ...hopPoints]) {
+    const ms = hopOf(p);
+    if (ms !== undefined) byInFlight.set(p.inFlight ?? 1, ms);
+  }
+  if (byInFlight.size < 2) return undefined;
+  return [...byInFlight.entries()].sort((a, b) => a[0] - b[0]).map(([inFlight, ms]) => ({ inFlight, hopOverheadMs: ms }));
 }
 
 /**
@@ -45,11 +63,18 @@ export function activeProfile(model: string, hardware: string, points: readonly 
  * undefined when the server reports no timings.
  */
 export function hopOverheadMs(points: readonly PointResult[]): number | undefined {
-  const usable = points
-    .filter((p) => p.status !== 'failed' && p.clientP50Ms !== undefined && p.server !== undefined)
-    .sort((a, b) => a.batchSize - b.batchSize);
-  const p = usable[0];
-  if (p === undefined || p.server === undefined || p.clientP50Ms === undefined) return undefined;
+  const p = hopPointOf(points);
+  return p === undefined ? undefined : hopOf(p);
+}
+
+/** The point the hop overhead is read from: the smallest batch size with client and server figures. */
+function hopPointOf(points: readonly PointResult[]): PointResult | undefined {
+  return points.filter((p) => hopOf(p) !== undefined).sort((a, b) => a.batchSize - b.batchSize)[0];
+}
+
+/** One point's hop: its client median minus the server's queue and compute (≥ 0); undefined without both figures. */
+function hopOf(p: PointResult): number | undefined {
+  if (p.status === 'failed' || p.server === undefined || p.clientP50Ms === undefined) return undefined;
   return round(Math.max(0, p.clientP50Ms - p.server.computeMs - (p.server.queueMs ?? 0)));
 }
 

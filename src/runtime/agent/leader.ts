@@ -2,7 +2,8 @@
 // Leadership lasts. It
 // - keeps the live members (membership watch) and the fleet policy (SLOs, prices) from the
 //   coordinator, never from its own file alone, so that every leader plans for the same SLOs;
-// - takes the agents' samples: the entry stages' arrival counts go to each pipeline's tuner (merged
+// - takes the agents' samples: the entry stages' arrival counts, as queries (each query counted
+//   once however many roots it enters, fleet/query-counting.ts), go to each pipeline's tuner (merged
 //   across agents, fleet/count-merger.ts) and to its recent trace; Triton's per-batch-size
 //   statistics become passive profile points for (model, hardware) pairs the config has no
 //   profile for;
@@ -18,13 +19,13 @@ import type { ScheduledTask } from 'node-cron';
 import type { InferlineConfig } from '../../config/index.js';
 import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival.js';
 import {
-  applyPolicy, bucketCounts, CountMerger, keepRunning, parsePolicy, parseTrafficRecord, placeableHardware, placeReplicas, traceFromCounts,
-  trafficIntervals, trafficRecordOf,
+  applyPolicy, bucketCounts, CountMerger, keepRunning, parsePolicy, parseTrafficRecord, placeableHardware, placeReplicas, queryCounting,
+  traceFromCounts, trafficIntervals, trafficRecordOf,
 } from '../../core/fleet/index.js';
 import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
 import { compilePipeline } from '../../core/pipeline.js';
 import { Estimator } from '../../core/estimator.js';
-import type { CountInterval, FleetPolicy, Placement, PlacementMember, RunningStage, Shortfall, StageDemand } from '../../core/fleet/index.js';
+import type { CountInterval, FleetPolicy, Placement, PlacementMember, QueryCounting, RunningStage, Shortfall, StageDemand } from '../../core/fleet/index.js';
 import { normaliseProfiles, ProfileSet } from '../../core/profiles.js';
 import type { ProfileOptions } from '../../core/profiles.js';
 import { passiveProfile } from '../../core/profiler/table.js';
@@ -95,8 +96,8 @@ interface PipelineRun {
   rates: Map<string, Map<string, { qps: number; atMs: number }>>;
   /** Per stage, what one replica serves at the planned batch and hardware (queries/s). */
   replicaQps: Record<string, number>;
-  /** Models of the entry stages, whose arrivals are the pipeline's. */
-  rootModels: ReadonlySet<string>;
+  /** How the models' request counts become the pipeline's queries and each stage's visits. */
+  counting: QueryCounting;
 }
 
 export interface LeaderStatus {
@@ -361,16 +362,20 @@ export class Leader {
       const q = s.queued ?? s.pending ?? little;
       for (const run of this.runs.values()) {
         for (const stage of run.spec.stages.filter((st) => st.model === s.model)) {
+          // A model serving several stages: each is charged its share of the model's visits.
+          const share = run.counting.stageShare.get(stage.name) ?? 1;
           const rates = run.rates.get(stage.name) ?? new Map<string, { qps: number; atMs: number }>();
-          rates.set(agentId, { qps: (s.arrivals * 1000) / Math.max(1, s.toMs - s.fromMs), atMs: now });
+          rates.set(agentId, { qps: (share * s.arrivals * 1000) / Math.max(1, s.toMs - s.fromMs), atMs: now });
           run.rates.set(stage.name, rates);
           if (q === undefined || !Number.isFinite(q)) continue;
           const byAgent = run.queued.get(stage.name) ?? new Map<string, { queued: number; atMs: number }>();
-          byAgent.set(agentId, { queued: q, atMs: now });
+          byAgent.set(agentId, { queued: share * q, atMs: now });
           run.queued.set(stage.name, byAgent);
         }
-        if (!run.rootModels.has(s.model)) continue;
-        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : s.arrivals, now);
+        // Queries, not visits: a root model's requests weighed by core/fleet/query-counting.ts.
+        const weight = run.counting.queryWeight.get(s.model);
+        if (weight === undefined) continue;
+        run.merger.add(`${agentId}/${s.model}`, s.toMs - s.fromMs, s.reset ? 0 : weight * s.arrivals, now);
       }
     }
     for (const run of this.runs.values()) this.feed(run, now);
@@ -422,7 +427,7 @@ export class Leader {
       spec: p, plan: undefined, placeable: '', desired: {}, loop: undefined,
       merger: new CountMerger({ staleAfterMs: 3 * Math.max(1000, this.config.agent?.scrapeIntervalMs ?? 1000) + 1000 }),
       recent: [], lastReplan: undefined, lastDecision: undefined, queued: new Map(), rates: new Map(), replicaQps: {},
-      rootModels: new Set(p.stages.filter((_, i) => compiled.isRoot[i] === 1).map((st) => st.model)),
+      counting: queryCounting(compiled),
     };
   }
 

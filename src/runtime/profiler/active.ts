@@ -42,6 +42,12 @@ export interface ActiveProfileOptions {
   readonly warmupRequests?: number;
   /** Timeout of every inference request (default 30 s). */
   readonly timeoutMs?: number;
+  /**
+   * After the sweep, the hop overhead is measured again at batch 1 with this many requests in
+   * flight per replica, each (default none; `inferline profile` asks for 4): under load a hop
+   * costs more than with one request a replica, and the estimator interpolates between them.
+   */
+  readonly hopInFlightPerReplica?: readonly number[];
   /** Profile even when the server is serving traffic. */
   readonly allowLiveTraffic?: boolean;
   /** How long to watch the counters for live traffic first (default 1 s). */
@@ -77,6 +83,8 @@ export interface HardwareResult {
   readonly replicas: number;
   readonly batchSizes: readonly number[];
   readonly points: readonly PointResult[];
+  /** Batch-1 points measured with more requests in flight than replicas, for the hop overhead's curve. */
+  readonly hopPoints: readonly PointResult[];
   readonly budgetMs: number;
   readonly wallMs: number;
   /** Why this hardware could not be profiled at all (the switch failed). */
@@ -111,6 +119,7 @@ export const ACTIVE_DEFAULTS = {
   minWindowRequests: 5,
   maxWindows: 10,
   warmupRequests: 2,
+  hopInFlightPerReplica: [] as readonly number[],
   timeoutMs: 30_000,
   liveTrafficCheckMs: 1000,
 } as const;
@@ -121,6 +130,7 @@ interface Settings {
   readonly minWindowRequests: number;
   readonly maxWindows: number;
   readonly warmupRequests: number;
+  readonly hopInFlightPerReplica: readonly number[];
   readonly timeoutMs: number;
   readonly criterion: StabilityCriterion;
   readonly seed: number;
@@ -176,7 +186,7 @@ export async function runActiveProfile(adapter: ServerAdapter, options: ActivePr
           const error = `switching ${options.model} to ${target.device.toUpperCase()} instances failed: ${messageOf(err)}`;
           emit({ kind: 'hardware-failed', hardware: target.name, error });
           results.push({
-            hardware: target.name, device: target.device, switched: false, replicas: 0, batchSizes: [], points: [],
+            hardware: target.name, device: target.device, switched: false, replicas: 0, batchSizes: [], points: [], hopPoints: [],
             budgetMs: settings.budgetMs, wallMs: clock.nowMs() - t0, error,
           });
           current = await adapter.model(options.model).catch(() => current);
@@ -226,6 +236,7 @@ function settingsOf(o: ActiveProfileOptions): Settings {
     minWindowRequests: o.minWindowRequests ?? ACTIVE_DEFAULTS.minWindowRequests,
     maxWindows: o.maxWindows ?? ACTIVE_DEFAULTS.maxWindows,
     warmupRequests: o.warmupRequests ?? ACTIVE_DEFAULTS.warmupRequests,
+    hopInFlightPerReplica: o.hopInFlightPerReplica ?? ACTIVE_DEFAULTS.hopInFlightPerReplica,
     timeoutMs: o.timeoutMs ?? ACTIVE_DEFAULTS.timeoutMs,
     criterion: o.criterion ?? DEFAULT_STABILITY,
     seed: o.seed ?? 1,
@@ -235,6 +246,7 @@ function settingsOf(o: ActiveProfileOptions): Settings {
     if (typeof v === 'number' && !(v > 0 && Number.isFinite(v))) throw new RangeError(`${k} must be > 0, got ${v}`);
   };
   for (const k of ['budgetMs', 'windowMs', 'minWindowRequests', 'maxWindows', 'timeoutMs'] as const) positive(k);
+  for (const k of s.hopInFlightPerReplica) if (!Number.isInteger(k) || k < 2 || k > 64) throw new RangeError(`hopInFlightPerReplica must hold integers from 2 to 64, got ${k}`);
   if (!(s.warmupRequests >= 0)) throw new RangeError(`warmupRequests must be ≥ 0, got ${s.warmupRequests}`);
   if (s.maxWindows < s.criterion.windows) throw new RangeError(`maxWindows (${s.maxWindows}) must be at least the ${s.criterion.windows} windows the stability criterion compares`);
   return s;
@@ -263,29 +275,38 @@ async function sweep(
   emit({ kind: 'hardware', hardware: target.name, device: status.device, replicas, batchSizes: sizes });
   const budgetEndMs = clock.nowMs() + settings.budgetMs;
   const points: PointResult[] = [];
+  const hopPoints: PointResult[] = [];
   const counters = new CounterReader(adapter, options.model, warnings);
+  // The sweep, then (where it covers batch 1) the hop at the higher concurrencies: batch 1 because
+  // that is what a pipeline's hops carry.
+  const hopInFlight = sizes.includes(1) ? settings.hopInFlightPerReplica.map((k) => k * replicas) : [];
+  const steps = [...sizes.map((batchSize) => ({ batchSize, inFlight: replicas })), ...hopInFlight.map((inFlight) => ({ batchSize: 1, inFlight }))];
   let interrupted = false;
-  for (const [i, batchSize] of sizes.entries()) {
+  for (const [i, step] of steps.entries()) {
     if (ctx.signal?.aborted) {
       interrupted = true;
       break;
     }
-    const deadlineMs = pointDeadlineMs(clock.nowMs(), budgetEndMs, sizes.length - i);
-    const measured = await measurePoint(adapter, options.model, settings, { hardware: target.name, batchSize, replicas, deadlineMs }, counters, ctx);
-    points.push(measured.point);
-    emit({ kind: 'point-done', hardware: target.name, point: measured.point });
+    const deadlineMs = pointDeadlineMs(clock.nowMs(), budgetEndMs, steps.length - i);
+    const measured = await measurePoint(adapter, options.model, settings, { hardware: target.name, ...step, replicas, deadlineMs }, counters, ctx);
+    if (step.inFlight === replicas) {
+      points.push(measured.point);
+      emit({ kind: 'point-done', hardware: target.name, point: measured.point });
+    } else hopPoints.push(measured.point);
     if (measured.interrupted) {
       interrupted = true;
       break;
     }
   }
-  return { result: { hardware: target.name, device: status.device, replicas, batchSizes: sizes, points, budgetMs: settings.budgetMs }, interrupted };
+  return { result: { hardware: target.name, device: status.device, replicas, batchSizes: sizes, points, hopPoints, budgetMs: settings.budgetMs }, interrupted };
 }
 
 interface PointTarget {
   readonly hardware: string;
   readonly batchSize: number;
   readonly replicas: number;
+  /** Batches kept in flight (the replicas, or more for the hop's curve). */
+  readonly inFlight: number;
   readonly deadlineMs: number;
 }
 
@@ -313,8 +334,8 @@ async function measurePoint(
 ): Promise<{ point: PointResult; interrupted: boolean }> {
   const { clock, signal } = ctx;
   const emit = ctx.onEvent ?? (() => undefined);
-  const { batchSize, replicas } = target;
-  const loop = new ClosedLoop({ adapter, model, batchSize, concurrency: replicas, timeoutMs: s.timeoutMs, clock, seed: s.seed * 7919 + batchSize });
+  const { batchSize, replicas, inFlight } = target;
+  const loop = new ClosedLoop({ adapter, model, batchSize, concurrency: inFlight, timeoutMs: s.timeoutMs, clock, seed: s.seed * 7919 + batchSize + (inFlight - replicas) * 101 });
   const windows: WindowRecord[] = [];
   const summaries: WindowSummary[] = [];
   const deltas: ModelCounters[] = [];
@@ -324,12 +345,12 @@ async function measurePoint(
   // Nothing is sent when the budget cannot hold even one window.
   const first = nextPointStep([], clock.nowMs(), target.deadlineMs, plan);
   if (first.kind === 'done') {
-    return { point: summarisePoint({ batchSize, status: first.status, measuredAtMs: clock.nowMs(), windows: [], replicas }), interrupted: false };
+    return { point: summarisePoint({ batchSize, status: first.status, measuredAtMs: clock.nowMs(), windows: [], replicas, inFlight }), interrupted: false };
   }
   loop.start();
   try {
     emit({ kind: 'point', hardware: target.hardware, batchSize, phase: 'warm-up', windows: 0 });
-    await untilOrDeadline(loop.waitFor(s.warmupRequests * replicas, signal), clock, target.deadlineMs, signal);
+    await untilOrDeadline(loop.waitFor(s.warmupRequests * inFlight, signal), clock, target.deadlineMs, signal);
     let before = loop.failed ? undefined : await counters.read();
     // (ours) A window runs from one answer to another: it starts at the last answer before it and
     // ends at its own last answer, so a closed loop's throughput is not rounded to whole batches
@@ -380,9 +401,10 @@ async function measurePoint(
   // Server timings over the same windows as the client figures: the last three.
   const used = lastWindows(deltas, s.criterion);
   const server = used.length > 0 && used.length === lastWindows(windows, s.criterion).length
-    ? serverTiming(sumCounters(model, used), batchSize) : undefined;
+    // With more requests in flight than replicas the server may batch them: each request's own batch time.
+    ? serverTiming(sumCounters(model, used), batchSize, inFlight > replicas) : undefined;
   const point = summarisePoint({
-    batchSize, status, measuredAtMs: clock.nowMs(), windows, replicas, criterion: s.criterion,
+    batchSize, status, measuredAtMs: clock.nowMs(), windows, replicas, inFlight, criterion: s.criterion,
     ...(server !== undefined && status !== 'failed' ? { server } : {}),
     ...(status === 'failed' ? { error: messageOf(loop.error) } : {}),
   });

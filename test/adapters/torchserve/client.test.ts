@@ -118,16 +118,57 @@ describe('adapters/torchserve against a fake server', () => {
 
     it('a 400 that is not about the key stays an http error', async () => {
       ts.inject = (r) => (r.method === 'PUT' ? { status: 400, body: '{"code": 400, "type": "BadRequestException", "message": "max_worker cannot be less than min_worker."}' } : undefined);
-      await expectAdapterError(adapter().setReplicas('m', 3), { kind: 'http', status: 400, endpoint: 'PUT /models/m' }, /max_worker cannot be less than min_worker/);
+      await expectAdapterError(adapter({ scaleDown: 'interrupt' }).setReplicas('m', 3), { kind: 'http', status: 400, endpoint: 'PUT /models/m' }, /max_worker cannot be less than min_worker/);
       expect(ts.calls({ method: 'GET' })).to.deep.equal([]);
     });
   });
 
   describe('replicas (B.4)', () => {
     it('scales synchronously with min_worker = max_worker = N, then returns the re-described status', async () => {
-      const status = await adapter().setReplicas('m', 3);
+      const status = await adapter({ scaleDown: 'interrupt' }).setReplicas('m', 3);
       expect(ts.calls()).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true', 'GET /models/m']);
       expect(status).to.deep.equal({ model: 'm', version: '1.0', ready: true, replicas: 3, device: 'cpu', maxBatchSize: 1, batchDelayMs: 100 });
+    });
+
+    it('draining (the default), grows with the scale API: no swap', async () => {
+      const status = await adapter().setReplicas('m', 3);
+      expect(ts.calls({ api: 'management' }).filter((c) => !c.startsWith('GET'))).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true']);
+      expect(status).to.include({ version: '1.0', replicas: 3 });
+    });
+
+    it('draining, shrinks by a swap: a version with fewer workers becomes the default; the old one goes once its queue is empty and its last batches had their time', async () => {
+      // The old version's queue, as successive describes of it read it.
+      const pending = [3, 1, 0];
+      ts.inject = (r) => {
+        if (r.method !== 'GET' || r.path !== '/models/m/1.0' || pending.length === 0) return undefined;
+        const p = pending.shift() as number;
+        return { status: 200, body: JSON.stringify([{
+          modelName: 'm', modelVersion: '1.0', modelUrl: 'm-a.mar', runtime: 'python', minWorkers: 2, maxWorkers: 2, batchSize: 1, maxBatchDelay: 100,
+          responseTimeout: 120, startupTimeout: 120, deviceType: 'cpu', workers: [], jobQueueStatus: { remainingCapacity: 100 - p, pendingRequests: p },
+        }]) };
+      };
+      const events: string[] = [];
+      const clock: Clock = {
+        nowMs: () => 0,
+        sleep: async (ms) => { events.push(`sleep ${ms}`); },
+      };
+      const status = await adapter({ clock, drainGraceMs: 700 }).setReplicas('m', 1);
+      const changes = ts.calls({ api: 'management' }).filter((c) => !c.startsWith('GET /models/m?') && c !== 'GET /models/m' && c !== 'GET /models/m/all');
+      expect(changes).to.deep.equal([
+        'POST /models?url=m-b.mar&model_name=m&batch_size=1&max_batch_delay=100&initial_workers=1&synchronous=true&response_timeout=120&startup_timeout=120',
+        'PUT /models/m/2.0/set-default',
+        'GET /models/m/1.0', 'GET /models/m/1.0', 'GET /models/m/1.0',
+        'DELETE /models/m/1.0',
+      ]);
+      // Polled while requests were queued, then max_batch_delay (100) + the grace (700) before the unregister.
+      expect(events.filter((e) => e !== 'sleep 0')).to.deep.equal(['sleep 50', 'sleep 50', 'sleep 800']);
+      expect(status).to.include({ version: '2.0', replicas: 1 });
+    });
+
+    it('draining, a model with no alternate archive shrinks with the scale API', async () => {
+      await adapter({ archives: {} }).setReplicas('m', 1);
+      expect(ts.calls({ method: 'POST' })).to.deep.equal([]);
+      expect(ts.calls({ method: 'PUT' })).to.deep.equal(['PUT /models/m?min_worker=1&max_worker=1&synchronous=true']);
     });
 
     it('refuses a device it cannot choose, before changing anything', async () => {
@@ -245,7 +286,7 @@ describe('adapters/torchserve against a fake server', () => {
 
       ts.seen.length = 0;
       ts.inject = () => ({ status: 503, body: '{"code": 503, "type": "ServiceUnavailableException", "message": "busy"}' });
-      await expectAdapterError(adapter().setReplicas('m', 3), { kind: 'http', status: 503, endpoint: 'PUT /models/m' }, /busy/);
+      await expectAdapterError(adapter({ scaleDown: 'interrupt' }).setReplicas('m', 3), { kind: 'http', status: 503, endpoint: 'PUT /models/m' }, /busy/);
       expect(ts.calls()).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true']);
     });
 

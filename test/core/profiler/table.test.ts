@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { profileFileSchema } from '../../../src/config/schema.js';
 import { normaliseProfiles } from '../../../src/core/profiles.js';
 import type { ProfileOptions } from '../../../src/core/profiles.js';
-import { activeProfile, batchingKnee, hopOverheadMs, mergeProfiles, passivePoints, passiveProfile, tallyBatchSizes } from '../../../src/core/profiler/index.js';
+import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, mergeProfiles, passivePoints, passiveProfile, tallyBatchSizes } from '../../../src/core/profiler/index.js';
 import type { PointResult } from '../../../src/core/profiler/index.js';
 
 const AT = Date.UTC(2026, 10, 30, 10, 0, 0);
@@ -59,10 +59,33 @@ describe('core/profiler/table: the planner\'s profile format with provenance', (
     expect(activeProfile('m', 'cpu', [point(1, 'stable')])).to.not.have.property('hopOverheadMs');
   });
 
+  it('the hop curve: the sweep\'s hop point at its concurrency and each extra point at its own, by the same rule', () => {
+    const timed = (b: number, inFlight: number, client: number, compute: number, queue: number, status: PointResult['status'] = 'stable') => point(b, status, {
+      inFlight, clientP50Ms: client, server: { computeMs: compute, queueMs: queue, basis: 'per-request', count: 30 },
+    });
+    const sweep = [timed(1, 2, 14, 10, 0.5), timed(4, 2, 30, 20, 1)];
+    // 14 − 10 − 0.5 = 3.5 with 2 in flight; 40 − 12 − 22 = 6 with 8 (queue 22: six waiting).
+    expect(hopOverheadCurve(sweep, [timed(1, 8, 40, 12, 22)])).to.deep.equal([{ inFlight: 2, hopOverheadMs: 3.5 }, { inFlight: 8, hopOverheadMs: 6 }]);
+    expect(activeProfile('m', 'cpu', sweep, [timed(1, 8, 40, 12, 22)])?.hopOverheadCurve).to.have.length(2);
+    // One concurrency only, or a failed extra point: no curve.
+    expect(hopOverheadCurve(sweep, [])).to.equal(undefined);
+    expect(hopOverheadCurve(sweep, [timed(1, 8, 40, 12, 22, 'failed')])).to.equal(undefined);
+    expect(activeProfile('m', 'cpu', sweep)).to.not.have.property('hopOverheadCurve');
+  });
+
   it('a merge replaces the hop overhead with the new measurement and keeps it otherwise', () => {
     const old: ProfileOptions = { model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 5 }], hopOverheadMs: 2 };
     expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }] }]).profiles[0]?.hopOverheadMs).to.equal(2);
     expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }], hopOverheadMs: 1.5 }]).profiles[0]?.hopOverheadMs).to.equal(1.5);
+  });
+
+  it('a merge replaces the hop curve with a new one, and drops it for a new single figure', () => {
+    const curve = [{ inFlight: 1, hopOverheadMs: 2 }, { inFlight: 8, hopOverheadMs: 4 }];
+    const old: ProfileOptions = { model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 5 }], hopOverheadMs: 2, hopOverheadCurve: curve };
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [{ batchSize: 2, latencyMs: 8 }] }]).profiles[0]?.hopOverheadCurve).to.deep.equal(curve);
+    const fresh = [{ inFlight: 1, hopOverheadMs: 1 }, { inFlight: 4, hopOverheadMs: 3 }];
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [], hopOverheadMs: 1, hopOverheadCurve: fresh }]).profiles[0]?.hopOverheadCurve).to.deep.equal(fresh);
+    expect(mergeProfiles([old], [{ model: 'm', hardware: 'cpu', points: [], hopOverheadMs: 1.5 }]).profiles[0]).to.not.have.property('hopOverheadCurve');
   });
 
   it('the schema refuses bad provenance', () => {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { runActiveProfile, LiveTrafficError } from '../../../src/runtime/profiler/index.js';
 import type { ActiveProfileOptions, ActiveProfileResult, ProfileEvent } from '../../../src/runtime/profiler/index.js';
+import { activeProfile } from '../../../src/core/profiler/index.js';
 import { drive, FakeServer } from './fake-server.js';
 import type { FakeServerOptions } from './fake-server.js';
 
@@ -52,6 +53,24 @@ describe('runtime/profiler/active (fake server, fake clock)', function () {
     expect(r.hardware[0]?.replicas).to.equal(3);
     // Throughput is per replica.
     expect(p?.throughputQps).to.be.closeTo((2 * 1000) / (compute(2) + 1), 0.5);
+  });
+
+  it('measures the hop again at batch 1 with more requests in flight per replica, and the profile gets the curve', async () => {
+    const { r, fake } = await profile({ replicas: 2, overheadPerInFlightMs: 0.5 }, { batchSizes: [1, 4], hopInFlightPerReplica: [4] });
+    const [hw] = r.hardware;
+    expect(hw?.points.map((p) => [p.batchSize, p.inFlight])).to.deep.equal([[1, 2], [4, 2]]);
+    expect(hw?.hopPoints.map((p) => [p.batchSize, p.inFlight, p.status])).to.deep.equal([[1, 8, 'stable']]);
+    expect(fake.maxInFlight).to.equal(8);
+    const curve = activeProfile('m', 'gpu-t4', hw?.points ?? [], hw?.hopPoints ?? [])?.hopOverheadCurve;
+    // The fake adds 1 ms + 0.5 ms per other request in flight: with 2 in flight 1.5 ms at most,
+    // with 8 up to 4.5 ms (closed-loop workers resend as answers come, so a few find fewer).
+    expect(curve?.map((c) => c.inFlight)).to.deep.equal([2, 8]);
+    expect(curve?.[0]?.hopOverheadMs).to.be.within(1, 1.5);
+    expect(curve?.[1]?.hopOverheadMs).to.be.within(3, 4.5);
+    // Without the option nothing more is sent.
+    const plain = await profile({ replicas: 2 }, { batchSizes: [1] });
+    expect(plain.r.hardware[0]?.hopPoints).to.deep.equal([]);
+    expect(plain.fake.maxInFlight).to.equal(2);
   });
 
   it('sweeps powers of two up to the model\'s max batch by default', async () => {

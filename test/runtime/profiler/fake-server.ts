@@ -12,6 +12,8 @@ export interface FakeServerOptions {
   /** Server-side compute time of a batch of `b`; `call` counts inferences at that size so far (for noise). */
   readonly computeMs: (b: number, call: number) => number;
   readonly overheadMs?: number;
+  /** Extra overhead per other request in flight when a request arrives (a server busier with more connections). */
+  readonly overheadPerInFlightMs?: number;
   readonly replicas?: number;
   readonly device?: DeviceKind;
   readonly maxBatchSize?: number;
@@ -98,7 +100,7 @@ export class FakeServer implements ServerAdapter, Profilable, ReplicaControl {
     try {
       const call = this.calls.get(o.batchSize) ?? 0;
       this.calls.set(o.batchSize, call + 1);
-      const overhead = this.options.overheadMs ?? 1;
+      const overhead = (this.options.overheadMs ?? 1) + (this.options.overheadPerInFlightMs ?? 0) * (this.inFlight - 1);
       if ((this.options.failAt ?? []).includes(o.batchSize)) {
         await this.clock.sleep(overhead);
         throw new AdapterError({ server: 'triton', endpoint: 'POST /infer', kind: 'http', status: 500, message: `batch ${o.batchSize} failed` });

@@ -1,0 +1,127 @@
+// The demo's health: whether the host carried the run, so that an overloaded host is reported as
+// such rather than as the product's SLO miss. It gathers what each process measures of itself —
+// the load generator's send slip against its schedule, the event-loop delay of every child (their
+// probes) and of this process, the host's load average — and judges them with the rules
+// `inferline replay` uses (core/replay/compare.ts harnessVerdict): slip P99, loop-delay P99 and
+// load ≤ cores.
+//
+// The harness is what stands in for the world around the product: the emulated servers, the load
+// generator and this process. The agents are the product: their loop delay is shown beside (a
+// leader that plans blocks its loop for a while, which is the product's own latency), not judged.
+import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { harnessVerdict, type HarnessVerdict } from '../../core/replay/compare.js';
+import type { LoopReport } from './loop-probe.js';
+
+export interface ProcessLoop {
+  readonly name: string;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Judged (a part of the harness) or only shown (an agent). */
+  readonly judged: boolean;
+}
+
+export interface DemoHealth {
+  readonly sendSlipP99Ms: number;
+  readonly sendSlipMaxMs: number;
+  readonly loops: readonly ProcessLoop[];
+  /** Highest 1-minute load average seen during the run, and at its end. */
+  readonly loadAverageMax: number;
+  readonly loadAverageEnd: number;
+  readonly cores: number;
+  readonly verdict: HarnessVerdict;
+}
+
+export interface HealthSources {
+  /** 1-minute load average (default os.loadavg). */
+  readonly loadAverage?: () => number;
+  readonly cores?: number;
+  /** Judge this process's own event loop too (default true: it is the demo's live view). */
+  readonly ownLoop?: boolean;
+}
+
+/** Is a process's name one of the harness's (judged) rather than an agent's? */
+export function isHarnessProcess(name: string): boolean {
+  return !name.startsWith('agent ');
+}
+
+export class HealthTracker {
+  private readonly own: IntervalHistogram;
+  private readonly loops = new Map<string, LoopReport>();
+  private readonly load: () => number;
+  private readonly cores: number;
+  private loadMax = 0;
+  private slipP99Ms = 0;
+  private slipMaxMs = 0;
+  private readonly sloMs: number;
+  private readonly ownLoop: boolean;
+
+  constructor(sloMs: number, sources: HealthSources = {}) {
+    this.sloMs = sloMs;
+    this.ownLoop = sources.ownLoop ?? true;
+    this.load = sources.loadAverage ?? (() => loadavg()[0] ?? 0);
+    this.cores = sources.cores ?? cpus().length;
+    this.own = monitorEventLoopDelay({ resolution: 5 });
+    this.own.enable();
+  }
+
+  /** Forgets what came before the load (the setup: planning, warm-up). */
+  reset(): void {
+    this.own.reset();
+    this.loops.clear();
+    this.loadMax = 0;
+    this.slipP99Ms = 0;
+    this.slipMaxMs = 0;
+  }
+
+  onLoop(name: string, r: LoopReport): void {
+    this.loops.set(name, r);
+  }
+
+  /** The load generator's slip so far (it reports its P99 at the end and its max as it goes). */
+  onSlip(p99Ms: number | undefined, maxMs: number): void {
+    if (p99Ms !== undefined) this.slipP99Ms = p99Ms;
+    this.slipMaxMs = Math.max(this.slipMaxMs, maxMs);
+  }
+
+  /** Samples the host's load; call it every tick. */
+  sample(): void {
+    this.loadMax = Math.max(this.loadMax, this.load());
+  }
+
+  /** The figures so far and the verdict on them. `slipP99Ms` undefined: judge on the max seen so far. */
+  health(): DemoHealth {
+    const loops: ProcessLoop[] = [
+      ...(this.ownLoop ? [{ name: 'demo (this process)', p99Ms: this.own.percentile(99) / 1e6, maxMs: this.own.max / 1e6, judged: true }] : []),
+      ...[...this.loops].map(([name, r]) => ({ name, p99Ms: r.p99Ms, maxMs: r.maxMs, judged: isHarnessProcess(name) })),
+    ];
+    const worst = worstJudged(loops);
+    const loadEnd = this.load();
+    const loadAverage = Math.max(this.loadMax, loadEnd);
+    const slipP99 = this.slipP99Ms > 0 ? this.slipP99Ms : this.slipMaxMs;
+    // The demo has no prediction of its own latency: the SLO is the scale of what it judges (loop
+    // delay ≤ 5 % of it), and the slip limit is replay's floor (5 ms).
+    const verdict = harnessVerdict(
+      { sendSlipP99Ms: slipP99, loopDelayP99Ms: worst.p99Ms, loopDelayOf: worst.name, loadAverage, cores: this.cores, failed: 0 },
+      { p50Ms: 0, p99Ms: this.sloMs },
+    );
+    return { sendSlipP99Ms: slipP99, sendSlipMaxMs: this.slipMaxMs, loops, loadAverageMax: loadAverage, loadAverageEnd: loadEnd, cores: this.cores, verdict };
+  }
+
+  stop(): void {
+    this.own.disable();
+  }
+}
+
+/** One line: the figures, and the verdict. */
+export function healthLine(h: DemoHealth): string {
+  const worst = worstJudged(h.loops);
+  const agents = h.loops.filter((l) => !l.judged);
+  const agentWorst = agents.length === 0 ? undefined : agents.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+  const figures = `send slip P99 ${h.sendSlipP99Ms.toFixed(1)} ms · loop delay P99 ${worst.p99Ms.toFixed(1)} ms (${worst.name})${agentWorst ? ` · agents ${agentWorst.p99Ms.toFixed(1)} ms (${agentWorst.name})` : ''} · load ${h.loadAverageMax.toFixed(2)} on ${h.cores} cores`;
+  return h.verdict.trustworthy ? `${figures} — the host carried the run` : `${figures} — NOT TRUSTWORTHY: ${h.verdict.reasons.join('; ')}`;
+}
+
+function worstJudged(loops: readonly ProcessLoop[]): ProcessLoop {
+  return loops.filter((l) => l.judged).reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a), { name: 'none reported', p99Ms: 0, maxMs: 0, judged: true });
+}

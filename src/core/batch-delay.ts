@@ -1,0 +1,44 @@
+// What each server kind does with a batch delay: where it counts the delay from, and the finest
+// delay it can be given. A stage that names its server (StageSpec.server) is simulated by its
+// server's rule and planned only with delays that server can be given; a stage that names none
+// gets Triton's rule and any delay (the planner's default, as before stages named servers).
+// (reference/server-apis.md: Triton's max_queue_delay_microseconds and TF Serving's
+// batch_timeout_micros are whole microseconds from the oldest queued request; TorchServe's
+// maxBatchDelay is whole milliseconds, counted by a worker from when it took the first request.)
+import type { StageServerKind } from './types.js';
+
+/** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
+export type DelayOrigin = 'oldest-request' | 'batch-start';
+
+/** Where the server counts a batch delay from. */
+export function delayOriginOf(server: StageServerKind | undefined): DelayOrigin {
+  return server === 'torchserve' ? 'batch-start' : 'oldest-request';
+}
+
+/** The server's unit of batch delay, in ms. */
+export function delayStepMs(server: StageServerKind | undefined): number {
+  return server === 'torchserve' ? 1 : 0.001;
+}
+
+/**
+ * A wanted delay as the server can be given it: rounded to the server's unit (TorchServe: whole
+ * milliseconds; the others: microseconds), never below 0.
+ */
+export function applicableDelayMs(server: StageServerKind | undefined, ms: number): number {
+  if (!(ms > 0)) return 0;
+  const step = delayStepMs(server);
+  return Math.round(Math.round(ms / step) * step * 1000) / 1000;
+}
+
+/** True when `ms` can be given to the server as it is. */
+export function isApplicableDelay(server: StageServerKind | undefined, ms: number): boolean {
+  return ms >= 0 && Math.abs(applicableDelayMs(server, ms) - ms) < 1e-9;
+}
+
+/**
+ * A delay the planner tries: to 0.1 ms (a finer step changes little), then as the stage's server
+ * can be given it, so that what is planned is what the agent can apply.
+ */
+export function plannedDelayMs(server: StageServerKind | undefined, ms: number): number {
+  return applicableDelayMs(server, Math.round(ms * 10) / 10);
+}
