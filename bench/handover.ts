@@ -13,6 +13,7 @@
 // (--all prints every second from the start of the load, not only from 5 s before each kill)
 //   npx tsx bench/handover.ts [same flags]
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -116,6 +117,13 @@ export async function benchHandover(): Promise<void> {
       const errors = window.reduce((sum, x) => sum + x.errors, 0);
       console.log(`replicas 1 s before the kill ${JSON.stringify(before)}; lowest in the ${afterS} s after ${JSON.stringify(lowest)}; drops: ${drops.join(', ') || 'none'}`);
       console.log(`per-second P99 in the ${afterS} s from the kill: over the SLO in ${over.length} of ${window.length} s (${over.map((x) => `t=${x.t} ${x.p99Ms?.toFixed(0)} ms, harness ${harnessOf(x)} ms`).join('; ') || 'none'}); healthy seconds ${okSeconds.length} of ${window.length}, over the SLO among them ${overHealthy.length}; worst ${worst(window).toFixed(1)} ms, worst healthy ${worst(okSeconds).toFixed(1)} ms; failed queries ${errors}`);
+      // What the leaders decided around the kill: a drop is either the old leader's tuner (a
+      // scale-down it decided before it died) or the new leader's (the handover itself).
+      for (const [who, n] of [['old leader', leader.node], ['new leader', next.node]] as const) {
+        const lines = readFileSync(n.logFile, 'utf8').split('\n').filter((l) => /handover:|tuner: |planned |stored traffic/.test(l));
+        console.log(`${who} ${n.id}, its last decisions:`);
+        for (const l of lines.slice(-8)) console.log(`    ${l.slice(0, 240)}`);
+      }
       verdicts.push(`run ${run}: drops ${drops.join(', ') || 'none'}; over SLO ${over.length}/${window.length} s, of them in healthy seconds ${overHealthy.length} (healthy ${okSeconds.length}/${window.length}); takeover ${((newLeaderAt - killAt) * 1000).toFixed(0)} ms`);
       if (run < runs) {
         fleet.startAgent(leader.node);

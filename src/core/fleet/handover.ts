@@ -64,25 +64,33 @@ export function keepRunning(
   return { stages, desired, kept };
 }
 
-/** Recent entry-stage arrivals of each pipeline, as the leader stores them for the next one. */
+/**
+ * What the leader stores for the next one: recent entry-stage arrivals of each pipeline, and the
+ * stages as it wants them run (so that a stage whose agent died with the leader, whose record the
+ * next leader cannot read among the members', still has its floor).
+ */
 export interface TrafficRecord {
   /** Wall-clock ms of the write; the intervals' times are relative to it (all ≤ 0). */
   readonly atWallMs: number;
   readonly pipelines: Readonly<Record<string, readonly (readonly [fromMs: number, toMs: number, count: number])[]>>;
+  /** Per pipeline, per stage, as the writer wanted it run. */
+  readonly stages?: Readonly<Record<string, Readonly<Record<string, RunningStage>>>>;
 }
 
 /** At most this many buckets per pipeline are stored or read (a day of 1 s buckets). */
 const MAX_BUCKETS = 86_400;
 
 /** The record of each pipeline's recent intervals (leader clock, ending by `nowMs`), in 1 s buckets relative to `nowMs`. */
-export function trafficRecordOf(recent: ReadonlyMap<string, readonly CountInterval[]>, nowMs: number, wallMs: number): TrafficRecord {
+export function trafficRecordOf(
+  recent: ReadonlyMap<string, readonly CountInterval[]>, nowMs: number, wallMs: number, stages?: Readonly<Record<string, Readonly<Record<string, RunningStage>>>>,
+): TrafficRecord {
   const pipelines: Record<string, [number, number, number][]> = {};
   for (const [name, intervals] of recent) {
     const shifted = intervals.filter((iv) => iv.toMs <= nowMs).map((iv) => ({ fromMs: iv.fromMs - nowMs, toMs: iv.toMs - nowMs, count: iv.count }));
     const buckets = bucketCounts(shifted, 1000).slice(-MAX_BUCKETS);
     if (buckets.length > 0) pipelines[name] = buckets.map((b) => [b.fromMs, Math.min(0, b.toMs), Math.round(b.count * 1000) / 1000]);
   }
-  return { atWallMs: wallMs, pipelines };
+  return { atWallMs: wallMs, pipelines, ...(stages === undefined ? {} : { stages }) };
 }
 
 /** A stored traffic record read back, or the problem that makes it unusable (bad data never reaches a plan). */
@@ -105,7 +113,42 @@ export function parseTrafficRecord(value: unknown): { record?: TrafficRecord; pr
     }
     pipelines[name] = out;
   }
-  return { record: { atWallMs: at, pipelines } };
+  const rawStages = v['stages'];
+  if (rawStages === undefined) return { record: { atWallMs: at, pipelines } };
+  if (typeof rawStages !== 'object' || rawStages === null || Array.isArray(rawStages)) return { problem: 'stages must be an object' };
+  const stages: Record<string, Record<string, RunningStage>> = {};
+  for (const [name, byStage] of Object.entries(rawStages as Record<string, unknown>)) {
+    if (typeof byStage !== 'object' || byStage === null || Array.isArray(byStage)) return { problem: `stages.${name} must be an object` };
+    stages[name] = {};
+    for (const [stage, raw] of Object.entries(byStage as Record<string, unknown>)) {
+      const r = raw as Record<string, unknown> | null;
+      const int = (x: unknown, min: number): boolean => typeof x === 'number' && Number.isInteger(x) && x >= min && x <= 100_000;
+      if (typeof r?.['hardware'] !== 'string' || !int(r['replicas'], 0)) return { problem: `stages.${name}.${stage} must have a hardware and replicas ≥ 0` };
+      if (r['batchSize'] !== undefined && !int(r['batchSize'], 1)) return { problem: `stages.${name}.${stage}.batchSize must be an integer ≥ 1` };
+      const delay = r['batchDelayMs'];
+      if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0) || !Number.isFinite(delay))) return { problem: `stages.${name}.${stage}.batchDelayMs must be ≥ 0` };
+      stages[name][stage] = {
+        hardware: r['hardware'], replicas: r['replicas'] as number,
+        ...(r['batchSize'] === undefined ? {} : { batchSize: r['batchSize'] as number }), ...(delay === undefined ? {} : { batchDelayMs: delay }),
+      };
+    }
+  }
+  return { record: { atWallMs: at, pipelines, stages } };
+}
+
+/**
+ * The running stages from the members' records beside those the previous leader stored: per
+ * stage on the same hardware, the larger replicas; batch size and delay from the members' records
+ * (what the servers were told) where they have the stage.
+ */
+export function mergeRunning(fromRecords: ReadonlyMap<string, RunningStage>, stored: ReadonlyMap<string, RunningStage>): Map<string, RunningStage> {
+  const out = new Map(fromRecords);
+  for (const [key, st] of stored) {
+    const r = out.get(key);
+    if (r === undefined) out.set(key, st);
+    else if (r.hardware === st.hardware && st.replicas > r.replicas) out.set(key, { ...r, replicas: st.replicas });
+  }
+  return out;
 }
 
 /**

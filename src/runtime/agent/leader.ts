@@ -19,7 +19,7 @@ import type { ScheduledTask } from 'node-cron';
 import type { InferlineConfig } from '../../config/index.js';
 import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival.js';
 import {
-  applyPolicy, bucketCounts, CountMerger, keepRunning, parsePolicy, parseTrafficRecord, placeableHardware, placeReplicas, queryCounting,
+  applyPolicy, bucketCounts, CountMerger, keepRunning, mergeRunning, parsePolicy, parseTrafficRecord, placeableHardware, placeReplicas, queryCounting,
   traceFromCounts, trafficIntervals, trafficRecordOf,
 } from '../../core/fleet/index.js';
 import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
@@ -193,8 +193,8 @@ export class Leader {
     // leader stored is this one's planning trace, and the fleet's current desired state is kept:
     // no stage lowered below what runs (the tuner scales down from there, on live samples, under
     // its usual rules), its batch size and delay unchanged until a later re-plan.
-    await this.takeOverTraffic();
-    const running = await this.runningStages();
+    const stored = await this.takeOverTraffic();
+    const running = mergeRunning(await this.runningStages(), stored);
     this.handover = { running, untilMs: this.o.clock.nowMs() + this.config.tuner.scaleDownDelayMs };
     this.planAll('leader elected');
     await this.writeAll(true);
@@ -270,20 +270,27 @@ export class Leader {
     this.publishDesired();
   }
 
-  /** The recent traffic the previous leader stored becomes each pipeline's recent trace (re-timed to end now). */
-  private async takeOverTraffic(): Promise<void> {
+  /**
+   * The recent traffic the previous leader stored becomes each pipeline's recent trace (re-timed to
+   * end now); returns the stages as it wanted them run (by pipeline and stage), for the floor.
+   */
+  private async takeOverTraffic(): Promise<Map<string, RunningStage>> {
+    const stages = new Map<string, RunningStage>();
     const stored = await this.o.coordinator.readDesired(FLEET_TRAFFIC_KEY).catch(() => undefined);
-    if (stored === undefined || stored.epoch >= this.epoch) return;
+    if (stored === undefined || stored.epoch >= this.epoch) return stages;
     const { record, problem } = parseTrafficRecord(stored.spec);
     if (record === undefined) {
       this.o.log.warn(`stored traffic of epoch ${stored.epoch} ignored: ${problem ?? 'unreadable'}`);
-      return;
+      return stages;
     }
     // Traffic older than the trace window is not recent (a leader long gone, a restored backup).
     const ageMs = (this.o.wallClockMs?.() ?? Date.now()) - record.atWallMs;
     if (ageMs > this.config.planner.traceWindowMs) {
       this.o.log.info(`stored traffic of epoch ${stored.epoch} is ${Math.round(ageMs / 1000)} s old: not used`);
-      return;
+      return stages;
+    }
+    for (const [pipeline, byStage] of Object.entries(record.stages ?? {})) {
+      for (const [stage, st] of Object.entries(byStage)) stages.set(`${pipeline}\u0000${stage}`, st);
     }
     const now = this.o.clock.nowMs();
     for (const run of this.runs.values()) {
@@ -292,6 +299,7 @@ export class Leader {
       const first = run.recent[0] as CountInterval;
       this.o.log.info(`handover: ${run.spec.name} plans on the ${Math.round((now - first.fromMs) / 1000)} s of traffic epoch ${stored.epoch} stored`, { pipeline: run.spec.name, storedEpoch: stored.epoch });
     }
+    return stages;
   }
 
   /** Stores each pipeline's recent traffic, fenced by the epoch, for the next leader. */
@@ -299,8 +307,15 @@ export class Leader {
     if (!this.active) return;
     const now = this.o.clock.nowMs();
     const recent = new Map([...this.runs.entries()].map(([name, r]) => [name, r.recent]));
-    const record = trafficRecordOf(recent, now, this.o.wallClockMs?.() ?? Date.now());
-    if (Object.keys(record.pipelines).length === 0) return;
+    const stages: Record<string, Record<string, RunningStage>> = {};
+    for (const [name, run] of this.runs) {
+      if (!run.plan) continue;
+      stages[name] = Object.fromEntries(Object.entries(run.plan.stages).map(([stage, c]) => [stage, {
+        hardware: c.hardware, replicas: run.desired[stage] ?? c.replicas, batchSize: c.batchSize, ...(c.batchDelayMs === undefined ? {} : { batchDelayMs: c.batchDelayMs }),
+      }]));
+    }
+    const record = trafficRecordOf(recent, now, this.o.wallClockMs?.() ?? Date.now(), stages);
+    if (Object.keys(record.pipelines).length === 0 && Object.keys(stages).length === 0) return;
     // A failed write only costs the next leader its head start; the verifier reports coordination trouble.
     await this.o.coordinator.writeDesired(FLEET_TRAFFIC_KEY, record as unknown as JsonValue, this.epoch).catch(() => undefined);
   }

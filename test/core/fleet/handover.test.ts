@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { keepRunning, parseTrafficRecord, trafficIntervals, trafficRecordOf } from '../../../src/core/fleet/handover.js';
+import { keepRunning, mergeRunning, parseTrafficRecord, trafficIntervals, trafficRecordOf } from '../../../src/core/fleet/handover.js';
 import type { RunningStage } from '../../../src/core/fleet/handover.js';
 import type { StageConfig } from '../../../src/core/types.js';
 
@@ -71,4 +71,24 @@ describe('core/fleet/handover', function () {
       expect(got.problem).to.be.a('string');
     });
   }
+
+  it('mergeRunning: the larger replicas on the same hardware; the members\' batch; stored-only stages added', function () {
+    const fromRecords = new Map<string, RunningStage>([['p\u0000a', { hardware: 'gpu', replicas: 2, batchSize: 8 }], ['p\u0000b', { hardware: 'cpu', replicas: 3 }]]);
+    const stored = new Map<string, RunningStage>([
+      ['p\u0000a', { hardware: 'gpu', replicas: 5, batchSize: 4 }], ['p\u0000b', { hardware: 'gpu', replicas: 9 }], ['p\u0000c', { hardware: 'cpu', replicas: 4, batchSize: 2 }],
+    ]);
+    expect(Object.fromEntries(mergeRunning(fromRecords, stored))).to.deep.equal({
+      'p\u0000a': { hardware: 'gpu', replicas: 5, batchSize: 8 },
+      'p\u0000b': { hardware: 'cpu', replicas: 3 },
+      'p\u0000c': { hardware: 'cpu', replicas: 4, batchSize: 2 },
+    });
+  });
+
+  it('the stored stages round-trip, and bad ones are refused', function () {
+    const stages = { images: { cls: { hardware: 'gpu', replicas: 6, batchSize: 4, batchDelayMs: 2 } } };
+    expect(parseTrafficRecord(JSON.parse(JSON.stringify(trafficRecordOf(new Map(), 0, 5, stages)))).record?.stages).to.deep.equal(stages);
+    for (const bad of [{ cls: { hardware: 'gpu', replicas: -1 } }, { cls: { hardware: 3, replicas: 1 } }, { cls: { hardware: 'gpu', replicas: 1, batchSize: 0 } }, { cls: { hardware: 'gpu', replicas: 1e9 } }]) {
+      expect(parseTrafficRecord({ atWallMs: 1, pipelines: {}, stages: { images: bad } }).problem).to.be.a('string');
+    }
+  });
 });

@@ -129,4 +129,35 @@ describe('runtime/agent: leader handover (memory coordinator)', function () {
       await a.stop();
     }
   });
+
+  it('a stage whose agent died with the leader keeps the replicas the leader stored; its agent gets them when it is back', async () => {
+    const config = parseConfig(fleetConfigText(undefined as never), '/fleet/handover.json');
+    const hub = new MemoryCoordinationHub(systemClock);
+    const timing = config.coordination.timing;
+    const [a, c, x] = await Promise.all(['agent-pre', 'agent-cls', 'agent-x'].map((identity) => MemoryCoordinator.create({ identity, hub, timing, memberTtlMs: 60_000 })));
+    if (!a || !c || !x) throw new Error('no coordinators');
+    const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    for (const k of [a, c, x]) await k.start();
+    await a.register(MEMBERS[0] as MemberInfo);
+    let leader: Leader | undefined;
+    try {
+      // The old leader was agent-cls; it stored cls at 6 replicas and died (no member any more).
+      const old = await c.campaign();
+      await c.writeDesired(FLEET_TRAFFIC_KEY, { atWallMs: Date.now(), pipelines: {}, stages: { images: { cls: { hardware: 'gpu', replicas: 6, batchSize: 4 } } } }, old.epoch);
+      await old.resign();
+      const now = await x.campaign();
+      leader = await Leader.start({ config, coordinator: x, leadership: now, clock: systemClock, telemetry: new FakeTelemetry(), log, verifyIntervalMs: 60_000 });
+      expect(leader.status().pipelines[0]?.desired['cls'], 'cls wanted').to.equal(6);
+      await c.register(MEMBERS[1] as MemberInfo);
+      const back = await until('agent-cls given a desired state', async () => {
+        const r = await x.readDesired('agent-cls');
+        return r?.epoch === now.epoch ? parseDesiredSpec(r.spec).spec?.models.find((m) => m.model === 'classify') : undefined;
+      }, 5000);
+      expect(back.replicas).to.equal(6);
+      expect(back.maxBatchSize).to.equal(4);
+    } finally {
+      await leader?.stop();
+      for (const k of [a, c, x]) await k.stop();
+    }
+  });
 });
