@@ -13,7 +13,7 @@ import { KubernetesCoordinator } from '../../../src/coordination/kubernetes.js';
 import { configMapKey, desiredFromConfigMap } from '../../../src/coordination/kubernetes-objects.js';
 import type { ConfigMapObject } from '../../../src/coordination/kubernetes-objects.js';
 import { Agent } from '../../../src/runtime/agent/index.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
 import { FakeKubeApi, fixture } from '../../coordination/fake-kube-api.js';

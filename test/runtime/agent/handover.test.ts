@@ -7,7 +7,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import { MemoryCoordinationHub, MemoryCoordinator } from '../../../src/coordination/index.js';
 import { Leader } from '../../../src/runtime/agent/leader.js';
 import { FLEET_TRAFFIC_KEY, parseDesiredSpec } from '../../../src/runtime/agent/desired-spec.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import type { MemberInfo } from '../../../src/ports/coordinator.js';
 import type { ModelSample } from '../../../src/runtime/collector.js';
