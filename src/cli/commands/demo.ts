@@ -206,6 +206,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     monitor.actions.length = 0;
     monitor.events.length = 0;
     tally.reset(startMs);
+    health.track([...fleet.processes.map((x) => x.pid), ...(load.pid !== undefined ? [load.pid] : [])]);
     health.reset();
     fleet.resetProbes();
     load.go();
