@@ -130,7 +130,7 @@ export function formatPlan(p: Plan): string {
   return lines.join('\n');
 }
 
-/** The lower bound on cost and the plan's gap to it (docs/planning.md). */
+/** The lower bound on cost and the plan's gap to it (docs/lower-bound.md). */
 export function formatBound(p: Plan): string {
   const b = p.lowerBound;
   if (b.costPerHour === null) return 'lower bound: none — the latency floors alone show that no plan can meet the SLO';
