@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { LeaseRecord } from '../core/election.js';
 import { StaleEpochError, type JsonValue, type MemberInfo } from '../ports/coordinator.js';
 import { LockConflictError } from './lease-lock.js';
+import { memberInfoSchema } from './member-info.js';
 import type { HubEvent, MemoryCoordinationHub } from './memory.js';
 
 /** The path every operation is posted to, and the path of the event long-poll. */
@@ -28,21 +29,13 @@ const leaseRecord = z.object({
   renewTimeMs: z.number(),
   leaseTransitions: z.number().int().nonnegative(),
 });
-const memberInfo = z.object({
-  agentId: z.string().min(1),
-  serverKind: z.enum(['triton', 'torchserve', 'tfserving']),
-  hardware: z.string(),
-  models: z.array(z.string()),
-  capacity: z.number(),
-  endpoint: z.string().optional(),
-});
 const json: z.ZodType<unknown> = z.json();
 
 export const hubOp = z.discriminatedUnion('op', [
   z.object({ op: z.literal('lock.get'), name: z.string().min(1) }),
   z.object({ op: z.literal('lock.create'), name: z.string().min(1), record: leaseRecord }),
   z.object({ op: z.literal('lock.update'), name: z.string().min(1), record: leaseRecord, version: z.string() }),
-  z.object({ op: z.literal('member.put'), info: memberInfo, ttlMs: z.number().positive(), owner: z.string().min(1) }),
+  z.object({ op: z.literal('member.put'), info: memberInfoSchema, ttlMs: z.number().positive(), owner: z.string().min(1) }),
   z.object({ op: z.literal('member.renew'), agentId: z.string().min(1), owner: z.string().min(1) }),
   z.object({ op: z.literal('member.remove'), agentId: z.string().min(1), owner: z.string().min(1) }),
   z.object({ op: z.literal('member.list') }),

@@ -16,13 +16,17 @@ const MEMBER_TTL_MS = 1500;
 function servedHarness(): Promise<ContractHarness & { served: () => ServedHub }> {
   const started: MemoryCoordinator[] = [];
   let served: ServedHub | undefined;
+  // One server per harness, however many coordinators start at once (a bare `served ??= await …`
+  // would start one per concurrent caller and leak all but the last).
+  let serving: Promise<ServedHub> | undefined;
   const hub = new MemoryCoordinationHub(systemClock);
   return Promise.resolve({
     timing: TIMING,
     memberTtlMs: MEMBER_TTL_MS,
     served: () => served as ServedHub,
     async coordinator(identity) {
-      served ??= await serveCoordinationHub(hub);
+      serving ??= serveCoordinationHub(hub);
+      served = await serving;
       // Each coordinator with its own client, as each agent process has.
       const c = await MemoryCoordinator.create({ identity, hub: new RemoteCoordinationHub(served.url), timing: TIMING, memberTtlMs: MEMBER_TTL_MS });
       await c.start();

@@ -8,6 +8,8 @@
 // - The recent traffic: the leader stores its recent entry-stage counts in the coordinator, as
 //   1 s buckets timed relative to the moment of the write; the next leader re-times them to end at
 //   its own "now" and plans on them at once instead of on the planning workload.
+import { z } from 'zod';
+import { firstIssue } from '../schema-issue.js';
 import type { StageConfig } from '../types.js';
 import { bucketCounts } from './count-merger.js';
 import type { CountInterval } from './count-merger.js';
@@ -93,47 +95,41 @@ export function trafficRecordOf(
   return { atWallMs: wallMs, pipelines, ...(stages === undefined ? {} : { stages }) };
 }
 
+const INTERVAL = 'must be [fromMs < toMs ≤ 0, count ≥ 0]';
+const wholeUpTo = (min: number, what: string): z.ZodNumber => z.number({ error: what }).int({ error: what }).min(min, { error: what }).max(100_000, { error: what });
+
+const storedTraffic = z.object({
+  atWallMs: z.number({ error: 'must be a number' }),
+  pipelines: z.record(z.string(), z.array(
+    z.tuple([z.number(), z.number(), z.number()], { error: INTERVAL })
+      .refine(([from, to, count]) => from < to && to <= 0 && count >= 0, { error: INTERVAL }),
+    { error: `must be a list of at most ${MAX_BUCKETS} intervals` },
+  ).max(MAX_BUCKETS, { error: `must be a list of at most ${MAX_BUCKETS} intervals` }), { error: 'must be an object' }),
+  stages: z.record(z.string(), z.record(z.string(), z.object({
+    hardware: z.string({ error: 'must be a hardware name' }),
+    replicas: wholeUpTo(0, 'must be an integer in [0, 100000]'),
+    batchSize: wholeUpTo(1, 'must be an integer in [1, 100000]').optional(),
+    batchDelayMs: z.number({ error: 'must be ≥ 0' }).min(0, { error: 'must be ≥ 0' }).optional(),
+  }, { error: 'must be an object' }), { error: 'must be an object' }), { error: 'must be an object' }).optional(),
+}, { error: 'not an object' });
+
 /** A stored traffic record read back, or the problem that makes it unusable (bad data never reaches a plan). */
 export function parseTrafficRecord(value: unknown): { record?: TrafficRecord; problem?: string } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not an object' };
-  const v = value as Record<string, unknown>;
-  const at = v['atWallMs'];
-  if (typeof at !== 'number' || !Number.isFinite(at)) return { problem: 'atWallMs must be a number' };
-  const raw = v['pipelines'];
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problem: 'pipelines must be an object' };
-  const pipelines: Record<string, [number, number, number][]> = {};
-  for (const [name, list] of Object.entries(raw as Record<string, unknown>)) {
-    if (!Array.isArray(list) || list.length > MAX_BUCKETS) return { problem: `pipelines.${name} must be a list of at most ${MAX_BUCKETS} intervals` };
-    const out: [number, number, number][] = [];
-    for (const [i, iv] of list.entries()) {
-      const ok = Array.isArray(iv) && iv.length === 3 && iv.every((x) => typeof x === 'number' && Number.isFinite(x));
-      const [from, to, count] = (ok ? iv : [0, 0, -1]) as [number, number, number];
-      if (!ok || !(from < to) || to > 0 || count < 0) return { problem: `pipelines.${name}[${i}] must be [fromMs < toMs ≤ 0, count ≥ 0]` };
-      out.push([from, to, count]);
-    }
-    pipelines[name] = out;
-  }
-  const rawStages = v['stages'];
-  if (rawStages === undefined) return { record: { atWallMs: at, pipelines } };
-  if (typeof rawStages !== 'object' || rawStages === null || Array.isArray(rawStages)) return { problem: 'stages must be an object' };
-  const stages: Record<string, Record<string, RunningStage>> = {};
-  for (const [name, byStage] of Object.entries(rawStages as Record<string, unknown>)) {
-    if (typeof byStage !== 'object' || byStage === null || Array.isArray(byStage)) return { problem: `stages.${name} must be an object` };
-    stages[name] = {};
-    for (const [stage, raw] of Object.entries(byStage as Record<string, unknown>)) {
-      const r = raw as Record<string, unknown> | null;
-      const int = (x: unknown, min: number): boolean => typeof x === 'number' && Number.isInteger(x) && x >= min && x <= 100_000;
-      if (typeof r?.['hardware'] !== 'string' || !int(r['replicas'], 0)) return { problem: `stages.${name}.${stage} must have a hardware and replicas ≥ 0` };
-      if (r['batchSize'] !== undefined && !int(r['batchSize'], 1)) return { problem: `stages.${name}.${stage}.batchSize must be an integer ≥ 1` };
-      const delay = r['batchDelayMs'];
-      if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0) || !Number.isFinite(delay))) return { problem: `stages.${name}.${stage}.batchDelayMs must be ≥ 0` };
-      stages[name][stage] = {
-        hardware: r['hardware'], replicas: r['replicas'] as number,
-        ...(r['batchSize'] === undefined ? {} : { batchSize: r['batchSize'] as number }), ...(delay === undefined ? {} : { batchDelayMs: delay }),
+  const parsed = storedTraffic.safeParse(value);
+  if (!parsed.success) return { problem: firstIssue(parsed.error) };
+  const { atWallMs, pipelines, stages } = parsed.data;
+  if (stages === undefined) return { record: { atWallMs, pipelines } };
+  const running: Record<string, Record<string, RunningStage>> = {};
+  for (const [name, byStage] of Object.entries(stages)) {
+    running[name] = {};
+    for (const [stage, r] of Object.entries(byStage)) {
+      running[name][stage] = {
+        hardware: r.hardware, replicas: r.replicas,
+        ...(r.batchSize === undefined ? {} : { batchSize: r.batchSize }), ...(r.batchDelayMs === undefined ? {} : { batchDelayMs: r.batchDelayMs }),
       };
     }
   }
-  return { record: { atWallMs: at, pipelines, stages } };
+  return { record: { atWallMs, pipelines, stages: running } };
 }
 
 /**

@@ -2,6 +2,8 @@
 // the config that agents must never disagree on. The leader plans with the policy kept in the
 // coordinator (written fenced, last valid write wins), not with whatever its own file says; an
 // agent whose file changes sends its policy to the leader. Pure: shapes, parsing and diffs.
+import { z } from 'zod';
+import { firstIssue } from '../schema-issue.js';
 import type { HardwareType, PipelineSpec, Slo } from '../types.js';
 
 export interface FleetPolicy {
@@ -49,25 +51,19 @@ export function policyDiff(a: FleetPolicy | undefined, b: FleetPolicy): string[]
   return lines;
 }
 
+const storedPolicy = z.object({
+  slos: z.record(z.string(), z.object({
+    latencyMs: z.number({ error: 'must be a number > 0' }).gt(0, { error: 'must be a number > 0' }),
+    percentile: z.number({ error: 'must be a number in (0, 100)' }).gt(0, { error: 'must be a number in (0, 100)' }).lt(100, { error: 'must be a number in (0, 100)' }),
+  }, { error: 'must be {latencyMs > 0, percentile in (0, 100)}' }), { error: 'must be an object' }),
+  prices: z.record(z.string(), z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' }), { error: 'must be an object' }),
+  from: z.string().catch('?'),
+  atMs: z.number().catch(0),
+}, { error: 'the fleet policy is not an object' });
+
 /** A policy read back from the coordinator (JSON): checked, since bad data must not reach the planner. */
 export function parsePolicy(value: unknown): { policy?: FleetPolicy; problem?: string } {
-  if (typeof value !== 'object' || value === null) return { problem: 'the fleet policy is not an object' };
-  const v = value as Record<string, unknown>;
-  const slos = v['slos'];
-  const prices = v['prices'];
-  if (typeof slos !== 'object' || slos === null || typeof prices !== 'object' || prices === null) return { problem: 'the fleet policy needs slos and prices objects' };
-  const outSlos: Record<string, Slo> = {};
-  for (const [name, s] of Object.entries(slos as Record<string, unknown>)) {
-    const slo = s as Partial<Slo> | null;
-    if (typeof slo?.latencyMs !== 'number' || !(slo.latencyMs > 0) || typeof slo.percentile !== 'number' || !(slo.percentile > 0 && slo.percentile < 100)) {
-      return { problem: `slos.${name}: must be {latencyMs > 0, percentile in (0, 100)}` };
-    }
-    outSlos[name] = { latencyMs: slo.latencyMs, percentile: slo.percentile };
-  }
-  const outPrices: Record<string, number> = {};
-  for (const [name, p] of Object.entries(prices as Record<string, unknown>)) {
-    if (typeof p !== 'number' || !(p >= 0)) return { problem: `prices.${name}: must be a number ≥ 0` };
-    outPrices[name] = p;
-  }
-  return { policy: { slos: outSlos, prices: outPrices, from: typeof v['from'] === 'string' ? v['from'] : '?', atMs: typeof v['atMs'] === 'number' ? v['atMs'] : 0 } };
+  const parsed = storedPolicy.safeParse(value);
+  if (!parsed.success) return { problem: firstIssue(parsed.error) };
+  return { policy: parsed.data };
 }

@@ -2,6 +2,8 @@
 // epoch): what each model on the agent's server should serve, which pipeline stages each model
 // stands for (for the agent's metrics), and a summary of the plans in force (for GET /v1/plan on
 // any agent). Reading it back checks every field: bad data from the store must not reach a server.
+import { z } from 'zod';
+import { firstIssue } from '../../core/schema-issue.js';
 import type { JsonValue } from '../../ports/coordinator.js';
 import type { ModelSpec } from '../../core/reconcile/index.js';
 import type { Plan } from '../../core/planner/index.js';
@@ -35,24 +37,26 @@ export function desiredSpecOf(models: readonly ModelSpec[], refs: Readonly<Recor
   return JSON.parse(JSON.stringify({ models, stages, plans })) as JsonValue;
 }
 
+const storedSpec = z.object({
+  models: z.array(z.object({
+    model: z.string({ error: 'must be a name' }).min(1, { error: 'must be a name' }),
+    replicas: z.number({ error: 'must be an integer ≥ 0' }).int({ error: 'must be an integer ≥ 0' }).min(0, { error: 'must be an integer ≥ 0' }),
+    maxBatchSize: z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' }).optional(),
+    batchDelayMs: z.number({ error: 'must be ≥ 0' }).min(0, { error: 'must be ≥ 0' }).optional(),
+  }, { error: 'must be an object' }), { error: 'must be a list' }),
+  // For the agent's metrics and GET /v1/plan only: taken as they are, never applied to a server.
+  stages: z.record(z.string(), z.unknown()).catch({}),
+  plans: z.array(z.unknown()).catch([]),
+}, { error: 'not an object' });
+
 /** The spec read back from the coordinator, or the problem that makes it unusable. */
 export function parseDesiredSpec(value: unknown): { spec?: AgentDesiredSpec; problem?: string } {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'not an object' };
-  const v = value as Record<string, unknown>;
-  if (!Array.isArray(v['models'])) return { problem: 'models must be a list' };
-  const models: ModelSpec[] = [];
-  for (const [i, m] of (v['models'] as unknown[]).entries()) {
-    const r = m as Record<string, unknown> | null;
-    if (typeof r?.['model'] !== 'string' || r['model'] === '') return { problem: `models[${i}].model must be a name` };
-    const replicas = r['replicas'];
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) return { problem: `models[${i}].replicas must be an integer ≥ 0` };
-    const batch = r['maxBatchSize'];
-    if (batch !== undefined && (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1)) return { problem: `models[${i}].maxBatchSize must be an integer ≥ 1` };
-    const delay = r['batchDelayMs'];
-    if (delay !== undefined && (typeof delay !== 'number' || !(delay >= 0))) return { problem: `models[${i}].batchDelayMs must be ≥ 0` };
-    models.push({ model: r['model'], replicas, ...(batch === undefined ? {} : { maxBatchSize: batch }), ...(delay === undefined ? {} : { batchDelayMs: delay }) });
-  }
-  const stages = (typeof v['stages'] === 'object' && v['stages'] !== null ? v['stages'] : {}) as Record<string, StageRef[]>;
-  const plans = (Array.isArray(v['plans']) ? v['plans'] : []) as PlanSummary[];
-  return { spec: { models, stages, plans } };
+  const parsed = storedSpec.safeParse(value);
+  if (!parsed.success) return { problem: firstIssue(parsed.error) };
+  const models: ModelSpec[] = parsed.data.models.map((m) => ({
+    model: m.model, replicas: m.replicas,
+    ...(m.maxBatchSize === undefined ? {} : { maxBatchSize: m.maxBatchSize }),
+    ...(m.batchDelayMs === undefined ? {} : { batchDelayMs: m.batchDelayMs }),
+  }));
+  return { spec: { models, stages: parsed.data.stages as Record<string, StageRef[]>, plans: parsed.data.plans as PlanSummary[] } };
 }
