@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
-import axios from 'axios';
 import { createAdapter } from '../../../adapters/registry.js';
 import type { ModelProfile } from '../../core/types.js';
 import { MemoryCoordinationHub, serveCoordinationHub } from '../../coordination/index.js';
@@ -181,6 +180,8 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
     await stopAll();
     throw err;
   }
+  // Loaded here, not with the module: every `inferline` command loads this file, and the agent has no use for axios.
+  const { default: axios } = await import('axios');
   const http = axios.create({ timeout: STATUS_TIMEOUT_MS, headers: { authorization: `Bearer ${DEMO_TOKEN}` }, proxy: false });
   const processes = [
     ...servers.servers.map((s) => ({ name: `server ${s.server}`, pid: s.pid })),
