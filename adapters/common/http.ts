@@ -72,8 +72,9 @@ export class HttpClient {
     this.telemetry = options.telemetry;
     this.headers = { Accept: 'application/json, text/plain, */*', ...(options.headers ?? {}) };
     this.base = urlOrUndefined(this.baseUrl);
-    // Kept-alive sockets are unref'd by Node while idle: the pool never holds a process open.
-    const agentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4 };
+    // Kept-alive sockets are unref'd by Node while idle: the pool never holds a process open. No
+    // cap on sockets (as Node's global agent): the profiler's closed-loop load runs many requests at once.
+    const agentOptions = { keepAlive: true };
     this.agent = this.base?.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
 
