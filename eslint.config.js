@@ -2,11 +2,20 @@
 // draws no unseeded randomness; only the CLI composes concrete adapters and backends.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import local from './eslint-rules/no-import-cycle.js';
 
 const nodeBuiltins = [
   'fs', 'fs/promises', 'http', 'https', 'net', 'dgram', 'child_process', 'worker_threads',
   'os', 'path', 'process', 'timers', 'timers/promises', 'readline', 'cluster', 'dns', 'tls',
 ];
+
+// The shell's rooms, lowest first: ports and platform (clock, periodic task) are the ground floor;
+// adapters, coordination, telemetry and the emulator stand on it and never reach up into the
+// runtime or the CLI; only src/cli composes concrete adapters and backends.
+const NOT_RUNTIME_OR_CLI = {
+  group: ['**/runtime/**', '**/cli/**'],
+  message: 'Adapters, coordination, telemetry and the emulator stand below the runtime and the CLI: take a clock or periodic task from src/platform, or have the caller inject it.',
+};
 
 // OpenTelemetry is imported in src/telemetry only: the rest records through the Telemetry port,
 // and the composition roots get the SDK through createTelemetry.
@@ -21,7 +30,12 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    // Type-aware rules (a promise nobody awaits or handles) need the program.
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { local },
     rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      'local/no-import-cycle': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', {
@@ -80,7 +94,38 @@ export default tseslint.config(
     },
   },
   {
-    files: ['adapters/**/*.ts', 'src/cli/**/*.ts', 'src/coordination/**/*.ts', 'src/emulator/**/*.ts'],
+    files: ['src/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/runtime/**', '**/cli/**', '**/adapters/**', '**/coordination/**', '**/telemetry/**', '**/emulator/**', '**/config/**'], message: 'src/platform is the ground floor: it imports only ports.' }, OTEL_ONLY_IN_TELEMETRY],
+      }],
+    },
+  },
+  {
+    files: ['adapters/**/*.ts', 'src/coordination/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NOT_RUNTIME_OR_CLI, OTEL_ONLY_IN_TELEMETRY] }],
+    },
+  },
+  {
+    files: ['src/telemetry/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NOT_RUNTIME_OR_CLI] }],
+    },
+  },
+  {
+    files: ['src/emulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [NOT_RUNTIME_OR_CLI, {
+          group: ['**/adapters/**'],
+          message: 'The emulator stands in for a server: it may not use the adapters that test it (they would agree by construction).',
+        }, OTEL_ONLY_IN_TELEMETRY],
+      }],
+    },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [OTEL_ONLY_IN_TELEMETRY] }],
     },

@@ -29,7 +29,7 @@ import type { PipelineSpec, StageConfig } from '../src/core/types.js';
 import { startEmulatedFleet } from '../src/emulator/fleet-processes.js';
 import type { EmulatedFleetProcesses } from '../src/emulator/fleet-processes.js';
 import { runActiveProfile } from '../src/runtime/profiler/index.js';
-import { systemClock } from '../src/runtime/system-clock.js';
+import { systemClock } from '../src/platform/system-clock.js';
 import { REFERENCE_CONFIG } from './reference.js';
 
 type ServerKind = 'triton' | 'torchserve';

@@ -20,7 +20,7 @@ import type { DemoSummary } from '../src/cli/demo/summary.js';
 import { loadConfig, parseConfig } from '../src/config/index.js';
 import { generateTrace, parseArrivalSpec } from '../src/core/arrival.js';
 import { runClosedLoop } from '../src/core/closed-loop.js';
-import { liveLoopOf } from '../src/core/live-loop.js';
+import { DEFAULT_LIVE_LOOP, liveLoopOf } from '../src/core/live-loop.js';
 import type { PlanForLoop } from '../src/core/closed-loop.js';
 import { plan } from '../src/core/planner/index.js';
 import { ProfileSet } from '../src/core/profiles.js';
@@ -39,8 +39,8 @@ function arg(name: string): string | undefined {
  * activation delay.
  */
 const LOOP_DELAYS = {
-  /** The agents scrape every 250 ms (demo/fleet.ts), so a burst is seen 125 ms late on average. */
-  scrapeIntervalMs: 250,
+  /** The demo's agents run the agent's default scrape interval (demo/fleet.ts sets none). */
+  scrapeIntervalMs: DEFAULT_LIVE_LOOP.scrapeIntervalMs,
   /** TorchServe's emulated worker start-up (demo/fleet.ts: --worker-startup 200ms). */
   activationDelayMs: { cpu: 200, 'cpu-small': 20, 'gpu-t4': 0 } as Record<string, number>,
 };

@@ -6,7 +6,7 @@ import { createTritonAdapter } from '../adapters/triton/index.js';
 import { LatencyCurve } from '../src/core/profiles.js';
 import { readProfileFile, startTritonEmulator } from '../src/emulator/index.js';
 import { ACTIVE_DEFAULTS, runActiveProfile } from '../src/runtime/profiler/index.js';
-import { systemClock } from '../src/runtime/system-clock.js';
+import { systemClock } from '../src/platform/system-clock.js';
 
 const PROFILES = fileURLToPath(new URL('../config/examples/profiles.yaml', import.meta.url));
 const MODELS: readonly { model: string; hardware: string }[] = [{ model: 'preprocess', hardware: 'cpu' }, { model: 'resnet50', hardware: 'gpu-t4' }];

@@ -64,7 +64,7 @@ export async function benchQuality(): Promise<void> {
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i] as number)).join('  ')}`);
-  console.log('  bound: no plan meeting the SLO under the estimator costs less (relaxation, docs/planning.md); certified bound: the larger of the');
+  console.log('  bound: no plan meeting the SLO under the estimator costs less (relaxation, docs/lower-bound.md); certified bound: the larger of the');
   console.log('  relaxation and the exact search\'s own bound; gap = plan cost ÷ certified bound − 1 (0 % = proven optimal); best plan: the exact');
   console.log('  search\'s where it ran, else the greedy\'s; exact "(best found)": budget exhausted');
   console.log(`  worst certified gap on the reference pipelines: best plan ${(worstGap * 100).toFixed(1)} %, greedy ${(worstGreedyGap * 100).toFixed(1)} % (target ≤ 5 %)`);

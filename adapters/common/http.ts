@@ -11,7 +11,7 @@ import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { ServerKind } from '../../src/ports/server-adapter.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 import { endpointTemplate } from './endpoint-template.js';
 
 export interface HttpClientOptions {

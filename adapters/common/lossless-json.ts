@@ -1,6 +1,7 @@
 // A JSON parser that keeps integers exact: an integer literal outside ±(2^53 − 1) becomes a bigint
 // instead of a rounded number (Triton's uint64 counters pass 2^53). Optionally accepts the bare
 // NaN / Infinity / -Infinity that TF Serving writes in prediction bodies. Errors carry the offset.
+// Why not the lossless-json package: adapters/README.md (it refuses TF Serving's NaN).
 
 export class JsonSyntaxError extends Error {
   override readonly name = 'JsonSyntaxError';

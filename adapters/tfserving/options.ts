@@ -5,7 +5,7 @@ import type { Problem } from '../../src/core/errors.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { DeviceKind } from '../../src/ports/server-adapter.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 
 export interface TfServingAdapterOptions {
   /** REST base URL, e.g. http://127.0.0.1:8501 (the server needs --rest_api_port). */

@@ -8,7 +8,7 @@ import type {
 } from '../../src/ports/server-adapter.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 import { hashUnit, streamKey } from '../../src/core/random.js';
 import { TorchServeClient } from './client.js';
 import { KeyStore } from './keys.js';

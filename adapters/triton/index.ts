@@ -9,7 +9,7 @@ import type {
 } from '../../src/ports/server-adapter.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 import { TritonClient, metricsBase } from './client.js';
 import type { TritonAnswer } from './client.js';
 import { loadRequestBody, withBatching, withInstanceCount } from './config-edit.js';

@@ -18,7 +18,7 @@ import {
   type LeaderSnapshot, type Leadership, type LeaseLostReason, type Listener, type MemberInfo, type RegisterOptions, type Registration,
   type Subscription,
 } from '../ports/coordinator.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../platform/system-clock.js';
 import { Feed, jsonEqual } from './feed.js';
 import { byAgentId, checkMemberInfo, DEFAULT_MEMBER_TTL_MS, memberInfoJson, parseMemberInfo } from './member-info.js';
 import { desiredRecordJson, parseDesiredRecord } from './desired-record.js';

@@ -7,7 +7,7 @@ import { Agent as HttpAgent } from 'node:http';
 import type { LeaseRecord, LockSnapshot } from '../core/election.js';
 import type { Clock } from '../ports/clock.js';
 import { CoordinatorError, StaleEpochError, type DesiredStateRecord, type JsonValue, type MemberInfo } from '../ports/coordinator.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../platform/system-clock.js';
 import { HUB_EVENTS_PATH, HUB_OPS_PATH, type HubEventsReply, type HubOp } from './hub-server.js';
 import { LockConflictError, type LeaseLock } from './lease-lock.js';
 import type { CoordinationHub, HubEvent } from './memory.js';

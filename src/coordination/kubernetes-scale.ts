@@ -10,7 +10,7 @@ import type { Clock } from '../ports/clock.js';
 import {
   ScaleConflictError, ScaleForbiddenError, ScaleRequestError, type WorkloadRef, type WorkloadScaleClient, type WorkloadScaleStatus,
 } from '../ports/workload-scale.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../platform/system-clock.js';
 import { withTimeout } from './util.js';
 import { apiMessageOf, apiStatusOf } from './kube-api-error.js';
 

@@ -11,7 +11,7 @@ import {
   CoordinatorError, StaleEpochError, type CampaignOptions, type Coordinator, type DesiredStateRecord, type JsonValue,
   type LeaderSnapshot, type Leadership, type Listener, type MemberInfo, type RegisterOptions, type Registration, type Subscription,
 } from '../ports/coordinator.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../platform/system-clock.js';
 import { Feed, jsonEqual } from './feed.js';
 import { LeaseElector } from './lease-elector.js';
 import { LockConflictError, type LeaseLock } from './lease-lock.js';

@@ -14,7 +14,7 @@ import type { ModelCounters, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
 import { decidePush, initialPushState } from '../core/push-rule.js';
 import type { PushDecision, PushRuleOptions, PushRuleState } from '../core/push-rule.js';
-import { PeriodicTask } from './periodic.js';
+import { PeriodicTask } from '../platform/periodic.js';
 
 export interface ModelSample {
   readonly model: string;

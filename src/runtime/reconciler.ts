@@ -7,7 +7,7 @@ import type { DesiredState, ReconcileAction, ReconcileDecision, ReconcilePolicy,
 import { hasBatchControl, hasReplicaControl } from '../ports/server-adapter.js';
 import type { AdapterCapabilities, ModelStatus, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
-import { PeriodicTask } from './periodic.js';
+import { PeriodicTask } from '../platform/periodic.js';
 
 export interface ReconcilerOptions {
   readonly adapter: ServerAdapter;

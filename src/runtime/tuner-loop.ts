@@ -9,7 +9,7 @@ import { recentEnvelopeOptions } from '../core/tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../core/tuner/tuner.js';
 import type { Clock } from '../ports/clock.js';
 import type { Telemetry, TunerDecisionKind } from '../ports/telemetry.js';
-import { PeriodicTask } from './periodic.js';
+import { PeriodicTask } from '../platform/periodic.js';
 
 export interface TunerLoopOptions {
   readonly tuner: Tuner;

@@ -9,7 +9,7 @@ import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { TelemetryConfig } from '../config/types.js';
 import type { Clock } from '../ports/clock.js';
-import { systemClock } from '../runtime/system-clock.js';
+import { systemClock } from '../platform/system-clock.js';
 import { ATTR_SERVICE_NAME, METER_NAME } from './names.js';
 import { noopTelemetryService } from './service.js';
 import type { TelemetryService } from './service.js';

@@ -6,8 +6,8 @@
 import { AggregationTemporality, InstrumentType, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { AggregationTemporalitySelector, PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { Clock } from '../ports/clock.js';
-import { PeriodicTask } from '../runtime/periodic.js';
-import type { PeriodicStats } from '../runtime/periodic.js';
+import { PeriodicTask } from '../platform/periodic.js';
+import type { PeriodicStats } from '../platform/periodic.js';
 import { TelemetryError } from './errors.js';
 
 type ExportResult = Parameters<Parameters<PushMetricExporter['export']>[1]>[0];

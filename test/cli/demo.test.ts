@@ -117,7 +117,8 @@ describe('inferline demo', function () {
     let scrape: Promise<{ status: number; body: string } | undefined> | undefined;
     const scrapeUntil = async (url: string): Promise<{ status: number; body: string } | undefined> => {
       let last: { status: number; body: string } | undefined;
-      for (let i = 0; i < 40; i++) {
+      // Until the series show or the endpoint closes with the demo: planning alone may take 20 s on a busy host.
+      for (let i = 0; i < 300; i++) {
         await new Promise((ok) => setTimeout(ok, 500));
         try {
           const res = await fetch(url);

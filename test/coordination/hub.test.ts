@@ -7,7 +7,7 @@ import { MemoryCoordinationHub, MemoryCoordinator } from '../../src/coordination
 import { resolveCoordination } from '../../src/config/coordination.js';
 import { coordinationSchema } from '../../src/config/schema.js';
 import type { StaleEpochError } from '../../src/ports/coordinator.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 import { coordinatorContract, eventually, member, winner, type ContractHarness } from './contract.js';
 
 const TIMING = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 300 };

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { plan } from '../../src/core/planner/index.js';
 import type { Plan, PlannerKind } from '../../src/core/planner/index.js';
-import { PlanningContext, roundCost } from '../../src/core/planner/context.js';
+import { PlanningContext } from '../../src/core/planner/context.js';
+import { roundCost } from '../../src/core/planner/cost.js';
 import { batchDelays } from '../../src/core/planner/greedy.js';
 import { gapOf } from '../../src/core/planner/bound.js';
 import { RootStageCheck } from '../../src/core/planner/root-check.js';

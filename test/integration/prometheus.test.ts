@@ -1,6 +1,6 @@
 // A REAL Prometheus (Debian's, installed by .ci/install-prometheus.sh) scrapes an inferline
 // telemetry exporter running in this process, every second, on free loopback ports. The test
-// queries Prometheus's HTTP API until the recorded series have their values, checks the README's
+// queries Prometheus's HTTP API until the recorded series have their values, checks docs/metrics.md's
 // and the dashboard's PromQL on them, and stops Prometheus by pid. Then it scrapes a running
 // `inferline agent` process beside an emulated Triton, until the agent's own series have values. It skips, printing why, when
 // Prometheus is not installed (INFERLINE_REQUIRE_PROMETHEUS=1 turns the skip into a failure).
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createTelemetry } from '../../src/telemetry/index.js';
 import type { TelemetryService } from '../../src/telemetry/index.js';
 import { recordOneOfEach, telemetryConfig } from '../telemetry/helpers.js';
-import { dashboardQueries, forPrometheus, loadDashboard, readmePromql } from '../telemetry/promql.js';
+import { dashboardQueries, forPrometheus, loadDashboard, docPromql } from '../telemetry/promql.js';
 import { prometheusOrSkip, RealPrometheus } from './prometheus/server.js';
 import type { QueryResult } from './prometheus/server.js';
 import { until } from './servers/mocha.js';
@@ -114,9 +114,9 @@ describe('real Prometheus scrapes the inferline exporter', function () {
     expect(misses[0]?.value).to.be.above(2);
   });
 
-  it('the README\'s SLO miss ratio is 1 in 10, and the histogram P99 lands in the bucket of the slow queries', async () => {
+  it('docs/metrics.md\'s SLO miss ratio is 1 in 10, and the histogram P99 lands in the bucket of the slow queries', async () => {
     const p = prom as RealPrometheus;
-    const [ratio, alert] = readmePromql();
+    const [ratio, alert] = docPromql();
     // Static records (100 completed, 2 misses) happened before the first scrape: the rate sees
     // only the feeder's 10 and 1.
     const r = await eventually(p, ratio as string, (x) => x.length === 1 && Number.isFinite(x[0]?.value));

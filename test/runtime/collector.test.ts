@@ -9,7 +9,7 @@ import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator
 import { normaliseProfiles } from '../../src/core/profiles.js';
 import type { ModelCounters, ServerAdapter } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 
 describe('runtime/collector', function () {
   this.timeout(30_000);

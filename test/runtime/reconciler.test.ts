@@ -7,7 +7,7 @@ import { normaliseProfiles } from '../../src/core/profiles.js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { AdapterCapabilities, ModelStatus, ServerAdapter, ReplicaControl } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { systemClock } from '../../src/runtime/system-clock.js';
+import { systemClock } from '../../src/platform/system-clock.js';
 
 const enforce = { ...DEFAULT_RECONCILE_POLICY, mode: 'enforce' as const, maxStepUp: 8, maxStepDown: 1, cooldownMs: 0 };
 
@@ -87,25 +87,15 @@ describe('runtime/reconciler', function () {
   });
 
   it('asks made while a slow change runs coalesce into one pass, which applies the newest desired state', async () => {
-    let replicas = 1;
     const calls: number[] = [];
     let release: () => void = () => undefined;
-    const adapter: ServerAdapter & ReplicaControl = {
-      kind: 'triton', endpoint: 'http://127.0.0.1:1',
-      health: async () => ({ live: true, ready: true }),
-      models: async (): Promise<ModelStatus[]> => [{ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }],
-      model: async () => ({ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }),
-      counters: async () => [],
-      metrics: async () => [],
-      capabilities: async (): Promise<AdapterCapabilities> => ({ replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] }),
-      setReplicas: async (_m, n) => {
+    const adapter = oneModelServer({
+      setReplicas: async (n) => {
         calls.push(n);
         // The first call is a slow load: it returns when released.
         if (calls.length === 1) await new Promise<void>((ok) => { release = ok; });
-        replicas = n;
-        return { model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 };
       },
-    };
+    });
     const r = new Reconciler({ adapter, clock: new FakeClock(0), policy: enforce });
     r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 3 }] });
     const first = r.pass();
@@ -125,25 +115,13 @@ describe('runtime/reconciler', function () {
 
   it('reads what the server can change once per TTL (it may probe the server), and again after a failed change', async () => {
     let reads = 0;
-    let replicas = 1;
     let fail = false;
-    const adapter: ServerAdapter & ReplicaControl = {
-      kind: 'triton', endpoint: 'http://127.0.0.1:1',
-      health: async () => ({ live: true, ready: true }),
-      models: async (): Promise<ModelStatus[]> => [{ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }],
-      model: async () => ({ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 }),
-      counters: async () => [],
-      metrics: async () => [],
-      capabilities: async (): Promise<AdapterCapabilities> => {
-        reads++;
-        return { replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] };
-      },
-      setReplicas: async (_m, n) => {
+    const adapter = oneModelServer({
+      onCapabilities: () => reads++,
+      setReplicas: async () => {
         if (fail) throw new AdapterError({ server: 'triton', endpoint: 'POST /v2/repository/models/m/load', kind: 'http', status: 500, message: 'no' });
-        replicas = n;
-        return { model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 };
       },
-    };
+    });
     const clock = new FakeClock(0);
     const r = new Reconciler({ adapter, clock, policy: enforce, capabilitiesTtlMs: 10_000 });
     r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 1 }] });
@@ -162,3 +140,29 @@ describe('runtime/reconciler', function () {
     expect(reads).to.equal(3);
   });
 });
+
+/**
+ * A server of one model 'm' whose replicas change live: `setReplicas` runs first (it may wait, or
+ * throw to fail the change), then the count is taken.
+ */
+function oneModelServer(hooks: { setReplicas?: (n: number) => Promise<void>; onCapabilities?: () => void }): ServerAdapter & ReplicaControl {
+  let replicas = 1;
+  const status = (): ModelStatus => ({ model: 'm', ready: true, replicas, device: 'cpu', maxBatchSize: 1 });
+  return {
+    kind: 'triton', endpoint: 'http://127.0.0.1:1',
+    health: async () => ({ live: true, ready: true }),
+    models: async () => [status()],
+    model: async () => status(),
+    counters: async () => [],
+    metrics: async () => [],
+    capabilities: async (): Promise<AdapterCapabilities> => {
+      hooks.onCapabilities?.();
+      return { replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] };
+    },
+    setReplicas: async (_m, n) => {
+      await hooks.setReplicas?.(n);
+      replicas = n;
+      return status();
+    },
+  };
+}

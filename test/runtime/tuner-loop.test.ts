@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TunerLoop } from '../../src/runtime/tuner-loop.js';
-import { PeriodicTask } from '../../src/runtime/periodic.js';
+import { PeriodicTask } from '../../src/platform/periodic.js';
 import { createTuner } from '../../src/core/tuner/tuner.js';
 import type { TunerDecision } from '../../src/core/tuner/tuner.js';
 import { computeEnvelope, envelopeWindowsMs } from '../../src/core/envelope.js';

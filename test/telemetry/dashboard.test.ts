@@ -1,13 +1,13 @@
-// The Grafana dashboard and the README's metric list, checked against a live scrape of the
+// The Grafana dashboard and docs/metrics.md's metric list, checked against a live scrape of the
 // in-process exporter: every PromQL expression uses only series the exporter exposes, and every
-// metric of names.ts is both exposed under the name the docs give and listed in the README.
+// metric of names.ts is both exposed under the name the docs give and listed in docs/metrics.md.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ALL_METRICS, createTelemetry, prometheusSeriesNames } from '../../src/telemetry/index.js';
 import { parsePrometheusText, recordOneOfEach, scrape, telemetryConfig } from './helpers.js';
-import { allPanels, dashboardQueries, loadDashboard, metricNamesIn, README_FILE, readmePromql } from './promql.js';
+import { allPanels, dashboardQueries, loadDashboard, metricNamesIn, METRICS_DOC, docPromql } from './promql.js';
 
-describe('telemetry: Grafana dashboard and README against a live scrape', () => {
+describe('telemetry: Grafana dashboard and docs/metrics.md against a live scrape', () => {
   let exposed: Set<string>;
   before(async () => {
     const t = createTelemetry(telemetryConfig({ prometheus: true }));
@@ -35,15 +35,14 @@ describe('telemetry: Grafana dashboard and README against a live scrape', () => 
     }
   });
 
-  it('the README\'s PromQL examples select only exposed series', () => {
-    const examples = readmePromql();
+  it('docs/metrics.md\'s PromQL examples select only exposed series', () => {
+    const examples = docPromql();
     expect(examples.length).to.be.at.least(2);
-    for (const e of examples) for (const n of metricNamesIn(e)) expect(exposed.has(n), `README: ${n} in ${e}`).to.equal(true);
+    for (const e of examples) for (const n of metricNamesIn(e)) expect(exposed.has(n), `docs/metrics.md: ${n} in ${e}`).to.equal(true);
   });
 
-  it('the README\'s metric list names every metric, as Prometheus shows it', () => {
-    const readme = readFileSync(README_FILE, 'utf8');
-    const section = readme.slice(readme.indexOf('## Metrics'));
+  it('docs/metrics.md\'s metric list names every metric, as Prometheus shows it', () => {
+    const section = readFileSync(METRICS_DOC, 'utf8');
     for (const m of ALL_METRICS) {
       const shown = prometheusSeriesNames(m)[0]?.replace(/_bucket$/, '') as string;
       expect(section, m.name).to.include(`\`${shown}\``);

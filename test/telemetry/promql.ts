@@ -1,10 +1,11 @@
-// What the dashboard and README tests need to read PromQL: the queries of the Grafana dashboard,
+// What the dashboard and docs tests need to read PromQL: the queries of the Grafana dashboard,
 // Grafana's variables replaced for a plain Prometheus, and the metric names an expression uses.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const DASHBOARD_FILE = join(import.meta.dirname, '..', '..', 'deploy', 'grafana', 'inferline-dashboard.json');
-export const README_FILE = join(import.meta.dirname, '..', '..', 'README.md');
+/** Where the metrics are documented (the PromQL examples and the list of every series). */
+export const METRICS_DOC = join(import.meta.dirname, '..', '..', 'docs', 'metrics.md');
 
 export interface Target { readonly datasource?: { readonly uid?: string }; readonly expr: string; readonly refId: string }
 export interface Panel {
@@ -84,7 +85,7 @@ export function metricNamesIn(expr: string): string[] {
   return names;
 }
 
-/** The PromQL examples of the README: the ```promql blocks. */
-export function readmePromql(text = readFileSync(README_FILE, 'utf8')): string[] {
+/** The PromQL examples of docs/metrics.md: the ```promql blocks. */
+export function docPromql(text = readFileSync(METRICS_DOC, 'utf8')): string[] {
   return [...text.matchAll(/```promql\n([\s\S]*?)```/g)].map((m) => (m[1] as string).trim());
 }

@@ -19,7 +19,7 @@ import type { WorkloadScaleClient } from '../../ports/workload-scale.js';
 import { Agent, reconcilePolicyOf, watchConfigFile } from '../../runtime/agent/index.js';
 import { DesiredReplicasFeed, startScaling } from '../../runtime/scaling/index.js';
 import type { RunningScaling } from '../../runtime/scaling/index.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import { noopTelemetryService } from '../../telemetry/service.js';
 import type { TelemetryService } from '../../telemetry/service.js';
 import type { CliContext } from '../context.js';

@@ -14,7 +14,7 @@ import { loadConfig, parseConfig } from '../../config/index.js';
 import type { TelemetryConfig } from '../../config/index.js';
 import { arrivalSpecDurationMs, generateTrace, parseArrivalSpec } from '../../core/arrival.js';
 import { parseDurationMs, DURATION_HINT } from '../../core/duration.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import { createTelemetry } from '../../telemetry/index.js';
 import type { TelemetryService } from '../../telemetry/index.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
@@ -206,6 +206,7 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     monitor.actions.length = 0;
     monitor.events.length = 0;
     tally.reset(startMs);
+    health.track([...fleet.processes.map((x) => x.pid), ...(load.pid !== undefined ? [load.pid] : [])]);
     health.reset();
     fleet.resetProbes();
     load.go();

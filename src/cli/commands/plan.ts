@@ -8,7 +8,7 @@ import type { Plan, PlannerKind } from '../../core/planner/index.js';
 import type { PipelineSpec } from '../../core/types.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
 import { PlannerRuns } from '../../runtime/planner-runs.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import { UsageError, EXIT_FAILURE } from '../errors.js';
 import { fmtCost, fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { Output } from '../output.js';
@@ -130,7 +130,7 @@ export function formatPlan(p: Plan): string {
   return lines.join('\n');
 }
 
-/** The lower bound on cost and the plan's gap to it (docs/planning.md). */
+/** The lower bound on cost and the plan's gap to it (docs/lower-bound.md). */
 export function formatBound(p: Plan): string {
   const b = p.lowerBound;
   if (b.costPerHour === null) return 'lower bound: none — the latency floors alone show that no plan can meet the SLO';

@@ -19,7 +19,7 @@ import {
 import type {
   ActiveProfileResult, HardwareTarget, PassiveProfileResult, ProfileEvent, ProfileFileUpdate, RestoreOutcome,
 } from '../../runtime/profiler/index.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import type { CliContext } from '../context.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { UsageError } from '../errors.js';

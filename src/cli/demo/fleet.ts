@@ -23,7 +23,7 @@ import type { CliProcess } from '../../emulator/cli-process.js';
 import { startEmulatedFleet } from '../../emulator/fleet-processes.js';
 import type { EmulatedFleetProcesses, EmulatedServerProcess, EmulatedServerSpec } from '../../emulator/fleet-processes.js';
 import type { AdapterCapabilities } from '../../ports/server-adapter.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import { demoAdapterOptions } from './clients.js';
 import { DEMO_STAGES, DEMO_TOKEN, demoConfigText } from './config.js';
 import type { DemoStage } from './config.js';
@@ -155,7 +155,7 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
       const file = join(dir, `${id}.config.json`);
       writeFileSync(file, demoConfigText(options.profiles, {
         id, mode: 'enforce', hardware: stage.hardware, capacity: stage.capacity, models: [stage.model],
-        server, api: { port: 0, token: DEMO_TOKEN }, scrapeInterval: '250ms',
+        server, api: { port: 0, token: DEMO_TOKEN },
         reconcile: { interval: '250ms', cooldown: '2s', batchCooldown: '5s', maxReplicas: stage.capacity, maxStepUp: 16, maxActionsPerMinute: 60 },
       }, options.planningRate, hubUrl));
       const agent = spawnCliProcess(['agent', '--config', file, '--log-format', 'json', '--no-watch'], {

@@ -8,7 +8,7 @@
 // (load.ts) and ends when told to, or when the demo goes away.
 import { createAdapter } from '../../../adapters/registry.js';
 import type { Profilable } from '../../ports/server-adapter.js';
-import { systemClock } from '../../runtime/system-clock.js';
+import { systemClock } from '../../platform/system-clock.js';
 import { percentileOfSorted, sortedCopy } from '../../core/percentiles.js';
 import { demoAdapterOptions } from './clients.js';
 import { LoadGenerator } from './load.js';

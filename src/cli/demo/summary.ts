@@ -1,7 +1,7 @@
 // The demo's summary: what the run measured (P99, misses, cost integrated over the run, scaling
 // actions) and how the tuner met the burst (the bottleneck stage's replicas before and during it,
 // and the time from its start to the first scale-up). Plain data: printed as text, or as --json.
-import type { TimelinePoint } from '../report/index.js';
+import type { BurstReaction, TimelinePoint } from '../report/index.js';
 import type { DemoHealth } from './health.js';
 import { DEMO_SLO_MS } from './config.js';
 import type { CompletedQuery } from './load.js';
@@ -25,23 +25,6 @@ export interface PhaseSummary {
   readonly meanRateQps: number;
   /** Mean actual replicas per stage. */
   readonly replicas: Record<string, number>;
-}
-
-export interface BurstReaction {
-  /** The stage the tuner grew most during the burst. */
-  readonly stage: string;
-  readonly burstStartS: number;
-  readonly burstEndS: number;
-  /** Actual replicas of the stage when the burst began. */
-  readonly replicasBefore: number;
-  /** Most actual replicas of the stage during the burst. */
-  readonly replicasDuringMax: number;
-  /** Most replicas the leader wanted for the stage during the burst. */
-  readonly desiredDuringMax: number;
-  /** Burst start → the leader's first scale-up of any stage (its desired state), ms; null when none. */
-  readonly firstScaleUpMs: number | null;
-  /** Burst start → the first scale-up applied on a server, ms; null when none. */
-  readonly firstAppliedScaleUpMs: number | null;
 }
 
 export interface DemoSummary {

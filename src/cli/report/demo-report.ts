@@ -9,8 +9,7 @@ import { escapeXml } from './escape.js';
 import { profileOverview } from './profile-report.js';
 import { runSections } from './simulation-report.js';
 import { meta, reportPage } from './style.js';
-import type { TimelinePoint } from './types.js';
-import type { BurstReaction } from '../demo/summary.js';
+import type { BurstReaction, TimelinePoint } from './types.js';
 
 export interface DemoReport {
   readonly title: string;

@@ -7,7 +7,7 @@ export type { ChartPoint } from './decimate.js';
 export { niceTicks, niceStep, logTicks } from './ticks.js';
 export { escapeXml } from './escape.js';
 export { renderSimulationReport } from './simulation-report.js';
-export type { ControllerRun, SimulationReport, TimelinePoint } from './types.js';
+export type { BurstReaction, ControllerRun, SimulationReport, TimelinePoint } from './types.js';
 export { renderProfileReport } from './profile-report.js';
 export type { ProfileReport, ProfileReportHardware, ProfileReportPoint } from './profile-report.js';
 export { REPORT_CSS } from './style.js';

@@ -77,3 +77,21 @@ export interface ReplayDetail {
   readonly predictedMs: Float64Array;
   readonly measuredMs: Float64Array;
 }
+
+/** The demo's summary of the tuner's reaction to the burst (cli/demo/summary.ts measures it). */
+export interface BurstReaction {
+  /** The stage the tuner grew most during the burst. */
+  readonly stage: string;
+  readonly burstStartS: number;
+  readonly burstEndS: number;
+  /** Actual replicas of the stage when the burst began. */
+  readonly replicasBefore: number;
+  /** Most actual replicas of the stage during the burst. */
+  readonly replicasDuringMax: number;
+  /** Most replicas the leader wanted for the stage during the burst. */
+  readonly desiredDuringMax: number;
+  /** Burst start → the leader's first scale-up of any stage (its desired state), ms; null when none. */
+  readonly firstScaleUpMs: number | null;
+  /** Burst start → the first scale-up applied on a server, ms; null when none. */
+  readonly firstAppliedScaleUpMs: number | null;
+}

@@ -7,3 +7,5 @@ export { queryCounting } from './query-counting.js';
 export type { QueryCounting } from './query-counting.js';
 export { applyPolicy, parsePolicy, policyDiff, policyOf } from './policy.js';
 export type { FleetPolicy } from './policy.js';
+export { keepRunning, mergeRunning, parseTrafficRecord, trafficIntervals, trafficRecordOf } from './handover.js';
+export type { KeptSetting, RunningStage, TrafficRecord } from './handover.js';

@@ -33,7 +33,7 @@ import { streamKey } from '../random.js';
 import { edgeTaken } from '../pipeline.js';
 import type { CompiledPipeline } from '../pipeline.js';
 import type { StageConfig } from '../types.js';
-import { roundCost } from './context.js';
+import { roundCost } from './cost.js';
 
 /** One stage's choice in the relaxation: the cheapest admissible (hardware, batch, stable replicas). */
 export interface BoundStage {

@@ -9,6 +9,7 @@ import { serviceFactor } from '../profiles.js';
 import type { ProfileSet } from '../profiles.js';
 import { configFloors, costBound, LatencyFloor } from './bound.js';
 import type { CostBound } from './bound.js';
+import { roundCost } from './cost.js';
 import type { HardwareType, PipelineConfig, StageConfig } from '../types.js';
 
 export interface PlannerOptions {
@@ -278,11 +279,6 @@ export class PlanningContext {
     }
     return found;
   }
-}
-
-/** Costs are sums of prices; round to avoid 0.1 + 0.2 style ties. */
-export function roundCost(c: number): number {
-  return Math.round(c * 1e9) / 1e9;
 }
 
 export function configKey(stageNames: readonly string[], config: PipelineConfig): string {

@@ -11,7 +11,7 @@
 // checked is still a lower bound (every cheaper one was checked and missed): `searchBound`.
 // Optimal under the same estimator and trace, unless the budget runs out first (`proven: false`).
 import type { Evaluation, PlanningContext } from './context.js';
-import { roundCost } from './context.js';
+import { roundCost } from './cost.js';
 import { RootStageCheck } from './root-check.js';
 import { batchDelays } from './greedy.js';
 import type { SearchOutcome } from './outcome.js';

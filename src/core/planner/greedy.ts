@@ -17,7 +17,8 @@
 // replica, a saving no single cost-reducing step reaches. Each accepted step lowers the cost, so
 // the search ends.
 import type { Evaluation, PlanningContext, StageOption } from './context.js';
-import { better, roundCost } from './context.js';
+import { better } from './context.js';
+import { roundCost } from './cost.js';
 import type { SearchOutcome } from './outcome.js';
 import type { StageConfig } from '../types.js';
 import { plannedDelayMs } from '../batch-delay.js';

@@ -58,7 +58,7 @@ export interface Plan {
   };
   /**
    * No plan meeting the SLO under the estimator costs less than `costPerHour` (planner/bound.ts;
-   * docs/planning.md). `by`: 'relaxation' (per stage, the cheapest stable option whose latency
+   * docs/lower-bound.md). `by`: 'relaxation' (per stage, the cheapest stable option whose latency
    * floor fits the SLO) or 'exact search' (every cheaper configuration was checked and missed).
    * `gap` = plan cost / bound − 1: 0 means proven optimal. `costPerHour` is null when the floors
    * alone show that no plan can meet the SLO; `gap` is null when the plan is infeasible.

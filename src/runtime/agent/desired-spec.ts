@@ -8,6 +8,8 @@ import type { Plan } from '../../core/planner/index.js';
 
 /** The desired-state key of the fleet policy (SLOs and prices); agent ids cannot start with "_". */
 export const FLEET_POLICY_KEY = '_fleet-policy';
+/** The desired-state key of the leader's recent traffic, for the next leader (core/fleet/handover.ts). */
+export const FLEET_TRAFFIC_KEY = '_fleet-traffic';
 
 export interface StageRef {
   readonly pipeline: string;

@@ -19,13 +19,14 @@ import type { ScheduledTask } from 'node-cron';
 import type { InferlineConfig } from '../../config/index.js';
 import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival.js';
 import {
-  applyPolicy, bucketCounts, CountMerger, parsePolicy, placeableHardware, placeReplicas, queryCounting, traceFromCounts,
+  applyPolicy, bucketCounts, CountMerger, keepRunning, mergeRunning, parsePolicy, parseTrafficRecord, placeableHardware, placeReplicas, queryCounting,
+  traceFromCounts, trafficIntervals, trafficRecordOf,
 } from '../../core/fleet/index.js';
 import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
 import { countResolutionMs, lastSecondRate } from '../../core/live-loop.js';
 import { compilePipeline } from '../../core/pipeline.js';
 import { Estimator } from '../../core/estimator.js';
-import type { CountInterval, FleetPolicy, Placement, PlacementMember, QueryCounting, Shortfall, StageDemand } from '../../core/fleet/index.js';
+import type { CountInterval, FleetPolicy, Placement, PlacementMember, QueryCounting, RunningStage, Shortfall, StageDemand } from '../../core/fleet/index.js';
 import { normaliseProfiles, ProfileSet } from '../../core/profiles.js';
 import type { ProfileOptions } from '../../core/profiles.js';
 import { passiveProfile } from '../../core/profiler/table.js';
@@ -42,9 +43,9 @@ import type { Logger } from '../../ports/logger.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { PlannerRuns } from '../planner-runs.js';
 import { TunerLoop } from '../tuner-loop.js';
-import { PeriodicTask } from '../periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
 import type { ModelSample } from '../collector.js';
-import { FLEET_POLICY_KEY, desiredSpecOf, parseDesiredSpec } from './desired-spec.js';
+import { FLEET_POLICY_KEY, FLEET_TRAFFIC_KEY, desiredSpecOf, parseDesiredSpec } from './desired-spec.js';
 import type { DesiredReplicasSink, StageReplicas } from '../scaling/desired-replicas-feed.js';
 import type { PlanSummary, StageRef } from './desired-spec.js';
 
@@ -71,7 +72,8 @@ export interface LeaderOptions {
   readonly desiredReplicas?: DesiredReplicasSink;
   /**
    * How often the stored desired states are read back and any that differ from what this leader
-   * decided (tampered, stale, restored from a backup) rewritten (default: the lease duration).
+   * decided (tampered, stale, restored from a backup) rewritten, and the recent traffic stored for
+   * the next leader (default: the lease duration).
    */
   readonly verifyIntervalMs?: number;
 }
@@ -151,6 +153,12 @@ export class Leader {
   private readonly verifier: PeriodicTask;
   /** Stored records rewritten because they differed from what this leader decided. */
   private repairs = 0;
+  /**
+   * What ran when this leadership started, kept by every plan made before its tuner could have
+   * scaled down on its own live samples (tuner.scaleDownDelay from the start): a re-plan in that
+   * time (drift, schedule) does not undo the handover.
+   */
+  private handover: { running: ReadonlyMap<string, RunningStage>; untilMs: number } | undefined;
 
   private constructor(options: LeaderOptions) {
     this.o = options;
@@ -158,7 +166,10 @@ export class Leader {
     this.plannerRuns = new PlannerRuns({ clock: options.clock, telemetry: options.telemetry });
     this.stageTelemetry = new PeriodicTask({ name: 'leader-telemetry', intervalMs: 1000, clock: options.clock }, () => this.recordStages());
     const verifyMs = options.verifyIntervalMs ?? options.config.coordination.timing.leaseDurationMs;
-    this.verifier = new PeriodicTask({ name: 'leader-verify', intervalMs: verifyMs, timeoutMs: Math.max(verifyMs, 5000), clock: options.clock }, () => this.writeAll(true));
+    this.verifier = new PeriodicTask({ name: 'leader-verify', intervalMs: verifyMs, timeoutMs: Math.max(verifyMs, 5000), clock: options.clock }, async () => {
+      await this.writeAll(true);
+      await this.storeTraffic();
+    });
   }
 
   get epoch(): number {
@@ -179,60 +190,135 @@ export class Leader {
     const record = await coordinator.readDesired(FLEET_POLICY_KEY);
     this.policy = this.checkedPolicy(record?.spec);
     for (const p of this.config.pipelines) this.runs.set(p.name, this.newRun(p));
-    // The fleet's current desired state, as the previous leader left it: the new plan never lowers
-    // a stage below it (a handover the servers do not feel); the tuner scales down from there, on
-    // live samples, under its usual rules.
-    const running = await this.runningReplicas();
+    // A handover the servers do not feel (core/fleet/handover.ts): the recent traffic the previous
+    // leader stored is this one's planning trace, and the fleet's current desired state is kept:
+    // no stage lowered below what runs (the tuner scales down from there, on live samples, under
+    // its usual rules), its batch size and delay unchanged until a later re-plan.
+    const stored = await this.takeOverTraffic();
+    const running = mergeRunning(await this.runningStages(), stored);
+    this.handover = { running, untilMs: this.o.clock.nowMs() + this.config.tuner.scaleDownDelayMs };
     this.planAll('leader elected');
-    for (const run of this.runs.values()) this.keepRunning(run, running);
     await this.writeAll(true);
     this.requestMissingProfiles();
     this.subscriptions.push(await coordinator.watchMembers((members) => this.onMembers(members)));
     this.subscriptions.push(await coordinator.watchDesired(FLEET_POLICY_KEY, (r) => this.onPolicy(r?.spec)));
+    // Leadership lost while starting: stop() has run; what is started after it would never stop.
+    if (this.stopped) {
+      await Promise.all(this.subscriptions.splice(0).map((s) => s.close().catch(() => undefined)));
+      return;
+    }
     this.startSchedule();
     this.stageTelemetry.start();
     this.verifier.start();
   }
 
   /**
-   * Per pipeline and stage, the replicas the stored desired states give it, read from the records
-   * of the newest epoch below this leader's (the previous leadership's); older ones are stale or
-   * tampered and count for nothing, as do records this epoch did not write yet claims.
+   * Per pipeline and stage, what the stored desired states run: replicas (summed over agents),
+   * batch size and delay, from the records of the newest epoch below this leader's (the previous
+   * leadership's); older ones are stale or tampered and count for nothing, as do records this
+   * epoch did not write yet claims.
    */
-  private async runningReplicas(): Promise<Map<string, { hardware: string; replicas: number }>> {
+  private async runningStages(): Promise<Map<string, RunningStage>> {
     const records = await Promise.all(this.members.map((m) => this.o.coordinator.readDesired(m.agentId).catch(() => undefined)));
     const valid = records.filter((r): r is DesiredStateRecord => r !== undefined && r.epoch < this.epoch);
     const newest = Math.max(0, ...valid.map((r) => r.epoch));
-    const out = new Map<string, { hardware: string; replicas: number }>();
+    const out = new Map<string, RunningStage>();
     for (const r of valid.filter((x) => x.epoch === newest)) {
       const { spec } = parseDesiredSpec(r.spec);
       if (spec === undefined) continue;
       for (const m of spec.models) {
         const refs = spec.stages[m.model] ?? [];
-        // A model that stands for several stages cannot be split between them: it sets no floor.
+        // A model that stands for several stages cannot be split between them: it sets nothing.
         if (refs.length !== 1) continue;
         const ref = refs[0] as StageRef;
         const key = `${ref.pipeline}\u0000${ref.stage}`;
         const prev = out.get(key);
         if (prev !== undefined && prev.hardware !== ref.hardware) continue;
-        out.set(key, { hardware: ref.hardware, replicas: (prev?.replicas ?? 0) + m.replicas });
+        out.set(key, {
+          hardware: ref.hardware, replicas: (prev?.replicas ?? 0) + m.replicas,
+          ...(m.maxBatchSize === undefined ? {} : { batchSize: m.maxBatchSize }),
+          ...(m.batchDelayMs === undefined ? {} : { batchDelayMs: m.batchDelayMs }),
+        });
       }
     }
     return out;
   }
 
-  /** Raises each stage's wanted replicas to what runs now, on the same hardware. */
-  private keepRunning(run: PipelineRun, running: ReadonlyMap<string, { hardware: string; replicas: number }>): void {
+  /** Keeps what runs (replicas as a floor, batch size and delay as they are); the tuner restarts on the kept plan. */
+  private keepRunning(run: PipelineRun, running: ReadonlyMap<string, RunningStage>): void {
     if (!run.plan) return;
-    for (const [stage, c] of Object.entries(run.plan.stages)) {
-      const now = running.get(`${run.spec.name}\u0000${stage}`);
-      const wanted = run.desired[stage] ?? c.replicas;
-      if (now === undefined || now.hardware !== c.hardware || now.replicas <= wanted) continue;
-      run.desired[stage] = now.replicas;
-      this.o.log.info(`handover: ${run.spec.name}/${stage} kept at the ${now.replicas} replicas running (the plan has ${c.replicas}); the tuner scales down on live traffic`, {
-        pipeline: run.spec.name, stage, running: now.replicas, planned: c.replicas,
+    const mine = new Map<string, RunningStage>();
+    for (const stage of Object.keys(run.plan.stages)) {
+      const r = running.get(`${run.spec.name}\u0000${stage}`);
+      if (r !== undefined) mine.set(stage, r);
+    }
+    const { stages, desired, kept } = keepRunning(run.plan.stages, run.desired, mine);
+    if (kept.length === 0) return;
+    run.desired = desired;
+    for (const k of kept) {
+      const what = k.setting === 'replicas' ? `kept at the ${k.running} replicas running (the plan has ${k.planned}); the tuner scales down on live traffic`
+        : k.setting === 'batchSize' ? `kept at the running batch size ${k.running} (the plan has ${k.planned}) until a later re-plan`
+          : `kept at the running batching delay ${k.running} ms (the plan has ${k.planned} ms) until a later re-plan`;
+      this.o.log.info(`handover: ${run.spec.name}/${k.stage} ${what}`, {
+        pipeline: run.spec.name, stage: k.stage, setting: k.setting, running: k.running, planned: k.planned,
       });
     }
+    if (kept.some((k) => k.setting !== 'replicas')) {
+      // The tuner's per-replica throughput depends on the batch size: restart it on the kept plan.
+      run.plan = { ...run.plan, stages };
+      this.startTuner(run, new ProfileSet(this.profiles()), applyPolicy([], this.config.hardware, this.policy).hardware);
+    }
+    this.publishDesired();
+  }
+
+  /**
+   * The recent traffic the previous leader stored becomes each pipeline's recent trace (re-timed to
+   * end now); returns the stages as it wanted them run (by pipeline and stage), for the floor.
+   */
+  private async takeOverTraffic(): Promise<Map<string, RunningStage>> {
+    const stages = new Map<string, RunningStage>();
+    const stored = await this.o.coordinator.readDesired(FLEET_TRAFFIC_KEY).catch(() => undefined);
+    if (stored === undefined || stored.epoch >= this.epoch) return stages;
+    const { record, problem } = parseTrafficRecord(stored.spec);
+    if (record === undefined) {
+      this.o.log.warn(`stored traffic of epoch ${stored.epoch} ignored: ${problem ?? 'unreadable'}`);
+      return stages;
+    }
+    // Traffic older than the trace window is not recent (a leader long gone, a restored backup).
+    const ageMs = (this.o.wallClockMs?.() ?? Date.now()) - record.atWallMs;
+    if (ageMs > this.config.planner.traceWindowMs) {
+      this.o.log.info(`stored traffic of epoch ${stored.epoch} is ${Math.round(ageMs / 1000)} s old: not used`);
+      return stages;
+    }
+    for (const [pipeline, byStage] of Object.entries(record.stages ?? {})) {
+      for (const [stage, st] of Object.entries(byStage)) stages.set(`${pipeline}\u0000${stage}`, st);
+    }
+    const now = this.o.clock.nowMs();
+    for (const run of this.runs.values()) {
+      run.recent = trafficIntervals(record, run.spec.name, now, this.config.planner.traceWindowMs);
+      if (run.recent.length === 0) continue;
+      const first = run.recent[0] as CountInterval;
+      this.o.log.info(`handover: ${run.spec.name} plans on the ${Math.round((now - first.fromMs) / 1000)} s of traffic epoch ${stored.epoch} stored`, { pipeline: run.spec.name, storedEpoch: stored.epoch });
+    }
+    return stages;
+  }
+
+  /** Stores each pipeline's recent traffic, fenced by the epoch, for the next leader. */
+  private async storeTraffic(): Promise<void> {
+    if (!this.active) return;
+    const now = this.o.clock.nowMs();
+    const recent = new Map([...this.runs.entries()].map(([name, r]) => [name, r.recent]));
+    const stages: Record<string, Record<string, RunningStage>> = {};
+    for (const [name, run] of this.runs) {
+      if (!run.plan) continue;
+      stages[name] = Object.fromEntries(Object.entries(run.plan.stages).map(([stage, c]) => [stage, {
+        hardware: c.hardware, replicas: run.desired[stage] ?? c.replicas, batchSize: c.batchSize, ...(c.batchDelayMs === undefined ? {} : { batchDelayMs: c.batchDelayMs }),
+      }]));
+    }
+    const record = trafficRecordOf(recent, now, this.o.wallClockMs?.() ?? Date.now(), stages);
+    if (Object.keys(record.pipelines).length === 0 && Object.keys(stages).length === 0) return;
+    // A failed write only costs the next leader its head start; the verifier reports coordination trouble.
+    await this.o.coordinator.writeDesired(FLEET_TRAFFIC_KEY, record as unknown as JsonValue, this.epoch).catch(() => undefined);
   }
 
   /** Stops every loop at once; idempotent. Writes in flight are fenced by the backend anyway. */
@@ -421,6 +507,7 @@ export class Leader {
       stages: Object.fromEntries(Object.entries(plan.stages).map(([s, c]) => [s, `${c.hardware}/${c.batchSize}×${c.replicas}`])),
     });
     this.startTuner(run, profiles, hardware);
+    if (this.handover !== undefined && now < this.handover.untilMs) this.keepRunning(run, this.handover.running);
     this.publishDesired();
   }
 
@@ -503,6 +590,7 @@ export class Leader {
   }
 
   private startTuner(run: PipelineRun, profiles: ProfileSet, hardware: InferlineConfig['hardware']): void {
+    if (this.stopped) return;
     const plan = run.plan as Plan;
     void run.loop?.stop();
     const compiled = compilePipeline(run.spec);
@@ -584,6 +672,7 @@ export class Leader {
 
   private startSchedule(): void {
     this.schedule?.stop();
+    if (this.stopped) return;
     this.schedule = cron.schedule(this.config.planner.schedule, () => {
       if (!this.active) return;
       this.planAll(`schedule ${this.config.planner.schedule}`);

@@ -19,7 +19,7 @@ import type { AdapterCapabilities } from '../../ports/server-adapter.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { describeWorkload } from '../../ports/workload-scale.js';
 import type { WorkloadRef, WorkloadScaleClient, WorkloadScaleStatus } from '../../ports/workload-scale.js';
-import { PeriodicTask } from '../periodic.js';
+import { PeriodicTask } from '../../platform/periodic.js';
 import type { DesiredReplicasFeed, DesiredReplicasSnapshot } from './desired-replicas-feed.js';
 import { workloadKey } from './workload-gauge.js';
 

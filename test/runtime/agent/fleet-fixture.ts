@@ -10,7 +10,7 @@ import { startTritonEmulator } from '../../../src/emulator/index.js';
 import type { TritonEmulator } from '../../../src/emulator/index.js';
 import { Agent } from '../../../src/runtime/agent/index.js';
 import { agentAdapterOptions } from '../../../src/cli/commands/agent.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import type { Coordinator } from '../../../src/ports/coordinator.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
@@ -49,13 +49,15 @@ export function fleetConfigText(agent: Record<string, unknown>, extra: Record<st
 
 export interface FleetMember {
   readonly spec: ServerSpec;
+  readonly config: InferlineConfig;
   readonly server: TritonEmulator;
   readonly agent: Agent;
   readonly telemetry: FakeTelemetry;
   readonly logs: string[];
   /** The feed its Leader publishes the replicas per stage to (when FleetOptions.desiredReplicas). */
   readonly feed?: DesiredReplicasFeed;
-  readonly coordinator: MemoryCoordinator;
+  /** Its coordinator (a MemoryCoordinator unless FleetOptions.coordinatorOf gives another backend). */
+  readonly coordinator: Coordinator;
 }
 
 export interface FleetOptions {
@@ -72,6 +74,8 @@ export interface FleetOptions {
   readonly onLog?: (agentId: string, line: string) => void;
   /** Wraps an agent's coordinator (a fake around the real one), per agent id. */
   readonly wrapCoordinator?: (agentId: string, coordinator: Coordinator) => Coordinator;
+  /** Another backend than the private memory hub (e.g. Kubernetes on a fake API server), per agent. */
+  readonly coordinatorOf?: (agentId: string, config: InferlineConfig) => Promise<Coordinator>;
 }
 
 export async function startFleet(specs: readonly ServerSpec[], options: FleetOptions = {}): Promise<{ hub: MemoryCoordinationHub; members: FleetMember[]; stop: () => Promise<void> }> {
@@ -93,7 +97,9 @@ export async function startFleet(specs: readonly ServerSpec[], options: FleetOpt
       error: (m) => { logs.push(`error ${m}`); options.onLog?.(spec.id, `error ${m}`); },
     };
     const telemetry = new FakeTelemetry();
-    const memory = await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
+    const memory = options.coordinatorOf
+      ? await options.coordinatorOf(spec.id, config)
+      : await MemoryCoordinator.create({ identity: spec.id, hub, timing: config.coordination.timing, memberTtlMs: config.coordination.memberTtlMs });
     const coordinator = options.wrapCoordinator?.(spec.id, memory) ?? memory;
     const adapter = createAdapter(agentAdapterOptions(config.agent as NonNullable<InferlineConfig['agent']>));
     const feed = options.desiredReplicas ? new DesiredReplicasFeed() : undefined;
@@ -101,7 +107,7 @@ export async function startFleet(specs: readonly ServerSpec[], options: FleetOpt
       config, adapter, coordinator, clock: systemClock, telemetry, log, ...(options.runCommand ? { runCommand: options.runCommand } : {}),
       ...(feed ? { desiredReplicas: feed } : {}),
     });
-    members.push({ spec, server, agent, telemetry, logs, coordinator: memory, ...(feed ? { feed } : {}) });
+    members.push({ spec, config, server, agent, telemetry, logs, coordinator: memory, ...(feed ? { feed } : {}) });
   }
   await Promise.all(members.map((m) => m.agent.start()));
   return {

@@ -11,7 +11,7 @@ import { startTfServingEmulator, startTorchServeEmulator, startTritonEmulator } 
 import type { ServerAdapter } from '../../../src/ports/server-adapter.js';
 import { runActiveProfile } from '../../../src/runtime/profiler/index.js';
 import type { ActiveProfileResult } from '../../../src/runtime/profiler/index.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import { profile } from '../../emulator/helpers.js';
 
 const TRUE_MS: readonly (readonly [number, number])[] = [[1, 80], [2, 100], [4, 140], [8, 220], [16, 380]];

@@ -10,7 +10,7 @@ import { createTritonAdapter } from '../../../adapters/triton/index.js';
 import { startTorchServeEmulator, startTritonEmulator } from '../../../src/emulator/index.js';
 import type { Profilable } from '../../../src/ports/server-adapter.js';
 import { ProfilerError, runPassiveProfile } from '../../../src/runtime/profiler/index.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import { profile } from '../../emulator/helpers.js';
 
 const PROFILES = [profile('m', 'gpu', [[1, 20], [2, 26], [4, 40], [8, 60]])];

@@ -8,7 +8,7 @@ import { startTritonEmulator } from '../../../src/emulator/index.js';
 import type { TritonEmulator } from '../../../src/emulator/index.js';
 import { runActiveProfile } from '../../../src/runtime/profiler/index.js';
 import type { ActiveProfileOptions, ProfileEvent } from '../../../src/runtime/profiler/index.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import { profile, request } from '../../emulator/helpers.js';
 
 const PROFILES = [profile('m', 'gpu', [[1, 8], [2, 10], [4, 14], [8, 22]])];

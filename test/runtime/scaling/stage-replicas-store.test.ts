@@ -8,7 +8,7 @@ import type { Logger } from '../../../src/ports/logger.js';
 import { DesiredReplicasFeed, STAGE_REPLICAS_KEY, StageReplicasStore, startScaling } from '../../../src/runtime/scaling/index.js';
 import type { DesiredReplicasSnapshot, StageReplicas } from '../../../src/runtime/scaling/index.js';
 import { parseStageReplicas } from '../../../src/runtime/scaling/stage-replicas-store.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
 import { kedaClient, ref } from './keda-client.js';
 

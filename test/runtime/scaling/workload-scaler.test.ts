@@ -13,7 +13,7 @@ import type { WorkloadRef, WorkloadScaleClient, WorkloadScaleStatus } from '../.
 import { DesiredReplicasFeed } from '../../../src/runtime/scaling/desired-replicas-feed.js';
 import type { StageReplicas } from '../../../src/runtime/scaling/desired-replicas-feed.js';
 import { WORKLOAD_SCALE_KEY, WorkloadScaler } from '../../../src/runtime/scaling/workload-scaler.js';
-import { systemClock } from '../../../src/runtime/system-clock.js';
+import { systemClock } from '../../../src/platform/system-clock.js';
 import { FakeKubeApi, fixture } from '../../coordination/fake-kube-api.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
 
