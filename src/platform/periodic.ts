@@ -31,9 +31,6 @@ export class PeriodicTimeoutError extends Error {
   }
 }
 
-/** Why a run's timeout timer is cancelled: one shared reason, since abort() without one builds a DOMException (a stack trace) every tick. */
-const RUN_ENDED = new Error('run ended');
-
 export class PeriodicTask {
   private readonly options: PeriodicOptions;
   private readonly job: (signal: AbortSignal) => Promise<void> | void;
@@ -106,7 +103,7 @@ export class PeriodicTask {
       this.stats.failures++;
       this.options.onError?.(err);
     } finally {
-      timer.abort(RUN_ENDED);
+      timer.abort();
       stop.removeEventListener('abort', onStop);
     }
   }
