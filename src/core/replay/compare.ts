@@ -83,9 +83,9 @@ export interface HarnessVerdict {
  *   what other work took (otherCpuCores), that took no more than a quarter of the host's cores;
  * - no query failed.
  */
-export function harnessVerdict(h: HealthFigures, predicted: { readonly p50Ms: number; readonly p99Ms: number }): HarnessVerdict {
+export function harnessVerdict(h: HealthFigures, predicted: { readonly p50Ms: number; readonly p99Ms: number; readonly slipLimitMs?: number }): HarnessVerdict {
   const reasons: string[] = [];
-  const slipLimit = Math.max(5, 0.1 * predicted.p50Ms);
+  const slipLimit = predicted.slipLimitMs ?? Math.max(5, 0.1 * predicted.p50Ms);
   if (h.sendSlipP99Ms > slipLimit) reasons.push(`the sender fell behind its schedule: P99 slip ${h.sendSlipP99Ms.toFixed(2)} ms > ${slipLimit.toFixed(2)} ms`);
   const loopLimit = Math.max(1, 0.05 * predicted.p99Ms);
   if (h.loopDelayP99Ms > loopLimit) reasons.push(`${h.loopDelayOf === undefined ? "the harness's event loop" : `the event loop of ${h.loopDelayOf}`} was slow: P99 delay ${h.loopDelayP99Ms.toFixed(1)} ms > ${loopLimit.toFixed(1)} ms (5 % of the predicted P99)`);
