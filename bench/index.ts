@@ -1,11 +1,12 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real | live | handover)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real | live | handover | triton-loads)
 // fidelity-real starts real Triton and TorchServe (installed by .ci/install-servers.sh) and runs for
 // several minutes, so only naming it runs it; so does live (the demo's fleet live, over seeds 1–3:
 // `npm run bench -- live [--duration 60s] [--seeds 1,2,3]`), and handover (etcd, three agents, the
-// leader killed: `npm run bench -- handover [--rate 260] [--runs N]`, flags in bench/handover.ts).
+// leader killed: `npm run bench -- handover [--rate 260] [--runs N]`, flags in bench/handover.ts),
+// and triton-loads (real Triton scaled under load, its loads over HTTP against gRPC).
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
@@ -18,6 +19,7 @@ import { benchEmulator } from './emulator.js';
 import { benchOverhead } from './overhead.js';
 import { benchLive } from './live.js';
 import { benchHandover, HANDOVER_FLAGS } from './handover.js';
+import { benchTritonLoads } from './triton-loads.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -35,9 +37,10 @@ const sections: Record<string, () => Promise<void>> = {
   'fidelity-real': benchFidelityReal,
   live: benchLive,
   handover: benchHandover,
+  'triton-loads': benchTritonLoads,
 };
 /** Sections that run only when named. */
-const OPT_IN = new Set(['fidelity-real', 'live', 'handover']);
+const OPT_IN = new Set(['fidelity-real', 'live', 'handover', 'triton-loads']);
 
 // Section names; a flag's value (`--only NAME`, `--baseline REF`) is not one.
 const VALUED_FLAGS = new Set(['--only', '--baseline', '--duration', '--seeds', ...HANDOVER_FLAGS]);

@@ -7,6 +7,8 @@ import type { HttpRequest, HttpResponse } from '../common/http.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { InferRequest } from './infer-request.js';
+import { isConnectionFailure } from './grpc-control.js';
+import type { TritonGrpcControl } from './grpc-control.js';
 
 export interface TritonClientOptions {
   readonly url: string;
@@ -20,6 +22,8 @@ export interface TritonClientOptions {
   readonly headers: Readonly<Record<string, string>>;
   readonly clock?: Clock;
   readonly telemetry?: Telemetry;
+  /** Loads go over gRPC when given (grpc-control.ts says why); over HTTP otherwise. */
+  readonly grpc?: TritonGrpcControl;
 }
 
 /** An answer, with the endpoint it came from for error messages. */
@@ -36,8 +40,12 @@ export class TritonClient {
   private readonly api: HttpClient;
   private readonly metricsHttp: HttpClient;
   private readonly loadTimeoutMs: number;
+  private readonly grpc: TritonGrpcControl | undefined;
+  /** Why the last load went over HTTP although gRPC was configured; undefined once gRPC answers again. */
+  private grpcFallback_: string | undefined;
 
   constructor(options: TritonClientOptions) {
+    this.grpc = options.grpc;
     const common = { server: 'triton' as const, headers: options.headers, timeoutMs: options.timeoutMs, retries: options.retries, clock: options.clock, telemetry: options.telemetry };
     this.api = new HttpClient({ ...common, baseUrl: options.url });
     this.metricsHttp = new HttpClient({ ...common, baseUrl: options.metricsUrl });
@@ -80,11 +88,35 @@ export class TritonClient {
   }
 
   loadEndpoint(m: string): string {
-    return this.api.endpointOf({ method: 'POST', path: `/v2/repository/models/${encodeURIComponent(m)}/load` });
+    return this.grpc ? this.grpc.endpoint() : this.api.endpointOf({ method: 'POST', path: `/v2/repository/models/${encodeURIComponent(m)}/load` });
   }
 
-  /** Load or reload with a config override; answers every status (the caller reads the error). */
-  load(m: string, body: { parameters: { config: string } }): Promise<TritonAnswer> {
+  /** Where loads go: the gRPC target, or undefined for HTTP. */
+  get grpcTarget(): string | undefined {
+    return this.grpc?.target;
+  }
+
+  /** Set while gRPC loads fall back to HTTP: what failed, for the capabilities' warnings. */
+  get grpcFallback(): string | undefined {
+    return this.grpcFallback_;
+  }
+
+  /**
+   * Load or reload with a config override; answers every status (the caller reads the error).
+   * Over gRPC when configured; over HTTP when gRPC is not, or when no gRPC connection could be
+   * made (nothing reached Triton, so sending it again is safe).
+   */
+  async load(m: string, body: { parameters: { config: string } }): Promise<TritonAnswer> {
+    if (this.grpc) {
+      try {
+        const answer = await this.grpc.load(m, body.parameters.config);
+        this.grpcFallback_ = undefined;
+        return answer;
+      } catch (err) {
+        if (!isGrpcConnectionFailure(err)) throw err;
+        this.grpcFallback_ = `no gRPC connection to ${this.grpc.target} (${err.details}): loads went over HTTP, where each holds one of Triton's HTTP threads and the inference requests it serves until the load returns`;
+      }
+    }
     return this.send(this.api, {
       method: 'POST', path: `/v2/repository/models/${encodeURIComponent(m)}/load`, body, accept: ANY_ERROR, timeoutMs: this.loadTimeoutMs,
     });
@@ -106,6 +138,11 @@ export class TritonClient {
     const res = await http.request(req);
     return { ...res, endpoint: http.endpointOf(req) };
   }
+}
+
+function isGrpcConnectionFailure(err: unknown): err is Error & { code: number; details: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'number' && typeof (err as { details?: unknown }).details === 'string'
+    && isConnectionFailure(err as Parameters<typeof isConnectionFailure>[0]);
 }
 
 /** The metrics base: as given (a trailing /metrics dropped), or the API's host on port 8002 (§A.1). */

@@ -11,6 +11,7 @@ import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { systemClock } from '../../src/platform/system-clock.js';
 import { TritonClient, metricsBase } from './client.js';
+import { TritonGrpcControl, defaultGrpcTarget, grpcTarget } from './grpc-control.js';
 import type { TritonAnswer } from './client.js';
 import { loadRequestBody, withBatching, withInstanceCount } from './config-edit.js';
 import { MalformedBodyError, UnsupportedChangeError } from './errors.js';
@@ -34,6 +35,13 @@ export interface TritonAdapterOptions {
   readonly timeoutMs?: number;
   /** Retries of a GET after a transient failure (default 2, HttpClient's); POSTs never retry. */
   readonly retries?: number;
+  /**
+   * Triton's gRPC address (host:port, grpc:// or http://) for model-repository loads, which stall
+   * the HTTP frontend's inference requests while they run (grpc-control.ts); 'none' sends loads
+   * over HTTP. Default: port 8001 on the same host when the HTTP port is 8000 (tritonserver's
+   * defaults), else HTTP, with a warning in capabilities().
+   */
+  readonly grpcUrl?: string;
   /** Timeout of a load: it returns only once the model is loaded, warmup included (default 300 s). */
   readonly loadTimeoutMs?: number;
   /** Sent on every request, for --http-restricted-api (§A.13). */
@@ -65,21 +73,36 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
   private readonly clock: Clock;
   /** Inputs per model for infer(); dropped when a change or a failed request may have made them stale. */
   private readonly specs = new Map<string, InputSpecs>();
+  private readonly grpcSetting: string | undefined;
 
   constructor(options: TritonAdapterOptions) {
     this.endpoint = options.url.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     const header = options.restrictedApiHeader;
+    const target = options.grpcUrl === undefined ? defaultGrpcTarget(this.endpoint)
+      : options.grpcUrl.trim() === 'none' ? undefined : grpcTarget(options.grpcUrl);
+    this.grpcSetting = options.grpcUrl;
+    const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
     this.client = new TritonClient({
       url: this.endpoint,
       metricsUrl: metricsBase(this.endpoint, options.metricsUrl),
       timeoutMs: options.timeoutMs,
       retries: options.retries,
-      loadTimeoutMs: options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS,
+      loadTimeoutMs,
       headers: header ? { [header.name]: header.value } : {},
       clock: this.clock,
       ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+      ...(target === undefined ? {} : {
+        grpc: new TritonGrpcControl({
+          target, loadTimeoutMs, clock: this.clock, ...(header ? { restrictedApiHeader: header } : {}), ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+        }),
+      }),
     });
+  }
+
+  /** Where model-repository loads go: Triton's gRPC host:port, or undefined for HTTP. */
+  get loadsVia(): string | undefined {
+    return this.client.grpcTarget;
   }
 
   async health(): Promise<ServerHealth> {
@@ -145,6 +168,8 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
       return { replicas: 'restart', batching: 'restart', perBatchStats, profiling: true, warnings };
     }
     if (mode.kind === 'unknown') warnings.push(`model control mode unknown: ${mode.detail}`);
+    const loads = this.loadsWarning();
+    if (loads) warnings.push(loads);
     return { replicas: 'live', batching: 'reload', perBatchStats, profiling: true, warnings };
   }
 
@@ -214,6 +239,15 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
   }
 
   // ---- internals ----
+
+  /** Why loads go over HTTP, when they do: each stalls the inference requests of one HTTP thread. */
+  private loadsWarning(): string | undefined {
+    const fallback = this.client.grpcFallback;
+    if (fallback) return fallback;
+    if (this.client.grpcTarget !== undefined || this.grpcSetting?.trim() === 'none') return undefined;
+    return 'loads go over HTTP, where each holds one of Triton\'s HTTP threads, and the inference requests that thread serves, until it returns '
+      + '(an instance removal under load can take a minute): set the server\'s grpcUrl (Triton\'s gRPC port, 8001 by default)';
+  }
 
   /** Inputs from the metadata; max_batch_size from the config, which the metadata lacks. */
   private async readSpecs(model: string): Promise<InputSpecs> {

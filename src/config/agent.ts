@@ -16,7 +16,7 @@ export const DEFAULT_AGENT_CAPACITY = 64;
 
 /** Options that only one server kind takes. */
 const KIND_ONLY: readonly {
-  readonly key: 'managementUrl' | 'keyFile' | 'token' | 'archives' | 'scaleDown' | 'drainGrace' | 'header' | 'restartCommand' | 'scaleCommand' | 'batchingParametersFile';
+  readonly key: 'managementUrl' | 'grpcUrl' | 'keyFile' | 'token' | 'archives' | 'scaleDown' | 'drainGrace' | 'header' | 'restartCommand' | 'scaleCommand' | 'batchingParametersFile';
   readonly kind: string;
 }[] = [
   { key: 'managementUrl', kind: 'torchserve' },
@@ -26,6 +26,7 @@ const KIND_ONLY: readonly {
   { key: 'keyFile', kind: 'torchserve' },
   { key: 'token', kind: 'torchserve' },
   { key: 'header', kind: 'triton' },
+  { key: 'grpcUrl', kind: 'triton' },
   { key: 'restartCommand', kind: 'tfserving' },
   { key: 'scaleCommand', kind: 'tfserving' },
   { key: 'batchingParametersFile', kind: 'tfserving' },
@@ -77,6 +78,7 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
         url: server.url.replace(/\/+$/, ''),
         timeoutMs: server.timeout,
         ...(server.metricsUrl === undefined ? {} : { metricsUrl: server.metricsUrl.replace(/\/+$/, '') }),
+        ...(server.grpcUrl === undefined ? {} : { grpcUrl: server.grpcUrl }),
         ...(server.managementUrl === undefined ? {} : { managementUrl: server.managementUrl.replace(/\/+$/, '') }),
         ...(server.keyFile === undefined ? {} : { keyFile: relative(server.keyFile) }),
         ...(server.token === undefined ? {} : { token: server.token }),

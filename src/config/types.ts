@@ -88,6 +88,8 @@ export interface AgentConfig {
     readonly url: string;
     readonly timeoutMs: number;
     readonly metricsUrl?: string;
+    /** Triton: where loads go (host:port, or none for HTTP). */
+    readonly grpcUrl?: string;
     readonly managementUrl?: string;
     /** Absolute path. */
     readonly keyFile?: string;

@@ -8,7 +8,9 @@ import { EngineError, ModelEngine } from './engine.js';
 import { pause } from './deadline-timer.js';
 import type { EngineCounters } from './engine.js';
 import { reply, startHttpServers } from './http.js';
-import type { HttpReply, HttpRequest } from './http.js';
+import { startTritonGrpc } from './triton-grpc.js';
+import type { RunningGrpcServer } from './triton-grpc.js';
+import type { HttpReply, HttpRequest, RunningHttpServer } from './http.js';
 import { stringifyJson } from './json.js';
 import { selectModels } from './profiles.js';
 import type { EmulatedModel } from './profiles.js';
@@ -45,6 +47,8 @@ export interface TritonEmulatorOptions {
   readonly port?: number;
   /** Metrics port (0: a free one). Default 0. */
   readonly metricsPort?: number;
+  /** gRPC port for the model-repository load (0: a free one); none when left out. */
+  readonly grpcPort?: number;
   /** 'explicit' (default here) allows load/unload; 'none' answers them 503 like the real server's default. */
   readonly modelControlMode?: TritonModelControlMode;
   /** Instances per model at start (count of the one instance group). Default 1. */
@@ -76,6 +80,9 @@ export interface TritonEmulator {
   readonly metricsUrl: string;
   readonly port: number;
   readonly metricsPort: number;
+  /** host:port of the gRPC service, and its port, when grpcPort was given. */
+  readonly grpcUrl?: string;
+  readonly grpcPort?: number;
   readonly models: readonly EmulatedModel[];
   /** Models of the profiles not served (no profile on the hardware asked for). */
   readonly skipped: readonly string[];
@@ -212,14 +219,19 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
   };
 
   const load = async (name: string, req: HttpRequest): Promise<HttpReply> => {
+    if (req.body.length === 0 || mode !== 'explicit' || !table.has(name)) return loadWith(name, undefined);
+    const parsed = parseBody(req.body);
+    if (!parsed.ok) return error(400, parsed.message);
+    return loadWith(name, (parsed.value as { parameters?: Record<string, unknown> } | null)?.parameters ?? {});
+  };
+
+  /** A load with the request's parameters (undefined: no body), whichever protocol carried it. */
+  const loadWith = async (name: string, params: Record<string, unknown> | undefined): Promise<HttpReply> => {
     if (mode !== 'explicit') return error(503, NOT_POLLING);
     const t = table.get(name);
     if (!t) return error(400, `failed to load '${name}', failed to poll from model repository`);
     let next: TritonServing | undefined;
-    if (req.body.length > 0) {
-      const parsed = parseBody(req.body);
-      if (!parsed.ok) return error(400, parsed.message);
-      const params = (parsed.value as { parameters?: Record<string, unknown> } | null)?.parameters ?? {};
+    if (params !== undefined) {
       const fileParam = Object.keys(params).find((k) => k.startsWith('file:'));
       if (fileParam) return error(400, `failed to load '${name}': file overrides ('${fileParam}') are not emulated`);
       const config = params['config'];
@@ -424,23 +436,34 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
     return reply(200, metricsText(models), 'text/plain; charset=utf-8');
   };
 
-  let servers;
+  let servers: RunningHttpServer[] = [];
+  let grpcServer: RunningGrpcServer | undefined;
   try {
     servers = await startHttpServers([
       { port: options.port ?? 0, handler: handleApi },
       { port: options.metricsPort ?? 0, handler: handleMetrics },
     ]);
+    if (options.grpcPort !== undefined) {
+      grpcServer = await startTritonGrpc(options.grpcPort, {
+        load: async (name, params, headers) => restricted({ method: 'POST', path: '', query: new URLSearchParams(), headers, body: Buffer.alloc(0) }, 'model-repository')
+          ?? loadWith(name, params),
+      }).catch(async (err: unknown) => {
+        await Promise.all(servers.map((s) => s.close()));
+        throw err;
+      });
+    }
   } catch (err) {
     for (const t of table.values()) t.engine?.stop();
     throw err;
   }
-  const [api, metrics] = servers as [typeof servers[0], typeof servers[0]];
+  const [api, metrics] = servers as [RunningHttpServer, RunningHttpServer];
 
   return {
     url: api.url,
     metricsUrl: `${metrics.url}/metrics`,
     port: api.port,
     metricsPort: metrics.port,
+    ...(grpcServer ? { grpcUrl: grpcServer.target, grpcPort: grpcServer.port } : {}),
     models: selected,
     skipped,
     engine: (model) => table.get(model)?.engine,
@@ -456,7 +479,7 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
         t.engine?.stop();
         for (const e of t.retired) e.stop();
       }
-      await Promise.all([api.close(), metrics.close()]);
+      await Promise.all([api.close(), metrics.close(), grpcServer?.close()]);
     },
   };
 }

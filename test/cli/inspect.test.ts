@@ -37,10 +37,11 @@ describe('inferline inspect', function () {
     return x;
   };
 
+  const grpc = (e: TritonEmulator): string => e.grpcUrl as string;
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'inferline-inspect-'));
     [triton, tritonNone, ts, tf, tfNoMonitoring] = await Promise.all([
-      startTritonEmulator({ profiles: PROFILES, maxBatchSize: 8, maxQueueDelayMs: 1 }),
+      startTritonEmulator({ profiles: PROFILES, maxBatchSize: 8, maxQueueDelayMs: 1, grpcPort: 0 }),
       startTritonEmulator({ profiles: PROFILES, modelControlMode: 'none' }),
       startTorchServeEmulator({ profiles: PROFILES, keyFile: join(dir, 'key_file.json'), enableModelApi: true, metricsMode: 'prometheus', batchSize: 4, maxBatchDelayMs: 1 }),
       startTfServingEmulator({ profiles: PROFILES, monitoring: true, maxBatchSize: 8, batchTimeoutMs: 1 }),
@@ -54,7 +55,7 @@ describe('inferline inspect', function () {
 
   it('triton: a table of the models with their serving config and rates, and the capabilities', async () => {
     const e = the(triton);
-    const r = await runCliWithTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW]);
+    const r = await runCliWithTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, '--grpc-url', grpc(e), ...WINDOW]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(new RegExp(`^triton ${e.url}   live, ready\n`));
     expect(r.stdout).to.contain('capabilities: replicas live, batching reload, per-batch stats yes, profiling yes\n');
@@ -68,7 +69,7 @@ describe('inferline inspect', function () {
 
   it('--json: a stable object, counters as decimal strings, rates from the traffic in the window', async () => {
     const e = the(triton);
-    const out = report(await runCliWithTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW, '--json']));
+    const out = report(await runCliWithTraffic(createTritonAdapter({ url: e.url }), 'm', ['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, '--grpc-url', grpc(e), ...WINDOW, '--json']));
     expect(Object.keys(out)).to.deep.equal(['server', 'endpoint', 'health', 'capabilities', 'models', 'metricSeries', 'windowMs', 'warnings']);
     expect(out).to.deep.include({
       server: 'triton', endpoint: e.url, health: { live: true, ready: true, detail: null },
@@ -92,9 +93,16 @@ describe('inferline inspect', function () {
 
   it('--models picks models, and names one the server lacks in a warning', async () => {
     const e = the(triton);
-    const out = report(await runCli(['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, '--models', 'other,nope', ...WINDOW, '--json']));
+    const out = report(await runCli(['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, '--grpc-url', grpc(e), '--models', 'other,nope', ...WINDOW, '--json']));
     expect(out.models.map((m) => m.model)).to.deep.equal(['other']);
     expect(out.warnings).to.deep.equal(['--models: the server has no model nope (it has: m, other)']);
+  });
+
+  it('triton without --grpc-url, its HTTP port not 8000: a warning says loads go over HTTP, and what to set', async () => {
+    const e = the(triton);
+    const out = report(await runCli(['inspect', '--server', 'triton', '--url', e.url, '--metrics-url', e.metricsUrl, ...WINDOW, '--json']));
+    expect(out.warnings).to.have.length(1);
+    expect(out.warnings[0]).to.match(/^loads go over HTTP, where each holds one of Triton's HTTP threads.*set the server's grpcUrl/);
   });
 
   it("triton in model control mode none: replicas and batching need a restart, and it says why", async () => {
@@ -186,6 +194,8 @@ describe('inferline inspect', function () {
     { name: 'a --url that is not one', args: ['--server', 'triton', '--url', 'localhost:8000'], want: /--url localhost:8000: must be an http or https URL/ },
     { name: 'a window that is not a duration', args: ['--server', 'triton', '--url', 'http://x:1', '--window', 'soon'], want: /--window soon: must be a duration such as/ },
     { name: 'a window of zero', args: ['--server', 'triton', '--url', 'http://x:1', '--window', '0s'], want: /--window 0s: must be more than 0/ },
+    { name: 'a --grpc-url without a port', args: ['--server', 'triton', '--url', 'http://x:1', '--grpc-url', 'x'], want: /--grpc-url: gRPC address 'x': no port/ },
+    { name: 'a --grpc-url for TorchServe', args: ['--server', 'torchserve', '--url', 'http://x:1', '--grpc-url', 'x:7070'], want: /--grpc-url: only for --server triton/ },
     { name: 'a TorchServe flag for Triton', args: ['--server', 'triton', '--url', 'http://x:1', '--management-url', 'http://x:2'], want: /--management-url: only for --server torchserve/ },
     { name: 'an empty --models', args: ['--server', 'tfserving', '--url', 'http://x:1', '--models', ','], want: /--models ",": must name at least one model/ },
     { name: 'TF metrics on another host', args: ['--server', 'tfserving', '--url', 'http://x:1', '--models', 'm', '--metrics-url', 'http://y:2/m'], want: /must be on http:\/\/x:1/ },

@@ -52,7 +52,10 @@ export function agentAdapterOptions(agent: AgentConfig): AdapterOptions {
   const s = agent.server;
   switch (s.kind) {
     case 'triton':
-      return { kind: 'triton', url: s.url, timeoutMs: s.timeoutMs, ...(s.metricsUrl ? { metricsUrl: s.metricsUrl } : {}), ...(s.header ? { restrictedApiHeader: s.header } : {}) };
+      return {
+        kind: 'triton', url: s.url, timeoutMs: s.timeoutMs, ...(s.metricsUrl ? { metricsUrl: s.metricsUrl } : {}), ...(s.grpcUrl ? { grpcUrl: s.grpcUrl } : {}),
+        ...(s.header ? { restrictedApiHeader: s.header } : {}),
+      };
     case 'torchserve': {
       const u = new URL(s.url);
       const sibling = (port: string): string => `${u.protocol}//${u.host.replace(/:\d+$/, '')}:${port}`;

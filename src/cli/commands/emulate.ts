@@ -27,6 +27,7 @@ export interface EmulateCommandOptions {
   readonly enableModelApi?: boolean;
   readonly keyFile?: string;
   readonly metricsPort?: string;
+  readonly grpcPort?: string;
   readonly managementPort?: string;
   readonly metricsMode?: string;
   readonly monitoring?: boolean;
@@ -67,6 +68,7 @@ const SERVER_FLAGS: readonly (readonly [keyof EmulateCommandOptions, string, rea
   ['managementPort', '--management-port', ['torchserve']],
   ['metricsMode', '--metrics-mode', ['torchserve']],
   ['metricsPort', '--metrics-port', ['triton', 'torchserve']],
+  ['grpcPort', '--grpc-port', ['triton']],
   ['monitoring', '--monitoring', ['tfserving']],
   ['maxEnqueuedBatches', '--max-enqueued-batches', ['tfserving']],
   ['seed', '--seed', ['triton', 'torchserve']],
@@ -94,6 +96,7 @@ export function registerEmulate(program: Command, ctx: CliContext): void {
     .option('--enable-model-api', 'TorchServe: allow register and unregister (405 otherwise)')
     .option('--key-file <path>', 'TorchServe: where key_file.json is written (default ./key_file.json)')
     .option('--metrics-port <n>', 'Triton or TorchServe metrics port (default: port + 2, or a free one with --port 0)')
+    .option('--grpc-port <n>', 'Triton: the gRPC port of model loads (default: port + 1, or a free one with --port 0)')
     .option('--management-port <n>', 'TorchServe management port (default: port + 1, or a free one with --port 0)')
     .option('--metrics-mode <mode>', 'TorchServe metrics_mode: log (empty /metrics, the default) or prometheus')
     .option('--monitoring', 'TF Serving: enable Prometheus at /monitoring/prometheus/metrics (404 otherwise)')
@@ -217,6 +220,7 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
         ...common,
         port,
         metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+        grpcPort: sibling('--grpc-port', opts.grpcPort, 1),
         modelControlMode: mode as TritonModelControlMode,
         ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
         ...(instances !== undefined ? { instances } : {}),
@@ -227,7 +231,7 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
       });
       return {
         report: {
-          server, urls: { http: e.url, metrics: e.metricsUrl }, ports: { http: e.port, metrics: e.metricsPort },
+          server, urls: { http: e.url, metrics: e.metricsUrl, grpc: e.grpcUrl ?? '' }, ports: { http: e.port, metrics: e.metricsPort, grpc: e.grpcPort ?? 0 },
           models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
         },
         stop: () => e.stop(),

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { createAdapter, isServerKind } from '../../../adapters/registry.js';
+import { grpcTarget } from '../../../adapters/triton/grpc-control.js';
 import type { AdapterOptions } from '../../../adapters/registry.js';
 import { counterDelta } from '../../core/counters.js';
 import { counterRates, sumCounters } from '../../core/counter-rates.js';
@@ -22,6 +23,7 @@ export interface InspectCommandOptions {
   readonly server: string;
   readonly url: string;
   readonly metricsUrl?: string;
+  readonly grpcUrl?: string;
   readonly managementUrl?: string;
   readonly token?: string;
   readonly keyFile?: string;
@@ -81,6 +83,7 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .requiredOption('--server <kind>', `server kind: ${SERVER_KINDS.join(', ')}`)
     .requiredOption('--url <url>', 'Triton HTTP API, TorchServe inference API, or TF Serving REST API')
     .option('--metrics-url <url>', 'metrics endpoint (Triton: port 8002; TorchServe: port 8082; TF Serving: a path on --url)')
+    .option('--grpc-url <host:port>', 'Triton: its gRPC address (host:port) for model loads, which over HTTP stall inference (default: port 8001 when --url is on 8000, else HTTP; none: HTTP)')
     .option('--management-url <url>', "TorchServe management API (default: --url's host on port 8081)")
     .option('--token <key>', `TorchServe: the key for both the inference and management APIs (or ${TORCHSERVE_TOKEN_ENV})`)
     .option('--key-file <path>', "TorchServe: key_file.json from TorchServe's working directory")
@@ -96,6 +99,16 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     });
 }
 
+/** --grpc-url as the adapter takes it: host:port (or grpc:// / http:// before it), or none. */
+function grpcAddress(text: string): string {
+  if (text.trim() === 'none') return 'none';
+  try {
+    return grpcTarget(text);
+  } catch (err) {
+    throw new UsageError(`--grpc-url: ${(err as Error).message}`);
+  }
+}
+
 /** The adapter options the flags stand for; bad flags are a UsageError. */
 export function inspectAdapterOptions(opts: InspectCommandOptions, env: NodeJS.ProcessEnv = process.env): AdapterOptions {
   if (!isServerKind(opts.server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVER_KINDS.join(', ')}`);
@@ -109,6 +122,7 @@ export function inspectAdapterOptions(opts: InspectCommandOptions, env: NodeJS.P
   only('--token', opts.token, 'torchserve');
   only('--key-file', opts.keyFile, 'torchserve');
   only('--header', opts.header, 'triton');
+  only('--grpc-url', opts.grpcUrl, 'triton');
   const models = opts.models === undefined ? undefined : modelList(opts.models);
   switch (server) {
     case 'triton': {
@@ -116,6 +130,7 @@ export function inspectAdapterOptions(opts: InspectCommandOptions, env: NodeJS.P
       if (opts.header !== undefined && !header) throw new UsageError(`--header ${opts.header}: must be name=value`);
       return {
         kind: 'triton', url: url.href.replace(/\/+$/, ''), ...(metricsUrl ? { metricsUrl: metricsUrl.href } : {}),
+        ...(opts.grpcUrl !== undefined ? { grpcUrl: grpcAddress(opts.grpcUrl) } : {}),
         ...(header ? { restrictedApiHeader: { name: header[1] as string, value: header[2] as string } } : {}),
       };
     }

@@ -52,6 +52,7 @@ export interface ProfileCommandOptions {
   readonly json?: boolean;
   readonly progress?: string;
   readonly metricsUrl?: string;
+  readonly grpcUrl?: string;
   readonly managementUrl?: string;
   readonly token?: string;
   readonly keyFile?: string;
@@ -157,6 +158,7 @@ export function registerProfile(program: Command, ctx: CliContext): void {
     .option('--json', 'print a JSON object')
     .option('--progress <style>', `progress on stderr: ${PROGRESS_STYLES.join(', ')} (auto: a bar on a terminal, lines otherwise)`, 'auto')
     .option('--metrics-url <url>', 'metrics endpoint (Triton: port 8002; TorchServe: port 8082; TF Serving: a path on --url)')
+    .option('--grpc-url <host:port>', 'Triton: its gRPC address (host:port) for model loads, which over HTTP stall inference (default: port 8001 when --url is on 8000, else HTTP; none: HTTP)')
     .option('--management-url <url>', "TorchServe management API (default: --url's host on port 8081)")
     .option('--token <key>', 'TorchServe: the key for both the inference and management APIs (or INFERLINE_TORCHSERVE_TOKEN)')
     .option('--key-file <path>', "TorchServe: key_file.json from TorchServe's working directory")
@@ -213,7 +215,7 @@ export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliCon
   const model = opts.model.trim();
   if (model === '') throw new UsageError('--model: must name a model');
   const adapterOptions = inspectAdapterOptions({
-    server: opts.server, url: opts.url, metricsUrl: opts.metricsUrl, managementUrl: opts.managementUrl, token: opts.token, keyFile: opts.keyFile,
+    server: opts.server, url: opts.url, metricsUrl: opts.metricsUrl, grpcUrl: opts.grpcUrl, managementUrl: opts.managementUrl, token: opts.token, keyFile: opts.keyFile,
     header: opts.header, models: opts.model,
   });
   const hardware = opts.hardware === undefined ? undefined : parseHardware(opts.hardware, adapterOptions.kind, opts.passive === true);

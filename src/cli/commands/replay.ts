@@ -63,7 +63,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .option('--pipeline <name>', 'the pipeline to replay (when the plan file holds several)')
     .option('--trace <file>', 'arrival trace: one time (s) per line, or CSV with a time column')
     .option('--arrival <spec>', 'arrival spec, e.g. "gamma:rate=100,cv=4,duration=60s"')
-    .option('--fleet <file>', 'where each stage is served: {stages: {STAGE: {server, url, model?, metricsUrl?, managementUrl?, keyFile?}}}')
+    .option('--fleet <file>', 'where each stage is served: {stages: {STAGE: {server, url, model?, metricsUrl?, grpcUrl? (Triton), managementUrl?, keyFile?}}}')
     .option('--at <stage=kind:url>', 'where one stage is served, e.g. classify=triton:http://127.0.0.1:8000 (repeatable)', collect, [])
     .option('--apply', 'apply the plan\'s replicas and batching to the servers first (else refuse when they differ)')
     .option('--seed <n>', 'seed of the routing draws and of arrival specs that name none (default: the plan\'s)')
@@ -91,6 +91,7 @@ const fleetEntry = z.object({
   url: z.string().min(1),
   model: z.string().min(1).optional(),
   metricsUrl: z.string().min(1).optional(),
+  grpcUrl: z.string().min(1).optional(),
   managementUrl: z.string().min(1).optional(),
   /** TorchServe: its key_file.json (the key itself comes from INFERLINE_TORCHSERVE_TOKEN, never a file of ours). */
   keyFile: z.string().min(1).optional(),
@@ -136,6 +137,7 @@ function fleetStages(spec: PipelineSpec, entries: Map<string, FleetEntry>): Flee
     const options = inspectAdapterOptions({
       server: e.server, url: e.url,
       ...(e.metricsUrl !== undefined ? { metricsUrl: e.metricsUrl } : {}),
+      ...(e.grpcUrl !== undefined ? { grpcUrl: e.grpcUrl } : {}),
       ...(e.managementUrl !== undefined ? { managementUrl: e.managementUrl } : {}),
       ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
       ...(e.server === 'tfserving' ? { models: model } : {}),

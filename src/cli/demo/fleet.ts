@@ -114,7 +114,7 @@ function serverSpec(stage: DemoStage, profiles: readonly ModelProfile[]): Emulat
 
 function serverSection(stage: DemoStage, e: EmulatedServerProcess): Record<string, unknown> {
   switch (stage.server) {
-    case 'triton': return { kind: 'triton', url: e.url, metricsUrl: e.metricsUrl };
+    case 'triton': return { kind: 'triton', url: e.url, metricsUrl: e.metricsUrl, ...(e.urls['grpc'] ? { grpcUrl: e.urls['grpc'] } : {}) };
     case 'torchserve': return { kind: 'torchserve', url: e.url, managementUrl: e.managementUrl, metricsUrl: e.metricsUrl, keyFile: e.keyFile };
     case 'tfserving': return { kind: 'tfserving', url: e.url, metricsUrl: e.metricsUrl };
   }

@@ -292,8 +292,18 @@ describe('triton adapter over HTTP (fake server)', function () {
       fake.on('GET /v2', { body: fixture('server-metadata-2.23.json') })
         .on('POST /v2/repository/index', { body: '[{"name":"inferline-control-mode-probe"},{"name":"m","version":"1","state":"READY"}]' })
         .on('POST /v2/repository/models/inferline-control-mode-probe-2/unload', { body: '' });
-      expect(await adapter().capabilities()).to.deep.equal({ replicas: 'live', batching: 'reload', perBatchStats: true, profiling: true, warnings: [] });
+      expect(await adapter({ grpcUrl: 'none' }).capabilities()).to.deep.equal({ replicas: 'live', batching: 'reload', perBatchStats: true, profiling: true, warnings: [] });
       expect(fake.requests.filter((r) => r.path.endsWith('/unload')).map((r) => r.path)).to.deep.equal(['/v2/repository/models/inferline-control-mode-probe-2/unload']);
+    });
+
+    it('loads over HTTP (no gRPC address, the HTTP port is not 8000) come with a warning that says why and what to set', async () => {
+      fake.on('GET /v2', { body: fixture('server-metadata-2.23.json') })
+        .on('POST /v2/repository/index', { body: '[]' })
+        .on(PROBE, { body: '' });
+      const caps = await adapter().capabilities();
+      expect(caps).to.include({ replicas: 'live', batching: 'reload' });
+      expect(caps.warnings).to.have.length(1);
+      expect(caps.warnings[0]).to.match(/^loads go over HTTP, where each holds one of Triton's HTTP threads.*set the server's grpcUrl/);
     });
 
     it('not explicit: changes need a restart, with a warning', async () => {

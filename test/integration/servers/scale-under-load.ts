@@ -29,6 +29,8 @@ export interface ScaleUnderLoadResult {
   readonly scaleDowns: number;
   /** How long each setReplicas call took (ms). */
   readonly changeMs: readonly number[];
+  /** The slowest answered request (ms): a change that stalls requests shows here before it fails them. */
+  readonly slowestMs: number;
 }
 
 export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnderLoadResult> {
@@ -36,6 +38,7 @@ export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnd
   let answered = 0;
   let failed = 0;
   let skipped = 0;
+  let slowestMs = 0;
   const errors: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let running = true;
@@ -52,7 +55,11 @@ export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnd
           continue;
         }
         sent++;
-        const p: Promise<void> = o.send().then(() => { answered++; }, (err: unknown) => {
+        const sentAt = performance.now();
+        const p: Promise<void> = o.send().then(() => {
+          answered++;
+          slowestMs = Math.max(slowestMs, performance.now() - sentAt);
+        }, (err: unknown) => {
           failed++;
           if (errors.length < 5) errors.push(err instanceof Error ? err.message : String(err));
         }).finally(() => { inFlight.delete(p); });
@@ -79,5 +86,5 @@ export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnd
     await load;
     await Promise.all([...inFlight]);
   }
-  return { sent, answered, failed, skipped, errors, scaleDowns, changeMs };
+  return { sent, answered, failed, skipped, errors, scaleDowns, changeMs, slowestMs: Math.round(slowestMs) };
 }

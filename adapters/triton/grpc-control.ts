@@ -1,0 +1,170 @@
+// Model-repository loads over Triton's gRPC service instead of HTTP. Triton's HTTP frontend runs
+// a load on the worker thread that received it and holds that thread until the load returns; the
+// inference requests of every connection the thread serves wait with it. An in-place instance
+// removal returns only once each removed instance happens to be idle, which under steady load
+// took 3 to 110 s on Triton 2.51 here, and requests waited as long (up to the client's 60 s
+// timeout: failures). The gRPC service runs repository control on a handler thread of its own, so
+// inference is untouched (docs/scale-down.md has the measurements).
+//
+// Answers are mapped onto the HTTP statuses Triton gives the same errors (INVALID_ARGUMENT → 400,
+// INTERNAL → 500, UNAVAILABLE → 503, …) with the message as `{"error": …}`, so the adapter reads a
+// failed load one way whatever carried it.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { AdapterError } from '../../src/ports/server-adapter.js';
+import type { Clock } from '../../src/ports/clock.js';
+import type { Telemetry } from '../../src/ports/telemetry.js';
+import type { HttpResponse } from '../common/http.js';
+
+/** An answer as client.ts's TritonAnswer has it: HTTP-shaped, with the endpoint it came from. */
+type TritonAnswer = HttpResponse & { readonly endpoint: string };
+
+/** The wire definition, shared with the emulator (the build copies proto/ into dist/). */
+export const MODEL_REPOSITORY_PROTO = new URL('../../proto/triton-model-repository.proto', import.meta.url);
+
+export const LOAD_RPC = 'inference.GRPCInferenceService/RepositoryModelLoad';
+
+/** The endpoint template of a gRPC load, for errors and telemetry. */
+export const GRPC_LOAD_ENDPOINT = `gRPC ${LOAD_RPC}`;
+
+interface LoadRequestMessage {
+  readonly model_name: string;
+  readonly parameters: Record<string, { string_param: string }>;
+}
+
+type LoadFn = (req: LoadRequestMessage, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null) => void) => void;
+
+interface ServiceClient extends grpc.Client {
+  RepositoryModelLoad: LoadFn;
+}
+
+/** The GRPCInferenceService client constructor, from the proto file (loaded once). */
+let serviceCtor: grpc.ServiceClientConstructor | undefined;
+
+export function tritonGrpcService(): grpc.ServiceClientConstructor {
+  if (!serviceCtor) {
+    const definition = protoLoader.loadSync(MODEL_REPOSITORY_PROTO.pathname, { keepCase: true, longs: Number, defaults: true, oneofs: true });
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
+    serviceCtor = pkg.inference.GRPCInferenceService;
+  }
+  return serviceCtor;
+}
+
+/**
+ * `host:port` from what a user writes for a gRPC address: `host:port`, `grpc://host:port` or
+ * `http://host:port` (a path is not allowed). Throws on anything else, naming it.
+ */
+export function grpcTarget(address: string): string {
+  const text = address.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `grpc://${text}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw new TypeError(`gRPC address '${address}': not host:port`);
+  }
+  if (!['grpc:', 'http:'].includes(u.protocol)) throw new TypeError(`gRPC address '${address}': scheme ${u.protocol} (use host:port, grpc:// or http://)`);
+  if (u.port === '') throw new TypeError(`gRPC address '${address}': no port (Triton's gRPC port is 8001 by default)`);
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.username !== '') throw new TypeError(`gRPC address '${address}': only host:port is allowed`);
+  return `${u.hostname}:${u.port}`;
+}
+
+/**
+ * The gRPC address Triton serves beside an HTTP URL when neither port was moved: the HTTP port
+ * 8000 pairs with gRPC 8001 (tritonserver's defaults). Any other HTTP port says the ports were
+ * chosen, and the gRPC one cannot be guessed: undefined.
+ */
+export function defaultGrpcTarget(httpUrl: string): string | undefined {
+  const u = new URL(httpUrl);
+  const port = u.port === '' ? (u.protocol === 'https:' ? '443' : '80') : u.port;
+  return port === '8000' ? `${u.hostname}:8001` : undefined;
+}
+
+const HTTP_STATUS: Partial<Record<grpc.status, number>> = {
+  [grpc.status.INVALID_ARGUMENT]: 400,
+  [grpc.status.NOT_FOUND]: 404,
+  [grpc.status.ALREADY_EXISTS]: 409,
+  [grpc.status.UNAUTHENTICATED]: 401,
+  [grpc.status.PERMISSION_DENIED]: 403,
+  [grpc.status.UNIMPLEMENTED]: 501,
+  [grpc.status.UNAVAILABLE]: 503,
+};
+
+/** A failure that never reached Triton's handler: no connection could be made. */
+export function isConnectionFailure(err: grpc.ServiceError): boolean {
+  return err.code === grpc.status.UNAVAILABLE && /no connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect|connection dropped/i.test(err.details);
+}
+
+export interface TritonGrpcControlOptions {
+  /** host:port of Triton's gRPC service. */
+  readonly target: string;
+  readonly loadTimeoutMs: number;
+  /** The restricted-API header (§A.13), sent as `triton-grpc-protocol-<name>` metadata. */
+  readonly restrictedApiHeader?: { readonly name: string; readonly value: string };
+  readonly clock: Clock;
+  readonly telemetry?: Telemetry;
+}
+
+/** Loads over gRPC. One channel, opened on the first load; close() releases it. */
+export class TritonGrpcControl {
+  readonly target: string;
+  private client: ServiceClient | undefined;
+
+  constructor(private readonly o: TritonGrpcControlOptions) {
+    this.target = o.target;
+  }
+
+  /** The endpoint as errors name it. */
+  endpoint(): string {
+    return `${GRPC_LOAD_ENDPOINT} (${this.target})`;
+  }
+
+  /**
+   * One load with a config override. Resolves with Triton's answer as an HTTP-shaped status and
+   * body; rejects with the gRPC error only when no connection could be made (`isConnectionFailure`:
+   * nothing reached Triton, the caller may send it another way), and with an AdapterError on a
+   * timeout.
+   */
+  load(model: string, config: string): Promise<TritonAnswer> {
+    const client = this.open();
+    const metadata = new grpc.Metadata();
+    const header = this.o.restrictedApiHeader;
+    if (header) metadata.set(`triton-grpc-protocol-${header.name.toLowerCase()}`, header.value);
+    const start = this.o.clock.nowMs();
+    return new Promise<TritonAnswer>((resolve, reject) => {
+      client.RepositoryModelLoad(
+        { model_name: model, parameters: { config: { string_param: config } } },
+        metadata,
+        { deadline: Date.now() + this.o.loadTimeoutMs },
+        (err) => {
+          const durationMs = this.o.clock.nowMs() - start;
+          const status = err === null ? 200 : HTTP_STATUS[err.code] ?? (err.code === grpc.status.DEADLINE_EXCEEDED ? undefined : 500);
+          this.o.telemetry?.recordAdapterRequest({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, ...(status !== undefined && !(err && isConnectionFailure(err)) ? { status } : {}), durationMs });
+          if (err === null) {
+            resolve({ status: 200, body: '', headers: {}, endpoint: this.endpoint() });
+          } else if (err.code === grpc.status.DEADLINE_EXCEEDED) {
+            this.o.telemetry?.recordAdapterError({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, errorType: 'timeout' });
+            reject(new AdapterError({ server: 'triton', endpoint: this.endpoint(), kind: 'timeout', message: `no answer within ${this.o.loadTimeoutMs} ms`, cause: err }));
+          } else if (isConnectionFailure(err)) {
+            reject(err);
+          } else {
+            resolve({ status: status ?? 500, body: JSON.stringify({ error: err.details }), headers: {}, endpoint: this.endpoint() });
+          }
+        },
+      );
+    });
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  private open(): ServiceClient {
+    if (!this.client) {
+      const Ctor = tritonGrpcService();
+      this.client = new Ctor(this.target, grpc.credentials.createInsecure()) as unknown as ServiceClient;
+    }
+    return this.client;
+  }
+}
