@@ -7,7 +7,8 @@
 // replica change on the server (the emulator's instance count, polled every 5 ms here), as median
 // and p95. The same with the former settings (1 s scrape, a push every scrape) for the ratio. The
 // agent runs as built (`npm run build`, dist/), as the container image runs it: under tsx the
-// TypeScript compiler alone adds about 80 MB. Host load and this process's event-loop lag are
+// TypeScript compiler alone adds about 80 MB. With the Node flags the image and the systemd unit
+// launch it with (src/cli/agent-node-flags.ts), and once without them. Host load and this process's event-loop lag are
 // printed beside the figures: on a loaded host the reaction times are the host's too.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { normaliseProfiles } from '../src/core/profiles.js';
 import { DEFAULT_LIVE_LOOP } from '../src/core/live-loop.js';
+import { AGENT_NODE_FLAGS } from '../src/cli/agent-node-flags.js';
 import { startTritonEmulator } from '../src/emulator/index.js';
 import type { TritonEmulator } from '../src/emulator/index.js';
 
@@ -89,6 +91,7 @@ interface RunOptions {
   readonly sampling: Sampling;
   /** Measure RSS and CPU over a steady window first. */
   readonly overhead: boolean;
+  /** Node flags of the agent process (default: AGENT_NODE_FLAGS, as the image and the unit launch it). */
   readonly nodeFlags?: readonly string[];
   /** Where in the scrape interval the burst begins, as a fraction of it (the phase). */
   readonly phase: number;
@@ -111,7 +114,8 @@ async function oneRun(o: RunOptions): Promise<Reaction> {
   const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0, reloadDelayMs: 10 });
   const file = join(dir, 'agent.json');
   writeFileSync(file, config(server, o.sampling));
-  const child = spawn(process.execPath, [...(o.nodeFlags ?? []), join(ROOT, 'dist/src/cli/main.js'), 'agent', '--config', file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const nodeFlags = o.nodeFlags ?? AGENT_NODE_FLAGS;
+  const child = spawn(process.execPath, [...nodeFlags, join(ROOT, 'dist/src/cli/main.js'), 'agent', '--config', file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });
   let rate = RATE;
@@ -133,7 +137,7 @@ async function oneRun(o: RunOptions): Promise<Reaction> {
         }
         const b = procStat(pid);
         const cpuPct = ((b.cpuTicks - a.cpuTicks) / TICKS_PER_S) / ((performance.now() - t0) / 1000) * 100;
-        console.log(`  agent${o.nodeFlags?.length ? ` (node ${o.nodeFlags.join(' ')})` : ''}, ${o.sampling.label}, ${what}, ${windowS} s: RSS ${(b.rssKiB / 1024).toFixed(1)} MB (peak ${(peakKiB / 1024).toFixed(1)} MB), CPU ${cpuPct.toFixed(2)} % of one core   (targets ≤ 80 MB, ≤ 2 %; load ${loadavg()[0]?.toFixed(1)})`);
+        console.log(`  agent (node ${nodeFlags.length > 0 ? nodeFlags.join(' ') : 'without flags'}), ${o.sampling.label}, ${what}, ${windowS} s: RSS ${(b.rssKiB / 1024).toFixed(1)} MB (peak ${(peakKiB / 1024).toFixed(1)} MB), CPU ${cpuPct.toFixed(2)} % of one core   (targets ≤ 80 MB, ≤ 2 %; load ${loadavg()[0]?.toFixed(1)})`);
       };
       await measure(`${RATE} req/s steady`, 20);
       rate = 0;
@@ -233,7 +237,8 @@ export async function benchAgent(): Promise<void> {
   // The overhead runs end in a burst too, after their windows of no traffic: not counted as reactions.
   await oneRun({ sampling: DEFAULTS, overhead: true, phase: 0 });
   await oneRun({ sampling: FORMER, overhead: true, phase: 0 });
-  await oneRun({ sampling: DEFAULTS, overhead: true, nodeFlags: ['--max-semi-space-size=1'], phase: 0 });
+  // Without the launch flags, for what they save.
+  await oneRun({ sampling: DEFAULTS, overhead: true, nodeFlags: [], phase: 0 });
   const now = await reaction(DEFAULTS, 10);
   const former = await reaction(FORMER, 4);
   if (now.applied !== undefined && former.applied !== undefined) {

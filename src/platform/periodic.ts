@@ -31,6 +31,9 @@ export class PeriodicTimeoutError extends Error {
   }
 }
 
+/** Why a run's timeout timer is cancelled: one shared reason, since abort() without one builds a DOMException (a stack trace) every tick. */
+const RUN_ENDED = new Error('run ended');
+
 export class PeriodicTask {
   private readonly options: PeriodicOptions;
   private readonly job: (signal: AbortSignal) => Promise<void> | void;
@@ -103,7 +106,7 @@ export class PeriodicTask {
       this.stats.failures++;
       this.options.onError?.(err);
     } finally {
-      timer.abort();
+      timer.abort(RUN_ENDED);
       stop.removeEventListener('abort', onStop);
     }
   }

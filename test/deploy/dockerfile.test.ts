@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { REPO_ROOT } from './k8s.js';
+import { AGENT_NODE_FLAGS } from '../../src/cli/agent-node-flags.js';
 
 interface Instruction { readonly op: string; readonly args: string; readonly stage: number }
 
@@ -43,12 +44,12 @@ describe('deploy/Dockerfile', () => {
     expect(steps.find((s) => s.op === 'EXPOSE')?.args.split(' ')).to.deep.equal(['8470', '9464']);
   });
 
-  it('starts `node dist/src/cli/main.js agent --config /etc/inferline/config.yaml`, the package\'s bin', () => {
+  it('starts `node AGENT_NODE_FLAGS dist/src/cli/main.js agent --config /etc/inferline/config.yaml`, the package\'s bin', () => {
     const entrypoint = JSON.parse(steps.find((s) => s.op === 'ENTRYPOINT')?.args ?? '[]') as string[];
     const cmd = JSON.parse(steps.find((s) => s.op === 'CMD')?.args ?? '[]') as string[];
-    expect([...entrypoint, ...cmd]).to.deep.equal(['node', 'dist/src/cli/main.js', 'agent', '--config', '/etc/inferline/config.yaml']);
+    expect([...entrypoint, ...cmd]).to.deep.equal(['node', ...AGENT_NODE_FLAGS, 'dist/src/cli/main.js', 'agent', '--config', '/etc/inferline/config.yaml']);
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
-    expect(pkg.bin.inferline).to.equal(entrypoint[1]);
+    expect(pkg.bin.inferline).to.equal(entrypoint[1 + AGENT_NODE_FLAGS.length]);
     expect(pkg.scripts.build).to.match(/^tsc -p tsconfig\.build\.json(?: && |$)/);
     // The KEDA scaler loads its proto at run time from beside the compiled module: the build ships it into dist/.
     expect(pkg.scripts.build).to.include("cpSync('src/runtime/scaling/externalscaler.proto', 'dist/src/runtime/scaling/externalscaler.proto')");

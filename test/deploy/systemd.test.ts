@@ -9,6 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { parseConfig } from '../../src/config/index.js';
 import { KUBE_DIR, REPO_ROOT } from './k8s.js';
+import { AGENT_NODE_FLAGS } from '../../src/cli/agent-node-flags.js';
 
 const UNIT = path.join(REPO_ROOT, 'deploy/systemd/inferline-agent.service');
 const ENV_FILE = path.join(REPO_ROOT, 'deploy/systemd/inferline-agent.env');
@@ -49,6 +50,8 @@ describe('deploy/systemd', () => {
     expect(one('User')).to.equal('inferline');
     expect(one('Group')).to.equal('inferline');
     expect(one('ExecStart')).to.contain('agent --config /etc/inferline/config.yaml');
+    // Launched with the agent's Node flags, before any the env file adds.
+    expect(one('ExecStart')).to.contain(`NODE_OPTIONS="${AGENT_NODE_FLAGS.join(' ')} $NODE_OPTIONS" exec "$INFERLINE_BIN" agent`);
     expect(one('ExecStartPre')).to.contain('validate --config /etc/inferline/config.yaml');
     expect(one('Restart')).to.equal('on-failure');
     expect(one('RestartPreventExitStatus'), 'a bad config (exit 2) is not retried').to.equal('2');

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
-import axios from 'axios';
 import { createAdapter } from '../../../adapters/registry.js';
+import { AGENT_NODE_FLAGS } from '../agent-node-flags.js';
 import type { ModelProfile } from '../../core/types.js';
 import { MemoryCoordinationHub, serveCoordinationHub } from '../../coordination/index.js';
 import type { ServedHub } from '../../coordination/index.js';
@@ -159,7 +159,7 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
         reconcile: { interval: '250ms', cooldown: '2s', batchCooldown: '5s', maxReplicas: stage.capacity, maxStepUp: 16, maxActionsPerMinute: 60 },
       }, options.planningRate, hubUrl));
       const agent = spawnCliProcess(['agent', '--config', file, '--log-format', 'json', '--no-watch'], {
-        logFile: join(dir, `${id}.log`), execArgv: probeExecArgv(), onMessage: (m) => onLoop(`agent ${id}`, m),
+        logFile: join(dir, `${id}.log`), execArgv: [...AGENT_NODE_FLAGS, ...probeExecArgv()], onMessage: (m) => onLoop(`agent ${id}`, m),
       });
       agents.push(agent);
       const tail = new LogTail(agent.logFile, id);
@@ -181,6 +181,8 @@ export async function startDemoFleet(options: FleetOptions): Promise<DemoFleet> 
     await stopAll();
     throw err;
   }
+  // Loaded here, not with the module: every `inferline` command loads this file, and the agent has no use for axios.
+  const { default: axios } = await import('axios');
   const http = axios.create({ timeout: STATUS_TIMEOUT_MS, headers: { authorization: `Bearer ${DEMO_TOKEN}` }, proxy: false });
   const processes = [
     ...servers.servers.map((s) => ({ name: `server ${s.server}`, pid: s.pid })),

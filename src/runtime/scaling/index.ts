@@ -10,14 +10,15 @@ import type { Logger } from '../../ports/logger.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import type { WorkloadScaleClient } from '../../ports/workload-scale.js';
 import type { DesiredReplicasFeed } from './desired-replicas-feed.js';
-import { ExternalScalerServer } from './external-scaler.js';
+// Only the type: the server (and gRPC with it, 13 MB of RSS) loads when the scaler is enabled.
+import type { ExternalScalerServer } from './external-scaler.js';
 import { StageReplicasStore } from './stage-replicas-store.js';
 import { exportWorkloadGauge } from './workload-gauge.js';
 import { WorkloadScaler } from './workload-scaler.js';
 
 export { DesiredReplicasFeed } from './desired-replicas-feed.js';
 export type { DesiredReplicasSink, DesiredReplicasSnapshot, StageReplicas } from './desired-replicas-feed.js';
-export { ExternalScalerServer, EXTERNAL_SCALER_PROTO } from './external-scaler.js';
+export type { ExternalScalerServer } from './external-scaler.js';
 export { STAGE_REPLICAS_KEY, StageReplicasStore } from './stage-replicas-store.js';
 export { WORKLOAD_SCALE_KEY, WorkloadScaler } from './workload-scaler.js';
 export { exportWorkloadGauge, workloadKey } from './workload-gauge.js';
@@ -54,6 +55,7 @@ export async function startScaling(deps: ScalingDeps): Promise<RunningScaling> {
   let workloadScaler: WorkloadScaler | undefined;
   try {
     if (placement.externalScaler.enabled) {
+      const { ExternalScalerServer } = await import('./external-scaler.js');
       externalScaler = await ExternalScalerServer.start({ host: placement.externalScaler.host, port: placement.externalScaler.port, feed, workloads: placement.workloads, log });
     }
     if (placement.backend === 'kubernetes-scale') {

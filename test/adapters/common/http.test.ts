@@ -85,6 +85,32 @@ describe('adapters/common/http', () => {
     expect(got).to.equal('{"a":1}');
   });
 
+  it('keeps one connection alive across requests', async () => {
+    const sockets = new Set<unknown>();
+    script = (req, res) => { sockets.add(req.socket); res.end('ok'); };
+    const c = new HttpClient({ server: 'triton', baseUrl: url });
+    for (let i = 0; i < 3; i++) expect((await c.request({ method: 'GET', path: '/v2/models/stats' })).body).to.equal('ok');
+    expect(hits).to.have.length(3);
+    expect(sockets.size).to.equal(1);
+    c.close();
+  });
+
+  it('joins the base path, the path and the query, and lower-cases answer headers', async () => {
+    script = (_req, res) => { res.writeHead(202, { 'X-Answer': 'yes' }); res.end(''); };
+    const c = new HttpClient({ server: 'torchserve', baseUrl: `${url}/prefix/` });
+    const r = await c.request({ method: 'PUT', path: '/models/m', query: { min_worker: 2, synchronous: false, url: 'a b:/c' } });
+    expect(hits).to.deep.equal(['PUT /prefix/models/m?min_worker=2&synchronous=false&url=a+b%3A%2Fc']);
+    expect(r.status).to.equal(202);
+    expect(r.headers['x-answer']).to.equal('yes');
+  });
+
+  it('times out when the body stalls after the headers', async () => {
+    script = (_req, res) => { res.writeHead(200, { 'Content-Length': '10' }); res.write('12345'); };
+    const c = new HttpClient({ server: 'triton', baseUrl: url, timeoutMs: 80, retries: 0 });
+    const err = await c.request({ method: 'GET', path: '/v2/models/stats' }).catch((e: unknown) => e);
+    expect((err as AdapterError).kind).to.equal('timeout');
+  });
+
   it('describes HTML error pages as text', () => {
     expect(describeBody({ body: '<html><head><title>502 Bad Gateway</title></head><body><h1>Bad</h1></body></html>', headers: {} })).to.equal('502 Bad Gateway Bad');
   });

@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import type { LeaderStatus } from '../../../src/runtime/agent/index.js';
-import { ExternalScalerServer, StageReplicasStore } from '../../../src/runtime/scaling/index.js';
+import { StageReplicasStore } from '../../../src/runtime/scaling/index.js';
+import { ExternalScalerServer } from '../../../src/runtime/scaling/external-scaler.js';
 import type { DesiredReplicasFeed } from '../../../src/runtime/scaling/index.js';
 import { silentLogger } from '../../../src/ports/logger.js';
 import { startFleet, until } from '../agent/fleet-fixture.js';
