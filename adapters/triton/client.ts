@@ -142,7 +142,7 @@ export class TritonClient {
 
 function isGrpcConnectionFailure(err: unknown): err is Error & { code: number; details: string } {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'number' && typeof (err as { details?: unknown }).details === 'string'
-    && isConnectionFailure(err as Parameters<typeof isConnectionFailure>[0]);
+    && isConnectionFailure(err as unknown as Parameters<typeof isConnectionFailure>[0]);
 }
 
 /** The metrics base: as given (a trailing /metrics dropped), or the API's host on port 8002 (§A.1). */

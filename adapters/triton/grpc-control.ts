@@ -9,8 +9,9 @@
 // Answers are mapped onto the HTTP statuses Triton gives the same errors (INVALID_ARGUMENT → 400,
 // INTERNAL → 500, UNAVAILABLE → 503, …) with the message as `{"error": …}`, so the adapter reads a
 // failed load one way whatever carried it.
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+// gRPC loads on the first load, not with the adapter: an agent that only reads its server (or
+// whose loads go over HTTP) does not carry @grpc/grpc-js (about 13 MB of RSS; docs/live-control.md).
+import type * as Grpc from '@grpc/grpc-js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
@@ -32,22 +33,31 @@ interface LoadRequestMessage {
   readonly parameters: Record<string, { string_param: string }>;
 }
 
-type LoadFn = (req: LoadRequestMessage, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null) => void) => void;
+type LoadFn = (req: LoadRequestMessage, metadata: Grpc.Metadata, options: Grpc.CallOptions, callback: (err: Grpc.ServiceError | null) => void) => void;
 
-interface ServiceClient extends grpc.Client {
+interface ServiceClient extends Grpc.Client {
   RepositoryModelLoad: LoadFn;
 }
 
-/** The GRPCInferenceService client constructor, from the proto file (loaded once). */
-let serviceCtor: grpc.ServiceClientConstructor | undefined;
+/** The gRPC status codes used here (grpc/doc/statuscodes.md). */
+const CODE = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, UNIMPLEMENTED: 12, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
 
-export function tritonGrpcService(): grpc.ServiceClientConstructor {
-  if (!serviceCtor) {
+interface GrpcRuntime {
+  readonly grpc: typeof Grpc;
+  readonly Service: Grpc.ServiceClientConstructor;
+}
+
+/** @grpc/grpc-js and the GRPCInferenceService client constructor, loaded once, on first use. */
+let runtime: Promise<GrpcRuntime> | undefined;
+
+export function tritonGrpcService(): Promise<GrpcRuntime> {
+  runtime ??= (async () => {
+    const [grpc, protoLoader] = await Promise.all([import('@grpc/grpc-js'), import('@grpc/proto-loader')]);
     const definition = protoLoader.loadSync(MODEL_REPOSITORY_PROTO.pathname, { keepCase: true, longs: Number, defaults: true, oneofs: true });
-    const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
-    serviceCtor = pkg.inference.GRPCInferenceService;
-  }
-  return serviceCtor;
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: Grpc.ServiceClientConstructor } };
+    return { grpc, Service: pkg.inference.GRPCInferenceService };
+  })();
+  return runtime;
 }
 
 /**
@@ -80,19 +90,19 @@ export function defaultGrpcTarget(httpUrl: string): string | undefined {
   return port === '8000' ? `${u.hostname}:8001` : undefined;
 }
 
-const HTTP_STATUS: Partial<Record<grpc.status, number>> = {
-  [grpc.status.INVALID_ARGUMENT]: 400,
-  [grpc.status.NOT_FOUND]: 404,
-  [grpc.status.ALREADY_EXISTS]: 409,
-  [grpc.status.UNAUTHENTICATED]: 401,
-  [grpc.status.PERMISSION_DENIED]: 403,
-  [grpc.status.UNIMPLEMENTED]: 501,
-  [grpc.status.UNAVAILABLE]: 503,
+const HTTP_STATUS: Readonly<Record<number, number>> = {
+  [CODE.INVALID_ARGUMENT]: 400,
+  [CODE.NOT_FOUND]: 404,
+  [CODE.ALREADY_EXISTS]: 409,
+  [CODE.UNAUTHENTICATED]: 401,
+  [CODE.PERMISSION_DENIED]: 403,
+  [CODE.UNIMPLEMENTED]: 501,
+  [CODE.UNAVAILABLE]: 503,
 };
 
 /** A failure that never reached Triton's handler: no connection could be made. */
-export function isConnectionFailure(err: grpc.ServiceError): boolean {
-  return err.code === grpc.status.UNAVAILABLE && /no connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect|connection dropped/i.test(err.details);
+export function isConnectionFailure(err: Pick<Grpc.ServiceError, 'code' | 'details'>): boolean {
+  return err.code === CODE.UNAVAILABLE && /no connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect|connection dropped/i.test(err.details);
 }
 
 export interface TritonGrpcControlOptions {
@@ -125,8 +135,10 @@ export class TritonGrpcControl {
    * nothing reached Triton, the caller may send it another way), and with an AdapterError on a
    * timeout.
    */
-  load(model: string, config: string): Promise<TritonAnswer> {
-    const client = this.open();
+  async load(model: string, config: string): Promise<TritonAnswer> {
+    const { grpc, Service } = await tritonGrpcService();
+    this.client ??= new Service(this.target, grpc.credentials.createInsecure()) as unknown as ServiceClient;
+    const client = this.client;
     const metadata = new grpc.Metadata();
     const header = this.o.restrictedApiHeader;
     if (header) metadata.set(`triton-grpc-protocol-${header.name.toLowerCase()}`, header.value);
@@ -138,11 +150,11 @@ export class TritonGrpcControl {
         { deadline: Date.now() + this.o.loadTimeoutMs },
         (err) => {
           const durationMs = this.o.clock.nowMs() - start;
-          const status = err === null ? 200 : HTTP_STATUS[err.code] ?? (err.code === grpc.status.DEADLINE_EXCEEDED ? undefined : 500);
+          const status = err === null ? 200 : HTTP_STATUS[err.code] ?? (err.code === CODE.DEADLINE_EXCEEDED ? undefined : 500);
           this.o.telemetry?.recordAdapterRequest({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, ...(status !== undefined && !(err && isConnectionFailure(err)) ? { status } : {}), durationMs });
           if (err === null) {
             resolve({ status: 200, body: '', headers: {}, endpoint: this.endpoint() });
-          } else if (err.code === grpc.status.DEADLINE_EXCEEDED) {
+          } else if (err.code === CODE.DEADLINE_EXCEEDED) {
             this.o.telemetry?.recordAdapterError({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, errorType: 'timeout' });
             reject(new AdapterError({ server: 'triton', endpoint: this.endpoint(), kind: 'timeout', message: `no answer within ${this.o.loadTimeoutMs} ms`, cause: err }));
           } else if (isConnectionFailure(err)) {
@@ -158,13 +170,5 @@ export class TritonGrpcControl {
   close(): void {
     this.client?.close();
     this.client = undefined;
-  }
-
-  private open(): ServiceClient {
-    if (!this.client) {
-      const Ctor = tritonGrpcService();
-      this.client = new Ctor(this.target, grpc.credentials.createInsecure()) as unknown as ServiceClient;
-    }
-    return this.client;
   }
 }
