@@ -3,7 +3,7 @@
 // metrics, since TorchServe has no structured statistics API.
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type {
-  AdapterCapabilities, BatchControl, BatchSettings, ChangeMode, DeviceKind, InferOptions, InferResult, MetricSample,
+  AdapterCapabilities, BatchControl, BatchSettings, ChangeMode, CounterReadOptions, DeviceKind, InferOptions, InferResult, MetricSample,
   ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter, ServerHealth, TensorSpec,
 } from '../../src/ports/server-adapter.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
@@ -134,13 +134,13 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
   }
 
   /** From the Prometheus metrics: see countersFromMetrics for what TorchServe does not expose. */
-  async counters(model?: string): Promise<ModelCounters[]> {
+  async counters(model?: string, options: CounterReadOptions = {}): Promise<ModelCounters[]> {
     const res = await this.client.metrics();
     if (isLogModeMetrics(res.body)) {
       throw new AdapterError({ server: 'torchserve', endpoint: res.endpoint, status: res.status, kind: 'unsupported', message: LOG_MODE });
     }
     const counters = decode(res, (text) => countersFromMetrics(parseMetrics(text), model));
-    return this.withQueues(counters);
+    return options.queues === false ? counters : this.withQueues(counters);
   }
 
   /**

@@ -4,7 +4,7 @@
 import { describeBody } from '../common/http.js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type {
-  AdapterCapabilities, AdapterErrorKind, BatchControl, BatchSettings, ConfigRestore, ConfigSnapshot, DeviceKind, InferOptions,
+  AdapterCapabilities, AdapterErrorKind, BatchControl, CounterReadOptions, BatchSettings, ConfigRestore, ConfigSnapshot, DeviceKind, InferOptions,
   InferResult, MetricSample, ModelCounters, ModelStatus, Profilable, ReplicaControl, ServerAdapter, ServerHealth, TensorSpec,
 } from '../../src/ports/server-adapter.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
@@ -132,11 +132,11 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
 
   /** Cumulative counters per model version. A full reload (setBatching) starts them again at zero. */
   /** The statistics, with each model's pending requests from the metrics where they can be read. */
-  async counters(model?: string): Promise<ModelCounters[]> {
+  async counters(model?: string, options: CounterReadOptions = {}): Promise<ModelCounters[]> {
     const [stats, metrics] = await Promise.all([
       this.client.stats(model),
       // The metrics port may be off or elsewhere: the counters stand without it.
-      this.metrics().catch(() => undefined),
+      options.queues === false ? undefined : this.metrics().catch(() => undefined),
     ]);
     const counters = this.decode(stats, parseStats);
     return metrics === undefined ? counters : withPending(counters, metrics);

@@ -94,6 +94,10 @@ export interface AdapterCapabilities {
   readonly warnings: readonly string[];
 }
 
+export interface CounterReadOptions {
+  readonly queues?: boolean;
+}
+
 export interface ServerAdapter {
   readonly kind: ServerKind;
   /** Base URL of the server's main API, for messages. */
@@ -102,8 +106,12 @@ export interface ServerAdapter {
   /** Every model the server knows, with its serving configuration. */
   models(): Promise<ModelStatus[]>;
   model(name: string): Promise<ModelStatus>;
-  /** Cumulative counters of one model, or of all. */
-  counters(model?: string): Promise<ModelCounters[]>;
+  /**
+   * Cumulative counters of one model, or of all. `queues: false` leaves out what needs a read of
+   * its own beside the counters (Triton's pending gauge from the metrics port, TorchServe's
+   * describe per model): `pending` and `queued` are then absent. Default: read them.
+   */
+  counters(model?: string, options?: CounterReadOptions): Promise<ModelCounters[]>;
   /** The server's Prometheus metrics, parsed (empty when the server exports none). */
   metrics(): Promise<MetricSample[]>;
   /** What this server lets inferline change, as observed now (may query the server). */

@@ -52,6 +52,13 @@ export interface CollectorOptions {
   readonly push?: PushRuleOptions;
   /** Every push decision, with the scrape's time (for metrics and the reaction bench). */
   readonly onPushDecision?: (decision: PushDecision, atMs: number) => void;
+  /**
+   * While the server is idle (the last scrape saw no arrivals and nothing pending or queued), read
+   * the queues (CounterReadOptions.queues: a second request per scrape on Triton and TorchServe)
+   * only this often, carrying the last values meanwhile; on every scrape once traffic shows.
+   * Default: on every scrape.
+   */
+  readonly idleQueueReadMs?: number;
 }
 
 interface Reading {
@@ -66,6 +73,9 @@ export class Collector {
   /** Per model, the reading at the last push (with a push rule). */
   private pushed = new Map<string, Reading>();
   private pushState: PushRuleState = initialPushState();
+  /** When the queues were last read, and whether the last scrape saw traffic. */
+  private queuesReadAtMs = Number.NEGATIVE_INFINITY;
+  private busy = true;
 
   constructor(options: CollectorOptions) {
     this.options = options;
@@ -91,7 +101,10 @@ export class Collector {
    */
   async scrape(): Promise<ModelSample[]> {
     const now = this.options.clock.nowMs();
-    const all = await this.options.adapter.counters();
+    const idleEvery = this.options.idleQueueReadMs;
+    const queues = idleEvery === undefined || this.busy || now - this.queuesReadAtMs >= idleEvery;
+    const all = await this.options.adapter.counters(undefined, queues ? {} : { queues: false });
+    if (queues) this.queuesReadAtMs = now;
     this.options.onAnswered?.();
     const byModel = new Map<string, ModelCounters[]>();
     for (const c of all) {
@@ -100,8 +113,10 @@ export class Collector {
     }
     const scraped: { model: string; prev: Reading; next: Reading; sample: ModelSample }[] = [];
     for (const [model, parts] of byModel) {
-      const next = { counters: sumCounters(model, parts), atMs: now };
       const prev = this.last.get(model);
+      const summed = sumCounters(model, parts);
+      // Queues not read this scrape: the last values stand (read at most idleQueueReadMs ago, idle).
+      const next = { counters: queues || !prev ? summed : withQueuesOf(summed, prev.counters), atMs: now };
       this.last.set(model, next);
       if (!prev || now <= prev.atMs) {
         this.pushed.set(model, next);
@@ -109,6 +124,8 @@ export class Collector {
       }
       scraped.push({ model, prev, next, sample: sampleOf(model, prev, next) });
     }
+    this.busy = scraped.some((x) => x.sample.arrivals > 0 || (x.sample.pending ?? 0) > 0 || (x.sample.queued ?? 0) > 0)
+      || scraped.length === 0;
     const rule = this.options.push;
     if (rule === undefined) return scraped.map((x) => x.sample);
     if (scraped.length === 0) return [];
@@ -126,6 +143,16 @@ export class Collector {
     }
     return out;
   }
+}
+
+/** `counters` with the pending and queued figures of an earlier reading (or none, as it had). */
+function withQueuesOf(counters: ModelCounters, earlier: ModelCounters): ModelCounters {
+  const { pending: _p, queued: _q, ...rest } = counters;
+  return {
+    ...rest,
+    ...(earlier.pending !== undefined ? { pending: earlier.pending } : {}),
+    ...(earlier.queued !== undefined ? { queued: earlier.queued } : {}),
+  };
 }
 
 /** The sample of one model between two readings of its counters. */

@@ -9,6 +9,7 @@ import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator
 import { normaliseProfiles } from '../../src/core/profiles.js';
 import type { ModelCounters, ServerAdapter } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeTelemetry } from '../helpers/fake-telemetry.js';
 import { systemClock } from '../../src/platform/system-clock.js';
 
 describe('runtime/collector', function () {
@@ -71,6 +72,44 @@ describe('runtime/collector', function () {
     expect((await c.scrape())[0]).to.deep.include({ arrivals: 40, pending: 90 });
   });
 
+  it('idleQueueReadMs: at idle the queues are read once per interval, their last values carried; on every scrape once traffic shows', async () => {
+    let requests = 0n;
+    let pending = 0;
+    const asked: boolean[] = [];
+    const adapter = {
+      counters: async (_m?: string, o: { queues?: boolean } = {}): Promise<ModelCounters[]> => {
+        asked.push(o.queues !== false);
+        return [{ model: 'm', requests, failures: 0n, ...(o.queues === false ? {} : { pending }) }];
+      },
+    } as unknown as ServerAdapter;
+    const clock = new FakeClock(0);
+    const c = new Collector({ adapter, clock, intervalMs: 100, idleQueueReadMs: 1000, onSample: () => undefined });
+    const samples: { arrivals: number; pending?: number }[] = [];
+    const scrape = async (): Promise<void> => {
+      const [s] = await c.scrape();
+      if (s) samples.push({ arrivals: s.arrivals, ...(s.pending !== undefined ? { pending: s.pending } : {}) });
+      await clock.advance(100);
+    };
+    // The baseline and the first scrape after it read the queues (nothing known yet), then idle:
+    // the next read a whole interval after, at 1100 ms, none between.
+    for (let i = 0; i < 12; i++) await scrape();
+    expect(asked.slice(0, 12)).to.deep.equal([true, true, false, false, false, false, false, false, false, false, false, true]);
+    expect(samples.every((x) => x.arrivals === 0 && x.pending === 0)).to.equal(true);
+    // A burst: answered at capacity while the queue grows, seen first in a scrape that skipped the
+    // queues (pending carried: 0), counted in full once they are read, and read every scrape after.
+    requests = 20n;
+    pending = 80;
+    await scrape();
+    await scrape();
+    requests = 40n;
+    pending = 100;
+    await scrape();
+    expect(asked.slice(12)).to.deep.equal([false, true, true]);
+    expect(samples.slice(11)).to.deep.equal([{ arrivals: 20, pending: 0 }, { arrivals: 80, pending: 80 }, { arrivals: 40, pending: 100 }]);
+    // Every arrival counted once: 20 + 80 + 40 = 140 = 40 answered + 100 waiting.
+    expect(samples.reduce((t, x) => t + x.arrivals, 0)).to.equal(140);
+  });
+
   it('reads Triton\'s pending requests from its metrics with the counters (emulated Triton)', async () => {
     const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 40 }] }], () => 'p');
     const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0, maxBatchSize: 1 });
@@ -80,6 +119,11 @@ describe('runtime/collector', function () {
       await new Promise((ok) => setTimeout(ok, 10));
       const [counters] = await adapter.counters('m');
       expect(counters?.pending).to.be.within(4, 5); // one executing, the rest queued
+      // queues: false reads the statistics alone: no pending, and no metrics request.
+      const telemetry = new FakeTelemetry();
+      const [bare] = await createTritonAdapter({ url: server.url, metricsUrl: server.metricsUrl, telemetry }).counters('m', { queues: false });
+      expect(bare?.pending).to.equal(undefined);
+      expect(telemetry.adapterRequests.map((r) => r.endpoint)).to.deep.equal(['GET /v2/models/{model}/stats']);
       await Promise.all(inFlight);
       const [after] = await adapter.counters('m');
       expect(after?.pending).to.equal(0);
@@ -100,6 +144,12 @@ describe('runtime/collector', function () {
       const [c] = await adapter.counters('m');
       expect(c?.queued).to.be.within(4, 5); // one running, the rest waiting for the worker
       expect(c?.pending).to.equal(undefined); // TorchServe counts a request on arrival
+      // queues: false reads the metrics alone: no queue, and no describe.
+      const telemetry = new FakeTelemetry();
+      const bareAdapter = createTorchServeAdapter({ inferenceUrl: server.inferenceUrl, managementUrl: server.managementUrl, metricsUrl: server.metricsUrl, keyFile: server.keyFile as string, telemetry });
+      const [bare] = await bareAdapter.counters('m', { queues: false });
+      expect(bare?.queued).to.equal(undefined);
+      expect(telemetry.adapterRequests.map((r) => r.endpoint)).to.deep.equal(['GET /metrics']);
       await Promise.all(inFlight);
       expect((await adapter.counters('m'))[0]?.queued).to.equal(0);
     } finally {

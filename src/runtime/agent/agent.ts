@@ -147,6 +147,8 @@ export class Agent {
       ...(agent.models ? { models: agent.models } : {}),
       // Samples are pushed when the traffic changes, else every push interval (core/push-rule.ts).
       push: { heartbeatMs: agent.pushIntervalMs },
+      // At idle the queues (a second request per scrape) are read once per push interval.
+      idleQueueReadMs: agent.pushIntervalMs,
       onPushDecision: (d, atMs) => {
         if (d.kind === 'hold') return;
         this.recentPushes.push({ atMs, reason: d.reason });
