@@ -100,6 +100,17 @@ const HTTP_STATUS: Readonly<Record<number, number>> = {
   [CODE.UNAVAILABLE]: 503,
 };
 
+/**
+ * The HTTP status Triton gives the same error; undefined for a deadline. A restricted protocol
+ * called without its header is UNAVAILABLE over gRPC ("This protocol is restricted, expecting
+ * header 'triton-grpc-protocol-…'", Triton 2.51) where HTTP answers 403: read as 403.
+ */
+function statusOf(err: Pick<Grpc.ServiceError, 'code' | 'details'>): number | undefined {
+  if (err.code === CODE.DEADLINE_EXCEEDED) return undefined;
+  if (err.code === CODE.UNAVAILABLE && /protocol is restricted/i.test(err.details)) return 403;
+  return HTTP_STATUS[err.code] ?? 500;
+}
+
 /** A failure that never reached Triton's handler: no connection could be made. */
 export function isConnectionFailure(err: Pick<Grpc.ServiceError, 'code' | 'details'>): boolean {
   return err.code === CODE.UNAVAILABLE && /no connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect|connection dropped/i.test(err.details);
@@ -150,7 +161,7 @@ export class TritonGrpcControl {
         { deadline: Date.now() + this.o.loadTimeoutMs },
         (err) => {
           const durationMs = this.o.clock.nowMs() - start;
-          const status = err === null ? 200 : HTTP_STATUS[err.code] ?? (err.code === CODE.DEADLINE_EXCEEDED ? undefined : 500);
+          const status = err === null ? 200 : statusOf(err);
           this.o.telemetry?.recordAdapterRequest({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, ...(status !== undefined && !(err && isConnectionFailure(err)) ? { status } : {}), durationMs });
           if (err === null) {
             resolve({ status: 200, body: '', headers: {}, endpoint: this.endpoint() });

@@ -1,8 +1,9 @@
 // The emulated Triton's gRPC service, the part the adapter calls: RepositoryModelLoad, on
 // 127.0.0.1 (port 0 picks a free one), served by the same load as the HTTP route. Replies map
 // the HTTP statuses back onto the gRPC codes Triton gives the same errors (400 → INVALID_ARGUMENT,
-// 503 → UNAVAILABLE, 403 → PERMISSION_DENIED), and the restricted-API header comes as
-// `triton-grpc-protocol-<header>` metadata (reference/server-apis.md §A.13).
+// 503 → UNAVAILABLE), and the restricted-API header comes as `triton-grpc-protocol-<header>`
+// metadata (reference/server-apis.md §A.13); without it the load is refused as Triton 2.51 does:
+// UNAVAILABLE, "This protocol is restricted, expecting header 'triton-grpc-protocol-<header>'".
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -13,8 +14,10 @@ const PROTO = new URL('../../proto/triton-model-repository.proto', import.meta.u
 const METADATA_PREFIX = 'triton-grpc-protocol-';
 
 export interface TritonGrpcHandlers {
+  /** The header a restricted model-repository group needs (undefined: none, or it was sent). */
+  missingHeader(headers: IncomingHttpHeaders): string | undefined;
   /** The load, as the HTTP route runs it: `parameters` as a JSON body would hold them. */
-  load(model: string, parameters: Record<string, unknown>, headers: IncomingHttpHeaders): Promise<HttpReply>;
+  load(model: string, parameters: Record<string, unknown>): Promise<HttpReply>;
 }
 
 export interface RunningGrpcServer {
@@ -29,7 +32,7 @@ interface LoadMessage {
   parameters: Record<string, { parameter_choice?: string } & Record<string, unknown>>;
 }
 
-const CODE: Record<number, grpc.status> = { 400: grpc.status.INVALID_ARGUMENT, 403: grpc.status.PERMISSION_DENIED, 404: grpc.status.NOT_FOUND, 503: grpc.status.UNAVAILABLE };
+const CODE: Record<number, grpc.status> = { 400: grpc.status.INVALID_ARGUMENT, 404: grpc.status.NOT_FOUND, 503: grpc.status.UNAVAILABLE };
 
 function errorText(r: HttpReply): string {
   const body = r.body === undefined ? '' : r.body.toString();
@@ -54,7 +57,12 @@ export async function startTritonGrpc(port: number, handlers: TritonGrpcHandlers
       for (const [key, p] of Object.entries(call.request.parameters)) {
         parameters[key] = p.parameter_choice === undefined ? undefined : p[p.parameter_choice];
       }
-      handlers.load(call.request.model_name, parameters, headers).then((r) => {
+      const missing = handlers.missingHeader(headers);
+      if (missing !== undefined) {
+        callback({ code: grpc.status.UNAVAILABLE, details: `This protocol is restricted, expecting header '${METADATA_PREFIX}${missing}'` });
+        return;
+      }
+      handlers.load(call.request.model_name, parameters).then((r) => {
         if (r.status < 300) callback(null, {});
         else callback({ code: CODE[r.status] ?? grpc.status.INTERNAL, details: errorText(r) });
       }, (err: unknown) => callback({ code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) }));

@@ -445,8 +445,8 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
     ]);
     if (options.grpcPort !== undefined) {
       grpcServer = await startTritonGrpc(options.grpcPort, {
-        load: async (name, params, headers) => restricted({ method: 'POST', path: '', query: new URLSearchParams(), headers, body: Buffer.alloc(0) }, 'model-repository')
-          ?? loadWith(name, params),
+        missingHeader: (headers) => restrictions.find((r) => r.groups.includes('model-repository') && headers[r.header.toLowerCase()] !== r.value)?.header.toLowerCase(),
+        load: (name, params) => loadWith(name, params),
       }).catch(async (err: unknown) => {
         await Promise.all(servers.map((s) => s.close()));
         throw err;

@@ -22,6 +22,7 @@ const MODEL = 'matmul';
 const TIMEOUT_MS = 240_000;
 const HEADER = { name: 'triton-access-token', value: 's3cret' };
 const RESTRICTED = `--http-restricted-api=model-repository,statistics:${HEADER.name}=${HEADER.value}`;
+const RESTRICTED_GRPC = `--grpc-restricted-protocol=model-repository:${HEADER.name}=${HEADER.value}`;
 
 describe('contract on real servers', function () {
   this.timeout(TIMEOUT_MS);
@@ -116,10 +117,12 @@ describe('contract on real servers', function () {
         if (t === undefined) throw new Error('Triton not started');
         return t;
       };
-      const adapter = () => createTritonAdapter({ url: server().httpUrl, metricsUrl: server().metricsUrl, restrictedApiHeader: HEADER, timeoutMs: 30_000 });
+      // Loads over gRPC (docs/scale-down.md), restricted there too: the header goes as metadata.
+      const grpcUrl = (): string => `127.0.0.1:${server().grpcPort}`;
+      const adapter = () => createTritonAdapter({ url: server().httpUrl, metricsUrl: server().metricsUrl, grpcUrl: grpcUrl(), restrictedApiHeader: HEADER, timeoutMs: 30_000 });
 
       before(async () => {
-        t = await startTriton({ extraArgs: [RESTRICTED] });
+        t = await startTriton({ extraArgs: [RESTRICTED, RESTRICTED_GRPC] });
       });
       after(async () => {
         await t?.stop();
@@ -148,7 +151,7 @@ describe('contract on real servers', function () {
       it('a load Triton refuses (KIND_GPU on a machine with no GPU) reports its message, and the model serves as before', async () => {
         const before = await adapter().model(MODEL);
         const err = await rejection(adapter().setReplicas(MODEL, 1, 'gpu'));
-        expect(err).to.include({ kind: 'http', status: 400, endpoint: `POST /v2/repository/models/${MODEL}/load` });
+        expect(err).to.include({ kind: 'http', status: 400, endpoint: `gRPC inference.GRPCInferenceService/RepositoryModelLoad (${grpcUrl()})` });
         expect(err.message).to.match(/no GPUs are available;? \(the previous config was sent back\)$/);
         expect(await adapter().model(MODEL)).to.deep.equal(before);
         await adapter().infer(MODEL, { batchSize: 1, data: 'zero', timeoutMs: 30_000 });
@@ -166,6 +169,21 @@ describe('contract on real servers', function () {
         const err = await rejection(bare.counters());
         expect(err).to.include({ kind: 'auth', status: 403, endpoint: 'GET /v2/models/stats' });
         expect(err.message).to.match(/expecting header 'triton-access-token'/);
+        // A gRPC load without it is refused too, as auth, and nothing changes.
+        const before = await adapter().model(MODEL);
+        const noKey = createTritonAdapter({ url: server().httpUrl, metricsUrl: server().metricsUrl, grpcUrl: grpcUrl() });
+        const refused = await rejection(noKey.setReplicas(MODEL, 2));
+        expect(refused).to.include({ kind: 'auth', status: 403 });
+        expect(refused.message).to.match(/triton-grpc-protocol-triton-access-token/);
+        expect(await adapter().model(MODEL)).to.deep.equal(before);
+      });
+
+      it('a load over gRPC changes the instances in place; over HTTP (grpcUrl none) the same, with a warning that says why not', async () => {
+        expect((await adapter().setReplicas(MODEL, 2)).replicas).to.equal(2);
+        const http = createTritonAdapter({ url: server().httpUrl, metricsUrl: server().metricsUrl, grpcUrl: 'none', restrictedApiHeader: HEADER, timeoutMs: 30_000 });
+        expect((await http.setReplicas(MODEL, 1)).replicas).to.equal(1);
+        expect((await createTritonAdapter({ url: server().httpUrl, metricsUrl: server().metricsUrl, restrictedApiHeader: HEADER }).capabilities()).warnings)
+          .to.have.length(1).and.satisfy((w: string[]) => /^loads go over HTTP/.test(w[0] ?? ''));
       });
     });
   });

@@ -89,7 +89,7 @@ describe('triton adapter: loads over gRPC (emulated Triton)', function () {
     }
     expect(err).to.be.instanceOf(AdapterError);
     expect(err).to.include({ kind: 'auth', status: 403 });
-    expect((err as Error).message).to.match(/This API is restricted, expecting header 'X-Ops-Key'/);
+    expect((err as Error).message).to.match(/This protocol is restricted, expecting header 'triton-grpc-protocol-x-ops-key'/);
     expect(e.engine('m')?.replicas).to.equal(2);
   });
 
