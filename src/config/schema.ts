@@ -254,11 +254,19 @@ export const coordinationSchema = strict({
   }).prefault({}),
 });
 
+/** A gRPC address as the Triton adapter takes it (adapters/triton/grpc-control.ts), or none. */
+function isGrpcAddress(text: string): boolean {
+  if (text === 'none') return true;
+  const m = /^(?:(?:grpc|http):\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(text);
+  const port = m ? Number(m[1]) : 0;
+  return port >= 1 && port <= 65535;
+}
+
 const agentServerSchema = strict({
   kind: z.enum(['triton', 'torchserve', 'tfserving']).describe('The model server this agent attaches to.'),
   url: httpUrl.describe('Main API: Triton HTTP (:8000), TorchServe inference (:8080), TF Serving REST (:8501).'),
   metricsUrl: httpUrl.optional().describe('Prometheus metrics (default: Triton :8002, TorchServe :8082, TF Serving /monitoring/prometheus/metrics on the REST port).'),
-  grpcUrl: z.string().refine((t) => t === 'none' || /^(?:(?:grpc|http):\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(t), { error: 'must be host:port (grpc:// or http:// allowed) or none' }).optional()
+  grpcUrl: z.string().refine(isGrpcAddress, { error: 'must be host:port with a port in 1–65535 (grpc:// or http:// allowed) or none' }).optional()
     .describe('Triton: its gRPC address, where model loads go (an HTTP load stalls the inference requests of one of Triton\'s HTTP threads until it returns; docs/scale-down.md). Default: the url\'s host on :8001 when url is on :8000, else HTTP; none: HTTP.'),
   managementUrl: httpUrl.optional().describe('TorchServe management API (default: the same host on :8081).'),
   keyFile: name.optional().describe('TorchServe key_file.json, relative to this config file (token auth).'),

@@ -37,6 +37,15 @@ describe('config: the agent section', () => {
     expect(agentAdapterOptions(agent as NonNullable<typeof agent>)).to.deep.include({ archives: { m: ['m-a.mar', 'm-b.mar'] }, scaleDown: 'drain', drainGraceMs: 750 });
   });
 
+  it('Triton grpcUrl reaches the adapter options as given (none included), and is left out when absent', () => {
+    for (const grpcUrl of ['grpc://127.0.0.1:8001', 'none']) {
+      const { agent } = load(withAgent((a) => { a.server.grpcUrl = grpcUrl; }));
+      expect(agentAdapterOptions(agent as NonNullable<typeof agent>)).to.deep.include({ kind: 'triton', grpcUrl });
+    }
+    const { agent } = load(withAgent());
+    expect(agentAdapterOptions(agent as NonNullable<typeof agent>)).to.not.have.property('grpcUrl');
+  });
+
   it('defaults the id to the host name and the server kind', () => {
     expect(load(withAgent()).agent?.id).to.match(/^[A-Za-z0-9][-A-Za-z0-9_.]*-triton$/);
   });
@@ -64,6 +73,9 @@ describe('config: the agent section', () => {
     { name: 'unreadable token file', edit: (a) => { delete a.api.token; a.api.tokenFile = 'nope'; }, path: 'agent.api.tokenFile', message: /cannot read \/configs\/nope/ },
     { name: 'token and token file', edit: (a) => { a.api.tokenFile = 'x'; }, path: 'agent.api.tokenFile', message: /not both/ },
     { name: 'option of another server kind', edit: (a) => { a.server.keyFile = 'key_file.json'; }, path: 'agent.server.keyFile', message: /only for server kind torchserve, not triton/ },
+    { name: 'a gRPC address without a port', edit: (a) => { a.server.grpcUrl = 'triton'; }, path: 'agent.server.grpcUrl', message: /must be host:port with a port in 1–65535/ },
+    { name: 'a gRPC port out of range', edit: (a) => { a.server.grpcUrl = 'grpc://triton:99999'; }, path: 'agent.server.grpcUrl', message: /must be host:port with a port in 1–65535/ },
+    { name: 'a gRPC address on TorchServe', edit: (a) => { a.server.kind = 'torchserve'; a.server.grpcUrl = '127.0.0.1:7070'; }, path: 'agent.server.grpcUrl', message: /only for server kind triton, not torchserve/ },
     { name: 'a drain option on Triton', edit: (a) => { a.server.scaleDown = 'drain'; }, path: 'agent.server.scaleDown', message: /only for server kind torchserve, not triton/ },
     { name: 'an unknown scale-down', edit: (a) => { a.server.kind = 'torchserve'; a.server.scaleDown = 'gently'; }, path: 'agent.server.scaleDown', message: /drain|interrupt/ },
     { name: 'TF Serving without models', edit: (a) => { a.server.kind = 'tfserving'; }, path: 'agent.models', message: /required for TF Serving/ },
