@@ -42,7 +42,7 @@ function line(r: ScaleUnderLoadResult): string {
     + `changes took ${r.changeMs.join(', ')} ms; slowest answer ${r.slowestMs} ms${r.errors.length ? `; first errors: ${r.errors.join(' | ')}` : ''}`;
 }
 
-function run(adapter: ServerAdapter & ReplicaControl & Profilable, model: string, o: { rateQps: number; steps: readonly number[]; holdMs: number; maxOutstanding: number }): Promise<ScaleUnderLoadResult> {
+function run(adapter: ServerAdapter & ReplicaControl & Profilable, model: string, o: { rateQps: number; steps: readonly number[]; holdMs: number; maxOutstanding: number; budgetMs?: number }): Promise<ScaleUnderLoadResult> {
   return scaleUnderLoad({
     ...o,
     send: () => adapter.infer(model, { batchSize: 1, data: 'zero', timeoutMs: 60_000 }),
@@ -143,8 +143,14 @@ describe('scale-down drains: no request fails while replicas drop 4 → 1 under 
       expect(adapter.loadsVia).to.equal(`127.0.0.1:${h.grpcPort}`);
       await adapter.setReplicas('sleep', 4);
       // 100 q/s: batches of about 3 keep one instance busy all the time, and 4 instances part of it.
-      const r = await run(adapter, 'sleep', { rateQps: 100, steps: [4, 1, 4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400 });
-      expectNoFailures(r, 3);
+      // Triton removes an instance only once it is idle: under this load one removal took 3-110 s
+      // here and three took over 300 s in CI. The load stops after 120 s (the change then
+      // finishes at once); at least one scale-down must have run under load.
+      const r = await run(adapter, 'sleep', { rateQps: 100, steps: [4, 1, 4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400, budgetMs: 120_000 });
+      console.log(`        ${line(r)}${r.outOfBudget ? ' (load stopped at 120 s, mid-change)' : ''}`);
+      expect(r.scaleDowns, line(r)).to.be.at.least(1);
+      expect(r.failed, line(r)).to.equal(0);
+      expect(r.answered, line(r)).to.equal(r.sent);
       // Over HTTP the requests on the load's thread waited as long as the load (3-110 s); over gRPC
       // the slowest answer was 0.15-0.25 s on a quiet host. 10 s leaves room for a loaded one.
       expect(r.slowestMs, line(r)).to.be.below(10_000);

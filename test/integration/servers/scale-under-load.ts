@@ -16,6 +16,13 @@ export interface ScaleUnderLoadOptions {
   readonly holdMs: number;
   /** At most this many requests outstanding: a send beyond it is skipped (and counted). */
   readonly maxOutstanding: number;
+  /**
+   * Stop sending once this long has passed (ms from the start), even in the middle of a change,
+   * and let the change finish without load; the steps not begun are skipped. Real Triton removes
+   * an instance only once it is idle, which under steady load took minutes (docs/scale-down.md):
+   * without load it is at once. Default: no limit.
+   */
+  readonly budgetMs?: number;
 }
 
 export interface ScaleUnderLoadResult {
@@ -31,6 +38,8 @@ export interface ScaleUnderLoadResult {
   readonly changeMs: readonly number[];
   /** The slowest answered request (ms): a change that stalls requests shows here before it fails them. */
   readonly slowestMs: number;
+  /** The load stopped at budgetMs, before every step was applied under it. */
+  readonly outOfBudget: boolean;
 }
 
 export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnderLoadResult> {
@@ -71,14 +80,34 @@ export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnd
   const changeMs: number[] = [];
   let scaleDowns = 0;
   let previous: number | undefined;
+  let outOfBudget = false;
+  const start = performance.now();
+  const left = (): number => (o.budgetMs === undefined ? Number.POSITIVE_INFINITY : o.budgetMs - (performance.now() - start));
   try {
     await sleep(o.holdMs);
     for (const n of o.steps) {
+      if (left() <= 0) {
+        outOfBudget = true;
+        break;
+      }
       const t = performance.now();
-      await o.setReplicas(n);
+      const change = o.setReplicas(n);
+      // Past the budget the load stops, and the change finishes without it.
+      const cancel = new AbortController();
+      const budget = Number.isFinite(left())
+        ? sleep(Math.max(0, left()), 'budget' as const, { signal: cancel.signal }).catch(() => 'cancelled' as const)
+        : new Promise<never>(() => undefined);
+      const first = await Promise.race([change.then(() => 'done' as const, () => 'done' as const), budget]);
+      cancel.abort();
+      if (first === 'budget') {
+        outOfBudget = true;
+        running = false;
+      }
+      await change;
       changeMs.push(Math.round(performance.now() - t));
       if (previous !== undefined && n < previous) scaleDowns++;
       previous = n;
+      if (outOfBudget) break;
       await sleep(o.holdMs);
     }
   } finally {
@@ -86,5 +115,5 @@ export async function scaleUnderLoad(o: ScaleUnderLoadOptions): Promise<ScaleUnd
     await load;
     await Promise.all([...inFlight]);
   }
-  return { sent, answered, failed, skipped, errors, scaleDowns, changeMs, slowestMs: Math.round(slowestMs) };
+  return { sent, answered, failed, skipped, errors, scaleDowns, changeMs, slowestMs: Math.round(slowestMs), outOfBudget };
 }
