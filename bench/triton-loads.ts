@@ -35,7 +35,8 @@ async function runPath(via: 'http' | 'grpc', httpThreads: string | undefined): P
     const latencies: number[] = [];
     const load0 = loadavg()[0] ?? 0;
     const r = await scaleUnderLoad({
-      rateQps: 100, steps: [4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400,
+      // Removals finish only when the instance is idle: the load stops after 150 s, mid-change or not.
+      rateQps: 100, steps: [4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400, budgetMs: 150_000,
       send: () => {
         const start = performance.now();
         return adapter.infer('sleep', { batchSize: 1, data: 'zero', timeoutMs: 60_000 }).finally(() => latencies.push(performance.now() - start));
@@ -43,7 +44,7 @@ async function runPath(via: 'http' | 'grpc', httpThreads: string | undefined): P
       setReplicas: (n) => adapter.setReplicas('sleep', n),
     });
     const slow = latencies.filter((l) => l > SLOW_MS).length;
-    console.log(`  loads over ${via.padEnd(4)}  changes ${r.changeMs.map((c) => `${c} ms`).join(', ')}`);
+    console.log(`  loads over ${via.padEnd(4)}  changes ${r.changeMs.map((c) => `${c} ms`).join(', ')}${r.outOfBudget ? ' (load stopped at 150 s, mid-change)' : ''}`);
     console.log(`                   ${r.sent} sent, ${r.failed} failed, ${slow} over ${SLOW_MS} ms, slowest ${r.slowestMs} ms; load average ${load0.toFixed(2)} → ${(loadavg()[0] ?? 0).toFixed(2)}`);
   } finally {
     await t.stop();
