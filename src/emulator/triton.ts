@@ -8,7 +8,8 @@ import { EngineError, ModelEngine } from './engine.js';
 import { pause } from './deadline-timer.js';
 import type { EngineCounters } from './engine.js';
 import { reply, startHttpServers } from './http.js';
-import { startTritonGrpc } from './triton-grpc.js';
+// triton-grpc.js (and @grpc/grpc-js, about 13 MB) loads only for an emulator with a gRPC port:
+// the CLI's every command imports this module, the agent included.
 import type { RunningGrpcServer } from './triton-grpc.js';
 import type { HttpReply, HttpRequest, RunningHttpServer } from './http.js';
 import { stringifyJson } from './json.js';
@@ -444,6 +445,7 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
       { port: options.metricsPort ?? 0, handler: handleMetrics },
     ]);
     if (options.grpcPort !== undefined) {
+      const { startTritonGrpc } = await import('./triton-grpc.js');
       grpcServer = await startTritonGrpc(options.grpcPort, {
         missingHeader: (headers) => restrictions.find((r) => r.groups.includes('model-repository') && headers[r.header.toLowerCase()] !== r.value)?.header.toLowerCase(),
         load: (name, params) => loadWith(name, params),
