@@ -113,8 +113,8 @@ export class TritonClient {
         this.grpcFallback_ = undefined;
         return answer;
       } catch (err) {
-        if (!isGrpcConnectionFailure(err)) throw err;
-        this.grpcFallback_ = `no gRPC connection to ${this.grpc.target} (${err.details}): loads went over HTTP, where each holds one of Triton's HTTP threads and the inference requests it serves until the load returns`;
+        if (!isConnectionFailure(err)) throw err;
+        this.grpcFallback_ = `no gRPC connection to ${this.grpc.target} (${(err as { details: string }).details}): loads went over HTTP, where each holds one of Triton's HTTP threads and the inference requests it serves until the load returns`;
       }
     }
     return this.send(this.api, {
@@ -138,11 +138,6 @@ export class TritonClient {
     const res = await http.request(req);
     return { ...res, endpoint: http.endpointOf(req) };
   }
-}
-
-function isGrpcConnectionFailure(err: unknown): err is Error & { code: number; details: string } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === 'number' && typeof (err as { details?: unknown }).details === 'string'
-    && isConnectionFailure(err as unknown as Parameters<typeof isConnectionFailure>[0]);
 }
 
 /** The metrics base: as given (a trailing /metrics dropped), or the API's host on port 8002 (§A.1). */

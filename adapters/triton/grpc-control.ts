@@ -9,6 +9,7 @@
 // Answers are mapped onto the HTTP statuses Triton gives the same errors (INVALID_ARGUMENT → 400,
 // INTERNAL → 500, UNAVAILABLE → 503, …) with the message as `{"error": …}`, so the adapter reads a
 // failed load one way whatever carried it.
+//
 // gRPC loads on the first load, not with the adapter: an agent that only reads its server (or
 // whose loads go over HTTP) does not carry @grpc/grpc-js (about 13 MB of RSS; docs/live-control.md).
 import type * as Grpc from '@grpc/grpc-js';
@@ -111,9 +112,11 @@ function statusOf(err: Pick<Grpc.ServiceError, 'code' | 'details'>): number | un
   return HTTP_STATUS[err.code] ?? 500;
 }
 
-/** A failure that never reached Triton's handler: no connection could be made. */
-export function isConnectionFailure(err: Pick<Grpc.ServiceError, 'code' | 'details'>): boolean {
-  return err.code === CODE.UNAVAILABLE && /no connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect|connection dropped/i.test(err.details);
+/** A gRPC failure that never reached Triton's handler: no connection could be made. */
+export function isConnectionFailure(err: unknown): boolean {
+  const { code, details } = (err ?? {}) as { code?: unknown; details?: unknown };
+  return err instanceof Error && code === CODE.UNAVAILABLE && typeof details === 'string'
+    && /no connection established|ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|failed to connect|connection dropped/i.test(details);
 }
 
 export interface TritonGrpcControlOptions {
@@ -126,7 +129,7 @@ export interface TritonGrpcControlOptions {
   readonly telemetry?: Telemetry;
 }
 
-/** Loads over gRPC. One channel, opened on the first load; close() releases it. */
+/** Loads over gRPC. One channel, opened on the first load; it goes idle by itself between loads. */
 export class TritonGrpcControl {
   readonly target: string;
   private client: ServiceClient | undefined;
@@ -161,14 +164,15 @@ export class TritonGrpcControl {
         { deadline: Date.now() + this.o.loadTimeoutMs },
         (err) => {
           const durationMs = this.o.clock.nowMs() - start;
+          const unreached = isConnectionFailure(err);
           const status = err === null ? 200 : statusOf(err);
-          this.o.telemetry?.recordAdapterRequest({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, ...(status !== undefined && !(err && isConnectionFailure(err)) ? { status } : {}), durationMs });
+          this.o.telemetry?.recordAdapterRequest({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, ...(status !== undefined && !unreached ? { status } : {}), durationMs });
           if (err === null) {
             resolve({ status: 200, body: '', headers: {}, endpoint: this.endpoint() });
           } else if (err.code === CODE.DEADLINE_EXCEEDED) {
             this.o.telemetry?.recordAdapterError({ server: 'triton', endpoint: GRPC_LOAD_ENDPOINT, errorType: 'timeout' });
             reject(new AdapterError({ server: 'triton', endpoint: this.endpoint(), kind: 'timeout', message: `no answer within ${this.o.loadTimeoutMs} ms`, cause: err }));
-          } else if (isConnectionFailure(err)) {
+          } else if (unreached) {
             reject(err);
           } else {
             resolve({ status: status ?? 500, body: JSON.stringify({ error: err.details }), headers: {}, endpoint: this.endpoint() });
@@ -176,10 +180,5 @@ export class TritonGrpcControl {
         },
       );
     });
-  }
-
-  close(): void {
-    this.client?.close();
-    this.client = undefined;
   }
 }

@@ -73,15 +73,16 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
   private readonly clock: Clock;
   /** Inputs per model for infer(); dropped when a change or a failed request may have made them stale. */
   private readonly specs = new Map<string, InputSpecs>();
-  private readonly grpcSetting: string | undefined;
+  /** Loads go over HTTP because the config said `grpcUrl: none` (no warning then). */
+  private readonly httpLoadsChosen: boolean;
 
   constructor(options: TritonAdapterOptions) {
     this.endpoint = options.url.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     const header = options.restrictedApiHeader;
+    this.httpLoadsChosen = options.grpcUrl?.trim() === 'none';
     const target = options.grpcUrl === undefined ? defaultGrpcTarget(this.endpoint)
-      : options.grpcUrl.trim() === 'none' ? undefined : grpcTarget(options.grpcUrl);
-    this.grpcSetting = options.grpcUrl;
+      : this.httpLoadsChosen ? undefined : grpcTarget(options.grpcUrl);
     const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
     this.client = new TritonClient({
       url: this.endpoint,
@@ -244,7 +245,7 @@ export class TritonAdapter implements ServerAdapter, ReplicaControl, BatchContro
   private loadsWarning(): string | undefined {
     const fallback = this.client.grpcFallback;
     if (fallback) return fallback;
-    if (this.client.grpcTarget !== undefined || this.grpcSetting?.trim() === 'none') return undefined;
+    if (this.client.grpcTarget !== undefined || this.httpLoadsChosen) return undefined;
     return 'loads go over HTTP, where each holds one of Triton\'s HTTP threads, and the inference requests that thread serves, until it returns '
       + '(an instance removal under load can take a minute): set the server\'s grpcUrl (Triton\'s gRPC port, 8001 by default)';
   }

@@ -170,13 +170,12 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
   const error = (status: number, message: string): HttpReply => json(status, { error: message });
 
   /** RETURN_AND_RESPOND_IF_RESTRICTED: 403 when a restricted group lacks its header. */
+  /** The first restriction on `group` whose header the request lacks (HTTP headers, or gRPC metadata without its prefix). */
+  const unmet = (headers: HttpRequest['headers'], group: TritonApiGroup): TritonRestriction | undefined =>
+    restrictions.find((r) => r.groups.includes(group) && headers[r.header.toLowerCase()] !== r.value);
   const restricted = (req: HttpRequest, group: TritonApiGroup): HttpReply | undefined => {
-    for (const r of restrictions) {
-      if (!r.groups.includes(group)) continue;
-      const got = req.headers[r.header.toLowerCase()];
-      if (got !== r.value) return error(403, `This API is restricted, expecting header '${r.header}'`);
-    }
-    return undefined;
+    const r = unmet(req.headers, group);
+    return r ? error(403, `This API is restricted, expecting header '${r.header}'`) : undefined;
   };
 
   /** The model a request names, ready; or the error Triton gives. */
@@ -447,7 +446,7 @@ export async function startTritonEmulator(options: TritonEmulatorOptions): Promi
     if (options.grpcPort !== undefined) {
       const { startTritonGrpc } = await import('./triton-grpc.js');
       grpcServer = await startTritonGrpc(options.grpcPort, {
-        missingHeader: (headers) => restrictions.find((r) => r.groups.includes('model-repository') && headers[r.header.toLowerCase()] !== r.value)?.header.toLowerCase(),
+        missingHeader: (headers) => unmet(headers, 'model-repository')?.header.toLowerCase(),
         load: (name, params) => loadWith(name, params),
       }).catch(async (err: unknown) => {
         await Promise.all(servers.map((s) => s.close()));
