@@ -19,7 +19,10 @@
 //   by a draw keyed by (seed, query, edge), so routing does not depend on event order;
 // - a stage with several incoming edges is a join: it runs once the taken branches have arrived
 //   (see pipeline.ts); a query completes when every stage it visits has completed;
-// - equal-time events run in insertion order; completions run before arrivals at the same time.
+// - equal-time events of different stages run in the pipeline's topological order, those of one
+//   stage in insertion order (a closed loop: all in insertion order); completions run before
+//   arrivals at the same time. A canonical order, so that a run replaying some stages from an
+//   earlier one (sim-record.ts) orders its events as a full run does.
 // Buffers are typed arrays, allocated once per shape and reused across runs: no allocation per
 // event on the hot path.
 //
@@ -39,6 +42,8 @@ import { edgeTaken } from './pipeline.js';
 import type { CompiledPipeline } from './pipeline.js';
 import { serviceFactor } from './profiles.js';
 import type { ProfileSet } from './profiles.js';
+import { layOutReplay, replayableStages } from './sim-record.js';
+import type { SimulationRecord } from './sim-record.js';
 import type { PipelineConfig } from './types.js';
 
 export interface StageEstimate {
@@ -78,6 +83,10 @@ export interface Estimate {
   readonly visitLatencyMs?: readonly Float64Array[];
   /** With EstimateOptions.recordVisits: every completed query's latency, sorted. */
   readonly latencyMs?: Float64Array;
+  /** With EstimateOptions.record, when the run completed: what a later run may reuse (sim-record.ts). */
+  readonly record?: SimulationRecord;
+  /** With EstimateOptions.reuse: the stages replayed from the record instead of simulated. */
+  readonly replayedStages?: number;
 }
 
 export interface EstimateOptions {
@@ -101,6 +110,27 @@ export interface EstimateOptions {
    * Estimate.visitLatencyMs: for comparing stage by stage with a live replay. Off on the planner's path.
    */
   readonly recordVisits?: boolean;
+  /**
+   * Keep when each (query, stage) was resolved and return it as Estimate.record when the run
+   * completes (not stopped early), for `reuse`. Open loop only.
+   */
+  readonly record?: boolean;
+  /**
+   * A record of an earlier run of this estimator on the same trace and seed: the stages with no
+   * changed stage upstream of them (or at them) are replayed from it, not simulated
+   * (sim-record.ts). Ignored with recordVisits and in a closed loop.
+   */
+  readonly reuse?: SimulationRecord;
+}
+
+/** What run() needs for recording and replaying (open loop). */
+interface RunReplay {
+  readonly trace: Float64Array;
+  /** Per stage: its configuration's key, where the run records or reuses. */
+  readonly stageKeys: readonly string[] | undefined;
+  /** The record replayed, and which stages it replays. */
+  readonly from: SimulationRecord | undefined;
+  readonly replayed: Uint8Array | undefined;
 }
 
 export type { DelayOrigin } from './batch-delay.js';
@@ -237,6 +267,10 @@ export class Estimator {
   private readyAt = new Float64Array(0);
   private queue = new Int32Array(0);
   private batchBuf = new Int32Array(0);
+  // Recording (EstimateOptions.record) and replaying (EstimateOptions.reuse), n × S each.
+  private recResolvedAt = new Float64Array(0);
+  private recVisited = new Uint8Array(0);
+  private recOrder = new Int32Array(0);
 
   constructor(pipeline: CompiledPipeline, profiles: ProfileSet) {
     this.pipeline = pipeline;
@@ -318,7 +352,19 @@ export class Estimator {
   estimate(config: PipelineConfig, trace: Float64Array, options: EstimateOptions): Estimate {
     const plans = this.stagePlans(config, options);
     this.prepare(trace, plans);
-    return this.run(trace.length, plans, options, undefined);
+    const stageKeys = options.record || options.reuse ? this.pipeline.stageNames.map((name, s) => {
+      const sp = plans[s] as StagePlan;
+      return `${config[name]?.hardware}/${sp.maxBatch}/${sp.replicas}/${sp.delayMs}/${sp.delayFromFormStart ? 1 : 0}`;
+    }) : undefined;
+    const replayed = options.reuse && stageKeys && !options.recordVisits
+      ? replayableStages(this.pipeline, options.reuse, this, trace, options.seed, stageKeys)
+      : undefined;
+    if (options.record && this.recResolvedAt.length < trace.length * plans.length) {
+      this.recResolvedAt = new Float64Array(trace.length * plans.length);
+      this.recVisited = new Uint8Array(trace.length * plans.length);
+      this.recOrder = new Int32Array(trace.length * plans.length);
+    }
+    return this.run(trace.length, plans, options, undefined, { trace, stageKeys, from: replayed ? options.reuse : undefined, replayed });
   }
 
   /** Simulates with a controller in the loop, starting from `config`'s replicas. */
@@ -354,7 +400,7 @@ export class Estimator {
     if (this.batchBuf.length < slots) this.batchBuf = new Int32Array(slots);
   }
 
-  private run(n: number, plans: readonly StagePlan[], options: EstimateOptions, closed: ClosedLoopOptions | undefined): Estimate | ClosedLoopEstimate {
+  private run(n: number, plans: readonly StagePlan[], options: EstimateOptions, closed: ClosedLoopOptions | undefined, replay?: RunReplay): Estimate | ClosedLoopEstimate {
     const p = this.pipeline;
     const S = plans.length;
     const { edgeStart, edgeTo, edgeFraction, edgeDelayMs, inDegree, isRoot } = p;
@@ -460,16 +506,48 @@ export class Estimator {
     // With visits recorded: each visit's hop (it may differ from visit to visit).
     const hopOfVisit = visitLog && hopVaries ? new Float64Array(n * S) : undefined;
 
-    for (let q = 0; q < n; q++) {
-      doneAt[q] = 0;
-      unresolved[q] = S;
-      const base = q * S;
+    // doneAt: the latest finish so far (the arrival raises it); pendingIn: every query's in-degrees.
+    doneAt.fill(-Infinity, 0, n);
+    unresolved.fill(S, 0, n);
+    takenIn.fill(0, 0, n * S);
+    readyAt.fill(0, 0, n * S);
+    if (n > 0) {
+      pendingIn.set(inDegree, 0);
+      for (let filled = S; filled < n * S; filled *= 2) pendingIn.copyWithin(filled, 0, Math.min(filled, n * S - filled));
+    }
+
+    // Replayed stages (sim-record.ts): their totals as recorded, their resolutions in recorded order.
+    const from = replay?.from;
+    const replayed = replay?.replayed;
+    // Equal-time events of different stages: in topological order (open loop).
+    const rank = new Int32Array(S);
+    if (!closed) for (let i = 0; i < S; i++) rank[p.order[i] as number] = i;
+    const recording = options.record === true && !closed;
+    const laidOut = from && replayed ? layOutReplay(p, from, replayed, rank, !recording) : undefined;
+    if (laidOut) {
+      doneAt.set(laidOut.doneAt);
+      unresolved.set(laidOut.unresolved);
+    }
+    const replayIdx = laidOut?.idx;
+    const replayRank = laidOut?.groupRank;
+    const replayCount = laidOut?.idx.length ?? 0;
+    let ri = 0;
+    let sendsAtArrival = isRoot;
+    if (from && replayed) {
+      sendsAtArrival = isRoot.map((r, s) => (r && !replayed[s] ? 1 : 0));
       for (let s = 0; s < S; s++) {
-        pendingIn[base + s] = inDegree[s] as number;
-        takenIn[base + s] = 0;
-        readyAt[base + s] = 0;
+        if (!replayed[s]) continue;
+        busyMs[s] = from.totals.busyMs[s] as number;
+        queueDelayMs[s] = from.totals.queueDelayMs[s] as number;
+        batches[s] = from.totals.batches[s] as number;
+        visits[s] = from.totals.visits[s] as number;
+        maxQueue[s] = from.totals.maxQueue[s] as number;
       }
     }
+    const recResolvedAt = this.recResolvedAt;
+    const recVisited = this.recVisited;
+    const recOrder = this.recOrder;
+    let recCount = 0;
 
     let completed = 0;
     let missed = 0;
@@ -513,7 +591,7 @@ export class Estimator {
       if (now >= deadline) return false;
       if (formAt[s] !== deadline) {
         formAt[s] = deadline;
-        heap.push(deadline, FORM + s);
+        heap.push(deadline, FORM + s, rank[s] as number);
       }
       return true;
     };
@@ -562,7 +640,7 @@ export class Estimator {
         queueDelayMs[s] = (queueDelayMs[s] as number) + waited;
         batches[s] = (batches[s] as number) + 1;
         visits[s] = (visits[s] as number) + k;
-        heap.push(now + svc, r);
+        heap.push(now + svc, r, rank[s] as number);
       }
     };
 
@@ -601,19 +679,45 @@ export class Estimator {
         // Sent once every taken branch has answered: the hop starts from the last of them.
         const ready = (readyAt[idx] as number) + (hopVaries ? sendHop(q, to) : (hopMs[to] as number));
         readyAt[idx] = ready;
-        if (ready > now) heap.push(ready, -idx - 1);
+        if (ready > now) heap.push(ready, -idx - 1, rank[to] as number);
         else enqueue(q, to, now);
       } else {
         skip(q, to, now);
       }
     };
 
+    const recordResolved = (q: number, s: number, now: number, visitedHere: number): void => {
+      const idx = q * S + s;
+      recResolvedAt[idx] = now;
+      recVisited[idx] = visitedHere;
+      recOrder[recCount++] = idx;
+    };
+
     const skip = (q: number, s: number, now: number): void => {
+      if (recording) recordResolved(q, s, now, 0);
       for (let k = edgeStart[s] as number; k < (edgeStart[s + 1] as number); k++) arrive(q, edgeTo[k] as number, false, 0, now);
       resolveOne(q);
     };
 
+    // A replayed stage's resolution: its edges into simulated stages are decided as in the
+    // recorded run (the same draws); edges into replayed stages were replayed already.
+    const replayResolved = (idx: number, now: number): void => {
+      const q = (idx / S) | 0;
+      const s = idx - q * S;
+      const visitedHere = (from as SimulationRecord).visited[idx] as number;
+      if (recording) recordResolved(q, s, now, visitedHere);
+      if (visitedHere && now > (doneAt[q] as number)) doneAt[q] = now;
+      for (let k = edgeStart[s] as number; k < (edgeStart[s + 1] as number); k++) {
+        const to = edgeTo[k] as number;
+        if ((replayed as Uint8Array)[to]) continue;
+        const taken = visitedHere === 1 && edgeTaken(routeKey, q, k, edgeFraction[k] as number);
+        arrive(q, to, taken, now + (edgeDelayMs[k] as number), now);
+      }
+      resolveOne(q);
+    };
+
     const finishStage = (q: number, s: number, now: number): void => {
+      if (recording) recordResolved(q, s, now, 1);
       if (now > (doneAt[q] as number)) doneAt[q] = now;
       for (let k = edgeStart[s] as number; k < (edgeStart[s + 1] as number); k++) {
         const f = edgeFraction[k] as number;
@@ -722,7 +826,20 @@ export class Estimator {
     }
 
     let ai = 0;
-    while ((ai < n || heap.size > 0) && missed <= allowedMisses) {
+    while ((ai < n || heap.size > 0 || ri < replayCount) && missed <= allowedMisses) {
+      if (ri < replayCount) {
+        // A replayed resolution takes its place among equal-time events by its stage's rank (a
+        // skip by the rank of the resolution that caused it), and goes before arrivals.
+        const idx = (replayIdx as Int32Array)[ri] as number;
+        const t = (from as SimulationRecord).resolvedAt[idx] as number;
+        if ((heap.size === 0 || t < heap.peekTime() || (t === heap.peekTime() && ((replayRank as Int32Array)[ri] as number) < heap.peekRank()))
+          && (ai >= n || t <= (arrivalMs[ai] as number))) {
+          ri++;
+          lastTime = t;
+          replayResolved(idx, t);
+          continue;
+        }
+      }
       if (heap.size > 0 && (ai >= n || heap.peekTime() <= (arrivalMs[ai] as number))) {
         const now = heap.peekTime();
         const ev = heap.pop();
@@ -827,19 +944,19 @@ export class Estimator {
         const q = ai++;
         const now = arrivalMs[q] as number;
         lastTime = now;
-        doneAt[q] = now;
+        if (now > (doneAt[q] as number)) doneAt[q] = now;
         if (controller) {
           controller.observeArrival(now);
           arrivalsSinceTick++;
           arrivalsSinceSample++;
         }
         for (let s = 0; s < S; s++) {
-          if (!isRoot[s]) continue;
+          if (!sendsAtArrival[s]) continue;
           const h = hopVaries ? sendHop(q, s) : (hopMs[s] as number);
           if (h > 0) {
             const idx = q * S + s;
             readyAt[idx] = now + h;
-            heap.push(now + h, -idx - 1);
+            heap.push(now + h, -idx - 1, rank[s] as number);
           } else {
             enqueue(q, s, now);
           }
@@ -847,17 +964,18 @@ export class Estimator {
       }
     }
 
+    const stoppedEarly = missed > allowedMisses;
+    if (laidOut && !stoppedEarly && laidOut.collapsedLastMs > lastTime) lastTime = laidOut.collapsedLastMs;
     const span = n > 0 ? Math.max(lastTime - firstArrival, 1e-9) : 1;
     const sorted = latency.slice(0, completed);
     sorted.sort();
     let sum = 0;
     for (let i = 0; i < completed; i++) sum += sorted[i] as number;
-    const stoppedEarly = missed > allowedMisses;
     let stageVisits = 0;
     const stages: StageEstimate[] = p.stageNames.map((name, s) => {
       const b = batches[s] as number;
       const v = visits[s] as number;
-      stageVisits += v;
+      if (!replayed?.[s]) stageVisits += v;
       return {
         stage: name,
         visits: v,
@@ -883,6 +1001,14 @@ export class Estimator {
       stoppedEarly,
       stages,
       ...(visitLog ? { visitLatencyMs: visitLog.map((l) => Float64Array.from(l).sort()), latencyMs: sorted } : {}),
+      ...(recording && !stoppedEarly && replay?.stageKeys ? {
+        record: {
+          owner: this, trace: replay.trace, seed: options.seed, stageKeys: replay.stageKeys,
+          resolvedAt: recResolvedAt.slice(0, n * S), visited: recVisited.slice(0, n * S), order: recOrder.slice(0, recCount),
+          totals: { busyMs: busyMs.slice(), queueDelayMs: queueDelayMs.slice(), batches: batches.slice(), visits: visits.slice(), maxQueue: maxQueue.slice() },
+        },
+      } : {}),
+      ...(replayed ? { replayedStages: replayed.reduce((a, b) => a + b, 0) } : {}),
     };
     if (!closed) return estimate;
     recomputeCostRate(lastTime);

@@ -1,6 +1,10 @@
-// A binary min-heap of simulation events over typed arrays: ordered by time, ties broken by an
-// insertion sequence number so that equal-time events run in a deterministic order. No allocation
-// per event; the arrays only grow (doubling) when the heap outgrows them.
+// A binary min-heap of simulation events over typed arrays: ordered by time, then by a rank the
+// caller gives (0 by default), then by an insertion sequence number, so that equal-time events run
+// in a deterministic order. The rank shares the sequence's float (rank · 2^32 + sequence): exact
+// below 2^20 ranks and 2^32 events per clear(). No allocation per event; the arrays only grow
+// (doubling) when the heap outgrows them.
+
+const RANK_STEP = 2 ** 32;
 
 export class EventHeap {
   private time: Float64Array;
@@ -29,9 +33,15 @@ export class EventHeap {
     return this.time[0] as number;
   }
 
-  push(t: number, payload: number): void {
+  /** The earliest event's rank; only valid when size > 0. */
+  peekRank(): number {
+    return Math.floor((this.seq[0] as number) / RANK_STEP);
+  }
+
+  /** Adds an event; at equal times, lower ranks come first, then earlier pushes. */
+  push(t: number, payload: number, rank = 0): void {
     if (this.n === this.time.length) this.grow();
-    const s = this.nextSeq++;
+    const s = rank * RANK_STEP + this.nextSeq++;
     let i = this.n++;
     const time = this.time;
     const seq = this.seq;

@@ -14,6 +14,22 @@ describe('core/event-heap', () => {
     }));
   });
 
+  it('at equal times, pops lower ranks first, then in insertion order', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 3 })), { maxLength: 300 }), (events) => {
+      const heap = new EventHeap(2);
+      events.forEach(([t, rank], i) => heap.push(t, i, rank));
+      const got: number[] = [];
+      while (heap.size > 0) {
+        const top = heap.peekRank();
+        const i = heap.pop();
+        expect(top).to.equal((events[i] as [number, number])[1]);
+        got.push(i);
+      }
+      const want = events.map(([t, rank], i) => ({ t, rank, i })).sort((a, b) => a.t - b.t || a.rank - b.rank || a.i - b.i).map((x) => x.i);
+      expect(got).to.deep.equal(want);
+    }));
+  });
+
   it('interleaves pushes and pops correctly', () => {
     const heap = new EventHeap();
     heap.push(5, 1);

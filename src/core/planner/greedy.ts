@@ -28,13 +28,17 @@ export function greedyPlan(ctx: PlanningContext): SearchOutcome {
   if (!init.feasible) return init;
   let current = init.best;
   for (;;) {
+    // Every action changes one stage: the others replay from the current configuration's run.
+    ctx.setBase(current);
     let next = bestAction(ctx, current);
     if (!next) {
       // Stuck: one cost-neutral step that lowers latency, kept only if it opens a saving.
       const neutral = bestNeutralAction(ctx, current);
+      if (neutral) ctx.setBase(neutral);
       next = neutral && bestAction(ctx, neutral);
     }
     // Still stuck: a batch delay (fuller batches at the cost of a wait) that lets a stage drop replicas.
+    ctx.setBase(current);
     next ??= bestDelayAction(ctx, current);
     if (!next) break;
     current = next;
