@@ -97,10 +97,13 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
         ...(token === undefined ? {} : { token }),
       },
       scrapeIntervalMs: a.scrapeInterval,
+      // An idle interval shorter than the scrape interval would scrape faster at idle than with traffic.
+      idleScrapeIntervalMs: Math.max(a.idleScrapeInterval, a.scrapeInterval),
       // A push interval shorter than the scrape interval would push every scrape anyway.
       pushIntervalMs: Math.max(a.pushInterval, a.scrapeInterval),
       reconcile: {
         intervalMs: a.reconcile.interval,
+        idleIntervalMs: Math.max(a.reconcile.idleInterval, a.reconcile.interval),
         minReplicas: a.reconcile.minReplicas,
         maxReplicas: a.reconcile.maxReplicas,
         maxStepUp: a.reconcile.maxStepUp,

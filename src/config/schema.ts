@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { DURATION_HINT, DURATION_PATTERN, parseDurationMs } from '../core/duration.js';
 import { ARRIVAL_SPEC_HINT, parseArrivalSpec } from '../core/arrival.js';
 import { InvalidInputError } from '../core/errors.js';
-import { DEFAULT_LIVE_LOOP } from '../core/live-loop.js';
+import { DEFAULT_IDLE_SCRAPE_INTERVAL_MS, DEFAULT_LIVE_LOOP } from '../core/live-loop.js';
 
 /** A strict object whose unknown-key message lists the keys it does take. */
 function strict<T extends z.ZodRawShape>(shape: T) {
@@ -306,10 +306,14 @@ export const agentSchema = strict({
   }).prefault({}),
   scrapeInterval: duration(z.number().positive()).default(DEFAULT_LIVE_LOOP.scrapeIntervalMs)
     .describe(`How often the agent samples its server (default ${DEFAULT_LIVE_LOOP.scrapeIntervalMs}ms).`),
+  idleScrapeInterval: duration(z.number().positive()).default(DEFAULT_IDLE_SCRAPE_INTERVAL_MS)
+    .describe(`How often the agent samples its server once the server has had no traffic for a push interval, back to scrapeInterval at the first scrape that sees some (default ${DEFAULT_IDLE_SCRAPE_INTERVAL_MS}ms; at most scrapeInterval keeps one rate).`),
   pushInterval: duration(z.number().positive()).default(DEFAULT_LIVE_LOOP.pushIntervalMs)
     .describe(`The longest the agent keeps its samples: it pushes them to the leader as soon as its traffic changes, else at least this often (default ${DEFAULT_LIVE_LOOP.pushIntervalMs / 1000}s; at most scrapeInterval pushes every scrape).`),
   reconcile: strict({
     interval: duration(z.number().positive()).default(1_000).describe('Time between reconcile passes (default 1s).'),
+    idleInterval: duration(z.number().positive()).default(5_000)
+      .describe('Time between reconcile passes once they have found the server as desired for 10s: a drift check; a new desired state still runs a pass at once (default 5s; at most interval keeps one rate).'),
     minReplicas: positiveInt.default(1).describe('Never fewer replicas of a model (default 1).'),
     maxReplicas: positiveInt.default(64).describe('Never more replicas of a model (default 64).'),
     maxStepUp: positiveInt.default(16).describe('Most replicas added in one action (default 16).'),

@@ -114,10 +114,14 @@ export interface AgentConfig {
     readonly token?: string;
   };
   readonly scrapeIntervalMs: number;
+  /** How often the agent samples its server once it has been idle for a push interval (≥ scrapeIntervalMs). */
+  readonly idleScrapeIntervalMs: number;
   /** The longest samples are held: pushed on a change of traffic, else at least this often (≥ scrapeIntervalMs). */
   readonly pushIntervalMs: number;
   readonly reconcile: {
     readonly intervalMs: number;
+    /** Between passes once they have found the server as desired for 10 s (≥ intervalMs). */
+    readonly idleIntervalMs: number;
     readonly minReplicas: number;
     readonly maxReplicas: number;
     readonly maxStepUp: number;

@@ -25,6 +25,13 @@ export const DEFAULT_LIVE_LOOP: LiveLoopModel = Object.freeze({
 });
 
 /**
+ * How often an agent reads its server once the server has been idle for a push interval
+ * (agent.idleScrapeInterval): the agent's footprint at no traffic. Not part of the model above:
+ * the simulated loops have traffic throughout.
+ */
+export const DEFAULT_IDLE_SCRAPE_INTERVAL_MS = 500;
+
+/**
  * The live envelope's bucket width for counts pushed every scrape interval: a quarter of it, within
  * [1, 250] ms. Counts are spread evenly within their interval, so finer buckets would only cost memory.
  */

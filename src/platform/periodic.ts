@@ -7,6 +7,8 @@ import type { Clock } from '../ports/clock.js';
 export interface PeriodicOptions {
   readonly name: string;
   readonly intervalMs: number;
+  /** The interval to the next run, asked after each run (default: always intervalMs). The timeout stays as set. */
+  readonly nextIntervalMs?: () => number;
   /** Abort a run that takes longer (default: the interval). */
   readonly timeoutMs?: number;
   readonly clock: Clock;
@@ -81,8 +83,9 @@ export class PeriodicTask {
       // The next tick is one interval after the last one that was due, skipping ticks a slow run
       // overlapped, so runs never pile up.
       const now = clock.nowMs();
-      next += intervalMs;
-      if (next <= now) next = now + intervalMs - ((now - next) % intervalMs);
+      const interval = Math.max(1, this.options.nextIntervalMs?.() ?? intervalMs);
+      next += interval;
+      if (next <= now) next = now + interval - ((now - next) % interval);
     }
   }
 

@@ -59,6 +59,14 @@ export interface CollectorOptions {
    * Default: on every scrape.
    */
   readonly idleQueueReadMs?: number;
+  /**
+   * Once the server has been idle (no arrivals, nothing pending or queued) for `idleAfterMs`,
+   * scrape only this often, back to intervalMs at the first scrape that sees traffic. Default:
+   * always intervalMs. A server's first traffic after idling is then seen up to this late.
+   */
+  readonly idleIntervalMs?: number;
+  /** How long the server must be idle before the idle interval applies (default 1 s). */
+  readonly idleAfterMs?: number;
 }
 
 interface Reading {
@@ -76,11 +84,14 @@ export class Collector {
   /** When the queues were last read, and whether the last scrape saw traffic. */
   private queuesReadAtMs = Number.NEGATIVE_INFINITY;
   private busy = true;
+  /** The last scrape that saw traffic (or the start). */
+  private busyAtMs: number | undefined;
 
   constructor(options: CollectorOptions) {
     this.options = options;
     this.task = new PeriodicTask({
       name: 'collect', intervalMs: options.intervalMs, clock: options.clock, ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.idleIntervalMs !== undefined ? { nextIntervalMs: () => this.nextIntervalMs() } : {}),
     }, async () => {
       const samples = await this.scrape();
       if (samples.length > 0) await options.onSample(samples);
@@ -93,6 +104,14 @@ export class Collector {
 
   stop(): Promise<void> {
     return this.task.stop();
+  }
+
+  /** The scrape interval from now: the idle one once the server has been idle long enough. */
+  nextIntervalMs(): number {
+    const { idleIntervalMs, intervalMs, clock } = this.options;
+    if (idleIntervalMs === undefined || this.busy) return intervalMs;
+    const since = this.busyAtMs ?? clock.nowMs();
+    return clock.nowMs() - since >= (this.options.idleAfterMs ?? 1000) ? Math.max(intervalMs, idleIntervalMs) : intervalMs;
   }
 
   /**
@@ -126,6 +145,7 @@ export class Collector {
     }
     this.busy = scraped.some((x) => x.sample.arrivals > 0 || (x.sample.pending ?? 0) > 0 || (x.sample.queued ?? 0) > 0)
       || scraped.length === 0;
+    if (this.busy || this.busyAtMs === undefined) this.busyAtMs = now;
     const rule = this.options.push;
     if (rule === undefined) return scraped.map((x) => x.sample);
     if (scraped.length === 0) return [];

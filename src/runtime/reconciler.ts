@@ -15,6 +15,14 @@ export interface ReconcilerOptions {
   readonly policy: ReconcilePolicy;
   /** Time between passes (default 1 s). */
   readonly intervalMs?: number;
+  /**
+   * Time between passes once every pass for `idleAfterMs` found the server as desired (nothing to
+   * do, nothing held back, nothing failing, the server seen): a check for drift, not a control
+   * path (a new desired state runs a pass at once). Default: always intervalMs.
+   */
+  readonly idleIntervalMs?: number;
+  /** How long passes must have found nothing to do before the idle interval applies (default 10 s). */
+  readonly idleAfterMs?: number;
   /** Attempts of one failing action before giving up on that desired value (default 5). */
   readonly maxAttempts?: number;
   /** First retry delay after a failure, doubling (default 1 s, capped at 60 s). */
@@ -69,11 +77,23 @@ export class Reconciler {
   private chain: Promise<unknown> = Promise.resolve();
   /** The pass asked for and not begun yet: later asks join it (it reads the newest desired state). */
   private waiting: Promise<ReconcilePass | undefined> | undefined;
+  /** Since when every pass has found nothing to do (undefined: the last one had something). */
+  private quietSinceMs: number | undefined;
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
     this.policy = options.policy;
-    this.task = new PeriodicTask({ name: 'reconcile', intervalMs: options.intervalMs ?? 1000, clock: options.clock }, async () => { await this.pass(); });
+    this.task = new PeriodicTask({
+      name: 'reconcile', intervalMs: options.intervalMs ?? 1000, clock: options.clock,
+      ...(options.idleIntervalMs !== undefined ? { nextIntervalMs: () => this.nextIntervalMs() } : {}),
+    }, async () => { await this.pass(); });
+  }
+
+  /** The time to the next periodic pass: the idle interval once passes have found nothing to do for long enough. */
+  nextIntervalMs(): number {
+    const { intervalMs = 1000, idleIntervalMs, idleAfterMs = 10_000, clock } = this.options;
+    if (idleIntervalMs === undefined || this.quietSinceMs === undefined) return intervalMs;
+    return clock.nowMs() - this.quietSinceMs >= idleAfterMs ? Math.max(intervalMs, idleIntervalMs) : intervalMs;
   }
 
   /** A new desired state (from the leader); older epochs are ignored by the decider. */
@@ -140,6 +160,7 @@ export class Reconciler {
     } catch (err) {
       // Cannot see the server: change nothing.
       this.error = err instanceof Error ? err.message : String(err);
+      this.quietSinceMs = undefined;
       return undefined;
     }
     const { decision, state } = decideReconcile({ nowMs: now, desired, observed: this.observed, capabilities, policy }, this.state);
@@ -168,6 +189,9 @@ export class Reconciler {
       }
     }
     const pass: ReconcilePass = { atMs: now, decision, applied, failed };
+    const quiet = decision.actions.length === 0 && decision.recommendations.length === 0 && this.failures.size === 0;
+    if (!quiet) this.quietSinceMs = undefined;
+    else this.quietSinceMs ??= now;
     this.lastPass = pass;
     this.options.onPass?.(pass);
     return pass;

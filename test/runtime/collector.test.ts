@@ -110,6 +110,29 @@ describe('runtime/collector', function () {
     expect(samples.reduce((t, x) => t + x.arrivals, 0)).to.equal(140);
   });
 
+  it('idleIntervalMs: idle for idleAfterMs, it scrapes at the idle interval; the first scrape that sees traffic brings back the fast one', async () => {
+    let requests = 0n;
+    const at: number[] = [];
+    const clock = new FakeClock(0);
+    const adapter = {
+      counters: async (): Promise<ModelCounters[]> => {
+        at.push(clock.nowMs());
+        return [{ model: 'm', requests, failures: 0n }];
+      },
+    } as unknown as ServerAdapter;
+    const c = new Collector({ adapter, clock, intervalMs: 100, idleIntervalMs: 500, idleAfterMs: 1000, onSample: () => undefined });
+    c.start();
+    // The first scrape (a baseline, at 100 ms) counts as traffic; idle a second after it (1100 ms),
+    // then every 500 ms.
+    await clock.advance(2800);
+    requests = 10n; // traffic from 2800 on: seen at the next scrape (3100), every 100 ms from there
+    await clock.advance(700);
+    await c.stop();
+    expect(at).to.deep.equal([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1600, 2100, 2600, 3100, 3200, 3300, 3400, 3500]);
+    // Without the option: every 100 ms whatever the traffic.
+    expect(new Collector({ adapter, clock, intervalMs: 100, onSample: () => undefined }).nextIntervalMs()).to.equal(100);
+  });
+
   it('reads Triton\'s pending requests from its metrics with the counters (emulated Triton)', async () => {
     const { profiles } = normaliseProfiles([{ model: 'm', hardware: 'cpu', points: [{ batchSize: 1, latencyMs: 40 }] }], () => 'p');
     const server = await startTritonEmulator({ profiles, port: 0, metricsPort: 0, maxBatchSize: 1 });

@@ -141,6 +141,60 @@ describe('runtime/reconciler', function () {
   });
 });
 
+describe('runtime/reconciler: idle interval', () => {
+  it('passes at the idle interval once passes have found nothing to do for idleAfterMs, at the fast one while anything is held, failing or changing', async () => {
+    let fail = false;
+    const adapter = oneModelServer({
+      setReplicas: async () => {
+        if (fail) throw new AdapterError({ server: 'triton', endpoint: 'POST /v2/repository/models/m/load', kind: 'http', status: 500, message: 'no' });
+      },
+    });
+    const clock = new FakeClock(0);
+    const r = new Reconciler({ adapter, clock, policy: enforce, intervalMs: 1000, idleIntervalMs: 5000, idleAfterMs: 3000 });
+    expect(r.nextIntervalMs()).to.equal(1000); // no pass yet
+    r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 2 }] });
+    await r.pass(); // acts
+    expect(r.nextIntervalMs()).to.equal(1000);
+    for (let t = 0; t < 3; t++) {
+      await clock.advance(1000);
+      await r.pass(); // as desired: quiet since the first of these
+    }
+    expect(r.nextIntervalMs()).to.equal(1000); // quiet for 2 s only
+    await clock.advance(1000);
+    await r.pass();
+    expect(r.nextIntervalMs()).to.equal(5000);
+    // A change that fails keeps it fast while it is retried.
+    fail = true;
+    r.setDesired({ epoch: 2, models: [{ model: 'm', replicas: 3 }] });
+    await r.pass();
+    expect(r.nextIntervalMs()).to.equal(1000);
+    // A scale-down held by a cooldown is not quiet either: the pass that applies it must come soon.
+    const held = new Reconciler({ adapter: oneModelServer({}), clock, policy: { ...enforce, cooldownMs: 60_000 }, intervalMs: 1000, idleIntervalMs: 5000, idleAfterMs: 0 });
+    held.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 3 }] });
+    await held.pass();
+    held.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 1 }] });
+    const pass = await held.pass();
+    expect(pass?.decision.recommendations.length).to.be.above(0);
+    expect(held.nextIntervalMs()).to.equal(1000);
+    // Without the option: always the interval.
+    expect(new Reconciler({ adapter, clock, policy: enforce, intervalMs: 1000 }).nextIntervalMs()).to.equal(1000);
+  });
+
+  it('the periodic task follows it', async () => {
+    let passes = 0;
+    const adapter = oneModelServer({});
+    const counting = { ...adapter, models: async () => { passes++; return adapter.models(); } };
+    const clock = new FakeClock(0);
+    const r = new Reconciler({ adapter: counting, clock, policy: enforce, intervalMs: 1000, idleIntervalMs: 5000, idleAfterMs: 2000 });
+    r.setDesired({ epoch: 1, models: [{ model: 'm', replicas: 1 }] });
+    r.start();
+    await clock.advance(20_000);
+    await r.stop();
+    // Passes at 1, 2, 3 s (quiet from 1 s, idle once 2 s have passed), then every 5 s: 8, 13, 18 s.
+    expect(passes).to.equal(6);
+  });
+});
+
 /**
  * A server of one model 'm' whose replicas change live: `setReplicas` runs first (it may wait, or
  * throw to fail the change), then the count is taken.

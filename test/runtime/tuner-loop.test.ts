@@ -94,4 +94,19 @@ describe('runtime/periodic', () => {
     expect(task.counters.timeouts).to.equal(1);
     expect(errors.map((e) => (e as Error).message)).to.deep.equal(['boom', 'job timed out after 250 ms']);
   });
+
+  it('nextIntervalMs: the interval to the next run is asked after each run', async () => {
+    const clock = new FakeClock(0);
+    const starts: number[] = [];
+    let interval = 100;
+    const task = new PeriodicTask({ name: 'job', intervalMs: 100, clock, nextIntervalMs: () => interval }, () => {
+      starts.push(clock.nowMs());
+      if (starts.length === 3) interval = 500; // from the third run on, slower
+      if (starts.length === 5) interval = 100; // and back
+    });
+    task.start();
+    await clock.advance(2000);
+    await task.stop();
+    expect(starts.slice(0, 8)).to.deep.equal([100, 200, 300, 800, 1300, 1400, 1500, 1600]);
+  });
 });

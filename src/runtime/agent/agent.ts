@@ -137,7 +137,7 @@ export class Agent {
     const { agent } = this;
     this.reconciler = new Reconciler({
       adapter: options.adapter, clock: options.clock, policy: reconcilePolicyOf(agent),
-      intervalMs: agent.reconcile.intervalMs, maxAttempts: agent.reconcile.maxAttempts, retryBaseMs: agent.reconcile.retryBaseMs,
+      intervalMs: agent.reconcile.intervalMs, idleIntervalMs: agent.reconcile.idleIntervalMs, maxAttempts: agent.reconcile.maxAttempts, retryBaseMs: agent.reconcile.retryBaseMs,
       onPass: (pass) => this.onPass(pass),
     });
     this.rejectedPushes = new RateLimitedLog({ log: options.log, clock: options.clock, intervalMs: 10_000 });
@@ -149,6 +149,9 @@ export class Agent {
       push: { heartbeatMs: agent.pushIntervalMs },
       // At idle the queues (a second request per scrape) are read once per push interval.
       idleQueueReadMs: agent.pushIntervalMs,
+      // Idle for a push interval: scrape at the idle interval until traffic shows again.
+      idleIntervalMs: agent.idleScrapeIntervalMs,
+      idleAfterMs: agent.pushIntervalMs,
       onPushDecision: (d, atMs) => {
         if (d.kind === 'hold') return;
         this.recentPushes.push({ atMs, reason: d.reason });
