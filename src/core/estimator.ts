@@ -36,7 +36,7 @@
 import { delayOriginOf } from './batch-delay.js';
 import type { DelayOrigin } from './batch-delay.js';
 import { EventHeap } from './event-heap.js';
-import { percentileOfSorted } from './percentiles.js';
+import { orderFreeMean, percentileOfSorted, percentilesInPlace } from './percentiles.js';
 import { hashUnit, streamKey } from './random.js';
 import { edgeTaken } from './pipeline.js';
 import type { CompiledPipeline } from './pipeline.js';
@@ -967,10 +967,12 @@ export class Estimator {
     const stoppedEarly = missed > allowedMisses;
     if (laidOut && !stoppedEarly && laidOut.collapsedLastMs > lastTime) lastTime = laidOut.collapsedLastMs;
     const span = n > 0 ? Math.max(lastTime - firstArrival, 1e-9) : 1;
-    const sorted = latency.slice(0, completed);
-    sorted.sort();
-    let sum = 0;
-    for (let i = 0; i < completed; i++) sum += sorted[i] as number;
+    // The percentiles by selection, not a sort (a sort of 100k latencies took 12 ms, a fifth of
+    // the run); a sorted copy only where the caller asked for every latency (recordVisits).
+    const sorted = visitLog ? latency.slice(0, completed).sort() : undefined;
+    const [p50Ms, p95Ms, p99Ms, p999Ms, sloPercentileMs, maxMs] = sorted
+      ? [50, 95, 99, 99.9, options.percentile, 100].map((q) => percentileOfSorted(sorted, q))
+      : percentilesInPlace(latency, completed, [50, 95, 99, 99.9, options.percentile, 100]);
     let stageVisits = 0;
     const stages: StageEstimate[] = p.stageNames.map((name, s) => {
       const b = batches[s] as number;
@@ -989,18 +991,19 @@ export class Estimator {
     if (!stoppedEarly && completed !== n) throw new Error(`estimator lost queries: ${n} arrived, ${completed} completed`);
     const estimate: Estimate = {
       queries: n,
-      p50Ms: percentileOfSorted(sorted, 50),
-      p95Ms: percentileOfSorted(sorted, 95),
-      p99Ms: percentileOfSorted(sorted, 99),
-      p999Ms: percentileOfSorted(sorted, 99.9),
-      meanMs: completed > 0 ? sum / completed : Number.NaN,
-      maxMs: completed > 0 ? (sorted[completed - 1] as number) : Number.NaN,
-      sloPercentileMs: percentileOfSorted(sorted, options.percentile),
+      p50Ms: p50Ms as number,
+      p95Ms: p95Ms as number,
+      p99Ms: p99Ms as number,
+      p999Ms: p999Ms as number,
+      // Summed in no particular order: a run that replays stages completes queries in another.
+      meanMs: orderFreeMean(latency, completed, maxMs as number),
+      maxMs: maxMs as number,
+      sloPercentileMs: sloPercentileMs as number,
       sloMissRate: n > 0 ? missed / n : 0,
       stageVisits,
       stoppedEarly,
       stages,
-      ...(visitLog ? { visitLatencyMs: visitLog.map((l) => Float64Array.from(l).sort()), latencyMs: sorted } : {}),
+      ...(visitLog && sorted ? { visitLatencyMs: visitLog.map((l) => Float64Array.from(l).sort()), latencyMs: sorted } : {}),
       ...(recording && !stoppedEarly && replay?.stageKeys ? {
         record: {
           owner: this, trace: replay.trace, seed: options.seed, stageKeys: replay.stageKeys,
