@@ -8,22 +8,27 @@ import type { Plan, PlannerKind } from '../src/core/planner/index.js';
 import type { PipelineSpec } from '../src/core/types.js';
 import { reference, tenStagePipeline, trace } from './reference.js';
 
-/** The exact search's budget (the CLI's default): it runs on pipelines of up to 4 stages. */
+/**
+ * The exact search's budget: the CLI's default on pipelines of up to 4 stages, a quarter of it on
+ * the 6-stage reference (where it does not finish: what it reports is its best and its bound);
+ * not run on the 10-stage pipeline.
+ */
 const EXACT_BUDGET = 20_000;
-const EXACT_MAX_STAGES = 4;
+const EXACT_BUDGET_LARGE = 5_000;
+const EXACT_MAX_STAGES = 6;
 
 export async function benchQuality(): Promise<void> {
   const { config, profiles } = await reference();
   const workload = config.planner.arrival;
   const t = trace(workload, config.planner.seed);
-  console.log(`plan quality (workload ${workload}, ${t.length} queries; exact search on ≤ ${EXACT_MAX_STAGES} stages, budget ${EXACT_BUDGET} simulations)`);
+  console.log(`plan quality (workload ${workload}, ${t.length} queries; exact search on ≤ ${EXACT_MAX_STAGES} stages, budget ${EXACT_BUDGET} simulations, ${EXACT_BUDGET_LARGE} beyond 4 stages)`);
   const rows: string[][] = [[
     'pipeline', 'stages', 'SLO', 'greedy $/h', 'greedy s', 'bound $/h', 'exact $/h', 'exact s', 'certified bound', 'greedy gap', 'best plan gap', 'coarse $/h', 'greedy÷coarse',
   ]];
   const specs: PipelineSpec[] = [...config.pipelines, tenStagePipeline()];
   let worstGap = 0;
   let worstGreedyGap = 0;
-  let tenStageSeconds = Number.NaN;
+  const tenStageSeconds: number[] = [];
   for (const spec of specs) {
     for (const factor of [1, 0.6]) {
       const s = { ...spec, slo: { ...spec.slo, latencyMs: Math.round(spec.slo.latencyMs * factor) } };
@@ -31,7 +36,10 @@ export async function benchQuality(): Promise<void> {
         const t0 = performance.now();
         const p = plan({
           pipeline: s, hardware: config.hardware, profiles, trace: t, workload, planner,
-          options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: EXACT_BUDGET },
+          options: {
+            seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage,
+            exactMaxEvaluations: spec.stages.length <= 4 ? EXACT_BUDGET : EXACT_BUDGET_LARGE,
+          },
         });
         return { p, seconds: (performance.now() - t0) / 1000 };
       };
@@ -48,7 +56,11 @@ export async function benchQuality(): Promise<void> {
       const bestGap = exact ? gapOf(exact.p) : gap;
       if (bestGap !== undefined && spec !== specs[specs.length - 1]) worstGap = Math.max(worstGap, bestGap);
       if (gap !== undefined && spec !== specs[specs.length - 1]) worstGreedyGap = Math.max(worstGreedyGap, gap);
-      if (spec === specs[specs.length - 1] && factor === 1) tenStageSeconds = greedy.seconds;
+      if (spec === specs[specs.length - 1] && factor === 1) {
+        // The target's figure: the same deterministic plan timed three times (this run and two
+        // more), the median reported, as the host's speed moves between runs.
+        tenStageSeconds.push(greedy.seconds, run('greedy').seconds, run('greedy').seconds);
+      }
       const exactCell = exact ? `${cost(exact.p)} ${exact.p.search.proven ? '(proven)' : '(best found)'}` : 'skipped';
       rows.push([
         spec.name, String(spec.stages.length), `${s.slo.latencyMs} ms`,
@@ -68,6 +80,7 @@ export async function benchQuality(): Promise<void> {
   console.log('  relaxation and the exact search\'s own bound; gap = plan cost ÷ certified bound − 1 (0 % = proven optimal); best plan: the exact');
   console.log('  search\'s where it ran, else the greedy\'s; exact "(best found)": budget exhausted');
   console.log(`  worst certified gap on the reference pipelines: best plan ${(worstGap * 100).toFixed(1)} %, greedy ${(worstGreedyGap * 100).toFixed(1)} % (target ≤ 5 %)`);
-  console.log(`  10-stage greedy plan (scaling curve included): ${tenStageSeconds.toFixed(2)} s (target < 1 s)`);
+  const sortedTen = [...tenStageSeconds].sort((a, b) => a - b);
+  console.log(`  10-stage greedy plan (scaling curve included): median ${(sortedTen[1] ?? Number.NaN).toFixed(2)} s of three runs (${tenStageSeconds.map((x) => x.toFixed(2)).join(', ')} s; target < 1 s)`);
   console.log('');
 }
