@@ -143,8 +143,16 @@ async function oneRun(o: RunOptions): Promise<Reaction> {
       rate = 0;
       await sleep(2000);
       await measure('no traffic', 20);
+      // Traffic again after 22 s of none: how late the agent sees it (its first push after),
+      // which the idle scrape interval (agent.idleScrapeInterval) bounds.
+      const resumedWall = Date.now();
       rate = RATE;
-      await sleep(3000);
+      // Read soon (the status keeps the last 8 pushes), then settle.
+      await sleep(1500);
+      // The first push that carries the change (a heartbeat may fall first, with no traffic in it yet).
+      const firstPush = (await pushesSince(log, resumedWall)).find((x) => x.reason === 'change');
+      await sleep(1500);
+      console.log(`    traffic after 22 s of none → the agent's first push on the change: ${firstPush === undefined ? 'none within 1.5 s' : `${Math.round(firstPush.atMs - resumedWall)} ms`}`);
     }
     // The agent's scrapes are (about) whole intervals after its start: begin the burst at the phase asked for.
     const scrapeMs = o.sampling.scrapeMs;
@@ -166,12 +174,7 @@ async function oneRun(o: RunOptions): Promise<Reaction> {
     // When the leader decided, from its log (ISO times on the same wall clock).
     const decided = [...log.matchAll(/^(\S+) INFO {2}tuner: p cls/gm)].map((m) => Date.parse(m[1] as string)).find((t) => t >= burstWall);
     // The first push after the burst began, from the agent's status.
-    const api = /API (http:\/\/\S+)/.exec(log)?.[1];
-    let pushed: { atMs: number; reason: string } | undefined;
-    if (api) {
-      const status = await fetch(`${api}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json()) as { samples?: { recent?: { atMs: number; reason: string }[] } };
-      pushed = status.samples?.recent?.find((p) => p.atMs >= burstWall);
-    }
+    const pushed = (await pushesSince(log, burstWall))[0];
     return {
       pushedMs: pushed === undefined ? undefined : pushed.atMs - burstWall,
       pushReason: pushed?.reason,
@@ -189,6 +192,14 @@ async function oneRun(o: RunOptions): Promise<Reaction> {
 }
 
 /** The q-th quantile (nearest rank) of the defined values, or undefined. */
+/** The agent's pushes at or after `wallMs` (its status lists the recent ones), oldest first. */
+async function pushesSince(log: string, wallMs: number): Promise<{ atMs: number; reason: string }[]> {
+  const api = /API (http:\/\/\S+)/.exec(log)?.[1];
+  if (!api) return [];
+  const status = await fetch(`${api}/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json()) as { samples?: { recent?: { atMs: number; reason: string }[] } };
+  return (status.samples?.recent ?? []).filter((p) => p.atMs >= wallMs);
+}
+
 function quantile(xs: readonly (number | undefined)[], q: number): number | undefined {
   const v = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   if (v.length === 0) return undefined;
