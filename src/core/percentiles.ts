@@ -11,9 +11,7 @@ export function sortedCopy(values: Float64Array, count = values.length): Float64
 /** Nearest-rank percentile of an ascending sample; NaN when the sample is empty. */
 export function percentileOfSorted(sorted: Float64Array, p: number): number {
   const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
-  return sorted[rank - 1] as number;
+  return n === 0 ? Number.NaN : (sorted[nearestRank(n, p) - 1] as number);
 }
 
 /** The nearest rank (1-based) of percentile p in a sample of n. */

@@ -7,8 +7,8 @@
 // simulating them: a configuration that differs from the recorded one in a stage near the sinks
 // costs a fraction of a full run. The planner's searches change one stage at a time.
 //
-// Equal to a full run except where events of a replayed and a simulated stage fall at exactly the
-// same time: a replayed resolution goes first (a full run orders them by when they were queued).
+// Equal to a full run, simultaneous events included: equal-time events of different stages run in
+// topological order (estimator.ts), and a replayed resolution takes its stage's place in it.
 import type { CompiledPipeline } from './pipeline.js';
 
 /** Per stage: the totals a run keeps for its StageEstimate, replayed as they were. */

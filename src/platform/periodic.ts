@@ -22,6 +22,18 @@ export interface PeriodicStats {
   readonly timeouts: number;
 }
 
+/**
+ * A loop's interval with a back-off: `idleIntervalMs` (never below `intervalMs`) once it has been
+ * quiet since `quietSinceMs` for `idleAfterMs`, else `intervalMs`. Undefined quietSinceMs: not quiet.
+ */
+export function backedOffIntervalMs(o: {
+  readonly intervalMs: number; readonly idleIntervalMs: number | undefined; readonly idleAfterMs: number;
+  readonly quietSinceMs: number | undefined; readonly nowMs: number;
+}): number {
+  if (o.idleIntervalMs === undefined || o.quietSinceMs === undefined) return o.intervalMs;
+  return o.nowMs - o.quietSinceMs >= o.idleAfterMs ? Math.max(o.intervalMs, o.idleIntervalMs) : o.intervalMs;
+}
+
 /** A run that outlasted its timeout (it was aborted). */
 export class PeriodicTimeoutError extends Error {
   override readonly name = 'PeriodicTimeoutError';

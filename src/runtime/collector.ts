@@ -14,7 +14,7 @@ import type { ModelCounters, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
 import { decidePush, initialPushState } from '../core/push-rule.js';
 import type { PushDecision, PushRuleOptions, PushRuleState } from '../core/push-rule.js';
-import { PeriodicTask } from '../platform/periodic.js';
+import { backedOffIntervalMs, PeriodicTask } from '../platform/periodic.js';
 
 export interface ModelSample {
   readonly model: string;
@@ -108,10 +108,9 @@ export class Collector {
 
   /** The scrape interval from now: the idle one once the server has been idle long enough. */
   nextIntervalMs(): number {
-    const { idleIntervalMs, intervalMs, clock } = this.options;
-    if (idleIntervalMs === undefined || this.busy) return intervalMs;
-    const since = this.busyAtMs ?? clock.nowMs();
-    return clock.nowMs() - since >= (this.options.idleAfterMs ?? 1000) ? Math.max(intervalMs, idleIntervalMs) : intervalMs;
+    const { idleIntervalMs, intervalMs, idleAfterMs = 1000, clock } = this.options;
+    const nowMs = clock.nowMs();
+    return backedOffIntervalMs({ intervalMs, idleIntervalMs, idleAfterMs, quietSinceMs: this.busy ? undefined : (this.busyAtMs ?? nowMs), nowMs });
   }
 
   /**

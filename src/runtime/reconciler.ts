@@ -7,7 +7,7 @@ import type { DesiredState, ReconcileAction, ReconcileDecision, ReconcilePolicy,
 import { hasBatchControl, hasReplicaControl } from '../ports/server-adapter.js';
 import type { AdapterCapabilities, ModelStatus, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
-import { PeriodicTask } from '../platform/periodic.js';
+import { backedOffIntervalMs, PeriodicTask } from '../platform/periodic.js';
 
 export interface ReconcilerOptions {
   readonly adapter: ServerAdapter;
@@ -92,8 +92,7 @@ export class Reconciler {
   /** The time to the next periodic pass: the idle interval once passes have found nothing to do for long enough. */
   nextIntervalMs(): number {
     const { intervalMs = 1000, idleIntervalMs, idleAfterMs = 10_000, clock } = this.options;
-    if (idleIntervalMs === undefined || this.quietSinceMs === undefined) return intervalMs;
-    return clock.nowMs() - this.quietSinceMs >= idleAfterMs ? Math.max(intervalMs, idleIntervalMs) : intervalMs;
+    return backedOffIntervalMs({ intervalMs, idleIntervalMs, idleAfterMs, quietSinceMs: this.quietSinceMs, nowMs: clock.nowMs() });
   }
 
   /** A new desired state (from the leader); older epochs are ignored by the decider. */

@@ -37,9 +37,11 @@ export function greedyPlan(ctx: PlanningContext): SearchOutcome {
       if (neutral) ctx.setBase(neutral);
       next = neutral && bestAction(ctx, neutral);
     }
-    // Still stuck: a batch delay (fuller batches at the cost of a wait) that lets a stage drop replicas.
-    ctx.setBase(current);
-    next ??= bestDelayAction(ctx, current);
+    if (!next) {
+      // Still stuck: a batch delay (fuller batches at the cost of a wait) that lets a stage drop replicas.
+      ctx.setBase(current);
+      next = bestDelayAction(ctx, current);
+    }
     if (!next) break;
     current = next;
   }
