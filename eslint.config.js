@@ -68,7 +68,7 @@ export default tseslint.config(
       ],
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'src/core reads no clock: take nowMs as a value.' },
-        { object: 'Math', property: 'random', message: 'src/core uses seeded streams (core/random.ts).' },
+        { object: 'Math', property: 'random', message: 'src/core uses seeded streams (core/math/random.ts).' },
         { object: 'performance', property: 'now', message: 'src/core reads no clock.' },
       ],
       'no-restricted-syntax': ['error',

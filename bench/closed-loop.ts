@@ -6,15 +6,15 @@
 // one more column runs InferLine inside the live agent's default loop (DEFAULT_LIVE_LOOP: the
 // scrape interval, push on change, decision to server; docs/live-control.md).
 import { plan } from '../src/core/planner/index.js';
-import { CONTROLLER_KINDS, runClosedLoop } from '../src/core/closed-loop.js';
-import type { ControllerKind, PlanForLoop } from '../src/core/closed-loop.js';
+import { CONTROLLER_KINDS, runClosedLoop } from '../src/core/sim/closed-loop.js';
+import type { ControllerKind, PlanForLoop } from '../src/core/sim/closed-loop.js';
 import { createTuner } from '../src/core/tuner/tuner.js';
-import { computeEnvelope, envelopeWindowsMs } from '../src/core/envelope.js';
+import { computeEnvelope, envelopeWindowsMs } from '../src/core/arrival/envelope.js';
 import { median, reference, trace } from './reference.js';
-import { DEFAULT_LIVE_LOOP } from '../src/core/live-loop.js';
+import { DEFAULT_LIVE_LOOP } from '../src/core/controllers/live-loop.js';
 import type { InferlineConfig } from '../src/config/index.js';
-import type { ProfileSet } from '../src/core/profiles.js';
-import type { PipelineSpec } from '../src/core/types.js';
+import type { ProfileSet } from '../src/core/model/profiles.js';
+import type { PipelineSpec } from '../src/core/model/types.js';
 
 const WORKLOADS: { name: string; spec: string }[] = [
   { name: 'gamma CV 4', spec: 'gamma:rate=150,cv=4,duration=300s' },

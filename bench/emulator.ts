@@ -1,7 +1,7 @@
 // Emulator timing: how far past L(k) a batch ends, and past the delay a batch window closes, as the
 // engine itself measures them (monotonic clock), with the CPU the event loop spent meanwhile. For
 // comparison, the same batches on a plain setTimeout(L) (the engine before deadline timers).
-import { LatencyCurve } from '../src/core/profiles.js';
+import { LatencyCurve } from '../src/core/model/profiles.js';
 import { ModelEngine } from '../src/emulator/engine.js';
 import { preciseTimer } from '../src/emulator/deadline-timer.js';
 import type { DeadlineTimer } from '../src/emulator/deadline-timer.js';

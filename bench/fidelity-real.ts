@@ -15,11 +15,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/index.js';
 import { loadPlanFile } from '../src/config/plan-file.js';
-import { Estimator } from '../src/core/estimator.js';
-import type { DelayOrigin } from '../src/core/estimator.js';
-import { compilePipeline } from '../src/core/pipeline.js';
-import { ProfileSet } from '../src/core/profiles.js';
-import type { ModelProfile, PipelineConfig, PipelineSpec } from '../src/core/types.js';
+import { Estimator } from '../src/core/sim/estimator.js';
+import type { DelayOrigin } from '../src/core/sim/estimator.js';
+import { compilePipeline } from '../src/core/model/pipeline.js';
+import { ProfileSet } from '../src/core/model/profiles.js';
+import type { ModelProfile, PipelineConfig, PipelineSpec } from '../src/core/model/types.js';
 import { resolveWorkload } from '../src/runtime/trace-source.js';
 import {
   profileLine, profileSleepServer, replaySleepServer, sleepServerUnavailable, startSleepServer, writeReplayFiles,

@@ -2,7 +2,7 @@
 // generator a process of its own, as `npm start` runs them), over seeds 1–3; per seed the misses
 // and P99 per phase, the reaction to the burst (burst start → the leader's decision → applied on
 // the server, from the agents' own log times), the cost and the harness's health; and beside each
-// the closed-loop simulation (core/closed-loop.ts, what `inferline simulate` runs) of the same
+// the closed-loop simulation (core/sim/closed-loop.ts, what `inferline simulate` runs) of the same
 // trace, plan and controller, with the differences against the targets (miss rate within
 // ±0.5 percentage points, P99 within ±15 % of live).
 //
@@ -18,13 +18,13 @@ import { DEMO_BASE_RATE, demoConfigText, demoProfiles } from '../src/cli/demo/co
 import { healthLine } from '../src/cli/demo/health.js';
 import type { DemoSummary } from '../src/cli/demo/summary.js';
 import { loadConfig, parseConfig } from '../src/config/index.js';
-import { generateTrace, parseArrivalSpec } from '../src/core/arrival.js';
-import { runClosedLoop } from '../src/core/closed-loop.js';
-import { DEFAULT_LIVE_LOOP, liveLoopOf } from '../src/core/live-loop.js';
-import type { PlanForLoop } from '../src/core/closed-loop.js';
+import { generateTrace, parseArrivalSpec } from '../src/core/arrival/spec.js';
+import { runClosedLoop } from '../src/core/sim/closed-loop.js';
+import { DEFAULT_LIVE_LOOP, liveLoopOf } from '../src/core/controllers/live-loop.js';
+import type { PlanForLoop } from '../src/core/sim/closed-loop.js';
 import { plan } from '../src/core/planner/index.js';
-import { ProfileSet } from '../src/core/profiles.js';
-import type { PipelineSpec } from '../src/core/types.js';
+import { ProfileSet } from '../src/core/model/profiles.js';
+import type { PipelineSpec } from '../src/core/model/types.js';
 import { REFERENCE_CONFIG } from './reference.js';
 
 function arg(name: string): string | undefined {
@@ -33,7 +33,7 @@ function arg(name: string): string | undefined {
 }
 
 /**
- * The live loop's delays, for the closed-loop harness (core/live-loop.ts, docs/live-control.md):
+ * The live loop's delays, for the closed-loop harness (core/controllers/live-loop.ts, docs/live-control.md):
  * the demo agents' scrape interval, their push interval (the agent's default, push on change or
  * every 1 s) and the decision-to-server delay (the agent's default), and each hardware's
  * activation delay.

@@ -11,7 +11,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startEmulatedFleet } from '../src/emulator/index.js';
 import type { EmulatedServerKind } from '../src/emulator/index.js';
-import type { ModelProfile } from '../src/core/types.js';
+import type { ModelProfile } from '../src/core/model/types.js';
 import { unavailableReason } from '../test/integration/servers/status.js';
 import { startTorchServe } from '../test/integration/servers/torchserve.js';
 import { startTriton } from '../test/integration/servers/triton.js';

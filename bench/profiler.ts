@@ -3,7 +3,7 @@
 // driven by the example profiles, and how far the measured compute time is from the true one.
 import { fileURLToPath } from 'node:url';
 import { createTritonAdapter } from '../adapters/triton/index.js';
-import { LatencyCurve } from '../src/core/profiles.js';
+import { LatencyCurve } from '../src/core/model/profiles.js';
 import { readProfileFile, startTritonEmulator } from '../src/emulator/index.js';
 import { ACTIVE_DEFAULTS, runActiveProfile } from '../src/runtime/profiler/index.js';
 import { systemClock } from '../src/platform/system-clock.js';

@@ -5,7 +5,7 @@
 // coarse-grained baseline. `npm run bench -- quality`.
 import { plan } from '../src/core/planner/index.js';
 import type { Plan, PlannerKind } from '../src/core/planner/index.js';
-import type { PipelineSpec } from '../src/core/types.js';
+import type { PipelineSpec } from '../src/core/model/types.js';
 import { reference, tenStagePipeline, trace } from './reference.js';
 
 /**

@@ -2,9 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import type { InferlineConfig } from '../src/config/index.js';
-import { ProfileSet } from '../src/core/profiles.js';
-import { generateTrace, parseArrivalSpec } from '../src/core/arrival.js';
-import type { PipelineSpec, StageSpec } from '../src/core/types.js';
+import { ProfileSet } from '../src/core/model/profiles.js';
+import { generateTrace, parseArrivalSpec } from '../src/core/arrival/spec.js';
+import type { PipelineSpec, StageSpec } from '../src/core/model/types.js';
 
 export const REFERENCE_CONFIG = fileURLToPath(new URL('../config/examples/reference.yaml', import.meta.url));
 

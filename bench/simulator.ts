@@ -10,13 +10,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compilePipeline } from '../src/core/pipeline.js';
-import { Estimator } from '../src/core/estimator.js';
-import type { Estimate, EstimateOptions } from '../src/core/estimator.js';
+import { compilePipeline } from '../src/core/model/pipeline.js';
+import { Estimator } from '../src/core/sim/estimator.js';
+import type { Estimate, EstimateOptions } from '../src/core/sim/estimator.js';
 import { plan } from '../src/core/planner/index.js';
-import { ProfileSet } from '../src/core/profiles.js';
-import type { ProfileSet as ProfileSetType } from '../src/core/profiles.js';
-import type { PipelineConfig } from '../src/core/types.js';
+import { ProfileSet } from '../src/core/model/profiles.js';
+import type { ProfileSet as ProfileSetType } from '../src/core/model/profiles.js';
+import type { PipelineConfig } from '../src/core/model/types.js';
 import { median, reference, trace } from './reference.js';
 
 /** The last commit before the estimator's fidelity terms (hop overhead, batch delay, spread). */
@@ -37,10 +37,10 @@ async function baselineEstimator(ref: string, make: (mod: Record<string, unknown
   const cleanup = (): void => {
     try { execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' }); } catch { /* left for `git worktree prune` */ }
   };
-  const file = path.join(dir, 'src/core/estimator.ts');
-  if (!existsSync(file)) { cleanup(); return `${ref} has no src/core/estimator.ts`; }
+  const file = path.join(dir, 'src/core/sim/estimator.ts');
+  if (!existsSync(file)) { cleanup(); return `${ref} has no src/core/sim/estimator.ts`; }
   const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
-  const pipelineMod = await import(pathToFileURL(path.join(dir, 'src/core/pipeline.ts')).href) as Record<string, unknown>;
+  const pipelineMod = await import(pathToFileURL(path.join(dir, 'src/core/model/pipeline.ts')).href) as Record<string, unknown>;
   return { run: make(mod, pipelineMod), cleanup };
 }
 

@@ -1,7 +1,7 @@
 // Builds the `instances` of a row-format predict request (C.2) for active profiling: batchSize
 // items shaped per the signature, filled with zeros or seeded random values. Pure: the same seed
 // gives the same body.
-import { RandomStream } from '../../src/core/random.js';
+import { RandomStream } from '../../src/core/math/random.js';
 import type { InputSpec } from './parse.js';
 
 export class UnsupportedInputError extends Error {

@@ -1,7 +1,7 @@
 // The TF Serving adapter's options, checked once at construction (every problem listed at once),
 // and the command templates they carry.
-import { InvalidInputError } from '../../src/core/errors.js';
-import type { Problem } from '../../src/core/errors.js';
+import { InvalidInputError } from '../../src/core/model/errors.js';
+import type { Problem } from '../../src/core/model/errors.js';
 import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import type { DeviceKind } from '../../src/ports/server-adapter.js';

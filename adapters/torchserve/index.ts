@@ -9,7 +9,7 @@ import type {
 import type { Telemetry } from '../../src/ports/telemetry.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { systemClock } from '../../src/platform/system-clock.js';
-import { hashUnit, streamKey } from '../../src/core/random.js';
+import { hashUnit, streamKey } from '../../src/core/math/random.js';
 import { TorchServeClient } from './client.js';
 import { KeyStore } from './keys.js';
 import {

@@ -7,7 +7,7 @@
 // HttpClient sends string bodies only (as UTF-8), so those bytes are chosen below 0x80, where UTF-8
 // writes each character as that one byte: zeros, or positive values in [0.25, 1) (FP16) and
 // [0.5, 1) (BF16). Outputs are asked for in binary so the server spends no time writing JSON.
-import { RandomStream } from '../../src/core/random.js';
+import { RandomStream } from '../../src/core/math/random.js';
 import type { InferOptions, TensorSpec } from '../../src/ports/server-adapter.js';
 import { UnsupportedChangeError } from './errors.js';
 

@@ -1,6 +1,6 @@
 // How the CLI turns errors into exit codes: 2 for bad input (usage, config, trace, plan files),
 // 1 for failures. Never a stack trace for bad input.
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError } from '../core/model/errors.js';
 
 /** A problem with how the command was called or with a file it was given. */
 export class UsageError extends Error {

@@ -1,6 +1,6 @@
 // Warnings: what an input allows but deserves a look. Printed on stderr, one per line, naming the
 // file and the path like errors do; the command goes on and its exit status is unchanged.
-import type { Problem } from '../core/errors.js';
+import type { Problem } from '../core/model/errors.js';
 import type { Output } from './output.js';
 
 /** Writes `inferline: warning: FILE: path: message` for each warning. */

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import cron from 'node-cron';
-import type { Problem } from '../core/errors.js';
+import type { Problem } from '../core/model/errors.js';
 import type { ParsedConfigFile } from './schema.js';
 import type { AgentConfig, PlacementConfig } from './types.js';
 import type { ReadFile } from './profile-sources.js';

@@ -2,8 +2,8 @@
 // (leaseDuration > renewDeadline > 1.2 × retryPeriod), endpoints that one etcd client can use
 // together, and TLS and kubeconfig paths resolved against the config file's folder.
 import path from 'node:path';
-import { electionTimingProblems } from '../core/election.js';
-import type { Problem } from '../core/errors.js';
+import { electionTimingProblems } from '../core/fleet/election.js';
+import type { Problem } from '../core/model/errors.js';
 import type { ParsedConfigFile } from './schema.js';
 import type { CoordinationConfig } from './types.js';
 

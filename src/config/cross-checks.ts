@@ -1,11 +1,11 @@
 // Checks that need more than one part of the config: unique names, profiles that make sense, and
 // pipelines whose stages name known hardware, have profiles and form a DAG. Run only once the
 // shape is right, so each check can trust the types it reads.
-import type { ModelProfile } from '../core/types.js';
-import type { Problem } from '../core/errors.js';
-import { normaliseProfiles, ProfileSet, type ProfileOptions } from '../core/profiles.js';
-import { validatePipeline } from '../core/pipeline.js';
-import { checkProfileSense } from '../core/profile-checks.js';
+import type { ModelProfile } from '../core/model/types.js';
+import type { Problem } from '../core/model/errors.js';
+import { normaliseProfiles, ProfileSet, type ProfileOptions } from '../core/model/profiles.js';
+import { validatePipeline } from '../core/model/pipeline.js';
+import { checkProfileSense } from '../core/model/profile-checks.js';
 import type { ParsedConfigFile } from './schema.js';
 import { renderValue } from './issues.js';
 

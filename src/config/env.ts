@@ -9,7 +9,7 @@
 // naming no setting of the schema is a problem, never silently ignored.
 import yaml from 'js-yaml';
 import type { z } from 'zod';
-import type { Problem } from '../core/errors.js';
+import type { Problem } from '../core/model/errors.js';
 import { isRecord } from './issues.js';
 
 export const ENV_PREFIX = 'INFERLINE_';

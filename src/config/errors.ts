@@ -1,6 +1,6 @@
 // The one error the config loader throws: every problem found in a config file (and the files and
 // environment variables it draws on), so a user fixes them all in one pass instead of one per run.
-import type { Problem } from '../core/errors.js';
+import type { Problem } from '../core/model/errors.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

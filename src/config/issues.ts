@@ -2,7 +2,7 @@
 // from each issue's structured fields rather than taken from zod, so every problem reads the same;
 // only messages the schema wrote itself (they start with "must") are used as they are.
 import type { z } from 'zod';
-import { formatPath, type Problem } from '../core/errors.js';
+import { formatPath, type Problem } from '../core/model/errors.js';
 import { isSecretPath, REDACTED } from './secrets.js';
 
 type Issue = z.core.$ZodIssue;

@@ -2,7 +2,7 @@
 // one ConfigError listing every problem. parseConfig is the whole pipeline minus reading the main
 // file, so tests drive it with a string and an in-memory file system.
 import { readTextFile, readTextFileSync } from './read-text.js';
-import type { Problem } from '../core/errors.js';
+import type { Problem } from '../core/model/errors.js';
 import { ConfigError } from './errors.js';
 import { applyEnvOverrides, type EnvOverride } from './env.js';
 import { problemsFromIssues } from './issues.js';

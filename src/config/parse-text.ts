@@ -1,7 +1,7 @@
 // Text → plain data. One parser for YAML and JSON: every JSON document is YAML, and js-yaml gives
 // a line and column for every syntax error, which JSON.parse on Node 20 does not.
 import yaml from 'js-yaml';
-import { MAX_DOCUMENT_CHARS, MAX_DOCUMENT_NODES } from '../core/limits.js';
+import { MAX_DOCUMENT_CHARS, MAX_DOCUMENT_NODES } from '../core/model/limits.js';
 
 export type ParsedText = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
 

@@ -2,17 +2,17 @@
 // checked against the config they are applied to, with every problem named by file and path.
 import { readTextFile } from './read-text.js';
 import { z } from 'zod';
-import { InvalidInputError } from '../core/errors.js';
-import type { Problem } from '../core/errors.js';
-import { ProfileSet } from '../core/profiles.js';
-import type { StageConfig } from '../core/types.js';
-import type { EnvelopePoint } from '../core/envelope.js';
+import { InvalidInputError } from '../core/model/errors.js';
+import type { Problem } from '../core/model/errors.js';
+import { ProfileSet } from '../core/model/profiles.js';
+import type { StageConfig } from '../core/model/types.js';
+import type { EnvelopePoint } from '../core/arrival/envelope.js';
 import { parseText } from './parse-text.js';
 import { describeReadError } from './profile-sources.js';
 import { problemsFromIssues } from './issues.js';
 import type { InferlineConfig } from './types.js';
-import { MAX_BATCH_SIZE, MAX_PLAN_REPLICAS } from '../core/limits.js';
-import { isApplicableDelay } from '../core/batch-delay.js';
+import { MAX_BATCH_SIZE, MAX_PLAN_REPLICAS } from '../core/model/limits.js';
+import { isApplicableDelay } from '../core/sim/batch-delay.js';
 
 const stageConfig = z.object({
   hardware: z.string().min(1),

@@ -2,8 +2,8 @@
 // the config file). Each profile keeps a label saying where it came from, so a later problem in it
 // reads `profiles[2].points[0]` or `./profiles.yaml: profiles[2].points[0]`.
 import path from 'node:path';
-import type { Problem } from '../core/errors.js';
-import type { ProfileOptions } from '../core/profiles.js';
+import type { Problem } from '../core/model/errors.js';
+import type { ProfileOptions } from '../core/model/profiles.js';
 import { problemsFromIssues, renderValue } from './issues.js';
 import { parseText } from './parse-text.js';
 import { NOT_A_FILE, TOO_LARGE } from './read-text.js';

@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { MAX_DOCUMENT_CHARS } from '../core/limits.js';
+import { MAX_DOCUMENT_CHARS } from '../core/model/limits.js';
 
 /** The codes of the two refusals, beside Node's own (ENOENT, EISDIR, …). */
 export const NOT_A_FILE = 'INFERLINE_NOT_A_FILE';

@@ -3,10 +3,10 @@
 // otherwise). Field transforms (durations to milliseconds, `delay` to `delayMs`) happen here, so
 // the parsed output already has the core's shapes; cross-references are checked in cross-checks.ts.
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_PATTERN, parseDurationMs } from '../core/duration.js';
-import { ARRIVAL_SPEC_HINT, parseArrivalSpec } from '../core/arrival.js';
-import { InvalidInputError } from '../core/errors.js';
-import { DEFAULT_IDLE_SCRAPE_INTERVAL_MS, DEFAULT_LIVE_LOOP } from '../core/live-loop.js';
+import { DURATION_HINT, DURATION_PATTERN, parseDurationMs } from '../core/model/duration.js';
+import { ARRIVAL_SPEC_HINT, parseArrivalSpec } from '../core/arrival/spec.js';
+import { InvalidInputError } from '../core/model/errors.js';
+import { DEFAULT_IDLE_SCRAPE_INTERVAL_MS, DEFAULT_LIVE_LOOP } from '../core/controllers/live-loop.js';
 
 /** A strict object whose unknown-key message lists the keys it does take. */
 function strict<T extends z.ZodRawShape>(shape: T) {

@@ -8,7 +8,7 @@
 //   OTEL_METRIC_EXPORT_INTERVAL               otlp.interval, in milliseconds
 //   OTEL_METRIC_EXPORT_TIMEOUT                timeout of one push, in milliseconds (≤ the interval)
 // The OTLP variables are read only when OTLP is on; a bad one is a problem named by the variable.
-import type { Problem } from '../core/errors.js';
+import type { Problem } from '../core/model/errors.js';
 import type { ParsedConfigFile } from './schema.js';
 import type { TelemetryConfig } from './types.js';
 

@@ -1,9 +1,9 @@
 // The validated, frozen configuration. `…Options` is raw input; `…Config` is what the loader
 // returns after the schema, the cross-reference checks and the env overrides.
-import type { Problem } from '../core/errors.js';
-import type { HardwareType, ModelProfile, PipelineSpec } from '../core/types.js';
+import type { Problem } from '../core/model/errors.js';
+import type { HardwareType, ModelProfile, PipelineSpec } from '../core/model/types.js';
 import type { TunerOptions } from '../core/tuner/tuner.js';
-import type { ElectionTiming } from '../core/election.js';
+import type { ElectionTiming } from '../core/fleet/election.js';
 import type { CoordinationBackend } from '../ports/coordinator.js';
 import type { ServerKind } from '../ports/server-adapter.js';
 import type { ReconcileMode } from '../core/reconcile/index.js';

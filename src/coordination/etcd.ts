@@ -11,7 +11,7 @@
 // wait up to twice the TTL before giving up, too late to be safe).
 import { readFile } from 'node:fs/promises';
 import { Etcd3, EtcdLeaseInvalidError, type IOptions, type IKeyValue, type Lease, type Namespace, type Watcher } from 'etcd3';
-import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../core/election.js';
+import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
   CoordinatorError, LeaseLostError, StaleEpochError, type CampaignOptions, type Coordinator, type DesiredStateRecord, type JsonValue,

@@ -4,7 +4,7 @@
 // memory backend's; only the hub lives elsewhere (`coordination.memory.hubUrl`).
 import axios, { type AxiosInstance } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
-import type { LeaseRecord, LockSnapshot } from '../core/election.js';
+import type { LeaseRecord, LockSnapshot } from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import { CoordinatorError, StaleEpochError, type DesiredStateRecord, type JsonValue, type MemberInfo } from '../ports/coordinator.js';
 import { systemClock } from '../platform/system-clock.js';

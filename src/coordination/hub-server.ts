@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import type { LeaseRecord } from '../core/election.js';
+import type { LeaseRecord } from '../core/fleet/election.js';
 import { StaleEpochError, type JsonValue, type MemberInfo } from '../ports/coordinator.js';
 import { LockConflictError } from './lease-lock.js';
 import { memberInfoSchema } from './member-info.js';

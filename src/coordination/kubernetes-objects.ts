@@ -3,7 +3,7 @@
 // state ConfigMap (v1) ⇄ records plus the fencing epoch annotation. Lease times are MicroTime
 // (RFC 3339 with microseconds); leaseDurationSeconds is whole seconds.
 import { createHash } from 'node:crypto';
-import type { LeaseRecord, LockSnapshot } from '../core/election.js';
+import type { LeaseRecord, LockSnapshot } from '../core/fleet/election.js';
 import type { DesiredStateRecord, JsonValue, MemberInfo } from '../ports/coordinator.js';
 import { memberInfoJson, parseMemberInfo } from './member-info.js';
 

@@ -1,5 +1,5 @@
 // The Kubernetes backend (@kubernetes/client-node), for fleets running in a cluster:
-// - leader election: a coordination.k8s.io/v1 Lease driven by client-go's rules (core/election.ts,
+// - leader election: a coordination.k8s.io/v1 Lease driven by client-go's rules (core/fleet/election.ts,
 //   lease-elector.ts), compare-and-swap on the Lease's resourceVersion; epoch = leaseTransitions + 1;
 // - membership: one Lease per agent (`<memberLeasePrefix><agentId>`, labelled with the leader
 //   Lease's name), renewed every TTL/3; a member is live while its Lease keeps changing, judged on
@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Lease } from '@kubernetes/client-node';
-import { DEFAULT_ELECTION_TIMING, epochOf, type ElectionTiming, type LeaseRecord, type LockSnapshot } from '../core/election.js';
+import { DEFAULT_ELECTION_TIMING, epochOf, type ElectionTiming, type LeaseRecord, type LockSnapshot } from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
   CoordinatorError, StaleEpochError, type CampaignOptions, type Coordinator, type DesiredStateRecord, type JsonValue, type LeaderSnapshot,

@@ -1,4 +1,4 @@
-// Runs core/election.ts over a LeaseLock (client-go's LeaderElector): every retry period it reads
+// Runs core/fleet/election.ts over a LeaseLock (client-go's LeaderElector): every retry period it reads
 // the lock, decides, and writes when the rule says so; between ticks a watchdog ends a leadership
 // whose renew deadline passes while a tick hangs. Leader observation (leader(), watchLeader) comes
 // from the same loop, so an observer sees the holder's lease expire on its own clock. The loop
@@ -6,7 +6,7 @@
 import {
   decideElection, expireLeadership, INITIAL_ELECTION_STATE, leaderOf, observe, releaseAction, settleElection,
   type ElectionState, type ElectionTiming, type LostReason, type WriteAction, type WriteOutcome,
-} from '../core/election.js';
+} from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
   CoordinatorError, LeaseLostError, type CampaignOptions, type CoordinationBackend, type LeaderSnapshot, type Leadership,

@@ -1,7 +1,7 @@
 // The swappable lock of client-go's election: a record read and written with compare-and-swap on
 // its version. The memory backend keeps it in a cell of the hub; the Kubernetes backend in a
-// coordination.k8s.io/v1 Lease. The rule that decides what to write is core/election.ts.
-import type { LeaseRecord, LockSnapshot } from '../core/election.js';
+// coordination.k8s.io/v1 Lease. The rule that decides what to write is core/fleet/election.ts.
+import type { LeaseRecord, LockSnapshot } from '../core/fleet/election.js';
 
 export interface LeaseLock {
   /** Names the lock in messages, e.g. `Lease default/inferline-leader`. */

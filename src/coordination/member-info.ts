@@ -1,7 +1,7 @@
 // Member info as every backend stores it: checked on the way in, parsed back from JSON on the way
 // out (a record another process wrote is input like any other).
 import { z } from 'zod';
-import { firstIssue } from '../core/schema-issue.js';
+import { firstIssue } from '../core/model/schema-issue.js';
 import { SERVER_KINDS, type ServerKind } from '../ports/server-adapter.js';
 import { CoordinatorError, type CoordinationBackend, type MemberInfo } from '../ports/coordinator.js';
 

@@ -1,11 +1,11 @@
 // The memory backend: one process, the embedded default (the demo, tests, a single agent). A hub
 // plays the part of the etcd cluster — member records with TTLs, a lease cell that candidates
 // compare-and-swap, the desired-state records — and each MemoryCoordinator is one agent's client
-// of it. Election is client-go's rule (core/election.ts) over the hub's cell, so leases expire on
+// of it. Election is client-go's rule (core/fleet/election.ts) over the hub's cell, so leases expire on
 // each coordinator's own observation, as with Kubernetes. All time is the hub's Clock.
 import {
   DEFAULT_ELECTION_TIMING, epochOf, type ElectionTiming, type LeaseRecord, type LockSnapshot,
-} from '../core/election.js';
+} from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
   CoordinatorError, StaleEpochError, type CampaignOptions, type Coordinator, type DesiredStateRecord, type JsonValue,

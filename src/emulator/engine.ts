@@ -19,9 +19,9 @@
 // `now`, by default the monotonic clock too.
 import { preciseTimer } from './deadline-timer.js';
 import type { DeadlineTimer } from './deadline-timer.js';
-import { serviceFactor } from '../core/profiles.js';
-import type { LatencyCurve } from '../core/profiles.js';
-import { hashUnit, streamKey } from '../core/random.js';
+import { serviceFactor } from '../core/model/profiles.js';
+import type { LatencyCurve } from '../core/model/profiles.js';
+import { hashUnit, streamKey } from '../core/math/random.js';
 
 /** What happens to a replica removed while it runs a batch. */
 export type ScaleDownPolicy =

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnCliProcess, stopCliProcess } from './cli-process.js';
 import { readProfileFile } from './profiles.js';
-import type { ModelProfile } from '../core/types.js';
+import type { ModelProfile } from '../core/model/types.js';
 
 export type EmulatedServerKind = 'triton' | 'torchserve' | 'tfserving';
 

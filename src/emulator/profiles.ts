@@ -3,10 +3,10 @@
 import path from 'node:path';
 import { gatherProfiles } from '../config/profile-sources.js';
 import { readTextFileSync } from '../config/read-text.js';
-import { InvalidInputError } from '../core/errors.js';
-import { LatencyCurve, normaliseProfiles } from '../core/profiles.js';
-import { checkProfileSense } from '../core/profile-checks.js';
-import type { ModelProfile } from '../core/types.js';
+import { InvalidInputError } from '../core/model/errors.js';
+import { LatencyCurve, normaliseProfiles } from '../core/model/profiles.js';
+import { checkProfileSense } from '../core/model/profile-checks.js';
+import type { ModelProfile } from '../core/model/types.js';
 
 /** One model as an emulator serves it. */
 export interface EmulatedModel {

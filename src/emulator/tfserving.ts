@@ -17,7 +17,7 @@ import { TfHistogram, escapeLabel } from './prometheus.js';
 import { selectModels } from './profiles.js';
 import type { EmulatedModel } from './profiles.js';
 import { columnarResponse, errorBody, parseTfJson, protoJson, rowResponse } from './tfserving-json.js';
-import type { ModelProfile } from '../core/types.js';
+import type { ModelProfile } from '../core/model/types.js';
 
 export const TF_PROMETHEUS_PATH = '/monitoring/prometheus/metrics';
 

@@ -25,7 +25,7 @@ import { TokenStore } from './torchserve-auth.js';
 import type { TorchServeKeys } from './torchserve-auth.js';
 import { TorchServeMetrics } from './torchserve-metrics.js';
 import type { TorchServeMetricsMode } from './torchserve-metrics.js';
-import type { ModelProfile } from '../core/types.js';
+import type { ModelProfile } from '../core/model/types.js';
 
 export type { TorchServeMetricsMode } from './torchserve-metrics.js';
 export type { TorchServeKeys } from './torchserve-auth.js';

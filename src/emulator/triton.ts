@@ -21,8 +21,8 @@ import {
 } from './triton-config.js';
 import type { TritonServing } from './triton-config.js';
 import { metricsText, modelStatJson, sumCounters } from './triton-report.js';
-import { RandomStream } from '../core/random.js';
-import type { ModelProfile } from '../core/types.js';
+import { RandomStream } from '../core/math/random.js';
+import type { ModelProfile } from '../core/model/types.js';
 
 export type TritonModelControlMode = 'explicit' | 'none';
 

@@ -3,7 +3,7 @@
 // adapters/<kind>/ and are built by the registry in adapters/registry.ts.
 //
 // Counters are cumulative and may pass 2^53 (Triton's nanosecond sums), so they are bigint;
-// every counter of every server is treated as resettable (see core/counters.ts).
+// every counter of every server is treated as resettable (see core/observe/counters.ts).
 
 export type ServerKind = 'triton' | 'torchserve' | 'tfserving';
 export const SERVER_KINDS: readonly ServerKind[] = ['triton', 'torchserve', 'tfserving'];

@@ -3,17 +3,17 @@
 // interval), inferences, mean queue and compute time, per-batch-size executions. Counter resets
 // (a restart, Triton's stats reset on reload) are detected and flagged, never read as negative
 // traffic. The leader feeds the arrival counts of entry stages to its tuner as per-interval counts.
-// With a push rule (core/push-rule.ts) the samples are handed on only when the traffic changed or
+// With a push rule (core/observe/push-rule.ts) the samples are handed on only when the traffic changed or
 // the push interval has passed: the scrapes held meanwhile go with the next push as one sample
 // (from the counters at the last push to those of the scrape before), then the new scrape's own,
 // so a burst is never diluted over the calm before it.
-import { counterDelta } from '../core/counters.js';
-import { counterRates, sumCounters } from '../core/counter-rates.js';
-import type { CounterRates } from '../core/counter-rates.js';
+import { counterDelta } from '../core/observe/counters.js';
+import { counterRates, sumCounters } from '../core/observe/counter-rates.js';
+import type { CounterRates } from '../core/observe/counter-rates.js';
 import type { ModelCounters, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
-import { decidePush, initialPushState } from '../core/push-rule.js';
-import type { PushDecision, PushRuleOptions, PushRuleState } from '../core/push-rule.js';
+import { decidePush, initialPushState } from '../core/observe/push-rule.js';
+import type { PushDecision, PushRuleOptions, PushRuleState } from '../core/observe/push-rule.js';
 import { backedOffIntervalMs, PeriodicTask } from '../platform/periodic.js';
 
 export interface ModelSample {

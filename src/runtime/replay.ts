@@ -5,12 +5,12 @@
 // health: send slip against the schedule, event-loop delay, the host's load.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
-import { counterDelta } from '../core/counters.js';
-import { percentileOfSorted, sortedCopy } from '../core/percentiles.js';
+import { counterDelta } from '../core/observe/counters.js';
+import { percentileOfSorted, sortedCopy } from '../core/math/percentiles.js';
 import { nsToMs } from '../core/profiler/server-timing.js';
 import { QueryRouter } from '../core/replay/router.js';
-import type { CompiledPipeline } from '../core/pipeline.js';
-import type { StageConfig } from '../core/types.js';
+import type { CompiledPipeline } from '../core/model/pipeline.js';
+import type { StageConfig } from '../core/model/types.js';
 import { hasBatchControl, hasReplicaControl, isProfilable } from '../ports/server-adapter.js';
 import type { ModelCounters, ServerAdapter, ServerKind } from '../ports/server-adapter.js';
 

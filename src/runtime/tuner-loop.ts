@@ -3,8 +3,8 @@
 // decider runs on a snapshot; its scale decisions go to an actuator (the leader writes desired
 // state with them). The loop itself is a PeriodicTask on the Clock port. With a Telemetry, every
 // tick records the live envelope, the arrival rate and the decision's kind.
-import type { EnvelopePoint } from '../core/envelope.js';
-import { LiveEnvelope } from '../core/live-envelope.js';
+import type { EnvelopePoint } from '../core/arrival/envelope.js';
+import { LiveEnvelope } from '../core/arrival/live-envelope.js';
 import { recentEnvelopeOptions } from '../core/tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../core/tuner/tuner.js';
 import type { Clock } from '../ports/clock.js';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InspectReport } from '../../src/cli/commands/inspect.js';
-import { counterDelta } from '../../src/core/counters.js';
+import { counterDelta } from '../../src/core/observe/counters.js';
 import { AdapterError, hasBatchControl, hasReplicaControl, isProfilable } from '../../src/ports/server-adapter.js';
 import { runCli } from '../helpers/cli.js';
 import type {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBatchingParameters } from '../../adapters/tfserving/config-files.js';
-import type { ModelProfile } from '../../src/core/types.js';
+import type { ModelProfile } from '../../src/core/model/types.js';
 import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
 import type { TfServingEmulator } from '../../src/emulator/tfserving.js';
 

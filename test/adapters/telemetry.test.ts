@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAdapter } from '../../adapters/registry.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTfServingEmulator, startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
 import { FakeTelemetry } from '../helpers/fake-telemetry.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { runAgent } from '../../src/cli/commands/agent.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import { kedaClient, ref } from '../runtime/scaling/keda-client.js';
 

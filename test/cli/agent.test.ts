@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, STACK_FRAME } from '../helpers/cli.js';
 import { runAgent } from '../../src/cli/commands/agent.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 
 const BASE = {

@@ -11,7 +11,7 @@ import { demoWorkload } from '../../src/cli/commands/demo.js';
 import { reachOf } from '../../src/cli/demo/config.js';
 import { LiveView, statusLine } from '../../src/cli/demo/view.js';
 import type { DemoSnapshot } from '../../src/cli/demo/monitor.js';
-import { parseArrivalSpec, arrivalSpecDurationMs } from '../../src/core/arrival.js';
+import { parseArrivalSpec, arrivalSpecDurationMs } from '../../src/core/arrival/spec.js';
 import { runCli } from '../helpers/cli.js';
 
 const SNAPSHOT: DemoSnapshot = {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTritonEmulator } from '../../src/emulator/index.js';
-import type { ModelProfile } from '../../src/core/types.js';
+import type { ModelProfile } from '../../src/core/model/types.js';
 import type { ReplaySummary } from '../../src/cli/report/types.js';
 import { runCli, STACK_FRAME } from '../helpers/cli.js';
 

@@ -1,7 +1,7 @@
 // A small valid config to start each test case from, and helpers that collect the problems of a
 // config without touching the disk: profile files live in an in-memory map.
 import path from 'node:path';
-import type { Problem } from '../../src/core/errors.js';
+import type { Problem } from '../../src/core/model/errors.js';
 import { ConfigError, parseConfig, type ConfigFileOptions, type InferlineConfig } from '../../src/config/index.js';
 
 export const SOURCE = '/configs/inferline.yaml';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { CONFIG_JSON_SCHEMA_PATH, configJsonSchemaText } from '../../src/config/index.js';
-import { parseDurationMs } from '../../src/core/duration.js';
+import { parseDurationMs } from '../../src/core/model/duration.js';
 
 describe('config JSON Schema', () => {
   it('the committed file is up to date (run `npm run schema` when this fails)', () => {

@@ -3,7 +3,7 @@
 // cluster, a way to kill one as `kill -9` would (no resign, no deregister), and its notion of
 // time passing, so the same assertions hold on a fake clock and on a real one.
 import { expect } from 'chai';
-import type { ElectionTiming } from '../../src/core/election.js';
+import type { ElectionTiming } from '../../src/core/fleet/election.js';
 import {
   LeaseLostError, StaleEpochError, type Coordinator, type DesiredStateRecord, type LeaderSnapshot, type Leadership, type MemberInfo,
 } from '../../src/ports/coordinator.js';

@@ -3,7 +3,7 @@
 // concurrency (409 on a stale resourceVersion). Real time, short durations.
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { epochOf } from '../../src/core/election.js';
+import { epochOf } from '../../src/core/fleet/election.js';
 import {
   configMapKey, desiredFromConfigMap, fencingEpoch, formatMicroTime, kubeSafeName, leaseSnapshot, memberOf, microTimeMs, withDesired,
   type ConfigMapObject, type LeaseObject,

@@ -1,7 +1,7 @@
 // The elector loop over a lock that the test controls: a hanging lock ends a leadership at the renew
 // deadline even mid-call, and onAcquired (the Kubernetes fence) runs before campaign() resolves.
 import { expect } from 'chai';
-import type { LeaseRecord, LockSnapshot } from '../../src/core/election.js';
+import type { LeaseRecord, LockSnapshot } from '../../src/core/fleet/election.js';
 import { LeaseElector } from '../../src/coordination/lease-elector.js';
 import { LockConflictError, type LeaseLock } from '../../src/coordination/lease-lock.js';
 import { LeaseLostError, type Leadership } from '../../src/ports/coordinator.js';

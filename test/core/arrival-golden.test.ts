@@ -1,7 +1,7 @@
 // Traces of existing specs, recorded before the modulated kinds (step, ramp, spikes) were added:
 // new kinds must never shift the arrivals of a spec that was valid before them.
 import { expect } from 'chai';
-import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
+import { generateTrace, parseArrivalSpec } from '../../src/core/arrival/spec.js';
 
 /** FNV-1a over the little-endian bytes of every value: any changed bit changes it. */
 function digest(trace: Float64Array): string {

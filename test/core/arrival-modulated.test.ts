@@ -6,8 +6,8 @@
 // c = 2 (0.6%), so 3% is many standard errors wide, yet a rate off by a piece (a step at the
 // wrong time, a ramp inverted, spikes out of phase) misses by far more.
 import { expect } from 'chai';
-import { expectedArrivals, formatArrivalSpec, generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
-import { traceStats } from '../../src/core/trace.js';
+import { expectedArrivals, formatArrivalSpec, generateTrace, parseArrivalSpec } from '../../src/core/arrival/spec.js';
+import { traceStats } from '../../src/core/arrival/trace.js';
 
 function trace(spec: string, seed: number): Float64Array {
   return generateTrace(parseArrivalSpec(spec), seed);

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import {
   MAX_EXPECTED_ARRIVALS, arrivalSpecDurationMs, expectedArrivals, formatArrivalSpec, generateTrace, parseArrivalSpec,
-} from '../../src/core/arrival.js';
-import type { ArrivalSegment, ArrivalSpec } from '../../src/core/arrival.js';
-import { InvalidInputError } from '../../src/core/errors.js';
-import { formatTrace, traceStats } from '../../src/core/trace.js';
+} from '../../src/core/arrival/spec.js';
+import type { ArrivalSegment, ArrivalSpec } from '../../src/core/arrival/spec.js';
+import { InvalidInputError } from '../../src/core/model/errors.js';
+import { formatTrace, traceStats } from '../../src/core/arrival/trace.js';
 
 function specError(text: string): InvalidInputError {
   try {

@@ -1,10 +1,10 @@
 // Each server kind's batch-delay rule: where it counts from, and the delays it can be given.
 import { expect } from 'chai';
-import { applicableDelayMs, delayOriginOf, isApplicableDelay, plannedDelayMs } from '../../src/core/batch-delay.js';
-import type { StageServerKind } from '../../src/core/types.js';
-import { Estimator } from '../../src/core/estimator.js';
+import { applicableDelayMs, delayOriginOf, isApplicableDelay, plannedDelayMs } from '../../src/core/sim/batch-delay.js';
+import type { StageServerKind } from '../../src/core/model/types.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
 import { parsePlan } from '../../src/config/plan-file.js';
-import type { InvalidInputError } from '../../src/core/errors.js';
+import type { InvalidInputError } from '../../src/core/model/errors.js';
 import { compiled, profileSet, stage } from '../helpers/pipelines.js';
 import { edited, load } from '../config/fixtures.js';
 

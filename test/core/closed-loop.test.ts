@@ -1,14 +1,14 @@
 import { expect } from 'chai';
-import { runClosedLoop, meanRate, staticEnvelope } from '../../src/core/closed-loop.js';
-import type { ControllerKind, PlanForLoop } from '../../src/core/closed-loop.js';
-import { Estimator } from '../../src/core/estimator.js';
-import type { Controller } from '../../src/core/estimator.js';
+import { runClosedLoop, meanRate, staticEnvelope } from '../../src/core/sim/closed-loop.js';
+import type { ControllerKind, PlanForLoop } from '../../src/core/sim/closed-loop.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
+import type { Controller } from '../../src/core/sim/estimator.js';
 import type { TunerController } from '../../src/core/controllers/tuner-controller.js';
-import { compilePipeline } from '../../src/core/pipeline.js';
+import { compilePipeline } from '../../src/core/model/pipeline.js';
 import { plan } from '../../src/core/planner/index.js';
-import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
-import type { HardwareType, PipelineSpec } from '../../src/core/types.js';
-import type { ProfileSet } from '../../src/core/profiles.js';
+import { generateTrace, parseArrivalSpec } from '../../src/core/arrival/spec.js';
+import type { HardwareType, PipelineSpec } from '../../src/core/model/types.js';
+import type { ProfileSet } from '../../src/core/model/profiles.js';
 import { linearProfile, pipeline, profileSet, stage } from '../helpers/pipelines.js';
 import { reference } from '../helpers/reference.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { counterRates, sumCounters } from '../../src/core/counter-rates.js';
-import type { CounterRates } from '../../src/core/counter-rates.js';
+import { counterRates, sumCounters } from '../../src/core/observe/counter-rates.js';
+import type { CounterRates } from '../../src/core/observe/counter-rates.js';
 import type { ModelCounters } from '../../src/ports/server-adapter.js';
 
 describe('core/counter-rates', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import {
   decideElection, electionTimingProblems, epochOf, INITIAL_ELECTION_STATE, isHeld, leaderOf, releaseAction, settleElection,
   type ElectionState, type ElectionStep, type ElectionTiming, type LeaseRecord, type LockSnapshot, type WriteAction,
-} from '../../src/core/election.js';
+} from '../../src/core/fleet/election.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const T: ElectionTiming = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };

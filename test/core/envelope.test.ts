@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { computeEnvelope, envelopePeakRateQps, envelopeWindowsMs, maxArrivalsInWindow } from '../../src/core/envelope.js';
+import { computeEnvelope, envelopePeakRateQps, envelopeWindowsMs, maxArrivalsInWindow } from '../../src/core/arrival/envelope.js';
 
 /** The definition, literally: the most arrivals in [t, t + Δ) over every start t at an arrival. */
 function bruteForce(trace: Float64Array, windowMs: number): number {

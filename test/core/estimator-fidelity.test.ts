@@ -1,10 +1,10 @@
 // The estimator's fidelity terms (issue #13): per-hop overhead, batch delay by each server's rule,
 // and seeded service-time spread. Hand-computed tables; same seed, same result.
 import { expect } from 'chai';
-import { Estimator } from '../../src/core/estimator.js';
-import type { DelayOrigin, EstimateOptions } from '../../src/core/estimator.js';
-import { LatencyCurve, serviceFactor } from '../../src/core/profiles.js';
-import type { ProfilePoint, StageSpec } from '../../src/core/types.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
+import type { DelayOrigin, EstimateOptions } from '../../src/core/sim/estimator.js';
+import { LatencyCurve, serviceFactor } from '../../src/core/model/profiles.js';
+import type { ProfilePoint, StageSpec } from '../../src/core/model/types.js';
 import { compiled, profileSet, stage } from '../helpers/pipelines.js';
 
 const base = { seed: 1, sloMs: 1000, percentile: 99 };

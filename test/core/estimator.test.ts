@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Estimator } from '../../src/core/estimator.js';
-import { hashUnit, streamKey } from '../../src/core/random.js';
-import type { PipelineConfig, StageSpec } from '../../src/core/types.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
+import { hashUnit, streamKey } from '../../src/core/math/random.js';
+import type { PipelineConfig, StageSpec } from '../../src/core/model/types.js';
 import { compiled, evenTrace, linearProfile, profileSet, stage } from '../helpers/pipelines.js';
 
 const opts = { seed: 1, sloMs: 100, percentile: 99 };

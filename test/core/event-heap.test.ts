@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { EventHeap } from '../../src/core/event-heap.js';
+import { EventHeap } from '../../src/core/sim/event-heap.js';
 
 describe('core/event-heap', () => {
   it('pops in time order, equal times in insertion order, across growth', () => {

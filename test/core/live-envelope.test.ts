@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { LiveEnvelope } from '../../src/core/live-envelope.js';
+import { LiveEnvelope } from '../../src/core/arrival/live-envelope.js';
 
 /** Brute force over bucket-aligned windows within the horizon, from the bucket counts. */
 function reference(arrivalsMs: number[], nowMs: number, windowsMs: number[], res: number, horizonMs: number): number[] {

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { Estimator } from '../../src/core/estimator.js';
-import type { ClosedLoopEstimate } from '../../src/core/estimator.js';
-import { compilePipeline } from '../../src/core/pipeline.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
+import type { ClosedLoopEstimate } from '../../src/core/sim/estimator.js';
+import { compilePipeline } from '../../src/core/model/pipeline.js';
 import { createTuner } from '../../src/core/tuner/tuner.js';
 import type { TunerPlan } from '../../src/core/tuner/tuner.js';
 import { tunerController } from '../../src/core/controllers/tuner-controller.js';
 import type { TunerController } from '../../src/core/controllers/tuner-controller.js';
-import type { LiveLoopModel } from '../../src/core/live-loop.js';
-import { lastSecondRate } from '../../src/core/live-loop.js';
+import type { LiveLoopModel } from '../../src/core/controllers/live-loop.js';
+import { lastSecondRate } from '../../src/core/controllers/live-loop.js';
 import { pipeline, profileSet, stage } from '../helpers/pipelines.js';
 
 // One stage, one replica serves 50 q/s (20 ms a query, batch 1); three replicas are planned for a

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { orderFreeMean, percentileOfSorted, percentilesInPlace } from '../../src/core/percentiles.js';
+import { orderFreeMean, percentileOfSorted, percentilesInPlace } from '../../src/core/math/percentiles.js';
 
 const PS = [50, 95, 99, 99.9, 99, 100, 0.1];
 

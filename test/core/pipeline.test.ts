@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { compilePipeline, validatePipeline } from '../../src/core/pipeline.js';
-import type { PipelineSpec, StageSpec } from '../../src/core/types.js';
+import { compilePipeline, validatePipeline } from '../../src/core/model/pipeline.js';
+import type { PipelineSpec, StageSpec } from '../../src/core/model/types.js';
 import { CPU, linearProfile, pipeline, profileSet, stage } from '../helpers/pipelines.js';
 
 const profiles = profileSet(['a', 'b', 'c', 'd'].map((m) => linearProfile(m, 'cpu', 1, 1)));

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { plan } from '../../src/core/planner/index.js';
 import { configKey } from '../../src/core/planner/context.js';
 import type { Plan, PlannerKind } from '../../src/core/planner/index.js';
-import { compilePipeline } from '../../src/core/pipeline.js';
-import { Estimator } from '../../src/core/estimator.js';
-import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
-import type { HardwareType, PipelineConfig, PipelineSpec, StageConfig } from '../../src/core/types.js';
-import { ProfileSet } from '../../src/core/profiles.js';
+import { compilePipeline } from '../../src/core/model/pipeline.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
+import { generateTrace, parseArrivalSpec } from '../../src/core/arrival/spec.js';
+import type { HardwareType, PipelineConfig, PipelineSpec, StageConfig } from '../../src/core/model/types.js';
+import { ProfileSet } from '../../src/core/model/profiles.js';
 import { linearProfile, pipeline, profileSet, stage } from '../helpers/pipelines.js';
 import { reference } from '../helpers/reference.js';
 

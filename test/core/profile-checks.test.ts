@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { checkProfileSense } from '../../src/core/profile-checks.js';
-import type { ProfileOptions } from '../../src/core/profiles.js';
-import { MAX_PROFILE_POINTS } from '../../src/core/limits.js';
+import { checkProfileSense } from '../../src/core/model/profile-checks.js';
+import type { ProfileOptions } from '../../src/core/model/profiles.js';
+import { MAX_PROFILE_POINTS } from '../../src/core/model/limits.js';
 
 const at = (i: number) => `profiles[${i}]`;
 const profile = (points: ProfileOptions['points']): ProfileOptions => ({ model: 'm', hardware: 'cpu', points });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { LatencyCurve, normaliseProfiles } from '../../src/core/profiles.js';
-import type { ProfileOptions } from '../../src/core/profiles.js';
+import { LatencyCurve, normaliseProfiles } from '../../src/core/model/profiles.js';
+import type { ProfileOptions } from '../../src/core/model/profiles.js';
 
 describe('core/profiles', () => {
   const curve = new LatencyCurve({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { countChanged, decidePush, initialPushState } from '../../src/core/push-rule.js';
-import type { PushRuleState, ScrapeCount } from '../../src/core/push-rule.js';
+import { countChanged, decidePush, initialPushState } from '../../src/core/observe/push-rule.js';
+import type { PushRuleState, ScrapeCount } from '../../src/core/observe/push-rule.js';
 
 describe('core/push-rule', () => {
   describe('countChanged: |n − m| > 3√m + 2', () => {

@@ -1,10 +1,10 @@
 // The replay's router follows the estimator's routing: the same queries take the same edges, joins
 // wait for every taken branch, skipped stages pass the query on, and a failure ends a query once.
 import { expect } from 'chai';
-import { Estimator } from '../../src/core/estimator.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
 import { QueryRouter } from '../../src/core/replay/router.js';
 import { latencyErrors, latencyFigures, harnessVerdict } from '../../src/core/replay/compare.js';
-import type { StageSpec } from '../../src/core/types.js';
+import type { StageSpec } from '../../src/core/model/types.js';
 import { compiled, profileSet, stage } from '../helpers/pipelines.js';
 
 /** Runs every query through the router in topological waves; returns visits per stage. */

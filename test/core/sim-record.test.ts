@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { Estimator } from '../../src/core/estimator.js';
-import type { Estimate, EstimateOptions } from '../../src/core/estimator.js';
-import { compilePipeline } from '../../src/core/pipeline.js';
-import { generateTrace, parseArrivalSpec } from '../../src/core/arrival.js';
-import { RandomStream } from '../../src/core/random.js';
-import type { ProfileOptions } from '../../src/core/profiles.js';
-import type { PipelineConfig, PipelineSpec, StageConfig, StageSpec } from '../../src/core/types.js';
+import { Estimator } from '../../src/core/sim/estimator.js';
+import type { Estimate, EstimateOptions } from '../../src/core/sim/estimator.js';
+import { compilePipeline } from '../../src/core/model/pipeline.js';
+import { generateTrace, parseArrivalSpec } from '../../src/core/arrival/spec.js';
+import { RandomStream } from '../../src/core/math/random.js';
+import type { ProfileOptions } from '../../src/core/model/profiles.js';
+import type { PipelineConfig, PipelineSpec, StageConfig, StageSpec } from '../../src/core/model/types.js';
 import { plan } from '../../src/core/planner/index.js';
 import { profileSet } from '../helpers/pipelines.js';
 import { reference } from '../helpers/reference.js';

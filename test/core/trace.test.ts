@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { InvalidInputError } from '../../src/core/errors.js';
-import { formatTrace, parseTrace, traceStats } from '../../src/core/trace.js';
+import { InvalidInputError } from '../../src/core/model/errors.js';
+import { formatTrace, parseTrace, traceStats } from '../../src/core/arrival/trace.js';
 
 function parseError(text: string, source = 'test.trace'): InvalidInputError {
   try {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { createTuner, DEFAULT_TUNER_OPTIONS, envelopeRatio, recentEnvelopeOptions } from '../../src/core/tuner/tuner.js';
 import type { TunerPlan, TunerSnapshot, TunerState } from '../../src/core/tuner/tuner.js';
-import type { EnvelopePoint } from '../../src/core/envelope.js';
+import type { EnvelopePoint } from '../../src/core/arrival/envelope.js';
 import { downstreamVisits } from '../../src/core/tuner/tuner-plan.js';
 import { compiled, stage } from '../helpers/pipelines.js';
 

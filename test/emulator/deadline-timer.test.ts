@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
 import { preciseTimer } from '../../src/emulator/deadline-timer.js';
 import { ModelEngine } from '../../src/emulator/engine.js';
-import { LatencyCurve } from '../../src/core/profiles.js';
+import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { profile, sleep } from './helpers.js';
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

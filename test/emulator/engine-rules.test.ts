@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { ModelEngine } from '../../src/emulator/engine.js';
 import type { EngineError } from '../../src/emulator/engine.js';
 import type { BatchRecord, InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine.js';
-import { LatencyCurve } from '../../src/core/profiles.js';
+import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { FakeDeadlineTimer } from './fake-deadline-timer.js';
 import { profile } from './helpers.js';
 

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { EngineError, ModelEngine, WORKER_SCALED_DOWN } from '../../src/emulator/engine.js';
 import type { InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine.js';
-import { LatencyCurve } from '../../src/core/profiles.js';
+import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { profile, sleep, timed } from './helpers.js';
 
 /** A flat service time of `ms` at every size up to `max`. */

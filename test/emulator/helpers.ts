@@ -1,5 +1,5 @@
 // Shared by the emulator tests: small profiles with latencies of a few ms, and an HTTP client.
-import type { ModelProfile } from '../../src/core/types.js';
+import type { ModelProfile } from '../../src/core/model/types.js';
 
 /** A profile from [batchSize, latencyMs] pairs. */
 export function profile(model: string, hardware: string, points: readonly (readonly [number, number])[]): ModelProfile {

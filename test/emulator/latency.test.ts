@@ -3,7 +3,7 @@
 // times after a warm-up and the fastest run is compared with the profile; on a busy machine a
 // test may be retried.
 import { expect } from 'chai';
-import { LatencyCurve } from '../../src/core/profiles.js';
+import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
 import { startTorchServeEmulator } from '../../src/emulator/torchserve.js';
 import { startTritonEmulator } from '../../src/emulator/triton.js';

@@ -2,7 +2,7 @@
 // measured one (a P99 above the median), and is exactly L(k) where it did not.
 import { expect } from 'chai';
 import { profileServiceMs } from '../../src/emulator/engine.js';
-import { LatencyCurve } from '../../src/core/profiles.js';
+import { LatencyCurve } from '../../src/core/model/profiles.js';
 
 describe('emulator: service-time spread from the profile', () => {
   it('no P99 in the profile: exactly L(k)', () => {

@@ -1,9 +1,9 @@
 // Small builders for tests: pipelines, profiles and traces written inline.
-import { compilePipeline } from '../../src/core/pipeline.js';
-import type { CompiledPipeline } from '../../src/core/pipeline.js';
-import { normaliseProfiles, ProfileSet } from '../../src/core/profiles.js';
-import type { ProfileOptions } from '../../src/core/profiles.js';
-import type { EdgeSpec, HardwareType, PipelineSpec, StageSpec } from '../../src/core/types.js';
+import { compilePipeline } from '../../src/core/model/pipeline.js';
+import type { CompiledPipeline } from '../../src/core/model/pipeline.js';
+import { normaliseProfiles, ProfileSet } from '../../src/core/model/profiles.js';
+import type { ProfileOptions } from '../../src/core/model/profiles.js';
+import type { EdgeSpec, HardwareType, PipelineSpec, StageSpec } from '../../src/core/model/types.js';
 
 export function stage(name: string, next: Record<string, number> = {}, extra: Partial<StageSpec> = {}): StageSpec {
   const edges: EdgeSpec[] = Object.entries(next).map(([s, fraction]) => ({ stage: s, fraction }));

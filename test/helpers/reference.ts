@@ -1,7 +1,7 @@
 // The reference config shipped in config/examples, loaded once for tests.
 import { loadConfig } from '../../src/config/index.js';
 import type { InferlineConfig } from '../../src/config/index.js';
-import { ProfileSet } from '../../src/core/profiles.js';
+import { ProfileSet } from '../../src/core/model/profiles.js';
 
 export const REFERENCE_CONFIG = 'config/examples/reference.yaml';
 

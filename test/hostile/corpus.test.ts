@@ -10,7 +10,7 @@ import { AGENT, aliasBomb, baseConfig, configWith, deadPort, Fixtures, HostileSe
 import type { Loose, Misbehaviour } from './fixtures.js';
 import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
 import type { TorchServeEmulator, TritonEmulator } from '../../src/emulator/index.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 
 interface Env {
   readonly f: Fixtures;

@@ -22,7 +22,7 @@ import type { TorchServeHandle } from './servers/torchserve.js';
 import { startTriton } from './servers/triton.js';
 import type { TritonHandle } from './servers/triton.js';
 import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
-import type { ModelProfile } from '../../src/core/types.js';
+import type { ModelProfile } from '../../src/core/model/types.js';
 
 const D = 400;
 

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '../../adapters/registry.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import { agentCredential } from '../../src/runtime/agent/credential.js';
 import { etcdOrSkip } from './etcd/etcd-process.js';

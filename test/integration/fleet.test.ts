@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdCoordinator } from '../../src/coordination/etcd.js';
 import { StaleEpochError } from '../../src/ports/coordinator.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import type { TritonEmulator } from '../../src/emulator/index.js';
 import { etcdOrSkip, startEtcd, type EtcdHandle } from './etcd/etcd-process.js';

@@ -17,7 +17,7 @@ import type { QueryResult } from './prometheus/server.js';
 import { until } from './servers/mocha.js';
 import { freePorts, logTail, spawnGroup, stopGroup, type GroupProcess } from './servers/process.js';
 import { REPO_ROOT } from './servers/status.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import type { TritonEmulator } from '../../src/emulator/index.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import type { TritonEmulator } from '../../src/emulator/index.js';
 import { agentCredential } from '../../src/runtime/agent/credential.js';

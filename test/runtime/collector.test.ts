@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createTritonAdapter } from '../../adapters/triton/index.js';
 import { createTorchServeAdapter } from '../../adapters/torchserve/index.js';
 import { startTorchServeEmulator, startTritonEmulator } from '../../src/emulator/index.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import type { ModelCounters, ServerAdapter } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { FakeTelemetry } from '../helpers/fake-telemetry.js';

@@ -3,7 +3,7 @@ import { Reconciler } from '../../src/runtime/reconciler.js';
 import { DEFAULT_RECONCILE_POLICY } from '../../src/core/reconcile/index.js';
 import { createTritonAdapter } from '../../adapters/triton/index.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
-import { normaliseProfiles } from '../../src/core/profiles.js';
+import { normaliseProfiles } from '../../src/core/model/profiles.js';
 import { AdapterError } from '../../src/ports/server-adapter.js';
 import type { AdapterCapabilities, ModelStatus, ServerAdapter, ReplicaControl } from '../../src/ports/server-adapter.js';
 import { FakeClock } from '../helpers/fake-clock.js';

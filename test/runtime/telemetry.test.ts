@@ -5,7 +5,7 @@ import { TunerLoop, tunerDecisionKind } from '../../src/runtime/tuner-loop.js';
 import { PlannerRuns, planChanged } from '../../src/runtime/planner-runs.js';
 import { createTuner } from '../../src/core/tuner/tuner.js';
 import type { TunerDecision } from '../../src/core/tuner/tuner.js';
-import { computeEnvelope, envelopeWindowsMs } from '../../src/core/envelope.js';
+import { computeEnvelope, envelopeWindowsMs } from '../../src/core/arrival/envelope.js';
 import type { Plan, PlanRequest } from '../../src/core/planner/index.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { FakeClock } from '../helpers/fake-clock.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadTrace, resolveWorkload } from '../../src/runtime/trace-source.js';
-import { InvalidInputError } from '../../src/core/errors.js';
+import { InvalidInputError } from '../../src/core/model/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'inferline-trace-'));
 

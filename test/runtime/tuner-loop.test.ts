@@ -3,7 +3,7 @@ import { TunerLoop } from '../../src/runtime/tuner-loop.js';
 import { PeriodicTask } from '../../src/platform/periodic.js';
 import { createTuner } from '../../src/core/tuner/tuner.js';
 import type { TunerDecision } from '../../src/core/tuner/tuner.js';
-import { computeEnvelope, envelopeWindowsMs } from '../../src/core/envelope.js';
+import { computeEnvelope, envelopeWindowsMs } from '../../src/core/arrival/envelope.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('runtime/tuner-loop', () => {

@@ -1,8 +1,8 @@
 // `inferline emulate`: runs one emulated model server (Triton, TorchServe or TF Serving) hosting
 // every model of a profile file, prints where it listens, and serves until SIGINT or SIGTERM.
 import type { Command } from 'commander';
-import { DURATION_HINT, parseDurationMs } from '../../core/duration.js';
-import type { ModelProfile } from '../../core/types.js';
+import { DURATION_HINT, parseDurationMs } from '../../core/model/duration.js';
+import type { ModelProfile } from '../../core/model/types.js';
 import {
   PortUnavailableError, readProfileFile, selectModels, startTfServingEmulator, startTorchServeEmulator, startTritonEmulator,
 } from '../../emulator/index.js';

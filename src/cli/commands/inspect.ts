@@ -7,10 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { createAdapter, isServerKind } from '../../../adapters/registry.js';
 import { grpcTarget } from '../../../adapters/triton/grpc-control.js';
 import type { AdapterOptions } from '../../../adapters/registry.js';
-import { counterDelta } from '../../core/counters.js';
-import { counterRates, sumCounters } from '../../core/counter-rates.js';
-import type { CounterRates } from '../../core/counter-rates.js';
-import { DURATION_HINT, parseDurationMs } from '../../core/duration.js';
+import { counterDelta } from '../../core/observe/counters.js';
+import { counterRates, sumCounters } from '../../core/observe/counter-rates.js';
+import type { CounterRates } from '../../core/observe/counter-rates.js';
+import { DURATION_HINT, parseDurationMs } from '../../core/model/duration.js';
 import { AdapterError, SERVER_KINDS } from '../../ports/server-adapter.js';
 import type {
   AdapterCapabilities, ModelCounters, ModelStatus, ServerAdapter, ServerHealth, ServerKind,

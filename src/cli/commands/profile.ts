@@ -6,11 +6,11 @@
 // planner's profile format (merged into --out), a JSON result, and an HTML report.
 import type { Command } from 'commander';
 import { createAdapter } from '../../../adapters/registry.js';
-import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/duration.js';
+import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/model/duration.js';
 import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
 import type { PointResult } from '../../core/profiler/index.js';
-import type { ProfileOptions } from '../../core/profiles.js';
-import type { HopOverheadPoint } from '../../core/types.js';
+import type { ProfileOptions } from '../../core/model/profiles.js';
+import type { HopOverheadPoint } from '../../core/model/types.js';
 import type { Clock } from '../../ports/clock.js';
 import type { DeviceKind, ServerKind } from '../../ports/server-adapter.js';
 import {

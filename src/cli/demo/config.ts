@@ -8,7 +8,7 @@
 //       → refine, 30 % of queries (inception-v3 on gpu-t4, TF Serving: replicas only through an
 //         orchestrator, batching only by a restart; the demo configures neither, so its agent
 //         recommends instead of changing the server)
-import type { ModelProfile, PipelineSpec } from '../../core/types.js';
+import type { ModelProfile, PipelineSpec } from '../../core/model/types.js';
 
 export type DemoServerKind = 'triton' | 'torchserve' | 'tfserving';
 

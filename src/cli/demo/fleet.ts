@@ -15,7 +15,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import { createAdapter } from '../../../adapters/registry.js';
 import { AGENT_NODE_FLAGS } from '../agent-node-flags.js';
-import type { ModelProfile } from '../../core/types.js';
+import type { ModelProfile } from '../../core/model/types.js';
 import { MemoryCoordinationHub, serveCoordinationHub } from '../../coordination/index.js';
 import type { ServedHub } from '../../coordination/index.js';
 import { sourceFile, spawnCliProcess, stopCliProcess } from '../../emulator/cli-process.js';

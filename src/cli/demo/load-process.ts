@@ -9,7 +9,7 @@
 import { createAdapter } from '../../../adapters/registry.js';
 import type { Profilable } from '../../ports/server-adapter.js';
 import { systemClock } from '../../platform/system-clock.js';
-import { percentileOfSorted, sortedCopy } from '../../core/percentiles.js';
+import { percentileOfSorted, sortedCopy } from '../../core/math/percentiles.js';
 import { demoAdapterOptions } from './clients.js';
 import { LoadGenerator } from './load.js';
 import type { LoadProgressMessage, LoadStartMessage, LoadStoppedMessage, WireQuery } from './load-wire.js';

@@ -4,7 +4,7 @@
 // every branch has. Requests are real HTTP requests through the adapters' Profilable.infer. The
 // generator keeps end-to-end latencies per completed query for the view, the summary and the
 // Telemetry port.
-import { RandomStream } from '../../core/random.js';
+import { RandomStream } from '../../core/math/random.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Profilable } from '../../ports/server-adapter.js';
 

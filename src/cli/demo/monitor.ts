@@ -3,9 +3,9 @@
 // the timeline the report plots (one point a second, the simulation report's TimelinePoint shape),
 // the replica changes with their times, and the last actions for the live view. It also records the
 // end-to-end latencies through the Telemetry port, as a client of the pipeline would.
-import type { LatencyCurve } from '../../core/profiles.js';
-import { ProfileSet } from '../../core/profiles.js';
-import type { ModelProfile } from '../../core/types.js';
+import type { LatencyCurve } from '../../core/model/profiles.js';
+import { ProfileSet } from '../../core/model/profiles.js';
+import type { ModelProfile } from '../../core/model/types.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import type { LeaderStatus } from '../../runtime/agent/index.js';
 import type { TimelinePoint } from '../report/index.js';

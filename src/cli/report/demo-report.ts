@@ -3,7 +3,7 @@
 // summary with the tuner's reaction to the burst, the phases, what each server lets the agents
 // change, the plan, the actions, and the profiles the planner used (the profile report's overview).
 // One standalone page (inline CSS and SVG, no scripts).
-import type { ModelProfile } from '../../core/types.js';
+import type { ModelProfile } from '../../core/model/types.js';
 import { fmtCost, fmtMs, fmtPct } from '../output.js';
 import { escapeXml } from './escape.js';
 import { profileOverview } from './profile-report.js';

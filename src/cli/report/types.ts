@@ -6,8 +6,8 @@ import type { ServerKind } from '../../ports/server-adapter.js';
 import type { HarnessHealth } from '../../runtime/replay.js';
 
 /** The state of one run at the end of one interval of simulated time (the estimator's). */
-export type { TimelinePoint } from '../../core/estimator.js';
-import type { TimelinePoint } from '../../core/estimator.js';
+export type { TimelinePoint } from '../../core/sim/estimator.js';
+import type { TimelinePoint } from '../../core/sim/estimator.js';
 
 /** One controller's run over the whole workload. */
 export interface ControllerRun {

@@ -1,7 +1,7 @@
 // Arrival traces from specs. Constant-rate kinds (poisson, gamma) add renewal gaps in real time;
 // modulated kinds (step, ramp, spikes) add unit-mean gaps in operational time τ and map each τ
 // to t = Λ⁻¹(τ), so the rate at t is the segment's λ(t) and the gaps' CV holds wherever λ is flat.
-import { RandomStream } from '../random.js';
+import { RandomStream } from '../math/random.js';
 import { compileRateProfile, invertIntegratedRate } from './rate-profile.js';
 import { expectedArrivals, segmentRateProfile } from './rates.js';
 import { MAX_EXPECTED_ARRIVALS } from './types.js';

@@ -1,13 +1,13 @@
 // Arrival specs as text: `kind:key=value,…` segments joined by `;`. Parsing reports every problem
 // at once, each named by segment and key; formatting writes the canonical text that parses back
 // to the same spec.
-import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../duration.js';
-import { InvalidInputError } from '../errors.js';
-import type { Problem } from '../errors.js';
-import { parseDecimal } from '../trace.js';
+import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../model/duration.js';
+import { InvalidInputError } from '../model/errors.js';
+import type { Problem } from '../model/errors.js';
+import { parseDecimal } from './trace.js';
 import { expectedArrivals } from './rates.js';
 import { DEFAULT_CV, MAX_CV, MAX_EXPECTED_ARRIVALS } from './types.js';
-import { MAX_WORKLOAD_SPAN_MS } from '../limits.js';
+import { MAX_WORKLOAD_SPAN_MS } from '../model/limits.js';
 import type { ArrivalSegment, ArrivalSpec } from './types.js';
 
 /** The grammar in one line: published in config/inferline.schema.json and used in errors. */

@@ -1,5 +1,5 @@
 // The data of arrival specs: one interface per segment kind, and the limits every kind obeys.
-import { MAX_WORKLOAD_ARRIVALS } from '../limits.js';
+import { MAX_WORKLOAD_ARRIVALS } from '../model/limits.js';
 
 /** Memoryless arrivals at `rateQps`: exponential inter-arrival times (CV 1). */
 export interface PoissonSegment {

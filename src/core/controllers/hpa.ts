@@ -3,7 +3,7 @@
 // Scale-up is limited per period to max(2×, +4) replicas (the HPA's default policy); scale-down
 // takes the highest recommendation of the stabilisation window (300 s). It sees only utilisation:
 // nothing of batching, the pipeline or the SLO, as in a real cluster.
-import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
+import type { ControlView, Controller, ReplicaTargets } from '../sim/estimator.js';
 
 export interface HpaOptions {
   readonly periodMs: number;

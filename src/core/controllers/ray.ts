@@ -2,7 +2,7 @@
 // service) every metrics interval (10 s); the policy wants ⌈average ongoing over the look-back
 // window / target per replica⌉, and acts only when that has held for the upscale delay (30 s) or
 // the downscale delay (600 s). It knows nothing of batching, the pipeline or the SLO.
-import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
+import type { ControlView, Controller, ReplicaTargets } from '../sim/estimator.js';
 
 export interface RayOptions {
   readonly tickMs: number;

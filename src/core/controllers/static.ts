@@ -1,5 +1,5 @@
 // Static provisioning: the replicas chosen up front, never changed.
-import type { Controller } from '../estimator.js';
+import type { Controller } from '../sim/estimator.js';
 
 export function staticController(name: string): Controller {
   return {

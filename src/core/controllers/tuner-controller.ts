@@ -10,27 +10,27 @@
 // (recentEnvelopeOptions); the tuner also gets the arrival rate of the last second, with which a
 // backlog is drained from the spare capacity first.
 //
-// With `liveLoop` (core/live-loop.ts) the controller runs the loop the live agent and leader run,
+// With `liveLoop` (core/controllers/live-loop.ts) the controller runs the loop the live agent and leader run,
 // rather than an ideal one: arrivals are counted per scrape interval, and reach the tuner only when
-// the push rule (core/push-rule.ts) pushes them, spread evenly over their interval into envelopes of
+// the push rule (core/observe/push-rule.ts) pushes them, spread evenly over their interval into envelopes of
 // the live bucket width, read at the time of the last push (the leader's watermark); the queue
 // lengths are those of the last push. The tuner decides at each push and on its own tick, on the
 // replicas it last decided (the leader's desired state); each decision reaches the server
 // `actuationDelayMs` later, a later one superseding an earlier one; a replica added then serves only
 // after its hardware's activation delay (the estimator's). The batch-aware mode runs in the ideal
 // loop only.
-import { LiveEnvelope } from '../live-envelope.js';
-import type { ControlView, Controller, ReplicaTargets } from '../estimator.js';
+import { LiveEnvelope } from '../arrival/live-envelope.js';
+import type { ControlView, Controller, ReplicaTargets } from '../sim/estimator.js';
 import { createTuner, recentEnvelopeOptions } from '../tuner/tuner.js';
 import type { Tuner, TunerDecision, TunerState } from '../tuner/tuner.js';
 import { proposeBatchChange } from '../tuner/batch-aware.js';
 import { replicaThroughput } from '../tuner/tuner-plan.js';
 import type { BatchAwareInput, BatchProposal } from '../tuner/batch-aware.js';
-import type { StageConfig } from '../types.js';
-import { countResolutionMs, lastSecondRate } from '../live-loop.js';
-import type { CountedInterval, LiveLoopModel } from '../live-loop.js';
-import { decidePush, initialPushState } from '../push-rule.js';
-import type { PushRuleState } from '../push-rule.js';
+import type { StageConfig } from '../model/types.js';
+import { countResolutionMs, lastSecondRate } from './live-loop.js';
+import type { CountedInterval, LiveLoopModel } from './live-loop.js';
+import { decidePush, initialPushState } from '../observe/push-rule.js';
+import type { PushRuleState } from '../observe/push-rule.js';
 
 export interface BatchAwareOptions extends Omit<BatchAwareInput, 'recent' | 'config' | 'tolerance'> {
   /** How often to look for a batch change (simulated ms). */

@@ -9,8 +9,8 @@
 //   1 s buckets timed relative to the moment of the write; the next leader re-times them to end at
 //   its own "now" and plans on them at once instead of on the planning workload.
 import { z } from 'zod';
-import { firstIssue } from '../schema-issue.js';
-import type { StageConfig } from '../types.js';
+import { firstIssue } from '../model/schema-issue.js';
+import type { StageConfig } from '../model/types.js';
 import { bucketCounts } from './count-merger.js';
 import type { CountInterval } from './count-merger.js';
 

@@ -3,8 +3,8 @@
 // coordinator (written fenced, last valid write wins), not with whatever its own file says; an
 // agent whose file changes sends its policy to the leader. Pure: shapes, parsing and diffs.
 import { z } from 'zod';
-import { firstIssue } from '../schema-issue.js';
-import type { HardwareType, PipelineSpec, Slo } from '../types.js';
+import { firstIssue } from '../model/schema-issue.js';
+import type { HardwareType, PipelineSpec, Slo } from '../model/types.js';
 
 export interface FleetPolicy {
   readonly slos: Readonly<Record<string, Slo>>;

@@ -14,7 +14,7 @@
 //
 // Each stage's own rate (its visits, for telemetry and the queue it is charged with) is its
 // model's count times the stage's share of that model's visits.
-import type { CompiledPipeline } from '../pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
 
 export interface QueryCounting {
   /** Per root model, what one of its requests counts for in the pipeline's queries. */

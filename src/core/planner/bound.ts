@@ -29,10 +29,10 @@
 // other stages are no faster than their fastest) with at least those replicas, so it costs at
 // least the bound. The same floor screens whole configurations before
 // simulation (LatencyFloor.fits), which the searches use.
-import { streamKey } from '../random.js';
-import { edgeTaken } from '../pipeline.js';
-import type { CompiledPipeline } from '../pipeline.js';
-import type { StageConfig } from '../types.js';
+import { streamKey } from '../math/random.js';
+import { edgeTaken } from '../model/pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
+import type { StageConfig } from '../model/types.js';
 import { roundCost } from './cost.js';
 
 /** One stage's choice in the relaxation: the cheapest admissible (hardware, batch, stable replicas). */

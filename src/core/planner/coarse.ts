@@ -5,7 +5,7 @@
 // a batch size past a stage's largest measured size is capped there.
 import type { Evaluation, PlanningContext, StageOption } from './context.js';
 import type { SearchOutcome } from './outcome.js';
-import type { StageConfig } from '../types.js';
+import type { StageConfig } from '../model/types.js';
 
 export function coarsePlan(ctx: PlanningContext): SearchOutcome {
   const S = ctx.pipeline.stageNames.length;

@@ -2,16 +2,16 @@
 // feasibility test. A configuration is judged by the estimator's SLO percentile on the planning
 // trace; one that is unstable at the trace's mean rate (ρ ≥ 1 at some stage even at its best batch
 // size) is rejected without simulation.
-import { Estimator } from '../estimator.js';
-import type { Estimate } from '../estimator.js';
-import type { SimulationRecord } from '../sim-record.js';
-import type { CompiledPipeline } from '../pipeline.js';
-import { serviceFactor } from '../profiles.js';
-import type { ProfileSet } from '../profiles.js';
+import { Estimator } from '../sim/estimator.js';
+import type { Estimate } from '../sim/estimator.js';
+import type { SimulationRecord } from '../sim/sim-record.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
+import { serviceFactor } from '../model/profiles.js';
+import type { ProfileSet } from '../model/profiles.js';
 import { configFloors, costBound, LatencyFloor } from './bound.js';
 import type { CostBound } from './bound.js';
 import { roundCost } from './cost.js';
-import type { HardwareType, PipelineConfig, StageConfig } from '../types.js';
+import type { HardwareType, PipelineConfig, StageConfig } from '../model/types.js';
 
 export interface PlannerOptions {
   /** Seed of the estimator's routing stream. */

@@ -15,7 +15,7 @@ import { roundCost } from './cost.js';
 import { RootStageCheck } from './root-check.js';
 import { batchDelays } from './greedy.js';
 import type { SearchOutcome } from './outcome.js';
-import type { StageConfig } from '../types.js';
+import type { StageConfig } from '../model/types.js';
 
 interface Choice {
   readonly config: StageConfig;

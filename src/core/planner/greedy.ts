@@ -20,8 +20,8 @@ import type { Evaluation, PlanningContext, StageOption } from './context.js';
 import { better } from './context.js';
 import { roundCost } from './cost.js';
 import type { SearchOutcome } from './outcome.js';
-import type { StageConfig } from '../types.js';
-import { plannedDelayMs } from '../batch-delay.js';
+import type { StageConfig } from '../model/types.js';
+import { plannedDelayMs } from '../sim/batch-delay.js';
 
 export function greedyPlan(ctx: PlanningContext): SearchOutcome {
   const init = initialise(ctx);

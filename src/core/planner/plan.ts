@@ -1,12 +1,12 @@
 // The planner's entry point: runs one search (greedy, exact or the coarse baseline) for one
 // pipeline on a planning trace, and returns a plan in the shape of DESIGN.md's plan file.
-import { compilePipeline } from '../pipeline.js';
-import type { CompiledPipeline } from '../pipeline.js';
-import type { ProfileSet } from '../profiles.js';
-import type { HardwareType, PipelineSpec, StageConfig } from '../types.js';
-import type { Estimate, StageEstimate } from '../estimator.js';
-import { computeEnvelope, envelopeWindowsMs } from '../envelope.js';
-import type { PlannedEnvelope } from '../envelope.js';
+import { compilePipeline } from '../model/pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
+import type { ProfileSet } from '../model/profiles.js';
+import type { HardwareType, PipelineSpec, StageConfig } from '../model/types.js';
+import type { Estimate, StageEstimate } from '../sim/estimator.js';
+import { computeEnvelope, envelopeWindowsMs } from '../arrival/envelope.js';
+import type { PlannedEnvelope } from '../arrival/envelope.js';
 import { PlanningContext } from './context.js';
 import type { PlannerOptions } from './context.js';
 import { greedyPlan } from './greedy.js';

@@ -13,11 +13,11 @@
 //   (RootStageCheck.admits).
 // - Larger parts: each combination is checked, memoised by U's choices, before its simulation
 //   (RootStageCheck.prefixAdmits); a part shared by many combinations is simulated once.
-import { Estimator } from '../estimator.js';
-import { compilePipeline } from '../pipeline.js';
-import { ProfileSet } from '../profiles.js';
-import type { LatencyCurve } from '../profiles.js';
-import type { PipelineConfig, PipelineSpec, StageConfig } from '../types.js';
+import { Estimator } from '../sim/estimator.js';
+import { compilePipeline } from '../model/pipeline.js';
+import { ProfileSet } from '../model/profiles.js';
+import type { LatencyCurve } from '../model/profiles.js';
+import type { PipelineConfig, PipelineSpec, StageConfig } from '../model/types.js';
 import type { PlanningContext } from './context.js';
 
 const STAND_IN = '\u0000floor';

@@ -9,7 +9,7 @@
 // replicas that are stable at the sped-up mean rate, then add one replica at a time to the stage
 // where queries wait longest per dollar of a replica, until the estimator says the SLO holds. Every point is therefore
 // a configuration the estimator has checked, on the same trace and seed as the plan.
-import type { StageConfig } from '../types.js';
+import type { StageConfig } from '../model/types.js';
 import type { PlanningContext } from './context.js';
 
 /** One point of the scaling curve: at `factor` × the planning traffic, these replicas meet the SLO. */

@@ -4,7 +4,7 @@
 // unstable new point never replaces a stable old one (a noisy re-measurement must not overwrite a
 // good one; the merge reports it). Points of other batch sizes, and every other profile, are kept
 // as they were, in their order; new profiles go at the end.
-import type { ProfileOptions, ProfilePointOptions } from '../profiles.js';
+import type { ProfileOptions, ProfilePointOptions } from '../model/profiles.js';
 
 export interface KeptPoint {
   readonly model: string;

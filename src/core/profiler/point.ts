@@ -1,6 +1,6 @@
 // One point of an active sweep: its measurement windows summarised, and the result the profile
 // table and the report are made from.
-import { percentileOfSorted, sortedCopy } from '../percentiles.js';
+import { percentileOfSorted, sortedCopy } from '../math/percentiles.js';
 import { DEFAULT_STABILITY, lastWindows, windowSpread } from './stability.js';
 import type { StabilityCriterion, WindowSpread, WindowSummary } from './stability.js';
 import type { ServerTiming } from './server-timing.js';

@@ -1,5 +1,5 @@
 // Queueing and compute time of a batch from the server's own counters, over an interval of a
-// sweep point: counter increments (core/counters.ts) in, milliseconds per batch out.
+// sweep point: counter increments (core/observe/counters.ts) in, milliseconds per batch out.
 import type { ModelCounters } from '../../ports/server-adapter.js';
 
 export interface ServerTiming {

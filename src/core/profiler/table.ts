@@ -1,7 +1,7 @@
 // Sweep results → the planner's profile table (with provenance per point), and what the table
 // says about batching.
-import type { ProfileOptions, ProfilePointOptions } from '../profiles.js';
-import type { HopOverheadPoint } from '../types.js';
+import type { ProfileOptions, ProfilePointOptions } from '../model/profiles.js';
+import type { HopOverheadPoint } from '../model/types.js';
 import { pointLatencyMs } from './point.js';
 import type { PointResult } from './point.js';
 import type { PassivePoint } from './passive.js';

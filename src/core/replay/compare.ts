@@ -1,6 +1,6 @@
 // Predicted against measured, for `inferline replay`: latency figures side by side with the
 // relative error of each, and the verdict on whether the harness itself could be trusted.
-import { percentileOfSorted } from '../percentiles.js';
+import { percentileOfSorted } from '../math/percentiles.js';
 
 export interface LatencyFigures {
   readonly p50Ms: number;

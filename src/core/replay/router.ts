@@ -3,9 +3,9 @@
 // with several incoming edges runs once every incoming edge is decided and some were taken (a
 // join), and is skipped when none was; a query is done when every stage is finished or skipped.
 // Pure bookkeeping: the replay harness does the sending.
-import { edgeTaken } from '../pipeline.js';
-import type { CompiledPipeline } from '../pipeline.js';
-import { streamKey } from '../random.js';
+import { edgeTaken } from '../model/pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
+import { streamKey } from '../math/random.js';
 
 export interface RouteStep {
   /** Stages to send the query to now. */

@@ -4,8 +4,8 @@
 // SLO-percentile latency on the recent trace stays within `tolerance` of today's and within the
 // SLO. Of the stages where that saves money, the one saving most wins. Hardware never changes.
 // (The estimator models no batching delay, so the max queue delay is not tuned.)
-import type { Estimator } from '../estimator.js';
-import type { StageConfig } from '../types.js';
+import type { Estimator } from '../sim/estimator.js';
+import type { StageConfig } from '../model/types.js';
 
 export interface BatchAwareInput {
   readonly estimator: Estimator;

@@ -1,10 +1,10 @@
 // The tuner's view of a plan (tuner.ts TunerPlan): per stage the planned replicas, bounds, start-up
 // time, scale factor and per-replica throughput at the planned batch size and hardware. One
 // construction for the closed-loop harness and for the leader's live tuner. Pure.
-import type { CompiledPipeline } from '../pipeline.js';
-import type { Estimator } from '../estimator.js';
-import type { EnvelopePoint } from '../envelope.js';
-import type { HardwareType, StageConfig } from '../types.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
+import type { Estimator } from '../sim/estimator.js';
+import type { EnvelopePoint } from '../arrival/envelope.js';
+import type { HardwareType, StageConfig } from '../model/types.js';
 import type { TunerPlan, TunerScalingPoint } from './tuner.js';
 
 /** The parts of a plan the tuner needs. */

@@ -36,7 +36,7 @@
 // - Always within [minReplicas, maxReplicas].
 // - Signal a replan when the sustained rate (the longest window) stays outside
 //   [replanLow, replanHigh] × the planned mean rate for replanAfterMs.
-import type { EnvelopePoint } from '../envelope.js';
+import type { EnvelopePoint } from '../arrival/envelope.js';
 
 export interface TunerStage {
   readonly name: string;

@@ -10,7 +10,7 @@
 // reconciler compares desired with observed before it acts.
 import type { AgentConfig, InferlineConfig } from '../../config/index.js';
 import { parsePolicy, policyDiff, policyOf } from '../../core/fleet/index.js';
-import type { ProfileOptions } from '../../core/profiles.js';
+import type { ProfileOptions } from '../../core/model/profiles.js';
 import { activeProfile } from '../../core/profiler/table.js';
 import { runActiveProfile } from '../profiler/index.js';
 import type { FleetPolicy } from '../../core/fleet/index.js';
@@ -109,7 +109,7 @@ export class Agent {
   private ignored: { epoch: number; revision: string; writtenBy: string; models: AgentDesiredSpec['models'] | undefined; reason: string } | undefined;
   private judging: Promise<void> = Promise.resolve();
   private readonly pushes = { pushed: 0, failed: 0, lastError: undefined as string | undefined };
-  /** The last pushes (when, and why: core/push-rule.ts), for the status and the reaction bench. */
+  /** The last pushes (when, and why: core/observe/push-rule.ts), for the status and the reaction bench. */
   private readonly recentPushes: { atMs: number; reason: string }[] = [];
   private lastReload: (ReloadOutcome & { atMs: number }) | undefined;
   private readonly recommended = new Set<string>();
@@ -145,7 +145,7 @@ export class Agent {
     this.collector = new Collector({
       adapter: options.adapter, clock: options.clock, intervalMs: agent.scrapeIntervalMs,
       ...(agent.models ? { models: agent.models } : {}),
-      // Samples are pushed when the traffic changes, else every push interval (core/push-rule.ts).
+      // Samples are pushed when the traffic changes, else every push interval (core/observe/push-rule.ts).
       push: { heartbeatMs: agent.pushIntervalMs },
       // At idle the queues (a second request per scrape) are read once per push interval.
       idleQueueReadMs: agent.pushIntervalMs,

@@ -3,7 +3,7 @@
 // stands for (for the agent's metrics), and a summary of the plans in force (for GET /v1/plan on
 // any agent). Reading it back checks every field: bad data from the store must not reach a server.
 import { z } from 'zod';
-import { firstIssue } from '../../core/schema-issue.js';
+import { firstIssue } from '../../core/model/schema-issue.js';
 import type { JsonValue } from '../../ports/coordinator.js';
 import type { ModelSpec } from '../../core/reconcile/index.js';
 import type { Plan } from '../../core/planner/index.js';

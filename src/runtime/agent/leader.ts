@@ -17,25 +17,25 @@
 import cron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { InferlineConfig } from '../../config/index.js';
-import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival.js';
+import { generateTrace, parseArrivalSpec, formatArrivalSpec } from '../../core/arrival/spec.js';
 import {
   applyPolicy, bucketCounts, CountMerger, keepRunning, mergeRunning, parsePolicy, parseTrafficRecord, placeableHardware, placeReplicas, queryCounting,
   traceFromCounts, trafficIntervals, trafficRecordOf,
 } from '../../core/fleet/index.js';
 import { tunerPlanOf } from '../../core/tuner/tuner-plan.js';
-import { countResolutionMs, lastSecondRate } from '../../core/live-loop.js';
-import { compilePipeline } from '../../core/pipeline.js';
-import { Estimator } from '../../core/estimator.js';
+import { countResolutionMs, lastSecondRate } from '../../core/controllers/live-loop.js';
+import { compilePipeline } from '../../core/model/pipeline.js';
+import { Estimator } from '../../core/sim/estimator.js';
 import type { CountInterval, FleetPolicy, Placement, PlacementMember, QueryCounting, RunningStage, Shortfall, StageDemand } from '../../core/fleet/index.js';
-import { normaliseProfiles, ProfileSet } from '../../core/profiles.js';
-import type { ProfileOptions } from '../../core/profiles.js';
+import { normaliseProfiles, ProfileSet } from '../../core/model/profiles.js';
+import type { ProfileOptions } from '../../core/model/profiles.js';
 import { passiveProfile } from '../../core/profiler/table.js';
 import type { Plan } from '../../core/planner/index.js';
 import { passivePoints, tallyBatchSizes } from '../../core/profiler/passive.js';
 import type { BatchSizeTally } from '../../core/profiler/passive.js';
 import { createTuner } from '../../core/tuner/tuner.js';
 import type { TunerDecision } from '../../core/tuner/tuner.js';
-import type { ModelProfile, PipelineSpec } from '../../core/types.js';
+import type { ModelProfile, PipelineSpec } from '../../core/model/types.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Coordinator, DesiredStateRecord, JsonValue, Leadership, MemberInfo, Subscription } from '../../ports/coordinator.js';
 import type { StaleEpochError } from '../../ports/coordinator.js';

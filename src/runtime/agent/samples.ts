@@ -1,7 +1,7 @@
 // The body of POST /v1/samples (an agent's samples pushed to the leader), checked by its schema:
 // a malformed push is answered 400 naming the field and never reaches the tuner.
 import { z } from 'zod';
-import { firstIssue } from '../../core/schema-issue.js';
+import { firstIssue } from '../../core/model/schema-issue.js';
 import { HttpProblem } from '../agent-http.js';
 import type { ModelSample } from '../collector.js';
 

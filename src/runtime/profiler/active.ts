@@ -7,7 +7,7 @@
 import type { Clock } from '../../ports/clock.js';
 import { hasConfigRestore, hasReplicaControl, isProfilable } from '../../ports/server-adapter.js';
 import type { ConfigSnapshot, DeviceKind, ModelCounters, ModelStatus, Profilable, ServerAdapter, ServerKind } from '../../ports/server-adapter.js';
-import { sumCounters } from '../../core/counter-rates.js';
+import { sumCounters } from '../../core/observe/counter-rates.js';
 import {
   checkBatchSizes, DEFAULT_STABILITY, lastWindows, nextPointStep, pointDeadlineMs, serverTiming, summarisePoint, summariseWindow,
   sweepBatchSizes,

@@ -1,7 +1,7 @@
 // Reading one model's counters through the adapter, and their increments between two reads:
 // per series (Triton reports one per version), then summed for the model.
-import { counterDelta } from '../../core/counters.js';
-import { sumCounters } from '../../core/counter-rates.js';
+import { counterDelta } from '../../core/observe/counters.js';
+import { sumCounters } from '../../core/observe/counter-rates.js';
 import type { ModelCounters } from '../../ports/server-adapter.js';
 
 export interface ModelDelta {

@@ -5,9 +5,9 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import yaml from 'js-yaml';
 import { gatherProfiles } from '../../config/profile-sources.js';
-import { InvalidInputError } from '../../core/errors.js';
-import { normaliseProfiles } from '../../core/profiles.js';
-import type { ProfileOptions } from '../../core/profiles.js';
+import { InvalidInputError } from '../../core/model/errors.js';
+import { normaliseProfiles } from '../../core/model/profiles.js';
+import type { ProfileOptions } from '../../core/model/profiles.js';
 import { mergeProfiles } from '../../core/profiler/index.js';
 import type { KeptPoint } from '../../core/profiler/index.js';
 

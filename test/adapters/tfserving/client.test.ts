@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createTfServingAdapter } from '../../../adapters/tfserving/index.js';
 import type { TfServingAdapterOptions } from '../../../adapters/tfserving/index.js';
-import { InvalidInputError } from '../../../src/core/errors.js';
+import { InvalidInputError } from '../../../src/core/model/errors.js';
 import { AdapterError, hasBatchControl, hasReplicaControl, isProfilable } from '../../../src/ports/server-adapter.js';
 import type { Clock } from '../../../src/ports/clock.js';
 import { FakeTfServing, deadUrl } from './fake-server.js';

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TritonAdapter, createTritonAdapter } from '../../../adapters/triton/index.js';
 import { GRPC_LOAD_ENDPOINT, defaultGrpcTarget, grpcTarget } from '../../../adapters/triton/grpc-control.js';
-import { normaliseProfiles } from '../../../src/core/profiles.js';
+import { normaliseProfiles } from '../../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../../src/emulator/index.js';
 import type { TritonEmulator } from '../../../src/emulator/index.js';
 import { AdapterError } from '../../../src/ports/server-adapter.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { keepRunning, mergeRunning, parseTrafficRecord, trafficIntervals, trafficRecordOf } from '../../../src/core/fleet/handover.js';
 import type { RunningStage } from '../../../src/core/fleet/handover.js';
-import type { StageConfig } from '../../../src/core/types.js';
+import type { StageConfig } from '../../../src/core/model/types.js';
 
 describe('core/fleet/handover', function () {
   const planned: Record<string, StageConfig> = {

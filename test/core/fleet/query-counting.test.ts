@@ -1,9 +1,9 @@
 // What one request of each model counts for: the pipeline's queries (root models only) and each
 // stage's visits. Table of pipelines, each checked against its visits per query.
 import { expect } from 'chai';
-import { compilePipeline } from '../../../src/core/pipeline.js';
+import { compilePipeline } from '../../../src/core/model/pipeline.js';
 import { queryCounting } from '../../../src/core/fleet/query-counting.js';
-import type { PipelineSpec } from '../../../src/core/types.js';
+import type { PipelineSpec } from '../../../src/core/model/types.js';
 
 type Stage = readonly [name: string, model: string, next?: readonly (readonly [string, number])[]];
 

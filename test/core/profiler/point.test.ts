@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { counterDelta } from '../../../src/core/counters.js';
+import { counterDelta } from '../../../src/core/observe/counters.js';
 import { nsToMs, pointLatencyMs, serverTiming, summarisePoint, summariseWindow } from '../../../src/core/profiler/index.js';
 import type { WindowRecord } from '../../../src/core/profiler/index.js';
 import type { ModelCounters } from '../../../src/ports/server-adapter.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { profileFileSchema } from '../../../src/config/schema.js';
-import { normaliseProfiles } from '../../../src/core/profiles.js';
-import type { ProfileOptions } from '../../../src/core/profiles.js';
+import { normaliseProfiles } from '../../../src/core/model/profiles.js';
+import type { ProfileOptions } from '../../../src/core/model/profiles.js';
 import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, mergeProfiles, passivePoints, passiveProfile, tallyBatchSizes } from '../../../src/core/profiler/index.js';
 import type { PointResult } from '../../../src/core/profiler/index.js';
 

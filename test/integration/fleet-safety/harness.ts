@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Etcd3 } from 'etcd3';
-import { normaliseProfiles } from '../../../src/core/profiles.js';
+import { normaliseProfiles } from '../../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../../src/emulator/index.js';
 import type { TritonEmulator } from '../../../src/emulator/index.js';
 import { startEtcd, type EtcdHandle } from '../etcd/etcd-process.js';

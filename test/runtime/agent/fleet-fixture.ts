@@ -5,7 +5,7 @@ import { parseConfig } from '../../../src/config/index.js';
 import type { InferlineConfig } from '../../../src/config/index.js';
 import { createAdapter } from '../../../adapters/registry.js';
 import { MemoryCoordinationHub, MemoryCoordinator } from '../../../src/coordination/index.js';
-import { normaliseProfiles } from '../../../src/core/profiles.js';
+import { normaliseProfiles } from '../../../src/core/model/profiles.js';
 import { startTritonEmulator } from '../../../src/emulator/index.js';
 import type { TritonEmulator } from '../../../src/emulator/index.js';
 import { Agent } from '../../../src/runtime/agent/index.js';

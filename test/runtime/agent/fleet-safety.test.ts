@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startTritonEmulator } from '../../../src/emulator/index.js';
-import { normaliseProfiles } from '../../../src/core/profiles.js';
+import { normaliseProfiles } from '../../../src/core/model/profiles.js';
 import { agentCredential } from '../../../src/runtime/agent/credential.js';
 import { PROFILES, startFleet, until, TOKEN } from './fleet-fixture.js';
 import type { Coordinator, DesiredStateRecord } from '../../../src/ports/coordinator.js';

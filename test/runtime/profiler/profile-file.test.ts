@@ -3,8 +3,8 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidInputError } from '../../../src/core/errors.js';
-import type { ProfileOptions } from '../../../src/core/profiles.js';
+import { InvalidInputError } from '../../../src/core/model/errors.js';
+import type { ProfileOptions } from '../../../src/core/model/profiles.js';
 import { readProfileFile } from '../../../src/emulator/index.js';
 import { mergeIntoProfileFile } from '../../../src/runtime/profiler/index.js';
 

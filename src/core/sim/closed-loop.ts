@@ -10,26 +10,26 @@
 //   advance: oracles);
 // - coarse: the coarse-grained plan, scaled as one unit by the same tuner.
 // With `liveLoop` the tuner-driven controllers (inferline, coarse) run inside the live loop's
-// delays (core/live-loop.ts: scrape interval, push rule, decision-to-server delay); each hardware's
+// delays (core/controllers/live-loop.ts: scrape interval, push rule, decision-to-server delay); each hardware's
 // activation delay applies to every controller. Without it the loop is ideal: every arrival seen at
 // once, every decision applied at once (the paper's setting).
-import { compilePipeline } from './pipeline.js';
-import type { CompiledPipeline } from './pipeline.js';
+import { compilePipeline } from '../model/pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
 import { Estimator } from './estimator.js';
 import type { ClosedLoopEstimate, Controller } from './estimator.js';
-import type { ProfileSet } from './profiles.js';
-import type { HardwareType, PipelineSpec, StageConfig } from './types.js';
-import { computeEnvelope } from './envelope.js';
-import type { EnvelopePoint } from './envelope.js';
-import { createTuner } from './tuner/tuner.js';
-import type { TunerOptions } from './tuner/tuner.js';
-import { tunerPlanOf } from './tuner/tuner-plan.js';
-import type { PlanForTuner } from './tuner/tuner-plan.js';
-import { tunerController } from './controllers/tuner-controller.js';
-import { DEFAULT_HPA, hpaController } from './controllers/hpa.js';
-import { DEFAULT_RAY, rayController } from './controllers/ray.js';
-import { staticController } from './controllers/static.js';
-import type { LiveLoopModel } from './live-loop.js';
+import type { ProfileSet } from '../model/profiles.js';
+import type { HardwareType, PipelineSpec, StageConfig } from '../model/types.js';
+import { computeEnvelope } from '../arrival/envelope.js';
+import type { EnvelopePoint } from '../arrival/envelope.js';
+import { createTuner } from '../tuner/tuner.js';
+import type { TunerOptions } from '../tuner/tuner.js';
+import { tunerPlanOf } from '../tuner/tuner-plan.js';
+import type { PlanForTuner } from '../tuner/tuner-plan.js';
+import { tunerController } from '../controllers/tuner-controller.js';
+import { DEFAULT_HPA, hpaController } from '../controllers/hpa.js';
+import { DEFAULT_RAY, rayController } from '../controllers/ray.js';
+import { staticController } from '../controllers/static.js';
+import type { LiveLoopModel } from '../controllers/live-loop.js';
 
 export type ControllerKind = 'inferline' | 'hpa' | 'ray' | 'static-mean' | 'static-peak' | 'coarse';
 export const CONTROLLER_KINDS: readonly ControllerKind[] = ['inferline', 'hpa', 'ray', 'static-mean', 'static-peak', 'coarse'];

@@ -5,7 +5,7 @@
 // (reference/server-apis.md: Triton's max_queue_delay_microseconds and TF Serving's
 // batch_timeout_micros are whole microseconds from the oldest queued request; TorchServe's
 // maxBatchDelay is whole milliseconds, counted by a worker from when it took the first request.)
-import type { StageServerKind } from './types.js';
+import type { StageServerKind } from '../model/types.js';
 
 /** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
 export type DelayOrigin = 'oldest-request' | 'batch-start';

@@ -15,7 +15,7 @@
 // holds always increments leaseTransitions, even when the record names this identity (a restarted
 // process, or two processes given the same id), and such a record is waited out like any other.
 // The fencing epoch of a record is leaseTransitions + 1, so the first leader's epoch is 1.
-import type { Problem } from './errors.js';
+import type { Problem } from '../model/errors.js';
 
 /** client-go's JitterFactor: the renew deadline must leave room for one jittered retry. */
 export const JITTER_FACTOR = 1.2;

@@ -36,15 +36,15 @@
 import { delayOriginOf } from './batch-delay.js';
 import type { DelayOrigin } from './batch-delay.js';
 import { EventHeap } from './event-heap.js';
-import { orderFreeMean, percentileOfSorted, percentilesInPlace } from './percentiles.js';
-import { hashUnit, streamKey } from './random.js';
-import { edgeTaken } from './pipeline.js';
-import type { CompiledPipeline } from './pipeline.js';
-import { serviceFactor } from './profiles.js';
-import type { ProfileSet } from './profiles.js';
+import { orderFreeMean, percentileOfSorted, percentilesInPlace } from '../math/percentiles.js';
+import { hashUnit, streamKey } from '../math/random.js';
+import { edgeTaken } from '../model/pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
+import { serviceFactor } from '../model/profiles.js';
+import type { ProfileSet } from '../model/profiles.js';
 import { layOutReplay, replayableStages } from './sim-record.js';
 import type { SimulationRecord } from './sim-record.js';
-import type { PipelineConfig } from './types.js';
+import type { PipelineConfig } from '../model/types.js';
 
 export interface StageEstimate {
   readonly stage: string;

@@ -1,9 +1,9 @@
 // Arrival traces: a Float64Array of arrival times in seconds, non-decreasing, each ≥ 0.
 // Files come in two shapes: one time per line, or CSV with a header naming the time column.
 // Parsing reports every problem (up to a limit) with its line, so a bad file is fixed in one go.
-import { InvalidInputError } from './errors.js';
-import type { Problem } from './errors.js';
-import { MAX_TRACE_GAP_MS, MAX_WORKLOAD_ARRIVALS, MAX_WORKLOAD_SPAN_MS } from './limits.js';
+import { InvalidInputError } from '../model/errors.js';
+import type { Problem } from '../model/errors.js';
+import { MAX_TRACE_GAP_MS, MAX_WORKLOAD_ARRIVALS, MAX_WORKLOAD_SPAN_MS } from '../model/limits.js';
 
 /** Column names accepted as the arrival time in a CSV trace (compared case-insensitively). */
 export const TIME_COLUMNS: readonly string[] = ['time', 'timestamp', 'arrival', 'arrival_time', 't'];

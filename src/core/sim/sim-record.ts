@@ -9,7 +9,7 @@
 //
 // Equal to a full run, simultaneous events included: equal-time events of different stages run in
 // topological order (estimator.ts), and a replayed resolution takes its stage's place in it.
-import type { CompiledPipeline } from './pipeline.js';
+import type { CompiledPipeline } from '../model/pipeline.js';
 
 /** Per stage: the totals a run keeps for its StageEstimate, replayed as they were. */
 export interface StageTotals {

@@ -9,8 +9,8 @@
 // This file is the public surface; the parts live in ./arrival/.
 export type {
   ArrivalSegment, ArrivalSpec, GammaSegment, ModulatedSegment, PoissonSegment, RampSegment, SpikesSegment, StepSegment,
-} from './arrival/types.js';
-export { DEFAULT_CV, MAX_CV, MAX_EXPECTED_ARRIVALS } from './arrival/types.js';
-export { ARRIVAL_SPEC_HINT, formatArrivalSpec, parseArrivalSpec } from './arrival/parse.js';
-export { arrivalSpecDurationMs, expectedArrivals } from './arrival/rates.js';
-export { generateTrace } from './arrival/generate.js';
+} from './types.js';
+export { DEFAULT_CV, MAX_CV, MAX_EXPECTED_ARRIVALS } from './types.js';
+export { ARRIVAL_SPEC_HINT, formatArrivalSpec, parseArrivalSpec } from './parse.js';
+export { arrivalSpecDurationMs, expectedArrivals } from './rates.js';
+export { generateTrace } from './generate.js';

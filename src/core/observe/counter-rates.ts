@@ -1,7 +1,7 @@
-// Rates over a window from counter increments (core/counters.ts counterDelta): per second, and
+// Rates over a window from counter increments (core/observe/counters.ts counterDelta): per second, and
 // per request. Pure. A mean per request exists only when requests were answered in the window;
 // a field the server does not count stays null.
-import type { BatchSizeCounters, ModelCounters } from '../ports/server-adapter.js';
+import type { BatchSizeCounters, ModelCounters } from '../../ports/server-adapter.js';
 
 export interface CounterRates {
   readonly windowMs: number;

@@ -1,7 +1,7 @@
 // Counter deltas between two scrapes. Every counter of every server is treated as resettable: any
 // decrease (a server restart, Triton's stats reset on reload, a TorchServe version swap) means the
 // new values count from zero, so the delta is the new value itself and the reset is reported.
-import type { BatchSizeCounters, ModelCounters } from '../ports/server-adapter.js';
+import type { BatchSizeCounters, ModelCounters } from '../../ports/server-adapter.js';
 
 export interface CounterDelta {
   /** True when any counter went down since the previous sample. */

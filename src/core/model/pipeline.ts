@@ -6,7 +6,7 @@
 // scale factor of a stage (expected visits per query) is the probability that it is visited; for a
 // tree this equals the reference's "product of fractions summed over paths". It is computed
 // exactly by enumerating the conditional edges (those with 0 < f < 1), up to 20 of them.
-import { hashUnit } from './random.js';
+import { hashUnit } from '../math/random.js';
 import type { HardwareType, PipelineSpec } from './types.js';
 import type { Problem } from './errors.js';
 import type { ProfileSet } from './profiles.js';

@@ -86,7 +86,7 @@ export interface StageSpec {
   readonly maxReplicas?: number;
   /**
    * The kind of server that serves the stage, where the config says: its batch-delay rule is
-   * simulated and only delays it can be given are planned (core/batch-delay.ts). Default: Triton's rule.
+   * simulated and only delays it can be given are planned (core/sim/batch-delay.ts). Default: Triton's rule.
    */
   readonly server?: StageServerKind;
 }
