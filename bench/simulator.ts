@@ -37,10 +37,13 @@ async function baselineEstimator(ref: string, make: (mod: Record<string, unknown
   const cleanup = (): void => {
     try { execFileSync('git', ['-C', root, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' }); } catch { /* left for `git worktree prune` */ }
   };
-  const file = path.join(dir, 'src/core/sim/estimator.ts');
-  if (!existsSync(file)) { cleanup(); return `${ref} has no src/core/sim/estimator.ts`; }
+  // The core's files moved into rooms (src/core/sim, src/core/model) after the baselines the bench names.
+  const inWorktree = (...candidates: string[]): string | undefined => candidates.map((c) => path.join(dir, c)).find((f) => existsSync(f));
+  const file = inWorktree('src/core/sim/estimator.ts', 'src/core/estimator.ts');
+  const pipelineFile = inWorktree('src/core/model/pipeline.ts', 'src/core/pipeline.ts');
+  if (file === undefined || pipelineFile === undefined) { cleanup(); return `${ref} has no src/core/sim/estimator.ts or src/core/estimator.ts`; }
   const mod = await import(pathToFileURL(file).href) as Record<string, unknown>;
-  const pipelineMod = await import(pathToFileURL(path.join(dir, 'src/core/model/pipeline.ts')).href) as Record<string, unknown>;
+  const pipelineMod = await import(pathToFileURL(pipelineFile).href) as Record<string, unknown>;
   return { run: make(mod, pipelineMod), cleanup };
 }
 
