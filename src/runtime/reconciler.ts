@@ -2,6 +2,12 @@
 // pure decider what to change, and applies the actions through the adapter. A failed management
 // call is retried on later passes with doubling backoff, a capped number of times per desired
 // value; its error stays in the status for the agent's /v1/status. It never computes a target.
+//
+// Actuation does not block the next decision: a pass starts its actions together (one per model at
+// a time) and waits for them at most `actionWaitMs`. A change still running then (real Triton's
+// instance removal returns only when the surplus instances are idle: seconds to minutes under
+// load) stays in flight; later passes leave that model alone and change the others, and its
+// completion runs a pass at once, which reports it and applies whatever that model needs next.
 import { decideReconcile, initialReconcileState } from '../core/reconcile/index.js';
 import type { DesiredState, ReconcileAction, ReconcileDecision, ReconcilePolicy, ReconcileState } from '../core/reconcile/index.js';
 import { hasBatchControl, hasReplicaControl } from '../ports/server-adapter.js';
@@ -35,6 +41,11 @@ export interface ReconcilerOptions {
    * not read on every pass; a failed change reads it again at the next pass.
    */
   readonly capabilitiesTtlMs?: number;
+  /**
+   * How long a pass waits for the changes it started (default 1 s). One still running then stays in
+   * flight: the pass returns, later passes change the other models, and its completion runs a pass.
+   */
+  readonly actionWaitMs?: number;
 }
 
 export interface ActionFailure {
@@ -49,8 +60,11 @@ export interface ActionFailure {
 export interface ReconcilePass {
   readonly atMs: number;
   readonly decision: ReconcileDecision;
+  /** Changes that completed since the last pass: this pass's own, and any that outlived theirs. */
   readonly applied: readonly ReconcileAction[];
   readonly failed: readonly ActionFailure[];
+  /** Changes still running on the server; their models were left out of this pass's decision. */
+  readonly inProgress: readonly ReconcileAction[];
 }
 
 export interface ReconcilerStatus {
@@ -79,6 +93,11 @@ export class Reconciler {
   private waiting: Promise<ReconcilePass | undefined> | undefined;
   /** Since when every pass has found nothing to do (undefined: the last one had something). */
   private quietSinceMs: number | undefined;
+  /** The change running on each model (at most one a model), with what it settled to once done. */
+  private readonly inFlight = new Map<string, ReconcileAction>();
+  /** Changes that completed after their pass returned, for the next pass to report. */
+  private readonly settledLate: { applied: ReconcileAction[]; failed: ActionFailure[] } = { applied: [], failed: [] };
+  private stopped = false;
 
   constructor(options: ReconcilerOptions) {
     this.options = options;
@@ -110,10 +129,13 @@ export class Reconciler {
   }
 
   start(): void {
+    this.stopped = false;
     this.task.start();
   }
 
+  /** Stops the passes; a change in flight on the server is left to finish there, and no pass follows it. */
   stop(): Promise<void> {
+    this.stopped = true;
     return this.task.stop();
   }
 
@@ -162,38 +184,76 @@ export class Reconciler {
       this.quietSinceMs = undefined;
       return undefined;
     }
-    const { decision, state } = decideReconcile({ nowMs: now, desired, observed: this.observed, capabilities, policy }, this.state);
+    // A model with a change in flight is left out: its next change waits for the server's answer.
+    const open = this.inFlight.size === 0 ? desired : { ...desired, models: desired.models.filter((m) => !this.inFlight.has(m.model)) };
+    const { decision, state } = decideReconcile({ nowMs: now, desired: open, observed: this.observed, capabilities, policy }, this.state);
     this.state = state;
-    const applied: ReconcileAction[] = [];
-    const failed: ActionFailure[] = [];
+    const applied: ReconcileAction[] = this.settledLate.applied.splice(0);
+    const failed: ActionFailure[] = this.settledLate.failed.splice(0);
     // A failure is forgotten once the desired value it was for is no longer wanted at all.
-    const wanted = new Set([...decision.actions, ...decision.recommendations].map(keyOf));
+    const wanted = new Set([...decision.actions, ...decision.recommendations, ...this.inFlight.values()].map(keyOf));
     for (const k of [...this.failures.keys()]) if (!wanted.has(k)) this.failures.delete(k);
+    // The models' changes run together; one model's run one after another, in the decider's order.
+    const byModel = new Map<string, { action: ReconcileAction; priorAttempts: number }[]>();
     for (const action of decision.actions) {
-      const key = keyOf(action);
-      const prior = this.failures.get(key);
+      const prior = this.failures.get(keyOf(action));
       if (prior && (prior.gaveUp || now < prior.nextAtMs)) continue;
-      try {
-        await this.apply(action);
-        applied.push(action);
-        this.failures.delete(key);
-      } catch (err) {
-        const attempts = (prior?.attempts ?? 0) + 1;
-        const gaveUp = attempts >= (this.options.maxAttempts ?? 5);
-        const delay = Math.min(60_000, (this.options.retryBaseMs ?? 1000) * 2 ** (attempts - 1));
-        const f = { action, message: err instanceof Error ? err.message : String(err), attempts, atMs: now, gaveUp, nextAtMs: now + delay };
-        this.failures.set(key, f);
-        failed.push({ action, message: f.message, attempts, atMs: now, gaveUp });
-        this.capabilities = undefined; // the server may have changed mode: read it again
-      }
+      const list = byModel.get(action.model) ?? [];
+      list.push({ action, priorAttempts: prior?.attempts ?? 0 });
+      byModel.set(action.model, list);
     }
-    const pass: ReconcilePass = { atMs: now, decision, applied, failed };
-    const quiet = decision.actions.length === 0 && decision.recommendations.length === 0 && this.failures.size === 0;
+    const mine = { applied, failed, returned: false };
+    const started = [...byModel.values()].map(async (list) => {
+      for (const { action, priorAttempts } of list) await this.start1(action, priorAttempts, mine);
+    });
+    if (started.length > 0) await this.waitAtMost(Promise.all(started), this.options.actionWaitMs ?? 1000);
+    mine.returned = true;
+    const pass: ReconcilePass = { atMs: now, decision, applied, failed, inProgress: [...this.inFlight.values()] };
+    const quiet = decision.actions.length === 0 && decision.recommendations.length === 0 && this.failures.size === 0 && this.inFlight.size === 0;
     if (!quiet) this.quietSinceMs = undefined;
     else this.quietSinceMs ??= now;
     this.lastPass = pass;
     this.options.onPass?.(pass);
     return pass;
+  }
+
+  /**
+   * Starts one change and settles it: into its pass's lists while that pass still waits, else into
+   * the next pass's (and runs that pass at once, unless stopped).
+   */
+  private async start1(action: ReconcileAction, priorAttempts: number, pass: { applied: ReconcileAction[]; failed: ActionFailure[]; returned: boolean }): Promise<void> {
+    const key = keyOf(action);
+    this.inFlight.set(action.model, action);
+    let failure: ActionFailure | undefined;
+    try {
+      await this.apply(action);
+      this.failures.delete(key);
+    } catch (err) {
+      const now = this.options.clock.nowMs();
+      const attempts = priorAttempts + 1;
+      const gaveUp = attempts >= (this.options.maxAttempts ?? 5);
+      const delay = Math.min(60_000, (this.options.retryBaseMs ?? 1000) * 2 ** (attempts - 1));
+      failure = { action, message: err instanceof Error ? err.message : String(err), attempts, atMs: now, gaveUp };
+      this.failures.set(key, { ...failure, nextAtMs: now + delay });
+      this.capabilities = undefined; // the server may have changed mode: read it again
+    } finally {
+      this.inFlight.delete(action.model);
+    }
+    const into = pass.returned ? this.settledLate : pass;
+    if (failure) into.failed.push(failure);
+    else into.applied.push(action);
+    if (pass.returned && !this.stopped) this.pass().catch(() => undefined);
+  }
+
+  /** Waits for `work`, or `ms` on the clock, whichever ends first. */
+  private async waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+    const abort = new AbortController();
+    const timeout = this.options.clock.sleep(ms, abort.signal).catch(() => undefined);
+    try {
+      await Promise.race([work, timeout]);
+    } finally {
+      abort.abort();
+    }
   }
 
   private async apply(action: ReconcileAction): Promise<void> {

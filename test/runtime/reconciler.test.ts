@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Reconciler } from '../../src/runtime/reconciler.js';
 import { DEFAULT_RECONCILE_POLICY } from '../../src/core/reconcile/index.js';
+import type { ReconcileAction } from '../../src/core/reconcile/index.js';
 import { createTritonAdapter } from '../../adapters/triton/index.js';
 import { startTritonEmulator } from '../../src/emulator/index.js';
 import { normaliseProfiles } from '../../src/core/model/profiles.js';
@@ -141,6 +142,66 @@ describe('runtime/reconciler', function () {
   });
 });
 
+describe('runtime/reconciler: actuation does not block the next decision', () => {
+  it('a slow change on one model leaves the others to later passes; its completion runs a pass that reports it and applies its next change', async () => {
+    const calls: string[] = [];
+    let release: () => void = () => undefined;
+    const adapter = twoModelServer(async (m, n) => {
+      calls.push(`${m}=${n}`);
+      // The first change of 'a' is a slow removal: it returns when released.
+      if (m === 'a' && calls.filter((c) => c.startsWith('a')).length === 1) await new Promise<void>((ok) => { release = ok; });
+    });
+    const clock = new FakeClock(0);
+    const passes: string[] = [];
+    const r = new Reconciler({
+      adapter, clock, policy: { ...enforce, maxStepDown: 8 }, actionWaitMs: 1000,
+      onPass: (p) => passes.push(`applied [${p.applied.map(label)}] in progress [${p.inProgress.map(label)}]`),
+    });
+    r.setDesired({ epoch: 1, models: [{ model: 'a', replicas: 1 }, { model: 'b', replicas: 4 }] });
+    const first = r.pass();
+    await clock.advance(1000); // the pass's wait runs out with 'a' still in flight
+    await first;
+    expect(passes).to.deep.equal(['applied [b→4] in progress [a→1]']);
+    // A burst: both models up. 'a' is left alone while its removal runs; 'b' goes up at once.
+    r.setDesired({ epoch: 1, models: [{ model: 'a', replicas: 6 }, { model: 'b', replicas: 8 }] });
+    await r.pass();
+    expect(calls).to.deep.equal(['a=1', 'b=4', 'b=8']);
+    expect(passes[1]).to.equal('applied [b→8] in progress [a→1]');
+    // The removal ends: a pass runs by itself, reports it, and takes 'a' to what is wanted now.
+    release();
+    for (let i = 0; i < 50 && passes.length < 3; i++) await new Promise((ok) => setImmediate(ok));
+    expect(passes[2]).to.equal('applied [a→1,a→6] in progress []');
+    expect(calls).to.deep.equal(['a=1', 'b=4', 'b=8', 'a=6']);
+  });
+
+  it('a change that fails after its pass returned is retried with backoff like any other', async () => {
+    let fail: (e: Error) => void = () => undefined;
+    let calls = 0;
+    const adapter = twoModelServer(async (m) => {
+      if (m !== 'a') return;
+      calls++;
+      if (calls === 1) await new Promise<void>((_ok, no) => { fail = no; });
+    });
+    const clock = new FakeClock(0);
+    const failed: string[] = [];
+    const r = new Reconciler({ adapter, clock, policy: enforce, actionWaitMs: 500, retryBaseMs: 1000, onPass: (p) => failed.push(...p.failed.map((f) => `${f.attempts} ${f.message}`)) });
+    r.setDesired({ epoch: 1, models: [{ model: 'a', replicas: 3 }, { model: 'b', replicas: 1 }] });
+    const first = r.pass();
+    await clock.advance(500);
+    await first;
+    fail(new Error('load failed'));
+    for (let i = 0; i < 50 && failed.length === 0; i++) await new Promise((ok) => setImmediate(ok));
+    expect(failed).to.deep.equal(['1 load failed']);
+    expect(r.status().failures.map((f) => f.attempts)).to.deep.equal([1]);
+    await r.pass(); // within the backoff: not tried again
+    expect(calls).to.equal(1);
+    await clock.advance(1000);
+    await r.pass();
+    expect(calls).to.equal(2);
+    expect(r.status().failures).to.deep.equal([]);
+  });
+});
+
 describe('runtime/reconciler: idle interval', () => {
   it('passes at the idle interval once passes have found nothing to do for idleAfterMs, at the fast one while anything is held, failing or changing', async () => {
     let fail = false;
@@ -219,4 +280,28 @@ function oneModelServer(hooks: { setReplicas?: (n: number) => Promise<void>; onC
       return status();
     },
   };
+}
+
+/** A server of models 'a' and 'b' (1 replica each) whose replicas change live after `change` returns. */
+function twoModelServer(change: (model: string, n: number) => Promise<void>): ServerAdapter & ReplicaControl {
+  const replicas = new Map([['a', 4], ['b', 1]]);
+  const status = (model: string): ModelStatus => ({ model, ready: true, replicas: replicas.get(model) ?? 0, device: 'cpu', maxBatchSize: 1 });
+  return {
+    kind: 'triton', endpoint: 'http://127.0.0.1:1',
+    health: async () => ({ live: true, ready: true }),
+    models: async () => [...replicas.keys()].map(status),
+    model: async (m) => status(m),
+    counters: async () => [],
+    metrics: async () => [],
+    capabilities: async (): Promise<AdapterCapabilities> => ({ replicas: 'live', batching: 'reload', perBatchStats: false, profiling: false, warnings: [] }),
+    setReplicas: async (m, n) => {
+      await change(m, n);
+      replicas.set(m, n);
+      return status(m);
+    },
+  };
+}
+
+function label(a: ReconcileAction): string {
+  return a.kind === 'replicas' ? `${a.model}→${a.to}` : `${a.model} batch`;
 }
