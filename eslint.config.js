@@ -44,6 +44,14 @@ export default tseslint.config(
       }],
     },
   },
+  // Small units (STYLE.md §12, issue #18): a file holds one concept and a function reads alone.
+  {
+    files: ['src/**/*.ts', 'adapters/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 450 }],
+      'max-lines-per-function': ['error', { max: 120 }],
+    },
+  },
   {
     files: ['src/core/**/*.ts'],
     rules: {
@@ -86,10 +94,25 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/runtime/**/*.ts', 'src/config/**/*.ts'],
+    files: ['src/runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [{ group: ['**/cli/**', '**/adapters/**', '**/coordination/**'], message: 'Only the composition roots in src/cli wire concrete adapters and backends.' }, OTEL_ONLY_IN_TELEMETRY],
+      }],
+    },
+  },
+  {
+    // The config builds agent.server's schema from the adapters' pure settings files, and nothing else of theirs.
+    files: ['src/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/cli/**', '**/coordination/**'],
+          message: 'Only the composition roots in src/cli wire concrete adapters and backends.',
+        }, {
+          regex: '(^|/)adapters(/(?!settings\\.js$|[^/]+/settings\\.js$)|$)',
+          message: 'Only the composition roots in src/cli wire concrete adapters; src/config imports only the pure adapters/settings.js and adapters/<kind>/settings.js.',
+        }, OTEL_ONLY_IN_TELEMETRY],
       }],
     },
   },

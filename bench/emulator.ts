@@ -2,9 +2,9 @@
 // engine itself measures them (monotonic clock), with the CPU the event loop spent meanwhile. For
 // comparison, the same batches on a plain setTimeout(L) (the engine before deadline timers).
 import { LatencyCurve } from '../src/core/model/profiles.js';
-import { ModelEngine } from '../src/emulator/engine.js';
-import { preciseTimer } from '../src/emulator/deadline-timer.js';
-import type { DeadlineTimer } from '../src/emulator/deadline-timer.js';
+import { ModelEngine } from '../src/emulator/engine/index.js';
+import { preciseTimer } from '../src/emulator/engine/deadline-timer.js';
+import type { DeadlineTimer } from '../src/emulator/engine/deadline-timer.js';
 import { loadavg } from 'node:os';
 
 const SERVICE_MS = [0.7, 2.3, 8.6, 40];

@@ -61,24 +61,8 @@ export function tritonGrpcService(): Promise<GrpcRuntime> {
   return runtime;
 }
 
-/**
- * `host:port` from what a user writes for a gRPC address: `host:port`, `grpc://host:port` or
- * `http://host:port` (a path is not allowed). Throws on anything else, naming it.
- */
-export function grpcTarget(address: string): string {
-  const text = address.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `grpc://${text}`;
-  let u: URL;
-  try {
-    u = new URL(withScheme);
-  } catch {
-    throw new TypeError(`gRPC address '${address}': not host:port`);
-  }
-  if (!['grpc:', 'http:'].includes(u.protocol)) throw new TypeError(`gRPC address '${address}': scheme ${u.protocol} (use host:port, grpc:// or http://)`);
-  if (u.port === '') throw new TypeError(`gRPC address '${address}': no port (Triton's gRPC port is 8001 by default)`);
-  if ((u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.username !== '') throw new TypeError(`gRPC address '${address}': only host:port is allowed`);
-  return `${u.hostname}:${u.port}`;
-}
+export { grpcTarget } from './grpc-address.js';
+
 
 /**
  * The gRPC address Triton serves beside an HTTP URL when neither port was moved: the HTTP port

@@ -1,6 +1,6 @@
 // The agent and placement sections after the schema: the agent's id (default: host name and server
 // kind), its hardware checked against the hardware list and its capacity defaulted from it, the
-// bearer token read from its file, server options that belong to the server kind named, and paths
+// bearer token read from its file, its server section resolved by that kind's settings, and paths
 // resolved against the config file's folder. Also checks the planner's cron schedule.
 import os from 'node:os';
 import path from 'node:path';
@@ -10,27 +10,10 @@ import type { ParsedConfigFile } from './schema.js';
 import type { AgentConfig, PlacementConfig } from './types.js';
 import type { ReadFile } from './profile-sources.js';
 import { describeReadError } from './profile-sources.js';
+import { resolveServer } from '../../adapters/settings.js';
 
 /** Default replicas one server hosts when neither the agent nor its hardware says. */
 export const DEFAULT_AGENT_CAPACITY = 64;
-
-/** Options that only one server kind takes. */
-const KIND_ONLY: readonly {
-  readonly key: 'managementUrl' | 'grpcUrl' | 'keyFile' | 'token' | 'archives' | 'scaleDown' | 'drainGrace' | 'header' | 'restartCommand' | 'scaleCommand' | 'batchingParametersFile';
-  readonly kind: string;
-}[] = [
-  { key: 'managementUrl', kind: 'torchserve' },
-  { key: 'archives', kind: 'torchserve' },
-  { key: 'scaleDown', kind: 'torchserve' },
-  { key: 'drainGrace', kind: 'torchserve' },
-  { key: 'keyFile', kind: 'torchserve' },
-  { key: 'token', kind: 'torchserve' },
-  { key: 'header', kind: 'triton' },
-  { key: 'grpcUrl', kind: 'triton' },
-  { key: 'restartCommand', kind: 'tfserving' },
-  { key: 'scaleCommand', kind: 'tfserving' },
-  { key: 'batchingParametersFile', kind: 'tfserving' },
-];
 
 export function resolveAgent(file: ParsedConfigFile, source: string, readFile: ReadFile): { config: AgentConfig | undefined; problems: Problem[] } {
   const problems: Problem[] = [];
@@ -40,9 +23,6 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
   const hw = file.hardware.find((h) => h.name === a.hardware);
   if (hw === undefined) {
     problems.push({ path: 'agent.hardware', message: `"${a.hardware}" — must be one of the hardware names: ${file.hardware.map((h) => h.name).join(', ')}` });
-  }
-  for (const { key, kind } of KIND_ONLY) {
-    if (a.server[key] !== undefined && a.server.kind !== kind) problems.push({ path: `agent.server.${key}`, message: `only for server kind ${kind}, not ${a.server.kind}` });
   }
   if (a.server.kind === 'tfserving' && a.models === undefined) {
     problems.push({ path: 'agent.models', message: 'missing — required for TF Serving (its REST API cannot list models)' });
@@ -73,23 +53,8 @@ export function resolveAgent(file: ParsedConfigFile, source: string, readFile: R
       hardware: a.hardware,
       capacity: a.capacity ?? hw?.capacity ?? DEFAULT_AGENT_CAPACITY,
       ...(a.models === undefined ? {} : { models: a.models }),
-      server: {
-        kind: server.kind,
-        url: server.url.replace(/\/+$/, ''),
-        timeoutMs: server.timeout,
-        ...(server.metricsUrl === undefined ? {} : { metricsUrl: server.metricsUrl.replace(/\/+$/, '') }),
-        ...(server.grpcUrl === undefined ? {} : { grpcUrl: server.grpcUrl }),
-        ...(server.managementUrl === undefined ? {} : { managementUrl: server.managementUrl.replace(/\/+$/, '') }),
-        ...(server.keyFile === undefined ? {} : { keyFile: relative(server.keyFile) }),
-        ...(server.token === undefined ? {} : { token: server.token }),
-        ...(server.archives === undefined ? {} : { archives: server.archives }),
-        ...(server.scaleDown === undefined ? {} : { scaleDown: server.scaleDown }),
-        ...(server.drainGrace === undefined ? {} : { drainGraceMs: server.drainGrace }),
-        ...(server.header === undefined ? {} : { header: server.header }),
-        ...(server.restartCommand === undefined ? {} : { restartCommand: server.restartCommand }),
-        ...(server.scaleCommand === undefined ? {} : { scaleCommand: server.scaleCommand }),
-        ...(server.batchingParametersFile === undefined ? {} : { batchingParametersFile: relative(server.batchingParametersFile) }),
-      },
+      // The kind's own keys, resolved by its settings (adapters/<kind>/settings.ts).
+      server: resolveServer(server, { relative }),
       api: {
         host: a.api.host,
         port: a.api.port,

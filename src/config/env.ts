@@ -98,12 +98,11 @@ function objectShape(schema: z.core.$ZodType): Record<string, z.core.$ZodType> |
     case 'optional': case 'default': case 'prefault': case 'nullable': case 'readonly':
       return def.innerType ? objectShape(def.innerType) : undefined;
     case 'pipe': return def.in ? objectShape(def.in) : undefined;
-    case 'union':
-      for (const option of def.options ?? []) {
-        const shape = objectShape(option);
-        if (shape) return shape;
-      }
-      return undefined;
+    case 'union': {
+      // Every option's keys (agent.server: each kind's), so an override may set a key of any of them.
+      const shapes = (def.options ?? []).map(objectShape).filter((s) => s !== undefined);
+      return shapes.length === 0 ? undefined : Object.assign({}, ...shapes) as Record<string, z.core.$ZodType>;
+    }
     default: return undefined;
   }
 }

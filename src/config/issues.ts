@@ -34,6 +34,11 @@ function fromIssue(issue: Issue, base: readonly PropertyKey[], file: string | un
       }));
     }
     case 'invalid_union': {
+      // A discriminated union (agent.server on `kind`) whose discriminator matched no branch: the problem is that key's value.
+      if (issue.errors.length === 0 && issue.discriminator !== undefined) {
+        const value = isRecord(issue.input) ? issue.input[issue.discriminator] : undefined;
+        return [{ path, message: `${renderValue(value)} — ${mustBe(issue)}` }];
+      }
       // Report the branch that got past the type check (a string where a string-or-object was
       // expected, say); when every branch failed on the type alone, say which types are taken.
       const deep = issue.errors.find((branch) => !branch.every(isShallowTypeMismatch));

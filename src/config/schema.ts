@@ -3,39 +3,11 @@
 // otherwise). Field transforms (durations to milliseconds, `delay` to `delayMs`) happen here, so
 // the parsed output already has the core's shapes; cross-references are checked in cross-checks.ts.
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_PATTERN, parseDurationMs } from '../core/model/duration.js';
 import { ARRIVAL_SPEC_HINT, parseArrivalSpec } from '../core/arrival/spec.js';
 import { InvalidInputError } from '../core/model/errors.js';
 import { DEFAULT_IDLE_SCRAPE_INTERVAL_MS, DEFAULT_LIVE_LOOP } from '../core/controllers/live-loop.js';
-
-/** A strict object whose unknown-key message lists the keys it does take. */
-function strict<T extends z.ZodRawShape>(shape: T) {
-  const known = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'unrecognized_keys' ? `must be one of: ${known}` : undefined),
-  });
-}
-
-const name = z.string().min(1);
-const positiveInt = z.int().min(1);
-
-const durationString = z.string()
-  .regex(DURATION_PATTERN, { error: `must be ${DURATION_HINT}` })
-  .transform((text, ctx) => {
-    const ms = parseDurationMs(text);
-    if (ms === undefined) {
-      ctx.issues.push({ code: 'custom', message: `must be ${DURATION_HINT}`, input: text });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-/** Milliseconds as a number, or a duration string; inside, always milliseconds. */
-function duration(number: z.ZodNumber) {
-  return z.union([number, durationString], {
-    error: `must be a number of milliseconds or ${DURATION_HINT}`,
-  });
-}
+import { serverSettingsSchema } from '../../adapters/settings.js';
+import { duration, httpUrl, name, positiveInt, strict } from './zod-helpers.js';
 
 const EXAMPLE_ARRIVAL = 'gamma:rate=100,cv=4,duration=60s';
 
@@ -164,15 +136,6 @@ export const tunerSchema = strict({
   }).prefault({}).describe('Beyond the paper: also raise batch sizes where the estimator shows an equal tail at lower cost.'),
 });
 
-const httpUrl = z.string().refine((text) => {
-  try {
-    const u = new URL(text);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, { error: 'must be an http(s) URL' });
-
 export const telemetrySchema = strict({
   serviceName: name.optional().describe('The service.name of the exported metrics (default: OTEL_SERVICE_NAME, else "inferline").'),
   prometheus: strict({
@@ -254,39 +217,6 @@ export const coordinationSchema = strict({
   }).prefault({}),
 });
 
-/** A gRPC address as the Triton adapter takes it (adapters/triton/grpc-control.ts), or none. */
-function isGrpcAddress(text: string): boolean {
-  if (text === 'none') return true;
-  const m = /^(?:(?:grpc|http):\/\/)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})\/?$/.exec(text);
-  const port = m ? Number(m[1]) : 0;
-  return port >= 1 && port <= 65535;
-}
-
-const agentServerSchema = strict({
-  kind: z.enum(['triton', 'torchserve', 'tfserving']).describe('The model server this agent attaches to.'),
-  url: httpUrl.describe('Main API: Triton HTTP (:8000), TorchServe inference (:8080), TF Serving REST (:8501).'),
-  metricsUrl: httpUrl.optional().describe('Prometheus metrics (default: Triton :8002, TorchServe :8082, TF Serving /monitoring/prometheus/metrics on the REST port).'),
-  grpcUrl: z.string().refine(isGrpcAddress, { error: 'must be host:port with a port in 1–65535 (grpc:// or http:// allowed) or none' }).optional()
-    .describe('Triton: its gRPC address, where model loads go (an HTTP load stalls the inference requests of one of Triton\'s HTTP threads until it returns; docs/scale-down.md). Default: the url\'s host on :8001 when url is on :8000, else HTTP; none: HTTP.'),
-  managementUrl: httpUrl.optional().describe('TorchServe management API (default: the same host on :8081).'),
-  keyFile: name.optional().describe('TorchServe key_file.json, relative to this config file (token auth).'),
-  token: z.string().refine((t) => /^\S+$/.test(t), { error: 'must be one word (TorchServe keys have no blanks)' }).optional()
-    .describe('TorchServe key for the inference and management APIs (or INFERLINE_AGENT__SERVER__TOKEN).'),
-  archives: z.record(name, z.array(name).min(1)).optional()
-    .describe('TorchServe: per model, the .mar files in the model store it may be registered from, each built with its own --version (a batching change and a draining scale-down swap between them; docs/scale-down.md).'),
-  scaleDown: z.enum(['drain', 'interrupt']).optional()
-    .describe('TorchServe: drain (default) removes workers by a version swap that fails no request, where archives lists an alternate; interrupt uses the scale API, which re-runs a removed worker\'s batch elsewhere and now and then fails it ("Worker died.").'),
-  drainGrace: duration(z.number().nonnegative()).optional()
-    .describe('TorchServe: once a drained version\'s queue is empty, how long its last batches may still run beyond max_batch_delay (default 2s); above the slowest batch.'),
-  header: strict({ name: z.string().refine((t) => /^[A-Za-z0-9-]+$/.test(t), { error: 'must be an HTTP header name' }), value: z.string().min(1) }).optional()
-    .describe('Triton --http-restricted-api header sent on every request.'),
-  timeout: duration(z.number().positive()).default(5_000).describe('Timeout of one read (default 5s).'),
-  restartCommand: z.array(z.string().min(1)).min(1).optional().describe('TF Serving: the command that restarts the server after a batching change.'),
-  scaleCommand: z.array(z.string().min(1)).min(1).optional()
-    .describe('TF Serving: the orchestrator command that sets replicas ({model} and {replicas} are replaced).'),
-  batchingParametersFile: name.optional().describe('TF Serving: the --batching_parameters_file, relative to this config file.'),
-});
-
 export const agentSchema = strict({
   id: z.string().refine((t) => /^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$/.test(t), { error: 'must be 1–63 letters, digits, "-", "_" or ".", starting with a letter or digit' }).optional()
     .describe('This agent\'s id in the fleet (default: the host name and the server kind, e.g. "node-1-triton").'),
@@ -295,7 +225,7 @@ export const agentSchema = strict({
   hardware: name.describe('The hardware type of this server (a hardware[].name).'),
   capacity: positiveInt.optional().describe('Replicas this server can host in all (default: the hardware\'s capacity, else 64).'),
   models: z.array(name).min(1).optional().describe('Models of this server inferline manages (default: every model the server reports; required for TF Serving).'),
-  server: agentServerSchema,
+  server: serverSettingsSchema,
   api: strict({
     host: name.default('127.0.0.1').describe('Address the agent API listens on (default 127.0.0.1).'),
     port: z.int().min(0).max(65535).default(8470).describe('Port of the agent API (default 8470; 0 takes a free port).'),

@@ -5,7 +5,7 @@ import type { HardwareType, ModelProfile, PipelineSpec } from '../core/model/typ
 import type { TunerOptions } from '../core/tuner/tuner.js';
 import type { ElectionTiming } from '../core/fleet/election.js';
 import type { CoordinationBackend } from '../ports/coordinator.js';
-import type { ServerKind } from '../ports/server-adapter.js';
+import type { AgentServerConfig } from '../../adapters/settings.js';
 import type { ReconcileMode } from '../core/reconcile/index.js';
 
 export interface PlannerConfig {
@@ -83,28 +83,8 @@ export interface AgentConfig {
   readonly capacity: number;
   /** Models managed; absent: every model the server reports. */
   readonly models?: readonly string[];
-  readonly server: {
-    readonly kind: ServerKind;
-    readonly url: string;
-    readonly timeoutMs: number;
-    readonly metricsUrl?: string;
-    /** Triton: where loads go (host:port, or none for HTTP). */
-    readonly grpcUrl?: string;
-    readonly managementUrl?: string;
-    /** Absolute path. */
-    readonly keyFile?: string;
-    readonly token?: string;
-    /** TorchServe: per model, the archives a version swap may register. */
-    readonly archives?: Readonly<Record<string, readonly string[]>>;
-    /** TorchServe: how workers are removed (adapter default: drain). */
-    readonly scaleDown?: 'drain' | 'interrupt';
-    readonly drainGraceMs?: number;
-    readonly header?: { readonly name: string; readonly value: string };
-    readonly restartCommand?: readonly string[];
-    readonly scaleCommand?: readonly string[];
-    /** Absolute path. */
-    readonly batchingParametersFile?: string;
-  };
+  /** The server section, resolved by its kind's settings (adapters/<kind>/settings.ts). */
+  readonly server: AgentServerConfig;
   readonly api: {
     readonly host: string;
     readonly port: number;

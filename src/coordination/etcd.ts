@@ -9,8 +9,7 @@
 // The leader renews its lease itself, one keep-alive every retry period, and stops leading when no
 // renewal has succeeded for the renew deadline (client-go's rule; etcd3's own keep-alive would
 // wait up to twice the TTL before giving up, too late to be safe).
-import { readFile } from 'node:fs/promises';
-import { Etcd3, EtcdLeaseInvalidError, type IOptions, type IKeyValue, type Lease, type Namespace, type Watcher } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, type IOptions, type IKeyValue, type Lease, type Namespace } from 'etcd3';
 import { DEFAULT_ELECTION_TIMING, type ElectionTiming } from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
@@ -19,42 +18,16 @@ import {
   type Subscription,
 } from '../ports/coordinator.js';
 import { systemClock } from '../platform/system-clock.js';
-import { Feed, jsonEqual } from './feed.js';
-import { byAgentId, checkMemberInfo, DEFAULT_MEMBER_TTL_MS, memberInfoJson, parseMemberInfo } from './member-info.js';
+import { jsonEqual } from './feed.js';
+import { byAgentId, checkMemberInfo, DEFAULT_MEMBER_TTL_MS, parseMemberInfo } from './member-info.js';
+import { clientOptionsOf, type EtcdCoordinatorOptions } from './etcd-options.js';
+import { EtcdRegistration, ttlSeconds } from './etcd-registration.js';
+import { sharedWatch, type SharedWatch } from './etcd-watch.js';
+import { createLeaderKey, deleteLeaderKey, desiredKey, LEADER_KEY, leaderIdOf } from './etcd-keys.js';
+
+export type { EtcdCoordinatorOptions, EtcdTlsFiles } from './etcd-options.js';
 import { desiredRecordJson, parseDesiredRecord } from './desired-record.js';
 import { settleWithin, withTimeout } from './util.js';
-
-export interface EtcdTlsFiles {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-}
-
-export interface EtcdCoordinatorOptions {
-  readonly identity: string;
-  /** Client URLs, e.g. ['http://127.0.0.1:2379']. */
-  readonly endpoints: readonly string[];
-  /** Key prefix, starting and ending with "/" (default "/inferline/"). */
-  readonly prefix?: string;
-  readonly timing?: ElectionTiming;
-  readonly memberTtlMs?: number;
-  /** Timeout of one unary request (default 5 s). */
-  readonly requestTimeoutMs?: number;
-  /** PEM files, read by create(). */
-  readonly tls?: EtcdTlsFiles;
-  readonly clock?: Clock;
-  readonly onError?: (err: unknown) => void;
-  /**
-   * Every watch also re-reads its key this often (informer-style resync), so an event lost while
-   * etcd restarted, or while the client's circuit breaker was open, costs at most this long
-   * (default: the retry period, at least 1 s).
-   */
-  readonly watchResyncMs?: number;
-}
-
-const LEADER_KEY = 'leader';
-const memberKey = (agentId: string): string => `members/${agentId}`;
-const desiredKey = (agentId: string): string => `desired/${agentId}`;
 
 interface Term {
   readonly epoch: number;
@@ -62,13 +35,6 @@ interface Term {
   readonly controller: AbortController;
   readonly leadership: Leadership;
   renewedAtMs: number;
-}
-
-interface SharedWatch<T> {
-  readonly feed: Feed<T>;
-  readonly watcher: Watcher;
-  /** Re-reads the value (what the periodic resync calls). */
-  readonly refresh: () => void;
 }
 
 export class EtcdCoordinator implements Coordinator {
@@ -116,31 +82,7 @@ export class EtcdCoordinator implements Coordinator {
     if (options.endpoints.length === 0) throw new CoordinatorError('etcd', 'no endpoints');
     const prefix = options.prefix ?? '/inferline/';
     if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new CoordinatorError('etcd', `prefix "${prefix}" must start and end with "/"`);
-    const read = async (file: string | undefined): Promise<Buffer | undefined> => {
-      if (file === undefined) return undefined;
-      try {
-        return await readFile(file);
-      } catch (err) {
-        throw new CoordinatorError('etcd', `cannot read TLS file ${file}`, { cause: err });
-      }
-    };
-    const tls = options.tls;
-    const [ca, cert, key] = [await read(tls?.caFile), await read(tls?.certFile), await read(tls?.keyFile)];
-    const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    const clientOptions: IOptions = {
-      hosts: [...options.endpoints],
-      dialTimeout: requestTimeoutMs,
-      // Unary calls get a deadline; streams (watches, keep-alives) must not, or they would end.
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
-      ...(tls === undefined ? {} : {
-        credentials: {
-          rootCertificate: ca ?? Buffer.alloc(0),
-          ...(key === undefined ? {} : { privateKey: key }),
-          ...(cert === undefined ? {} : { certChain: cert }),
-        },
-      }),
-    };
-    return new EtcdCoordinator({ ...options, prefix }, clientOptions);
+    return new EtcdCoordinator({ ...options, prefix }, await clientOptionsOf(options));
   }
 
   async start(): Promise<void> {
@@ -300,26 +242,8 @@ export class EtcdCoordinator implements Coordinator {
 
   /** One attempt: when there is no leader key, create it under a new lease, in one transaction. */
   private async tryAcquire(ns: Namespace): Promise<Leadership | undefined> {
-    const existing = await this.call('read the leader key', () => ns.get(LEADER_KEY).exec());
-    if (existing.kvs.length > 0) return undefined;
-    const lease = ns.lease(ttlSeconds(this.timing.leaseDurationMs), { autoKeepAlive: false });
-    lease.on('lost', () => undefined); // losses are handled by the renew loop below
-    try {
-      const leaseId = await this.call('grant the leader lease', () => lease.grant());
-      const startedAtMs = this.clock.nowMs();
-      const res = await this.call('create the leader key', () => ns
-        .if(LEADER_KEY, 'Create', '==', 0)
-        .then(ns.put(LEADER_KEY).value(JSON.stringify({ agentId: this.identity })).lease(leaseId))
-        .commit());
-      if (!res.succeeded) {
-        await lease.revoke().catch(() => undefined);
-        return undefined;
-      }
-      return this.beginTerm(lease, Number(res.header.revision), startedAtMs);
-    } catch (err) {
-      await lease.revoke().catch(() => undefined);
-      throw err;
-    }
+    const won = await createLeaderKey(ns, (what, fn) => this.call(what, fn), this.identity, ttlSeconds(this.timing.leaseDurationMs), this.clock);
+    return won === undefined ? undefined : this.beginTerm(won.lease, won.epoch, won.startedAtMs);
   }
 
   private beginTerm(lease: Lease, epoch: number, startedAtMs: number): Leadership {
@@ -414,8 +338,7 @@ export class EtcdCoordinator implements Coordinator {
   private async release(lease: Lease, epoch: number): Promise<void> {
     const ns = this.ns;
     if (ns === undefined) return;
-    await this.call('delete the leader key', () => ns.if(LEADER_KEY, 'Create', '==', epoch).then(ns.delete().key(LEADER_KEY)).commit());
-    await this.call('revoke the leader lease', () => lease.revoke()).catch(() => undefined);
+    await deleteLeaderKey(ns, (what, fn) => this.call(what, fn), lease, epoch);
   }
 
   private ensureLeaderWatch(): SharedWatch<LeaderSnapshot> {
@@ -440,63 +363,19 @@ export class EtcdCoordinator implements Coordinator {
 
   private snapshotOf(kv: IKeyValue | undefined): LeaderSnapshot {
     if (kv === undefined) return { leaderId: undefined, epoch: this.lastEpoch };
-    let agentId: string | undefined;
-    try {
-      const parsed = JSON.parse(kv.value.toString('utf8')) as { agentId?: unknown };
-      if (typeof parsed.agentId === 'string') agentId = parsed.agentId;
-    } catch {
-      // reported below
-    }
+    const agentId = leaderIdOf(kv);
     if (agentId === undefined) this.onError(new CoordinatorError('etcd', 'malformed leader key'));
     const epoch = Number(kv.create_revision);
     this.lastEpoch = Math.max(this.lastEpoch, epoch);
     return { leaderId: agentId, epoch };
   }
 
-  /**
-   * One etcd watcher shared by the subscriptions of a key or prefix: any event, and every
-   * (re)connection, refreshes the value by reading it, so a missed event costs nothing.
-   */
+  /** A shared watch of this coordinator's namespace, re-read by the resync loop. */
   private sharedWatch<T>(
-    select: (b: ReturnType<Namespace['watch']>) => ReturnType<Namespace['watch']>,
-    read: () => Promise<T>,
-    equals: (a: T, b: T) => boolean,
-    onValue?: (value: T) => void,
+    select: (b: ReturnType<Namespace['watch']>) => ReturnType<Namespace['watch']>, read: () => Promise<T>, equals: (a: T, b: T) => boolean, onValue?: (value: T) => void,
   ): SharedWatch<T> {
-    const feed = new Feed<T>(equals, this.onError);
-    const watcher = select(this.namespace().watch()).watcher();
-    let refreshing = Promise.resolve();
-    let retryScheduled = false;
-    // A read that fails (etcd just back, the client's circuit breaker still open) is retried with
-    // doubling delays until one succeeds: the event that triggered it may be the only one. One
-    // retry chain at a time: a read that fails while a retry is on its way leaves it to that retry
-    // (and a resync's failure is not reported again), so an outage does not pile up retries.
-    const refresh = (attempt = 0, quiet = false): void => {
-      refreshing = refreshing.then(async () => {
-        try {
-          const value = await read();
-          onValue?.(value);
-          feed.publish(value);
-        } catch (err) {
-          if (this.stopping.signal.aborted || feed.size === 0) return;
-          if (attempt === 0 && retryScheduled) return;
-          if (!quiet) this.onError(err);
-          retryScheduled = true;
-          const delay = Math.min(5000, 250 * 2 ** attempt);
-          void this.clock.sleep(delay, this.stopping.signal).then(() => {
-            retryScheduled = false;
-            refresh(attempt + 1);
-          }, () => undefined);
-        }
-      });
-    };
-    watcher.on('put', () => refresh());
-    watcher.on('delete', () => refresh());
-    watcher.on('connected', () => refresh());
-
-    watcher.on('error', (err) => this.onError(new CoordinatorError('etcd', 'watch failed', { cause: err })));
-    watcher.on('disconnected', (err) => this.onError(new CoordinatorError('etcd', 'watch disconnected; reconnecting', { cause: err })));
-    const watch: SharedWatch<T> = { feed, watcher, refresh: () => refresh(0, true) };
+    const ctx = { ns: this.namespace(), clock: this.clock, onError: this.onError, stopSignal: () => this.stopping.signal };
+    const watch = sharedWatch(ctx, select, read, equals, onValue);
     this.resyncing.add(watch as SharedWatch<unknown>);
     return watch;
   }
@@ -553,80 +432,3 @@ export class EtcdCoordinator implements Coordinator {
   }
 }
 
-/** A member key kept alive by etcd3's keep-alive; re-created under a new lease if the lease is lost. */
-class EtcdRegistration implements Registration {
-  readonly agentId: string;
-  onDone: (() => void) | undefined;
-  private readonly owner: EtcdCoordinator;
-  private readonly ns: Namespace;
-  private readonly ttlSeconds: number;
-  private info: MemberInfo;
-  private lease: Lease | undefined;
-  private readonly done = new AbortController();
-
-  constructor(owner: EtcdCoordinator, ns: Namespace, info: MemberInfo, ttl: number) {
-    this.owner = owner;
-    this.ns = ns;
-    this.agentId = info.agentId;
-    this.info = info;
-    this.ttlSeconds = ttl;
-  }
-
-  /** Grants a lease and puts the member key under it. */
-  async establish(): Promise<void> {
-    const lease = this.ns.lease(this.ttlSeconds);
-    lease.on('lost', (err) => {
-      if (this.lease !== lease || this.done.signal.aborted) return;
-      this.owner.reportError(new CoordinatorError('etcd', `member "${this.agentId}": lease lost; registering again`, { cause: err }));
-      void this.reestablish();
-    });
-    try {
-      await this.owner.call(`register member "${this.agentId}"`, () => lease.put(memberKey(this.agentId)).value(memberInfoJson(this.info)).exec());
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    this.lease = lease;
-  }
-
-  private async reestablish(): Promise<void> {
-    const stop = AbortSignal.any([this.done.signal, this.owner.stopSignal]);
-    while (!stop.aborted) {
-      try {
-        await this.establish();
-        return;
-      } catch (err) {
-        this.owner.reportError(err);
-        await this.owner.clockPort.sleep(this.owner.retryPeriodMs, stop).catch(() => undefined);
-      }
-    }
-  }
-
-  async update(info: MemberInfo): Promise<void> {
-    checkMemberInfo('etcd', info);
-    if (info.agentId !== this.agentId) throw new CoordinatorError('etcd', `update() of "${this.agentId}" with agentId "${info.agentId}"`);
-    this.info = info;
-    const lease = this.lease;
-    if (lease === undefined || this.done.signal.aborted) return;
-    await this.owner.call(`update member "${this.agentId}"`, () => lease.put(memberKey(this.agentId)).value(memberInfoJson(info)).exec());
-  }
-
-  async deregister(): Promise<void> {
-    if (this.done.signal.aborted) return;
-    this.done.abort();
-    this.onDone?.();
-    const lease = this.lease;
-    if (lease !== undefined) await this.owner.call(`deregister member "${this.agentId}"`, () => lease.revoke());
-  }
-
-  /** Stops keep-alives without revoking: the key goes when the TTL runs out. */
-  abandon(): void {
-    this.done.abort();
-    this.lease?.release();
-  }
-}
-
-/** etcd TTLs are whole seconds, at least 1. */
-function ttlSeconds(ms: number): number {
-  return Math.max(1, Math.ceil(ms / 1000));
-}

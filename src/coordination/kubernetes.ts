@@ -17,11 +17,11 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1Leas
 import { DEFAULT_ELECTION_TIMING, epochOf, type ElectionTiming, type LeaseRecord, type LockSnapshot } from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
-  CoordinatorError, StaleEpochError, type CampaignOptions, type Coordinator, type DesiredStateRecord, type JsonValue, type LeaderSnapshot,
-  type Leadership, type Listener, type MemberInfo, type RegisterOptions, type Registration, type Subscription,
+  CoordinatorError, StaleEpochError, type Coordinator, type DesiredStateRecord, type JsonValue, type Listener, type MemberInfo, type RegisterOptions, type Registration, type Subscription,
 } from '../ports/coordinator.js';
 import { systemClock } from '../platform/system-clock.js';
-import { Feed, jsonEqual } from './feed.js';
+import { ElectedCoordinator } from './elected-coordinator.js';
+import { WatchSet } from './watch-set.js';
 import { LeaseElector } from './lease-elector.js';
 import { LockConflictError, type LeaseLock } from './lease-lock.js';
 import { byAgentId, checkMemberInfo, DEFAULT_MEMBER_TTL_MS } from './member-info.js';
@@ -31,6 +31,7 @@ import {
 } from './kubernetes-objects.js';
 import { settleWithin, withTimeout } from './util.js';
 import { apiMessageOf, apiStatusOf } from './kube-api-error.js';
+import { KubeRegistration, WRITE_ATTEMPTS } from './kubernetes-member-lease.js';
 
 export interface KubernetesCoordinatorOptions {
   readonly identity: string;
@@ -49,10 +50,7 @@ export interface KubernetesCoordinatorOptions {
   readonly onError?: (err: unknown) => void;
 }
 
-/** How many times a desired-state write starts over after a 409 before giving up. */
-const WRITE_ATTEMPTS = 8;
-
-export class KubernetesCoordinator implements Coordinator {
+export class KubernetesCoordinator extends ElectedCoordinator implements Coordinator {
   readonly backend = 'kubernetes' as const;
   readonly identity: string;
   readonly namespace: string;
@@ -66,17 +64,16 @@ export class KubernetesCoordinator implements Coordinator {
   private readonly onError: (err: unknown) => void;
   private readonly leases: CoordinationV1Api;
   private readonly core: CoreV1Api;
-  private readonly elector: LeaseElector;
+  protected readonly elector: LeaseElector;
   /** Member Lease name → its resourceVersion and when this process saw it change. */
   private readonly memberSeen = new Map<string, { version: string; seenAtMs: number }>();
   private readonly registrations = new Set<KubeRegistration>();
-  private readonly subscriptions = new Set<Subscription>();
-  private readonly memberFeed: Feed<readonly MemberInfo[]>;
-  private readonly desiredFeeds = new Map<string, Feed<DesiredStateRecord | undefined>>();
+  protected readonly watches: WatchSet;
   private polling: AbortController | undefined;
   private started = false;
 
   private constructor(options: KubernetesCoordinatorOptions, kc: KubeConfig) {
+    super();
     this.identity = options.identity;
     this.namespace = options.namespace ?? 'default';
     this.leaseName = options.leaseName ?? 'inferline-leader';
@@ -89,7 +86,7 @@ export class KubernetesCoordinator implements Coordinator {
     this.onError = options.onError ?? (() => undefined);
     this.leases = kc.makeApiClient(CoordinationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
-    this.memberFeed = new Feed(jsonEqual, this.onError);
+    this.watches = new WatchSet(this.onError);
     this.elector = new LeaseElector({
       backend: 'kubernetes', identity: this.identity, lock: this.leaderLock(), timing: this.timing, clock: this.clock, onError: this.onError,
       onAcquired: (epoch) => this.fence(epoch),
@@ -191,24 +188,10 @@ export class KubernetesCoordinator implements Coordinator {
   }
 
   async watchMembers(listener: Listener<readonly MemberInfo[]>): Promise<Subscription> {
-    this.memberFeed.publish(await this.members());
-    return this.track(this.memberFeed.subscribe(listener));
+    return this.watches.watchMembers(await this.members(), listener);
   }
 
-  // ------------------------------------------------------------------ election
-
-  campaign(options?: CampaignOptions): Promise<Leadership> {
-    return this.elector.campaign(options);
-  }
-
-  leader(): Promise<LeaderSnapshot> {
-    return this.elector.leader();
-  }
-
-  async watchLeader(listener: Listener<LeaderSnapshot>): Promise<Subscription> {
-    this.ensureStarted();
-    return this.track(this.elector.watchLeader(listener));
-  }
+  // (election: ElectedCoordinator)
 
   // ------------------------------------------------------------------ desired state
 
@@ -242,16 +225,7 @@ export class KubernetesCoordinator implements Coordinator {
 
   async watchDesired(agentId: string, listener: Listener<DesiredStateRecord | undefined>): Promise<Subscription> {
     this.ensureStarted();
-    let feed = this.desiredFeeds.get(agentId);
-    if (feed === undefined) {
-      feed = new Feed(jsonEqual, this.onError);
-      this.desiredFeeds.set(agentId, feed);
-    }
-    feed.publish(await this.readDesired(agentId));
-    const owned = feed;
-    return this.track(feed.subscribe(listener, () => {
-      if (owned.size === 0) this.desiredFeeds.delete(agentId);
-    }));
+    return this.watches.watchDesired(agentId, () => this.readDesired(agentId), listener);
   }
 
   // ------------------------------------------------------------------ internals
@@ -371,10 +345,11 @@ export class KubernetesCoordinator implements Coordinator {
       await this.clock.sleep(this.timing.retryPeriodMs, stop).catch(() => undefined);
       if (stop.aborted) return;
       try {
-        if (this.memberFeed.size > 0) this.memberFeed.publish(await this.members());
-        if (this.desiredFeeds.size > 0) {
+        const { memberFeed, desiredFeeds } = this.watches;
+        if (memberFeed.size > 0) memberFeed.publish(await this.members());
+        if (desiredFeeds.size > 0) {
           const cm = await this.readConfigMap();
-          for (const [agentId, feed] of this.desiredFeeds) feed.publish(desiredFromConfigMap(cm, agentId));
+          for (const [agentId, feed] of desiredFeeds) feed.publish(desiredFromConfigMap(cm, agentId));
         }
       } catch (err) {
         this.onError(err);
@@ -398,95 +373,13 @@ export class KubernetesCoordinator implements Coordinator {
     this.onError(err);
   }
 
-  private track(sub: Subscription): Subscription {
-    this.subscriptions.add(sub);
-    return { close: async () => { this.subscriptions.delete(sub); await sub.close(); } };
-  }
-
   private closeWatches(): void {
     this.polling?.abort();
     this.polling = undefined;
-    for (const s of this.subscriptions) void s.close();
-    this.subscriptions.clear();
-    this.memberFeed.clear();
-    this.desiredFeeds.clear();
+    this.watches.close();
   }
 
-  private ensureStarted(): void {
+  protected ensureStarted(): void {
     if (!this.started) throw new CoordinatorError('kubernetes', 'the coordinator is not started');
-  }
-}
-
-/** A member Lease renewed every TTL/3 (replace with its resourceVersion; re-created if deleted). */
-class KubeRegistration implements Registration {
-  readonly agentId: string;
-  onDone: (() => void) | undefined;
-  private readonly owner: KubernetesCoordinator;
-  private readonly ttlMs: number;
-  private readonly name: string;
-  private info: MemberInfo;
-  private version: string | undefined;
-  private acquiredMs: number;
-  private readonly done = new AbortController();
-
-  constructor(owner: KubernetesCoordinator, info: MemberInfo, ttlMs: number) {
-    this.owner = owner;
-    this.agentId = info.agentId;
-    this.info = info;
-    this.ttlMs = ttlMs;
-    this.name = owner.memberLeaseName(info.agentId);
-    this.acquiredMs = owner.clockPort.nowMs();
-  }
-
-  async establish(): Promise<void> {
-    await this.write();
-    void this.renewLoop();
-  }
-
-  /** Creates the Lease, or takes over an existing one (a restarted agent), or renews it. */
-  private async write(): Promise<void> {
-    const o = this.owner;
-    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      try {
-        const written = this.version === undefined
-          ? await o.request(`create member Lease ${this.name}`, () => o.createLease(o.memberLeaseBody(this.info, this.ttlMs, this.acquiredMs)))
-          : await o.request(`renew member Lease ${this.name}`, () => o.replaceLease(o.memberLeaseBody(this.info, this.ttlMs, this.acquiredMs, this.version)));
-        this.version = written.metadata?.resourceVersion;
-        return;
-      } catch (err) {
-        if (!(err instanceof LockConflictError)) throw err;
-        // Exists (create) or changed (replace): take the current version; gone (404): create.
-        const current = await o.request(`read member Lease ${this.name}`, () => o.readLease(this.name));
-        this.version = current?.metadata?.resourceVersion;
-      }
-    }
-    throw new CoordinatorError('kubernetes', `member Lease ${this.name}: ${WRITE_ATTEMPTS} conflicting writes in a row`);
-  }
-
-  private async renewLoop(): Promise<void> {
-    const signal = this.done.signal;
-    while (!signal.aborted) {
-      await this.owner.clockPort.sleep(this.ttlMs / 3, signal).catch(() => undefined);
-      if (signal.aborted) return;
-      await this.write().catch((err: unknown) => this.owner.reportError(err));
-    }
-  }
-
-  async update(info: MemberInfo): Promise<void> {
-    checkMemberInfo('kubernetes', info);
-    if (info.agentId !== this.agentId) throw new CoordinatorError('kubernetes', `update() of "${this.agentId}" with agentId "${info.agentId}"`);
-    this.info = info;
-    if (!this.done.signal.aborted) await this.write();
-  }
-
-  async deregister(): Promise<void> {
-    if (this.done.signal.aborted) return;
-    this.done.abort();
-    this.onDone?.();
-    await this.owner.request(`delete member Lease ${this.name}`, () => this.owner.deleteLease(this.name));
-  }
-
-  abandon(): void {
-    this.done.abort();
   }
 }

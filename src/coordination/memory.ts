@@ -8,11 +8,11 @@ import {
 } from '../core/fleet/election.js';
 import type { Clock } from '../ports/clock.js';
 import {
-  CoordinatorError, StaleEpochError, type CampaignOptions, type Coordinator, type DesiredStateRecord, type JsonValue,
-  type LeaderSnapshot, type Leadership, type Listener, type MemberInfo, type RegisterOptions, type Registration, type Subscription,
+  CoordinatorError, StaleEpochError, type Coordinator, type DesiredStateRecord, type JsonValue, type Listener, type MemberInfo, type RegisterOptions, type Registration, type Subscription,
 } from '../ports/coordinator.js';
 import { systemClock } from '../platform/system-clock.js';
-import { Feed, jsonEqual } from './feed.js';
+import { ElectedCoordinator } from './elected-coordinator.js';
+import { WatchSet } from './watch-set.js';
 import { LeaseElector } from './lease-elector.js';
 import { LockConflictError, type LeaseLock } from './lease-lock.js';
 import { checkMemberInfo, DEFAULT_MEMBER_TTL_MS } from './member-info.js';
@@ -205,7 +205,7 @@ interface MemoryRegistration extends Registration {
   abandon(): void;
 }
 
-export class MemoryCoordinator implements Coordinator {
+export class MemoryCoordinator extends ElectedCoordinator implements Coordinator {
   readonly backend = 'memory' as const;
   readonly identity: string;
   private readonly hub: CoordinationHub;
@@ -213,22 +213,21 @@ export class MemoryCoordinator implements Coordinator {
   private readonly leaseName: string;
   private readonly memberTtlMs: number;
   private readonly onError: (err: unknown) => void;
-  private readonly elector: LeaseElector;
+  protected readonly elector: LeaseElector;
   private readonly registrations = new Set<MemoryRegistration>();
-  private readonly subscriptions = new Set<Subscription>();
   private unsubscribeHub: (() => void) | undefined;
-  private readonly memberFeed: Feed<readonly MemberInfo[]>;
-  private readonly desiredFeeds = new Map<string, Feed<DesiredStateRecord | undefined>>();
+  protected readonly watches: WatchSet;
   private started = false;
 
   private constructor(options: MemoryCoordinatorOptions) {
+    super();
     this.identity = options.identity;
     this.hub = options.hub ?? processMemoryHub();
     this.clock = this.hub.clock;
     this.leaseName = options.leaseName ?? 'leader';
     this.memberTtlMs = options.memberTtlMs ?? DEFAULT_MEMBER_TTL_MS;
     this.onError = options.onError ?? (() => undefined);
-    this.memberFeed = new Feed(jsonEqual, this.onError);
+    this.watches = new WatchSet(this.onError);
     this.elector = new LeaseElector({
       backend: 'memory', identity: this.identity, lock: this.hub.lock(this.leaseName),
       timing: options.timing ?? DEFAULT_ELECTION_TIMING, clock: this.clock, onError: this.onError,
@@ -245,8 +244,8 @@ export class MemoryCoordinator implements Coordinator {
     this.started = true;
     this.unsubscribeHub = this.hub.subscribe((e) => {
       // The local hub answers at once, and its watchers hear of a change in the same step.
-      if (e.kind === 'members') now(this.hub.liveMembers(), (m) => this.memberFeed.publish(m), this.onError);
-      else now(this.hub.readDesired(e.agentId), (r) => this.desiredFeeds.get(e.agentId)?.publish(r), this.onError);
+      if (e.kind === 'members') now(this.hub.liveMembers(), (m) => this.watches.memberFeed.publish(m), this.onError);
+      else now(this.hub.readDesired(e.agentId), (r) => this.watches.desiredFeeds.get(e.agentId)?.publish(r), this.onError);
     });
     this.elector.start();
   }
@@ -321,21 +320,7 @@ export class MemoryCoordinator implements Coordinator {
 
   async watchMembers(listener: Listener<readonly MemberInfo[]>): Promise<Subscription> {
     this.ensureStarted();
-    this.memberFeed.publish(await this.hub.liveMembers());
-    return this.track(this.memberFeed.subscribe(listener));
-  }
-
-  campaign(options?: CampaignOptions): Promise<Leadership> {
-    return this.elector.campaign(options);
-  }
-
-  leader(): Promise<LeaderSnapshot> {
-    return this.elector.leader();
-  }
-
-  async watchLeader(listener: Listener<LeaderSnapshot>): Promise<Subscription> {
-    this.ensureStarted();
-    return this.track(this.elector.watchLeader(listener));
+    return this.watches.watchMembers(await this.hub.liveMembers(), listener);
   }
 
   async readDesired(agentId: string): Promise<DesiredStateRecord | undefined> {
@@ -351,33 +336,16 @@ export class MemoryCoordinator implements Coordinator {
 
   async watchDesired(agentId: string, listener: Listener<DesiredStateRecord | undefined>): Promise<Subscription> {
     this.ensureStarted();
-    let feed = this.desiredFeeds.get(agentId);
-    if (feed === undefined) {
-      feed = new Feed(jsonEqual, this.onError);
-      this.desiredFeeds.set(agentId, feed);
-    }
-    feed.publish(await this.hub.readDesired(agentId));
-    const owned = feed;
-    return this.track(feed.subscribe(listener, () => {
-      if (owned.size === 0) this.desiredFeeds.delete(agentId);
-    }));
-  }
-
-  private track(sub: Subscription): Subscription {
-    this.subscriptions.add(sub);
-    return { close: async () => { this.subscriptions.delete(sub); await sub.close(); } };
+    return this.watches.watchDesired(agentId, () => this.hub.readDesired(agentId), listener);
   }
 
   private closeWatches(): void {
     this.unsubscribeHub?.();
     this.unsubscribeHub = undefined;
-    for (const s of this.subscriptions) void s.close();
-    this.subscriptions.clear();
-    this.memberFeed.clear();
-    this.desiredFeeds.clear();
+    this.watches.close();
   }
 
-  private ensureStarted(): void {
+  protected ensureStarted(): void {
     if (!this.started) throw new CoordinatorError('memory', 'the coordinator is not started');
   }
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnCliProcess, stopCliProcess } from './cli-process.js';
-import { readProfileFile } from './profiles.js';
+import { readProfileFile } from './common/profiles.js';
 import type { ModelProfile } from '../core/model/types.js';
 
 export type EmulatedServerKind = 'triton' | 'torchserve' | 'tfserving';

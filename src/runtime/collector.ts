@@ -2,41 +2,22 @@
 // and turns the increments into one sample per model: arrivals (requests answered and failed in the
 // interval), inferences, mean queue and compute time, per-batch-size executions. Counter resets
 // (a restart, Triton's stats reset on reload) are detected and flagged, never read as negative
-// traffic. The leader feeds the arrival counts of entry stages to its tuner as per-interval counts.
+// traffic. The increments and the sample come from core/observe (modelDelta per version, sampleOf).
+// The leader feeds the arrival counts of entry stages to its tuner as per-interval counts.
 // With a push rule (core/observe/push-rule.ts) the samples are handed on only when the traffic changed or
 // the push interval has passed: the scrapes held meanwhile go with the next push as one sample
 // (from the counters at the last push to those of the scrape before), then the new scrape's own,
 // so a burst is never diluted over the calm before it.
-import { counterDelta } from '../core/observe/counters.js';
-import { counterRates, sumCounters } from '../core/observe/counter-rates.js';
-import type { CounterRates } from '../core/observe/counter-rates.js';
+import { sumCounters } from '../core/observe/counter-rates.js';
+import { sampleOf } from '../core/observe/sample.js';
+import type { CounterReading, ModelSample } from '../core/observe/sample.js';
 import type { ModelCounters, ServerAdapter } from '../ports/server-adapter.js';
 import type { Clock } from '../ports/clock.js';
 import { decidePush, initialPushState } from '../core/observe/push-rule.js';
 import type { PushDecision, PushRuleOptions, PushRuleState } from '../core/observe/push-rule.js';
 import { backedOffIntervalMs, PeriodicTask } from '../platform/periodic.js';
 
-export interface ModelSample {
-  readonly model: string;
-  /** The interval [fromMs, toMs) the increments cover. */
-  readonly fromMs: number;
-  readonly toMs: number;
-  /**
-   * Requests that arrived in the interval: those answered (or failed), plus the growth of the
-   * server's pending requests where it reports them (a saturated server answers no faster than
-   * it serves, so answers alone would hide a burst).
-   */
-  readonly arrivals: number;
-  /** Requests received and not yet counted at the end of the interval, where the server says (ModelCounters.pending). */
-  readonly pending?: number;
-  /** Requests in the server's queue at the end of the interval, where it says (ModelCounters.queued). */
-  readonly queued?: number;
-  readonly rates: CounterRates;
-  /** Executions per batch size in the interval (Triton). */
-  readonly batchSizes?: readonly { readonly batchSize: number; readonly executions: number; readonly meanComputeMs: number | null }[];
-  /** The counters went down since the last scrape: these increments count from the reset. */
-  readonly reset: boolean;
-}
+export type { ModelSample } from '../core/observe/sample.js';
 
 export interface CollectorOptions {
   readonly adapter: ServerAdapter;
@@ -69,17 +50,12 @@ export interface CollectorOptions {
   readonly idleAfterMs?: number;
 }
 
-interface Reading {
-  readonly counters: ModelCounters;
-  readonly atMs: number;
-}
-
 export class Collector {
   private readonly options: CollectorOptions;
   private readonly task: PeriodicTask;
-  private last = new Map<string, Reading>();
+  private last = new Map<string, CounterReading>();
   /** Per model, the reading at the last push (with a push rule). */
-  private pushed = new Map<string, Reading>();
+  private pushed = new Map<string, CounterReading>();
   private pushState: PushRuleState = initialPushState();
   /** When the queues were last read, and whether the last scrape saw traffic. */
   private queuesReadAtMs = Number.NEGATIVE_INFINITY;
@@ -129,12 +105,12 @@ export class Collector {
       if (this.options.models && !this.options.models.includes(c.model)) continue;
       byModel.set(c.model, [...(byModel.get(c.model) ?? []), c]);
     }
-    const scraped: { model: string; prev: Reading; next: Reading; sample: ModelSample }[] = [];
+    const scraped: { model: string; prev: CounterReading; next: CounterReading; sample: ModelSample }[] = [];
     for (const [model, parts] of byModel) {
       const prev = this.last.get(model);
       const summed = sumCounters(model, parts);
       // Queues not read this scrape: the last values stand (read at most idleQueueReadMs ago, idle).
-      const next = { counters: queues || !prev ? summed : withQueuesOf(summed, prev.counters), atMs: now };
+      const next = { series: parts, counters: queues || !prev ? summed : withQueuesOf(summed, prev.counters), atMs: now };
       this.last.set(model, next);
       if (!prev || now <= prev.atMs) {
         this.pushed.set(model, next);
@@ -171,29 +147,5 @@ function withQueuesOf(counters: ModelCounters, earlier: ModelCounters): ModelCou
     ...rest,
     ...(earlier.pending !== undefined ? { pending: earlier.pending } : {}),
     ...(earlier.queued !== undefined ? { queued: earlier.queued } : {}),
-  };
-}
-
-/** The sample of one model between two readings of its counters. */
-function sampleOf(model: string, prev: Reading, next: Reading): ModelSample {
-  const { counters } = next;
-  const { reset, delta } = counterDelta(prev.counters, counters);
-  const windowMs = next.atMs - prev.atMs;
-  const answered = Number(delta.requests + delta.failures);
-  const grown = counters.pending !== undefined && prev.counters.pending !== undefined ? counters.pending - prev.counters.pending : 0;
-  return {
-    model,
-    fromMs: prev.atMs,
-    toMs: next.atMs,
-    arrivals: Math.max(0, answered + grown),
-    ...(counters.pending !== undefined ? { pending: counters.pending } : {}),
-    ...(counters.queued !== undefined ? { queued: counters.queued } : {}),
-    rates: counterRates(delta, windowMs),
-    ...(delta.batchSizes ? {
-      batchSizes: delta.batchSizes.filter((b) => b.executions > 0n).map((b) => ({
-        batchSize: b.batchSize, executions: Number(b.executions), meanComputeMs: Number(b.computeNs) / Number(b.executions) / 1e6,
-      })),
-    } : {}),
-    reset,
   };
 }

@@ -55,6 +55,8 @@ export interface ActionFailure {
   readonly atMs: number;
   /** No more attempts for this desired value. */
   readonly gaveUp: boolean;
+  /** What the adapter threw, for its class (telemetry's error type); not in the status. */
+  readonly error?: unknown;
 }
 
 export interface ReconcilePass {
@@ -143,8 +145,8 @@ export class Reconciler {
     return {
       desired: this.desired,
       observed: this.observed,
-      lastPass: this.lastPass,
-      failures: [...this.failures.values()].map(({ nextAtMs: _next, ...f }) => f),
+      lastPass: this.lastPass && { ...this.lastPass, failed: this.lastPass.failed.map(({ error: _error, ...f }) => f) },
+      failures: [...this.failures.values()].map(({ nextAtMs: _next, error: _error, ...f }) => f),
       error: this.error,
     };
   }
@@ -233,7 +235,7 @@ export class Reconciler {
       const attempts = priorAttempts + 1;
       const gaveUp = attempts >= (this.options.maxAttempts ?? 5);
       const delay = Math.min(60_000, (this.options.retryBaseMs ?? 1000) * 2 ** (attempts - 1));
-      failure = { action, message: err instanceof Error ? err.message : String(err), attempts, atMs: now, gaveUp };
+      failure = { action, message: err instanceof Error ? err.message : String(err), attempts, atMs: now, gaveUp, error: err };
       this.failures.set(key, { ...failure, nextAtMs: now + delay });
       this.capabilities = undefined; // the server may have changed mode: read it again
     } finally {

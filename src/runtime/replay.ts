@@ -5,7 +5,7 @@
 // health: send slip against the schedule, event-loop delay, the host's load.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
-import { counterDelta } from '../core/observe/counters.js';
+import { modelDelta } from '../core/observe/counters.js';
 import { percentileOfSorted, sortedCopy } from '../core/math/percentiles.js';
 import { nsToMs } from '../core/profiler/server-timing.js';
 import { QueryRouter } from '../core/replay/router.js';
@@ -219,7 +219,7 @@ export async function replayTrace(o: ReplayOptions): Promise<ReplayMeasurement> 
       stage: f.stage,
       hopMs: Float64Array.from(hop[s] as number[]).sort(),
       failures: failures[s] as number,
-      ...serverFigures(before[s], after[s]),
+      ...serverFigures(f.model, before[s], after[s]),
     })),
     health: {
       sendSlipP50Ms: pick(sortedSlip, 50),
@@ -234,18 +234,20 @@ export async function replayTrace(o: ReplayOptions): Promise<ReplayMeasurement> 
   };
 }
 
-async function readCounters(f: FleetStage): Promise<ModelCounters | undefined> {
+/** The model's counters, every series (version) of it. */
+async function readCounters(f: FleetStage): Promise<ModelCounters[] | undefined> {
   try {
-    return (await f.adapter.counters(f.model)).find((c) => c.model === f.model);
+    const mine = (await f.adapter.counters(f.model)).filter((c) => c.model === f.model);
+    return mine.length > 0 ? mine : undefined;
   } catch {
     return undefined; // a server without counters: its server-side figures are left out
   }
 }
 
 /** The server's queue and compute time per request and mean batch over the run, from counter deltas. */
-function serverFigures(before: ModelCounters | undefined, after: ModelCounters | undefined): Partial<StageMeasurement> {
+function serverFigures(model: string, before: readonly ModelCounters[] | undefined, after: readonly ModelCounters[] | undefined): Partial<StageMeasurement> {
   if (!after) return {};
-  const { delta, reset } = counterDelta(before, after);
+  const { delta, reset } = modelDelta(model, before ?? [], after);
   if (reset || delta.requests <= 0n) return {};
   const req = Number(delta.requests);
   return {

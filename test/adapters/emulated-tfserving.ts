@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBatchingParameters } from '../../adapters/tfserving/config-files.js';
 import type { ModelProfile } from '../../src/core/model/types.js';
-import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
-import type { TfServingEmulator } from '../../src/emulator/tfserving.js';
+import { startTfServingEmulator } from '../../src/emulator/tfserving/index.js';
+import type { TfServingEmulator } from '../../src/emulator/tfserving/index.js';
 
 export interface SupervisedTfServing {
   readonly url: string;

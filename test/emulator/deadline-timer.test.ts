@@ -3,8 +3,8 @@
 // much), so lateness is bounded only loosely here, on the median.
 import { expect } from 'chai';
 import { performance } from 'node:perf_hooks';
-import { preciseTimer } from '../../src/emulator/deadline-timer.js';
-import { ModelEngine } from '../../src/emulator/engine.js';
+import { preciseTimer } from '../../src/emulator/engine/deadline-timer.js';
+import { ModelEngine } from '../../src/emulator/engine/index.js';
 import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { profile, sleep } from './helpers.js';
 

@@ -1,9 +1,9 @@
 // The engine's batching rules and execution times on a fake deadline timer: exact to the
 // nanosecond, nothing sleeps. Each server's rules are in docs/emulator.md.
 import { expect } from 'chai';
-import { ModelEngine } from '../../src/emulator/engine.js';
-import type { EngineError } from '../../src/emulator/engine.js';
-import type { BatchRecord, InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine.js';
+import { ModelEngine } from '../../src/emulator/engine/index.js';
+import type { EngineError } from '../../src/emulator/engine/index.js';
+import type { BatchRecord, InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine/index.js';
 import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { FakeDeadlineTimer } from './fake-deadline-timer.js';
 import { profile } from './helpers.js';

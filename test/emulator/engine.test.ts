@@ -3,8 +3,8 @@
 // whole call from outside, and upper bounds allow for a busy machine. The exact rules are tested
 // on a fake timer in engine-rules.test.ts.
 import { expect } from 'chai';
-import { EngineError, ModelEngine, WORKER_SCALED_DOWN } from '../../src/emulator/engine.js';
-import type { InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine.js';
+import { EngineError, ModelEngine, WORKER_SCALED_DOWN } from '../../src/emulator/engine/index.js';
+import type { InferenceOutcome, ModelEngineOptions } from '../../src/emulator/engine/index.js';
 import { LatencyCurve } from '../../src/core/model/profiles.js';
 import { profile, sleep, timed } from './helpers.js';
 

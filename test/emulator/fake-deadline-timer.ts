@@ -1,7 +1,7 @@
 // A DeadlineTimer for tests: time moves only when the test advances it; deadlines fire in time
 // order (ties in the order they were set), and one set while advancing fires in the same advance
 // when it is due by then.
-import type { DeadlineTimer } from '../../src/emulator/deadline-timer.js';
+import type { DeadlineTimer } from '../../src/emulator/engine/deadline-timer.js';
 
 interface Entry {
   readonly at: number;

@@ -4,9 +4,9 @@
 // test may be retried.
 import { expect } from 'chai';
 import { LatencyCurve } from '../../src/core/model/profiles.js';
-import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
-import { startTorchServeEmulator } from '../../src/emulator/torchserve.js';
-import { startTritonEmulator } from '../../src/emulator/triton.js';
+import { startTfServingEmulator } from '../../src/emulator/tfserving/index.js';
+import { startTorchServeEmulator } from '../../src/emulator/torchserve/index.js';
+import { startTritonEmulator } from '../../src/emulator/triton/index.js';
 import { profile, request, timed } from './helpers.js';
 
 const P = profile('m', 'gpu-t4', [[1, 40], [4, 60], [8, 80]]);

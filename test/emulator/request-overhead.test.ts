@@ -1,9 +1,9 @@
 // requestOverheadMs: every face adds the fixed time to each inference request after its batch, and
 // leaves it out of the statistics (like a real server's HTTP work, outside its scheduler).
 import { expect } from 'chai';
-import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
-import { startTorchServeEmulator } from '../../src/emulator/torchserve.js';
-import { startTritonEmulator } from '../../src/emulator/triton.js';
+import { startTfServingEmulator } from '../../src/emulator/tfserving/index.js';
+import { startTorchServeEmulator } from '../../src/emulator/torchserve/index.js';
+import { startTritonEmulator } from '../../src/emulator/triton/index.js';
 import { profile, request, timed } from './helpers.js';
 
 const P = profile('m', 'cpu', [[1, 5], [4, 8]]);

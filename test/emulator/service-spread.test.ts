@@ -1,7 +1,7 @@
 // The emulator's default service time draws the same spread as the estimator where the profile
 // measured one (a P99 above the median), and is exactly L(k) where it did not.
 import { expect } from 'chai';
-import { profileServiceMs } from '../../src/emulator/engine.js';
+import { profileServiceMs } from '../../src/emulator/engine/index.js';
 import { LatencyCurve } from '../../src/core/model/profiles.js';
 
 describe('emulator: service-time spread from the profile', () => {

@@ -1,8 +1,8 @@
 // The emulated TF Serving answers the reference's paths, bodies and status codes (server-apis.md §C).
 import { expect } from 'chai';
 import { parsePrometheusText } from '../../adapters/common/prometheus.js';
-import { startTfServingEmulator } from '../../src/emulator/tfserving.js';
-import type { TfServingEmulator, TfServingEmulatorOptions } from '../../src/emulator/tfserving.js';
+import { startTfServingEmulator } from '../../src/emulator/tfserving/index.js';
+import type { TfServingEmulator, TfServingEmulatorOptions } from '../../src/emulator/tfserving/index.js';
 import { F11_ERROR, F11_STATUS } from './fixtures.js';
 import { missingShape, profile, request, sleep } from './helpers.js';
 

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parsePrometheusText } from '../../adapters/common/prometheus.js';
-import { parseArchiveName, startTorchServeEmulator } from '../../src/emulator/torchserve.js';
-import type { TorchServeEmulator, TorchServeEmulatorOptions } from '../../src/emulator/torchserve.js';
+import { parseArchiveName, startTorchServeEmulator } from '../../src/emulator/torchserve/index.js';
+import type { TorchServeEmulator, TorchServeEmulatorOptions } from '../../src/emulator/torchserve/index.js';
 import { F5, F7_ASYNC, F9, INVALID_KEY, METHOD_NOT_ALLOWED } from './fixtures.js';
 import { missingShape, profile, request, sleep } from './helpers.js';
 

@@ -1,8 +1,8 @@
 // The emulated Triton answers the reference's paths, bodies and status codes (server-apis.md §A).
 import { expect } from 'chai';
 import { parsePrometheusText, sumBy } from '../../adapters/common/prometheus.js';
-import { startTritonEmulator } from '../../src/emulator/triton.js';
-import type { TritonEmulator, TritonEmulatorOptions } from '../../src/emulator/triton.js';
+import { startTritonEmulator } from '../../src/emulator/triton/index.js';
+import type { TritonEmulator, TritonEmulatorOptions } from '../../src/emulator/triton/index.js';
 import { F1 } from './fixtures.js';
 import { missingShape, profile, request, sleep } from './helpers.js';
 

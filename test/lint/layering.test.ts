@@ -27,6 +27,10 @@ describe('lint: layering rules', function () {
     { name: 'the core builds no Date of now', file: 'src/core/x.ts', code: 'export const d = new Date();\n', want: 'no-restricted-syntax' },
     { name: 'the runtime may read the clock', file: 'src/runtime/x.ts', code: 'export const t = Date.now();\n', want: undefined },
     { name: 'the runtime wires no concrete adapter', file: 'src/runtime/x.ts', code: "import { x } from '../../adapters/triton/index.js';\nexport const y = x;\n", want: 'no-restricted-imports' },
+    { name: 'the config imports no adapter', file: 'src/config/x.ts', code: "import { createTritonAdapter } from '../../adapters/triton/index.js';\nexport const c = createTritonAdapter;\n", want: 'no-restricted-imports' },
+    { name: 'the config may import an adapter\'s pure settings', file: 'src/config/x.ts', code: "import { tritonSettings } from '../../adapters/triton/settings.js';\nexport const s = tritonSettings;\n", want: undefined },
+    { name: 'the config may import the settings of every kind', file: 'src/config/x.ts', code: "import { serverSettingsSchema } from '../../adapters/settings.js';\nexport const s = serverSettingsSchema;\n", want: undefined },
+    { name: 'the runtime imports no adapter settings either', file: 'src/runtime/x.ts', code: "import { tritonSettings } from '../../adapters/triton/settings.js';\nexport const s = tritonSettings;\n", want: 'no-restricted-imports' },
     { name: 'no export *', file: 'src/core/x.ts', code: "export * from './types.js';\n", want: 'no-restricted-syntax' },
     { name: 'the runtime records through the Telemetry port, not OpenTelemetry', file: 'src/runtime/x.ts', code: "import { metrics } from '@opentelemetry/api';\nexport const m = metrics;\n", want: 'no-restricted-imports' },
     { name: 'an adapter records through the Telemetry port, not OpenTelemetry', file: 'adapters/common/x.ts', code: "import { metrics } from '@opentelemetry/api';\nexport const m = metrics;\n", want: 'no-restricted-imports' },
@@ -42,6 +46,9 @@ describe('lint: layering rules', function () {
     { name: 'a promise handed to void is a decision, not an accident', file: 'src/runtime/x.ts', code: 'async function f(): Promise<void> {}\nexport function g(): void {\n  void f();\n}\n', want: undefined },
     // core/model/types.ts is imported by core/model/pipeline.ts: importing pipeline back would close a cycle.
     { name: 'no import cycle', file: 'src/core/model/types.ts', code: "import { validatePipeline } from './pipeline.js';\nexport const v = validatePipeline;\n", want: 'local/no-import-cycle' },
+    { name: 'no file over 450 lines', file: 'src/runtime/x.ts', code: 'export const a = 1;\n'.repeat(451), want: 'max-lines' },
+    { name: 'a file of 450 lines is fine', file: 'src/runtime/x.ts', code: Array.from({ length: 450 }, (_, i) => `export const a${i} = ${i};`).join('\n') + '\n', want: undefined },
+    { name: 'no function over 120 lines', file: 'adapters/common/x.ts', code: `export function f(): number {\n  let n = 0;\n${'  n++;\n'.repeat(118)}  return n;\n}\n`, want: 'max-lines-per-function' },
     { name: 'src/telemetry wires the SDK', file: 'src/telemetry/x.ts', code: "import { MeterProvider } from '@opentelemetry/sdk-metrics';\nexport const p = MeterProvider;\n", want: undefined },
   ];
   for (const c of cases) {
@@ -51,4 +58,12 @@ describe('lint: layering rules', function () {
       else expect(ids).to.include(c.want);
     });
   }
+});
+
+describe('lint: the core has rooms', () => {
+  it('no loose file in src/core: each lives in a named room (model, arrival, observe, sim, …)', async () => {
+    const { readdirSync } = await import('node:fs');
+    const loose = readdirSync('src/core', { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name);
+    expect(loose).to.deep.equal([]);
+  });
 });

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { createAdapter } from '../../../adapters/registry.js';
+import { adapterOptions, createAdapter } from '../../../adapters/registry.js';
 import type { AdapterOptions } from '../../../adapters/registry.js';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import type { AgentConfig, InferlineConfig } from '../../config/index.js';
@@ -47,38 +47,9 @@ export function checkAgentConfig(config: InferlineConfig): AgentConfig {
   return config.agent;
 }
 
-/** The adapter the agent section names. */
+/** The adapter the agent section names (its kind's settings map it, as they map inspect's flags). */
 export function agentAdapterOptions(agent: AgentConfig): AdapterOptions {
-  const s = agent.server;
-  switch (s.kind) {
-    case 'triton':
-      return {
-        kind: 'triton', url: s.url, timeoutMs: s.timeoutMs, ...(s.metricsUrl ? { metricsUrl: s.metricsUrl } : {}), ...(s.grpcUrl ? { grpcUrl: s.grpcUrl } : {}),
-        ...(s.header ? { restrictedApiHeader: s.header } : {}),
-      };
-    case 'torchserve': {
-      const u = new URL(s.url);
-      const sibling = (port: string): string => `${u.protocol}//${u.host.replace(/:\d+$/, '')}:${port}`;
-      return {
-        kind: 'torchserve', inferenceUrl: s.url, timeoutMs: s.timeoutMs,
-        managementUrl: s.managementUrl ?? sibling('8081'),
-        metricsUrl: (s.metricsUrl ?? sibling('8082')).replace(/\/metrics$/, ''),
-        ...(s.token ? { managementKey: s.token, inferenceKey: s.token } : {}),
-        ...(s.keyFile ? { keyFile: s.keyFile } : {}),
-        ...(s.archives ? { archives: s.archives } : {}),
-        ...(s.scaleDown ? { scaleDown: s.scaleDown } : {}),
-        ...(s.drainGraceMs !== undefined ? { drainGraceMs: s.drainGraceMs } : {}),
-      };
-    }
-    case 'tfserving':
-      return {
-        kind: 'tfserving', url: s.url, timeoutMs: s.timeoutMs, ...(agent.models ? { models: agent.models } : {}),
-        ...(s.metricsUrl ? { metricsPath: new URL(s.metricsUrl).pathname } : {}),
-        ...(s.restartCommand ? { restartCommand: s.restartCommand } : {}),
-        ...(s.scaleCommand ? { scaleCommand: s.scaleCommand } : {}),
-        ...(s.batchingParametersFile ? { batchingParametersFile: s.batchingParametersFile } : {}),
-      };
-  }
+  return adapterOptions(agent.server, agent.models);
 }
 
 const COORDINATION_LOG_INTERVAL_MS = 10_000;

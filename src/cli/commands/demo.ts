@@ -101,11 +101,63 @@ function check(opts: DemoCommandOptions): Checked {
   return { durationMs, seed, rate, metricsPort, view };
 }
 
+/** One demo run: its settings, its workload, its trackers, and the processes it started. */
+interface DemoRun {
+  readonly opts: DemoCommandOptions;
+  readonly c: Checked;
+  readonly ctx: CliContext;
+  readonly say: (t: string) => void;
+  readonly style: ViewStyle;
+  readonly profiles: Awaited<ReturnType<typeof demoProfiles>>;
+  readonly workload: string;
+  readonly trace: ReturnType<typeof generateTrace>;
+  readonly durationMs: number;
+  readonly phases: readonly DemoPhase[];
+  readonly telemetry: TelemetryService;
+  readonly metricsUrl: string | undefined;
+  readonly clock: typeof systemClock;
+  readonly t0: number;
+  readonly tally: ActionTally;
+  readonly health: HealthTracker;
+  readonly interrupted: AbortController;
+  fleet: DemoFleet | undefined;
+  load: LoadRunner | undefined;
+  /** The load runs: agents' errors are shown from now on. */
+  running: boolean;
+}
+
 export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: DemoHooks = {}): Promise<DemoSummary> {
   const c = check(opts);
-  const { output } = ctx;
   // The report is written after minutes of running: a path that cannot be written fails now.
   await checkOutputPath('--report', opts.report);
+  const run = await prepareDemo(opts, c, ctx, hooks);
+  const { say, interrupted } = run;
+  // Ctrl-C (or SIGTERM) stops the children in order and ends the demo; a second one ends it at once
+  // (the children then stop by themselves: their channel to this process closes).
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted.signal.aborted) process.exit(130);
+    say(`\n  ${sig}: stopping the load generator, the agents and the servers…\n`);
+    interrupted.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { fleet, load, monitor } = await startAndPlan(run);
+    const { startMs, view } = await runLoad(run, fleet, load, monitor);
+    return await finishDemo(run, fleet, load, monitor, startMs, view);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await run.load?.stop(1000).catch(() => undefined);
+    await run.fleet?.stop().catch(() => undefined);
+    run.health.stop();
+    await run.telemetry.shutdown(3000);
+  }
+}
+
+/** The workload, its phases, the header lines and the metrics endpoint. */
+async function prepareDemo(opts: DemoCommandOptions, c: Checked, ctx: CliContext, hooks: DemoHooks): Promise<DemoRun> {
+  const { output } = ctx;
   // Text goes to stdout; with --json the summary does and everything live goes to stderr.
   const say = opts.json ? (t: string): void => output.err(t) : (t: string): void => output.out(t);
   const tty = hooks.isTty ?? (output === processOutput && (opts.json ? process.stderr.isTTY : process.stdout.isTTY) === true);
@@ -124,7 +176,6 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     phases.push({ name, fromMs: from, toMs: from + len, spec: workload.split(';')[i] ?? '' });
     from += len;
   }
-  const phaseAt = (tMs: number): string => (tMs < 0 ? 'setup' : phases.find((p) => tMs < p.toMs)?.name ?? 'drain');
 
   say(`inferline demo — ${DEMO_PIPELINE}: ${DEMO_STAGES.map((s) => `${s.stage} (${s.model}, ${s.server})`).join(' → ')}; SLO P99 ≤ ${fmtMs(DEMO_SLO_MS)}\n`);
   say(`  load ${workload}  (seed ${c.seed}, ${trace.length} queries)\n`);
@@ -135,135 +186,138 @@ export async function runDemo(opts: DemoCommandOptions, ctx: CliContext, hooks: 
     say(`  metrics ${metricsUrl}  (Prometheus, up while the demo runs)\n`);
     hooks.onMetricsUrl?.(metricsUrl);
   }
-  let fleet: DemoFleet | undefined;
-  let load: LoadRunner | undefined;
   const clock = systemClock;
-  const t0 = clock.nowMs();
-  const tally = new ActionTally();
-  const health = new HealthTracker(DEMO_SLO_MS);
-  // Ctrl-C (or SIGTERM) stops the children in order and ends the demo; a second one ends it at once
-  // (the children then stop by themselves: their channel to this process closes).
-  const interrupted = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (interrupted.signal.aborted) process.exit(130);
-    say(`\n  ${sig}: stopping the load generator, the agents and the servers…\n`);
-    interrupted.abort(new Error(`interrupted by ${sig}`));
+  return {
+    opts, c, ctx, say, style, profiles, workload, trace, durationMs, phases, telemetry, metricsUrl, clock, t0: clock.nowMs(),
+    tally: new ActionTally(), health: new HealthTracker(DEMO_SLO_MS), interrupted: new AbortController(),
+    fleet: undefined, load: undefined, running: false,
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const checkInterrupted = (): void => {
-    if (interrupted.signal.aborted) throw interrupted.signal.reason;
-  };
-  try {
-    say('  starting the servers, the agents (one process each) and the load generator…\n');
-    fleet = await startDemoFleet({ profiles, planningRate: c.rate, onLoop: (name, r) => health.onLoop(name, r) });
-    const monitor = new DemoMonitor(fleet.members, profiles, telemetry);
-    monitor.begin(t0);
-    let running = false;
-    const logs = (f: DemoFleet): void => {
-      for (const line of f.drainLogs()) {
-        const now = clock.nowMs();
-        tally.onLog(line, now);
-        monitor.onLog(now, line.agent, line.level, line.message);
-        // During the setup agents race to elect a leader and log what that costs them (in their logs).
-        if (line.level === 'error' && running) say(`  ${line.agent}: ${line.message.split('\n')[0] ?? ''}\n`);
-      }
-    };
-    say(`  servers and agents (mode enforce; the agents share this process's in-memory coordinator at ${fleet.hubUrl}):\n${table(['stage', 'server', 'endpoint', 'pid', 'agent', 'pid', 'replicas', 'batching'], fleet.members.map((m) => [
-      m.stage.stage, m.stage.server, m.endpoint, m.serverPid, m.agentId, m.agentPid, m.capabilities?.replicas ?? '?', m.capabilities?.batching ?? '?',
-    ])).replace(/^/gm, '    ')}\n`);
-    say('    live: the agent changes the server through its API; unsupported: TF Serving has no replicas inside the process and batching\n    changes need a restart, and the demo gives its agent no orchestrator or restart command, so that agent only recommends.\n');
-    // The load generator warms up while the agents elect a leader and plan.
-    const started = fleet;
-    load = LoadRunner.start({
-      logDir: fleet.logDir,
-      onLoop: (r) => health.onLoop('load generator', r),
-      onProgress: (m) => {
-        for (const at of m.arrivals) monitor.onArrival(at);
-        for (const q of m.queries) monitor.onQuery(fromWire(q));
-        health.onSlip(undefined, m.slipMaxMs);
-      },
-    });
-    const preparing = load.prepare({
-      stages: DEMO_STAGES.map((st) => ({ name: st.stage, model: st.model, server: started.members.find((m) => m.stage.stage === st.stage)?.server ?? {}, next: st.next })),
-      entry: DEMO_STAGES[0]?.stage as string, trace: Array.from(trace), seed: c.seed, timeoutMs: 10_000,
-    });
-    // Wait for a leader, its plan, and the servers at the planned replicas.
-    checkInterrupted();
-    const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => logs(started), interrupted.signal);
-    await preparing;
-    checkInterrupted();
-    const plan = monitor.plan;
-    if (plan) {
-      say(`  ${ready.leader ?? '?'} leads and planned ${DEMO_PIPELINE} in ${((clock.nowMs() - t0) / 1000).toFixed(1)} s: ${Object.entries(plan.stages).map(([st, x]) => `${st}=${x.hardware}/batch ${x.batchSize}×${x.replicas}`).join(' ')}  ${fmtCost(plan.costPerHour)}, estimated P99 ${fmtMs(plan.estimatedP99Ms)}\n`);
-    } else {
-      say('  no plan yet after 30 s; running the load anyway\n');
-    }
-    const view = new LiveView(say, style, { durationMs, sloMs: DEMO_SLO_MS, phase: phaseAt });
-    const startMs = clock.nowMs();
-    logs(fleet);
-    monitor.begin(startMs);
-    monitor.actions.length = 0;
-    monitor.events.length = 0;
-    tally.reset(startMs);
-    health.track([...fleet.processes.map((x) => x.pid), ...(load.pid !== undefined ? [load.pid] : [])]);
-    health.reset();
-    fleet.resetProbes();
-    load.go();
-    running = true;
-    while (clock.nowMs() - startMs < durationMs) {
-      checkInterrupted();
-      await clock.sleep(style === 'redraw' ? 500 : 250, interrupted.signal).catch(() => undefined);
-      await fleet.poll();
-      logs(fleet);
-      health.sample();
-      view.update(monitor.tick(clock.nowMs()), monitor.actions, health.health());
-    }
-    // Let the queries in flight finish (each has its own timeout), then a last look.
-    const drainEnd = clock.nowMs() + 5000;
-    while (monitor.inFlight() > 0 && clock.nowMs() < drainEnd) {
-      await clock.sleep(250);
-      await fleet.poll();
-      logs(fleet);
-    }
-    const loadPid = load.pid;
-    const stopped = await load.stop();
-    load = undefined;
-    if (stopped) health.onSlip(stopped.slip.p99Ms, stopped.slip.maxMs);
-    await fleet.poll();
-    logs(fleet);
-    const endMs = clock.nowMs() - startMs;
-    const healthNow = health.health();
-    view.update(monitor.tick(clock.nowMs()), monitor.actions, healthNow, true);
-    view.end();
-    const summary = summarise({
-      queries: monitor.all, timeline: monitor.timeline, events: monitor.events, phases, stages: DEMO_STAGES.map((st) => st.stage),
-      counts: tally.counts, tunerScaleUps: tally.tunerScaleUps, appliedScaleUps: tally.appliedScaleUps, endMs, health: healthNow,
-      sent: stopped?.sent ?? monitor.all.length,
-    });
-    const reportPath = resolve(opts.report);
-    // The summary first: whatever happens to the report, the run's result is on the screen.
-    if (opts.json) {
-      printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, processes: [...fleet.processes, { name: 'load generator', pid: loadPid }], ...summary });
-    } else {
-      output.out(summaryText(summary, reportPath));
-    }
-    await writeOutputFile('--report', reportPath, renderDemoReport({
-      title: `inferline demo — ${DEMO_PIPELINE}`, generatedBy: `inferline demo --duration ${opts.duration} --seed ${c.seed} --rate ${c.rate}`,
-      pipeline: DEMO_PIPELINE, sloMs: DEMO_SLO_MS, workload, seed: c.seed, summary, timeline: monitor.timeline, events: monitor.events,
-      actions: monitor.actions, phases,
-      servers: fleet.members.map((m) => ({ stage: m.stage.stage, server: m.stage.server, model: m.stage.model, hardware: m.stage.hardware, replicas: m.capabilities?.replicas ?? '?', batching: m.capabilities?.batching ?? '?' })),
-      profiles, plan: monitor.plan,
-    }));
-    return summary;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await load?.stop(1000).catch(() => undefined);
-    await fleet?.stop().catch(() => undefined);
-    health.stop();
-    await telemetry.shutdown(3000);
+}
+
+function checkInterrupted(run: DemoRun): void {
+  if (run.interrupted.signal.aborted) throw run.interrupted.signal.reason;
+}
+
+/** Hands the fleet's new log lines to the tally and the monitor; shows agents' errors once the load runs. */
+function drainLogs(run: DemoRun, f: DemoFleet, monitor: DemoMonitor): void {
+  for (const line of f.drainLogs()) {
+    const now = run.clock.nowMs();
+    run.tally.onLog(line, now);
+    monitor.onLog(now, line.agent, line.level, line.message);
+    // During the setup agents race to elect a leader and log what that costs them (in their logs).
+    if (line.level === 'error' && run.running) run.say(`  ${line.agent}: ${line.message.split('\n')[0] ?? ''}\n`);
   }
+}
+
+/** Starts the servers, the agents and the load generator, and waits for a leader and its plan. */
+async function startAndPlan(run: DemoRun): Promise<{ fleet: DemoFleet; load: LoadRunner; monitor: DemoMonitor }> {
+  const { say, c, health, profiles, clock, t0 } = run;
+  say('  starting the servers, the agents (one process each) and the load generator…\n');
+  const fleet = await startDemoFleet({ profiles, planningRate: c.rate, onLoop: (name, r) => health.onLoop(name, r) });
+  run.fleet = fleet;
+  const monitor = new DemoMonitor(fleet.members, profiles, run.telemetry);
+  monitor.begin(t0);
+  say(`  servers and agents (mode enforce; the agents share this process's in-memory coordinator at ${fleet.hubUrl}):\n${table(['stage', 'server', 'endpoint', 'pid', 'agent', 'pid', 'replicas', 'batching'], fleet.members.map((m) => [
+    m.stage.stage, m.stage.server, m.endpoint, m.serverPid, m.agentId, m.agentPid, m.capabilities?.replicas ?? '?', m.capabilities?.batching ?? '?',
+  ])).replace(/^/gm, '    ')}\n`);
+  say('    live: the agent changes the server through its API; unsupported: TF Serving has no replicas inside the process and batching\n    changes need a restart, and the demo gives its agent no orchestrator or restart command, so that agent only recommends.\n');
+  // The load generator warms up while the agents elect a leader and plan.
+  const load = LoadRunner.start({
+    logDir: fleet.logDir,
+    onLoop: (r) => health.onLoop('load generator', r),
+    onProgress: (m) => {
+      for (const at of m.arrivals) monitor.onArrival(at);
+      for (const q of m.queries) monitor.onQuery(fromWire(q));
+      health.onSlip(undefined, m.slipMaxMs);
+    },
+  });
+  run.load = load;
+  const preparing = load.prepare({
+    stages: DEMO_STAGES.map((st) => ({ name: st.stage, model: st.model, server: fleet.members.find((m) => m.stage.stage === st.stage)?.server ?? {}, next: st.next })),
+    entry: DEMO_STAGES[0]?.stage as string, trace: Array.from(run.trace), seed: c.seed, timeoutMs: 10_000,
+  });
+  // Wait for a leader, its plan, and the servers at the planned replicas.
+  checkInterrupted(run);
+  const ready = await waitForPlan(fleet, monitor, clock, 30_000, () => drainLogs(run, fleet, monitor), run.interrupted.signal);
+  await preparing;
+  checkInterrupted(run);
+  const plan = monitor.plan;
+  if (plan) {
+    say(`  ${ready.leader ?? '?'} leads and planned ${DEMO_PIPELINE} in ${((clock.nowMs() - t0) / 1000).toFixed(1)} s: ${Object.entries(plan.stages).map(([st, x]) => `${st}=${x.hardware}/batch ${x.batchSize}×${x.replicas}`).join(' ')}  ${fmtCost(plan.costPerHour)}, estimated P99 ${fmtMs(plan.estimatedP99Ms)}\n`);
+  } else {
+    say('  no plan yet after 30 s; running the load anyway\n');
+  }
+  return { fleet, load, monitor };
+}
+
+/** Runs the load with the live view, then lets the queries in flight finish. */
+async function runLoad(run: DemoRun, fleet: DemoFleet, load: LoadRunner, monitor: DemoMonitor): Promise<{ startMs: number; view: LiveView }> {
+  const { clock, tally, health, durationMs, style } = run;
+  const phaseAt = (tMs: number): string => (tMs < 0 ? 'setup' : run.phases.find((p) => tMs < p.toMs)?.name ?? 'drain');
+  const view = new LiveView(run.say, style, { durationMs, sloMs: DEMO_SLO_MS, phase: phaseAt });
+  const startMs = clock.nowMs();
+  drainLogs(run, fleet, monitor);
+  monitor.begin(startMs);
+  monitor.actions.length = 0;
+  monitor.events.length = 0;
+  tally.reset(startMs);
+  health.track([...fleet.processes.map((x) => x.pid), ...(load.pid !== undefined ? [load.pid] : [])]);
+  health.reset();
+  fleet.resetProbes();
+  load.go();
+  run.running = true;
+  while (clock.nowMs() - startMs < durationMs) {
+    checkInterrupted(run);
+    await clock.sleep(style === 'redraw' ? 500 : 250, run.interrupted.signal).catch(() => undefined);
+    await fleet.poll();
+    drainLogs(run, fleet, monitor);
+    health.sample();
+    view.update(monitor.tick(clock.nowMs()), monitor.actions, health.health());
+  }
+  // Let the queries in flight finish (each has its own timeout), then a last look.
+  const drainEnd = clock.nowMs() + 5000;
+  while (monitor.inFlight() > 0 && clock.nowMs() < drainEnd) {
+    await clock.sleep(250);
+    await fleet.poll();
+    drainLogs(run, fleet, monitor);
+  }
+  return { startMs, view };
+}
+
+/** Stops the load, prints the summary and writes the report. */
+async function finishDemo(run: DemoRun, fleet: DemoFleet, load: LoadRunner, monitor: DemoMonitor, startMs: number, view: LiveView): Promise<DemoSummary> {
+  const { opts, c, clock, health, tally, phases, workload, durationMs, profiles } = run;
+  const { output } = run.ctx;
+  const loadPid = load.pid;
+  const stopped = await load.stop();
+  run.load = undefined;
+  if (stopped) health.onSlip(stopped.slip.p99Ms, stopped.slip.maxMs);
+  await fleet.poll();
+  drainLogs(run, fleet, monitor);
+  const endMs = clock.nowMs() - startMs;
+  const healthNow = health.health();
+  view.update(monitor.tick(clock.nowMs()), monitor.actions, healthNow, true);
+  view.end();
+  const summary = summarise({
+    queries: monitor.all, timeline: monitor.timeline, events: monitor.events, phases, stages: DEMO_STAGES.map((st) => st.stage),
+    counts: tally.counts, tunerScaleUps: tally.tunerScaleUps, appliedScaleUps: tally.appliedScaleUps, endMs, health: healthNow,
+    sent: stopped?.sent ?? monitor.all.length,
+  });
+  const reportPath = resolve(opts.report);
+  // The summary first: whatever happens to the report, the run's result is on the screen.
+  if (opts.json) {
+    printJson(output, { pipeline: DEMO_PIPELINE, workload, seed: c.seed, durationMs, metricsUrl: run.metricsUrl ?? null, report: reportPath, plan: monitor.plan ?? null, processes: [...fleet.processes, { name: 'load generator', pid: loadPid }], ...summary });
+  } else {
+    output.out(summaryText(summary, reportPath));
+  }
+  await writeOutputFile('--report', reportPath, renderDemoReport({
+    title: `inferline demo — ${DEMO_PIPELINE}`, generatedBy: `inferline demo --duration ${opts.duration} --seed ${c.seed} --rate ${c.rate}`,
+    pipeline: DEMO_PIPELINE, sloMs: DEMO_SLO_MS, workload, seed: c.seed, summary, timeline: monitor.timeline, events: monitor.events,
+    actions: monitor.actions, phases,
+    servers: fleet.members.map((m) => ({ stage: m.stage.stage, server: m.stage.server, model: m.stage.model, hardware: m.stage.hardware, replicas: m.capabilities?.replicas ?? '?', batching: m.capabilities?.batching ?? '?' })),
+    profiles, plan: monitor.plan,
+  }));
+  return summary;
 }
 
 async function startTelemetry(port: number, profiles: Parameters<typeof demoConfigText>[0], say: (t: string) => void): Promise<TelemetryService> {

@@ -143,45 +143,37 @@ export async function startEmulator(opts: EmulateCommandOptions): Promise<Runnin
   }
 }
 
+/** The flags, checked: everything but the ports other than --port, read with the profiles. */
+interface EmulateSettings {
+  readonly server: (typeof SERVERS)[number];
+  readonly port: number;
+  readonly instances: number | undefined;
+  readonly maxBatch: number | undefined;
+  readonly delayMs: number | undefined;
+  readonly requestOverheadMs: number | undefined;
+  readonly mode: string;
+  readonly tokenAuth: string;
+  readonly metricsMode: string;
+  readonly seed: number | undefined;
+  readonly maxEnqueuedBatches: number | undefined;
+  readonly restrictions: readonly TritonRestriction[];
+  readonly jobQueueSize: number | undefined;
+  readonly workerStartupMs: number | undefined;
+  readonly reloadDelayMs: number | undefined;
+}
+
+/** What every server's start takes from the command line. */
+interface LaunchInput {
+  readonly opts: EmulateCommandOptions;
+  readonly s: EmulateSettings;
+  readonly common: { readonly profiles: readonly ModelProfile[]; readonly hardware?: string; readonly requestOverheadMs?: number };
+  /** A sibling port: the flag's value, or --port + offset (0 with --port 0). */
+  readonly sibling: (flag: string, given: string | undefined, offset: number) => number;
+}
+
 async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPort[]): Promise<RunningEmulator> {
-  const server = opts.server as (typeof SERVERS)[number];
-  if (!SERVERS.includes(server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVERS.join(', ')}`);
-  for (const [key, flag, servers] of SERVER_FLAGS) {
-    if (opts[key] !== undefined && !servers.includes(server)) {
-      throw new UsageError(`${flag}: only for --server ${servers.join(' or ')} — ${server === 'tfserving' ? 'TF Serving serves everything on its one --port' : `not used by ${server}`}`);
-    }
-  }
-  const port = parsePort('--port', opts.port);
-  const instances = opts.instances === undefined ? undefined : parseCount('--instances', opts.instances, 1);
-  const maxBatch = opts.maxBatch === undefined ? undefined : parseCount('--max-batch', opts.maxBatch, 1);
-  let delayMs: number | undefined;
-  if (opts.delay !== undefined) {
-    delayMs = parseDurationMs(opts.delay);
-    if (delayMs === undefined) throw new UsageError(`--delay ${opts.delay}: must be ${DURATION_HINT}`);
-  }
-  let requestOverheadMs: number | undefined;
-  if (opts.requestOverhead !== undefined) {
-    requestOverheadMs = parseDurationMs(opts.requestOverhead);
-    if (requestOverheadMs === undefined) throw new UsageError(`--request-overhead ${opts.requestOverhead}: must be ${DURATION_HINT}`);
-  }
-  const mode = opts.modelControlMode ?? 'explicit';
-  if (mode !== 'explicit' && mode !== 'none') throw new UsageError(`--model-control-mode ${mode}: must be explicit or none`);
-  const tokenAuth = opts.tokenAuth ?? 'on';
-  if (tokenAuth !== 'on' && tokenAuth !== 'off') throw new UsageError(`--token-auth ${tokenAuth}: must be on or off`);
-  const metricsMode = opts.metricsMode ?? 'log';
-  if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
-  const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
-  const maxEnqueuedBatches = opts.maxEnqueuedBatches === undefined ? undefined : parseCount('--max-enqueued-batches', opts.maxEnqueuedBatches, 1);
-  const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
-  const jobQueueSize = opts.jobQueueSize === undefined ? undefined : parseCount('--job-queue-size', opts.jobQueueSize, 1);
-  const durationFlag = (flag: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const ms = parseDurationMs(text);
-    if (ms === undefined) throw new UsageError(`${flag} ${text}: must be ${DURATION_HINT}`);
-    return ms;
-  };
-  const workerStartupMs = durationFlag('--worker-startup', opts.workerStartup);
-  const reloadDelayMs = durationFlag('--reload-delay', opts.reloadDelay);
+  const s = checkFlags(opts);
+  const port = s.port;
   assigned.push({ flag: '--port', port });
   const sibling = (flag: string, given: string | undefined, offset: number): number => {
     if (given !== undefined) {
@@ -200,6 +192,7 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
   const profiles: ModelProfile[] = readProfileFile(opts.profiles);
   // Checked here so that a bad --hardware or --max-batch is bad input, not a failure to start.
   const { models } = selectModels(profiles, opts.hardware);
+  const maxBatch = s.maxBatch;
   if (maxBatch !== undefined) {
     const short = models.filter((m) => m.curve.maxBatch < maxBatch);
     if (short.length > 0) {
@@ -209,81 +202,124 @@ async function launchEmulator(opts: EmulateCommandOptions, assigned: AssignedPor
   const common = {
     profiles,
     ...(opts.hardware !== undefined ? { hardware: opts.hardware } : {}),
-    ...(requestOverheadMs !== undefined ? { requestOverheadMs } : {}),
+    ...(s.requestOverheadMs !== undefined ? { requestOverheadMs: s.requestOverheadMs } : {}),
   };
-  const described = (list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number) =>
-    list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
+  const input: LaunchInput = { opts, s, common, sibling };
+  switch (s.server) {
+    case 'triton': return launchTriton(input);
+    case 'torchserve': return launchTorchServe(input);
+    case 'tfserving': return launchTfServing(input);
+  }
+}
 
-  switch (server) {
-    case 'triton': {
-      const e = await startTritonEmulator({
-        ...common,
-        port,
-        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
-        grpcPort: sibling('--grpc-port', opts.grpcPort, 1),
-        modelControlMode: mode as TritonModelControlMode,
-        ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
-        ...(instances !== undefined ? { instances } : {}),
-        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
-        ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
-        ...(reloadDelayMs !== undefined ? { reloadDelayMs } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-      });
-      return {
-        report: {
-          server, urls: { http: e.url, metrics: e.metricsUrl, grpc: e.grpcUrl ?? '' }, ports: { http: e.port, metrics: e.metricsPort, grpc: e.grpcPort ?? 0 },
-          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
-        },
-        stop: () => e.stop(),
-      };
-    }
-    case 'torchserve': {
-      const e = await startTorchServeEmulator({
-        ...common,
-        inferencePort: port,
-        managementPort: sibling('--management-port', opts.managementPort, 1),
-        metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
-        tokenAuth: tokenAuth === 'on',
-        enableModelApi: opts.enableModelApi === true,
-        metricsMode: metricsMode as TorchServeMetricsMode,
-        ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
-        ...(instances !== undefined ? { workers: instances } : {}),
-        ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
-        ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
-        ...(jobQueueSize !== undefined ? { jobQueueSize } : {}),
-        ...(workerStartupMs !== undefined ? { workerStartupMs } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-      });
-      return {
-        report: {
-          server,
-          urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
-          ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
-          models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
-          ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
-        },
-        stop: () => e.stop(),
-      };
-    }
-    case 'tfserving': {
-      const e = await startTfServingEmulator({
-        ...common,
-        port,
-        monitoring: opts.monitoring === true,
-        ...(instances !== undefined ? { numBatchThreads: instances } : {}),
-        ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
-        ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
-        ...(maxEnqueuedBatches !== undefined ? { maxEnqueuedBatches } : {}),
-      });
-      return {
-        report: {
-          server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
-          models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
-        },
-        stop: () => e.stop(),
-      };
+/** Checks every flag but the sibling ports, in the order the errors are reported. */
+function checkFlags(opts: EmulateCommandOptions): EmulateSettings {
+  const server = opts.server as (typeof SERVERS)[number];
+  if (!SERVERS.includes(server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVERS.join(', ')}`);
+  for (const [key, flag, servers] of SERVER_FLAGS) {
+    if (opts[key] !== undefined && !servers.includes(server)) {
+      throw new UsageError(`${flag}: only for --server ${servers.join(' or ')} — ${server === 'tfserving' ? 'TF Serving serves everything on its one --port' : `not used by ${server}`}`);
     }
   }
+  const port = parsePort('--port', opts.port);
+  const instances = opts.instances === undefined ? undefined : parseCount('--instances', opts.instances, 1);
+  const maxBatch = opts.maxBatch === undefined ? undefined : parseCount('--max-batch', opts.maxBatch, 1);
+  const delayMs = durationFlag('--delay', opts.delay);
+  const requestOverheadMs = durationFlag('--request-overhead', opts.requestOverhead);
+  const mode = opts.modelControlMode ?? 'explicit';
+  if (mode !== 'explicit' && mode !== 'none') throw new UsageError(`--model-control-mode ${mode}: must be explicit or none`);
+  const tokenAuth = opts.tokenAuth ?? 'on';
+  if (tokenAuth !== 'on' && tokenAuth !== 'off') throw new UsageError(`--token-auth ${tokenAuth}: must be on or off`);
+  const metricsMode = opts.metricsMode ?? 'log';
+  if (!['log', 'prometheus', 'legacy'].includes(metricsMode)) throw new UsageError(`--metrics-mode ${metricsMode}: must be log, prometheus or legacy`);
+  const seed = opts.seed === undefined ? undefined : parseCount('--seed', opts.seed, 0);
+  const maxEnqueuedBatches = opts.maxEnqueuedBatches === undefined ? undefined : parseCount('--max-enqueued-batches', opts.maxEnqueuedBatches, 1);
+  const restrictions = (opts.httpRestrictedApi ?? []).map(parseRestriction);
+  const jobQueueSize = opts.jobQueueSize === undefined ? undefined : parseCount('--job-queue-size', opts.jobQueueSize, 1);
+  const workerStartupMs = durationFlag('--worker-startup', opts.workerStartup);
+  const reloadDelayMs = durationFlag('--reload-delay', opts.reloadDelay);
+  return {
+    server, port, instances, maxBatch, delayMs, requestOverheadMs, mode, tokenAuth, metricsMode, seed, maxEnqueuedBatches, restrictions,
+    jobQueueSize, workerStartupMs, reloadDelayMs,
+  };
+}
+
+function described(list: readonly EmulatedModel[], batch: (m: EmulatedModel) => number): EmulatorReport['models'] {
+  return list.map((m) => ({ name: m.name, hardware: m.hardware, maxBatch: batch(m) }));
+}
+
+async function launchTriton({ opts, s, common, sibling }: LaunchInput): Promise<RunningEmulator> {
+  const { maxBatch, instances, delayMs, reloadDelayMs, seed, restrictions } = s;
+  const e = await startTritonEmulator({
+    ...common,
+    port: s.port,
+    metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+    grpcPort: sibling('--grpc-port', opts.grpcPort, 1),
+    modelControlMode: s.mode as TritonModelControlMode,
+    ...(restrictions.length > 0 ? { restrictedApis: restrictions } : {}),
+    ...(instances !== undefined ? { instances } : {}),
+    ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+    ...(delayMs !== undefined ? { maxQueueDelayMs: delayMs } : {}),
+    ...(reloadDelayMs !== undefined ? { reloadDelayMs } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+  return {
+    report: {
+      server: s.server, urls: { http: e.url, metrics: e.metricsUrl, grpc: e.grpcUrl ?? '' }, ports: { http: e.port, metrics: e.metricsPort, grpc: e.grpcPort ?? 0 },
+      models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+    },
+    stop: () => e.stop(),
+  };
+}
+
+async function launchTorchServe({ opts, s, common, sibling }: LaunchInput): Promise<RunningEmulator> {
+  const { maxBatch, instances, delayMs, jobQueueSize, workerStartupMs, seed } = s;
+  const e = await startTorchServeEmulator({
+    ...common,
+    inferencePort: s.port,
+    managementPort: sibling('--management-port', opts.managementPort, 1),
+    metricsPort: sibling('--metrics-port', opts.metricsPort, 2),
+    tokenAuth: s.tokenAuth === 'on',
+    enableModelApi: opts.enableModelApi === true,
+    metricsMode: s.metricsMode as TorchServeMetricsMode,
+    ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
+    ...(instances !== undefined ? { workers: instances } : {}),
+    ...(maxBatch !== undefined ? { batchSize: maxBatch } : {}),
+    ...(delayMs !== undefined ? { maxBatchDelayMs: delayMs } : {}),
+    ...(jobQueueSize !== undefined ? { jobQueueSize } : {}),
+    ...(workerStartupMs !== undefined ? { workerStartupMs } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+  return {
+    report: {
+      server: s.server,
+      urls: { inference: e.inferenceUrl, management: e.managementUrl, metrics: e.metricsUrl },
+      ports: { inference: e.inferencePort, management: e.managementPort, metrics: e.metricsPort },
+      models: described(e.models, () => maxBatch ?? 1), skipped: e.skipped,
+      ...(e.keyFile !== undefined ? { keyFile: e.keyFile } : {}),
+    },
+    stop: () => e.stop(),
+  };
+}
+
+async function launchTfServing({ opts, s, common }: LaunchInput): Promise<RunningEmulator> {
+  const { maxBatch, instances, delayMs, maxEnqueuedBatches } = s;
+  const e = await startTfServingEmulator({
+    ...common,
+    port: s.port,
+    monitoring: opts.monitoring === true,
+    ...(instances !== undefined ? { numBatchThreads: instances } : {}),
+    ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}),
+    ...(delayMs !== undefined ? { batchTimeoutMs: delayMs } : {}),
+    ...(maxEnqueuedBatches !== undefined ? { maxEnqueuedBatches } : {}),
+  });
+  return {
+    report: {
+      server: s.server, urls: { rest: e.url, metrics: e.metricsUrl }, ports: { rest: e.port },
+      models: described(e.models, (m) => maxBatch ?? m.curve.maxBatch), skipped: e.skipped,
+    },
+    stop: () => e.stop(),
+  };
 }
 
 export function formatReport(r: EmulatorReport): string {
@@ -358,6 +394,13 @@ function parsePort(flag: string, text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} ${text}: must be a port number 0–65535`);
   return n;
+}
+
+function durationFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new UsageError(`${flag} ${text}: must be ${DURATION_HINT}`);
+  return ms;
 }
 
 function parseCount(flag: string, text: string, min: number): number {

@@ -4,10 +4,10 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { createAdapter, isServerKind } from '../../../adapters/registry.js';
-import { grpcTarget } from '../../../adapters/triton/grpc-control.js';
+import { createAdapter } from '../../../adapters/registry.js';
 import type { AdapterOptions } from '../../../adapters/registry.js';
-import { counterDelta } from '../../core/observe/counters.js';
+import { modelList } from '../../../adapters/common/server-settings.js';
+import { modelDelta } from '../../core/observe/counters.js';
 import { counterRates, sumCounters } from '../../core/observe/counter-rates.js';
 import type { CounterRates } from '../../core/observe/counter-rates.js';
 import { DURATION_HINT, parseDurationMs } from '../../core/model/duration.js';
@@ -18,6 +18,7 @@ import type {
 import { UsageError } from '../errors.js';
 import { fmtMs, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
+import { addServerFlags, serverAdapterOptions } from './server-flags.js';
 
 export interface InspectCommandOptions {
   readonly server: string;
@@ -73,21 +74,15 @@ export interface InspectReport {
 
 const DEFAULT_WINDOW = '2s';
 const MAX_WINDOW_MS = 300_000;
-export const TORCHSERVE_TOKEN_ENV = 'INFERLINE_TORCHSERVE_TOKEN';
+export { TORCHSERVE_TOKEN_ENV } from './server-flags.js';
 
 export function registerInspect(program: Command, ctx: CliContext): void {
   const { output } = ctx;
-  program
+  addServerFlags(program
     .command('inspect')
     .description('show what inferline sees on a model server: models, serving config, capabilities, counters and rates')
     .requiredOption('--server <kind>', `server kind: ${SERVER_KINDS.join(', ')}`)
-    .requiredOption('--url <url>', 'Triton HTTP API, TorchServe inference API, or TF Serving REST API')
-    .option('--metrics-url <url>', 'metrics endpoint (Triton: port 8002; TorchServe: port 8082; TF Serving: a path on --url)')
-    .option('--grpc-url <host:port>', 'Triton: its gRPC address (host:port) for model loads, which over HTTP stall inference (default: port 8001 when --url is on 8000, else HTTP; none: HTTP)')
-    .option('--management-url <url>', "TorchServe management API (default: --url's host on port 8081)")
-    .option('--token <key>', `TorchServe: the key for both the inference and management APIs (or ${TORCHSERVE_TOKEN_ENV})`)
-    .option('--key-file <path>', "TorchServe: key_file.json from TorchServe's working directory")
-    .option('--header <name=value>', 'Triton: the header its --http-restricted-api asks for, sent on every request')
+    .requiredOption('--url <url>', 'Triton HTTP API, TorchServe inference API, or TF Serving REST API'))
     .option('--models <a,b>', 'models to report (TF Serving: required, as REST cannot list them)')
     .option('--window <duration>', 'how long to watch the counters for rates', DEFAULT_WINDOW)
     .option('--json', 'print a JSON object')
@@ -99,62 +94,9 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     });
 }
 
-/** --grpc-url as the adapter takes it: host:port (or grpc:// / http:// before it), or none. */
-function grpcAddress(text: string): string {
-  if (text.trim() === 'none') return 'none';
-  try {
-    return grpcTarget(text);
-  } catch (err) {
-    throw new UsageError(`--grpc-url: ${(err as Error).message}`);
-  }
-}
-
-/** The adapter options the flags stand for; bad flags are a UsageError. */
+/** The adapter options the flags stand for (each kind's settings map them); bad flags are a UsageError. */
 export function inspectAdapterOptions(opts: InspectCommandOptions, env: NodeJS.ProcessEnv = process.env): AdapterOptions {
-  if (!isServerKind(opts.server)) throw new UsageError(`--server ${opts.server}: unknown server — must be one of: ${SERVER_KINDS.join(', ')}`);
-  const server = opts.server;
-  const url = httpUrl('--url', opts.url);
-  const metricsUrl = opts.metricsUrl === undefined ? undefined : httpUrl('--metrics-url', opts.metricsUrl);
-  const only = (flag: string, given: unknown, kind: ServerKind): void => {
-    if (given !== undefined && server !== kind) throw new UsageError(`${flag}: only for --server ${kind}`);
-  };
-  only('--management-url', opts.managementUrl, 'torchserve');
-  only('--token', opts.token, 'torchserve');
-  only('--key-file', opts.keyFile, 'torchserve');
-  only('--header', opts.header, 'triton');
-  only('--grpc-url', opts.grpcUrl, 'triton');
-  const models = opts.models === undefined ? undefined : modelList(opts.models);
-  switch (server) {
-    case 'triton': {
-      const header = opts.header === undefined ? undefined : /^([A-Za-z0-9-]+)=(.+)$/.exec(opts.header);
-      if (opts.header !== undefined && !header) throw new UsageError(`--header ${opts.header}: must be name=value`);
-      return {
-        kind: 'triton', url: url.href.replace(/\/+$/, ''), ...(metricsUrl ? { metricsUrl: metricsUrl.href } : {}),
-        ...(opts.grpcUrl !== undefined ? { grpcUrl: grpcAddress(opts.grpcUrl) } : {}),
-        ...(header ? { restrictedApiHeader: { name: header[1] as string, value: header[2] as string } } : {}),
-      };
-    }
-    case 'torchserve': {
-      const sibling = (port: string): string => `${url.protocol}//${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${port}`;
-      const token = opts.token ?? (env[TORCHSERVE_TOKEN_ENV] || undefined);
-      if (token !== undefined && !/^\S+$/.test(token)) throw new UsageError('--token: must be one word (TorchServe keys have no blanks)');
-      return {
-        kind: 'torchserve',
-        inferenceUrl: url.href.replace(/\/+$/, ''),
-        managementUrl: opts.managementUrl === undefined ? sibling('8081') : httpUrl('--management-url', opts.managementUrl).href.replace(/\/+$/, ''),
-        metricsUrl: metricsUrl ? metricsUrl.href.replace(/\/+$/, '').replace(/\/metrics$/, '') : sibling('8082'),
-        ...(token !== undefined ? { managementKey: token, inferenceKey: token } : {}),
-        ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
-      };
-    }
-    case 'tfserving': {
-      if (models === undefined) throw new UsageError('--models: required for --server tfserving (its REST API cannot list models)');
-      if (metricsUrl && metricsUrl.origin !== url.origin) {
-        throw new UsageError(`--metrics-url ${opts.metricsUrl}: TF Serving serves metrics on its REST port — must be on ${url.origin}`);
-      }
-      return { kind: 'tfserving', url: url.href.replace(/\/+$/, ''), models, ...(metricsUrl ? { metricsPath: metricsUrl.pathname } : {}) };
-    }
-  }
+  return serverAdapterOptions(opts.server, opts, env);
 }
 
 export async function runInspect(opts: InspectCommandOptions): Promise<InspectReport> {
@@ -263,14 +205,12 @@ function modelReport(m: ModelStatus, first: readonly ModelCounters[] | undefined
   const now = mine(second);
   if (now.length === 0) return { ...base, counters: null, rates: null };
   // Per series (a version, on Triton), then summed for the model.
-  const before = new Map(mine(first).map((c) => [c.version ?? '', c]));
-  const deltas = now.map((c) => counterDelta(before.get(c.version ?? ''), c));
-  const reset = deltas.some((d) => d.reset);
+  const { delta, reset } = modelDelta(m.model, mine(first), now);
   const total = sumCounters(m.model, now);
   return {
     ...base,
     counters: countersReport(total),
-    rates: elapsedMs > 0 ? { ...counterRates(sumCounters(m.model, deltas.map((d) => d.delta)), Math.round(elapsedMs)), reset } : null,
+    rates: elapsedMs > 0 ? { ...counterRates(delta, Math.round(elapsedMs)), reset } : null,
   };
 }
 
@@ -316,23 +256,6 @@ export function formatInspect(r: InspectReport): string {
   lines.push('', `rates over ${(r.windowMs / 1000).toFixed(1)} s; ${r.metricSeries === null ? 'metrics unavailable' : `${r.metricSeries} metric series`}`);
   if (r.warnings.length > 0) lines.push('warnings:', ...r.warnings.map((w) => `  - ${w}`));
   return `${lines.join('\n')}\n`;
-}
-
-function httpUrl(flag: string, text: string): URL {
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    throw new UsageError(`${flag} ${text}: not a URL — must be like http://127.0.0.1:8000`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag} ${text}: must be an http or https URL`);
-  return u;
-}
-
-function modelList(text: string): string[] {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names.length === 0) throw new UsageError(`--models ${JSON.stringify(text)}: must name at least one model, e.g. --models resnet,bert`);
-  return [...new Set(names)];
 }
 
 function parseWindow(text: string): number {

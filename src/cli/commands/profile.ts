@@ -6,29 +6,31 @@
 // planner's profile format (merged into --out), a JSON result, and an HTML report.
 import type { Command } from 'commander';
 import { createAdapter } from '../../../adapters/registry.js';
-import { DURATION_HINT, formatDurationMs, parseDurationMs } from '../../core/model/duration.js';
-import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, isoTime, passiveProfile, pointLatencyMs } from '../../core/profiler/index.js';
-import type { PointResult } from '../../core/profiler/index.js';
-import type { ProfileOptions } from '../../core/model/profiles.js';
-import type { HopOverheadPoint } from '../../core/model/types.js';
+import { formatDurationMs } from '../../core/model/duration.js';
 import type { Clock } from '../../ports/clock.js';
-import type { DeviceKind, ServerKind } from '../../ports/server-adapter.js';
 import {
   ACTIVE_DEFAULTS, mergeIntoProfileFile, PASSIVE_DEFAULTS, runActiveProfile, runPassiveProfile,
 } from '../../runtime/profiler/index.js';
-import type {
-  ActiveProfileResult, HardwareTarget, PassiveProfileResult, ProfileEvent, ProfileFileUpdate, RestoreOutcome,
-} from '../../runtime/profiler/index.js';
+import type { HardwareTarget, ProfileFileUpdate } from '../../runtime/profiler/index.js';
 import { systemClock } from '../../platform/system-clock.js';
 import type { CliContext } from '../context.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
 import { UsageError } from '../errors.js';
-import { fmtMs, printJson, processOutput, table } from '../output.js';
+import { printJson, processOutput } from '../output.js';
 import { createProgress, PROGRESS_STYLES } from '../progress.js';
-import type { Progress, ProgressStyle } from '../progress.js';
+import type { ProgressStyle } from '../progress.js';
 import { renderProfileReport } from '../report/index.js';
-import type { ProfileReport } from '../report/index.js';
-import { inspectAdapterOptions } from './inspect.js';
+import { addServerFlags, serverAdapterOptions } from './server-flags.js';
+import {
+  count, defaultHardwareName, duration, HOP_IN_FLIGHT_DEFAULT, parseBatchSizes, parseHardware, parseHopInFlight,
+} from './profile/flags.js';
+import { SweepProgress } from './profile/progress.js';
+import { activeReport, formatProfile, htmlReport, passiveReport } from './profile/report.js';
+import type { ProfileCommandReport } from './profile/report.js';
+
+export { parseBatchSizes, parseHardware } from './profile/flags.js';
+export { formatProfile } from './profile/report.js';
+export type { HardwareReport, PointReport, ProfileCommandReport } from './profile/report.js';
 
 export interface ProfileCommandOptions {
   readonly server: string;
@@ -59,69 +61,6 @@ export interface ProfileCommandOptions {
   readonly header?: string;
 }
 
-/** One point in the output; null where not measured. */
-export interface PointReport {
-  readonly batchSize: number;
-  /** Active: stable | unstable | cut | failed. Passive: stable | few-samples. */
-  readonly status: string;
-  /** What the profile table records: computeLatencyMs where the server reports timings, else clientLatencyMs. */
-  readonly latencyMs: number | null;
-  readonly computeLatencyMs: number | null;
-  readonly queueLatencyMs: number | null;
-  /** Where computeLatencyMs comes from: batch-stats (Triton, exactly this size), per-request (counters), or null. */
-  readonly timing: 'batch-stats' | 'per-request' | null;
-  readonly clientLatencyMs: number | null;
-  readonly p99LatencyMs: number | null;
-  /** Items per second per replica. */
-  readonly throughputQps: number | null;
-  /** Measurement windows (active; 0 for passive). */
-  readonly windows: number;
-  /** Batches measured (active: in the last three windows; passive: executions). */
-  readonly samples: number;
-  /** max/min − 1 of the last three windows (active; null inside when a window was empty; compute null without server timings). */
-  readonly spread: { readonly latency: number | null; readonly throughput: number | null; readonly compute: number | null } | null;
-  readonly measuredAt: string;
-  readonly error: string | null;
-}
-
-export interface HardwareReport {
-  readonly hardware: string;
-  readonly device: DeviceKind;
-  /** The instance kind was switched for it (Triton). */
-  readonly switched: boolean;
-  readonly replicas: number;
-  readonly batchSizes: readonly number[];
-  /** Active: the time budget; passive: null. */
-  readonly budgetMs: number | null;
-  readonly wallMs: number;
-  /** The smallest batch size after which the next one adds less than 10 % throughput per replica. */
-  readonly knee: number | null;
-  /** The fixed cost of one request there and back (client median − server queue − compute, at the smallest batch); null without server timings. */
-  readonly hopOverheadMs: number | null;
-  /** The hop overhead by requests in flight, where measured at more than one concurrency. */
-  readonly hopOverheadCurve: readonly HopOverheadPoint[] | null;
-  readonly points: readonly PointReport[];
-  readonly error: string | null;
-}
-
-/** The --json output. */
-export interface ProfileCommandReport {
-  readonly mode: 'active' | 'passive';
-  readonly server: ServerKind;
-  readonly endpoint: string;
-  readonly model: string;
-  readonly startedAt: string;
-  readonly wallMs: number;
-  readonly hardware: readonly HardwareReport[];
-  /** Active: whether what was changed (the instance kind) was put back; null in passive mode. */
-  readonly restore: RestoreOutcome | null;
-  readonly interrupted: boolean;
-  readonly warnings: readonly string[];
-  /** The measured profile table, in the planner's format (what --out merges). */
-  readonly profiles: readonly ProfileOptions[];
-  readonly out: ProfileFileUpdate | null;
-  readonly report: string | null;
-}
 
 export interface ProfileRunOptions {
   readonly signal?: AbortSignal;
@@ -132,7 +71,7 @@ export interface ProfileRunOptions {
 
 export function registerProfile(program: Command, ctx: CliContext): void {
   const { output } = ctx;
-  program
+  addServerFlags(program
     .command('profile')
     .description('measure a model\'s profile table (latency and throughput per batch size) on a server, per hardware')
     .requiredOption('--server <kind>', 'server kind: triton, torchserve, tfserving')
@@ -156,13 +95,7 @@ export function registerProfile(program: Command, ctx: CliContext): void {
     .option('--out <file>', 'merge the profile into this profile file (created if absent; .yaml/.yml or .json)')
     .option('--report <file>', 'write an HTML page: latency and throughput against batch size, per hardware')
     .option('--json', 'print a JSON object')
-    .option('--progress <style>', `progress on stderr: ${PROGRESS_STYLES.join(', ')} (auto: a bar on a terminal, lines otherwise)`, 'auto')
-    .option('--metrics-url <url>', 'metrics endpoint (Triton: port 8002; TorchServe: port 8082; TF Serving: a path on --url)')
-    .option('--grpc-url <host:port>', 'Triton: its gRPC address (host:port) for model loads, which over HTTP stall inference (default: port 8001 when --url is on 8000, else HTTP; none: HTTP)')
-    .option('--management-url <url>', "TorchServe management API (default: --url's host on port 8081)")
-    .option('--token <key>', 'TorchServe: the key for both the inference and management APIs (or INFERLINE_TORCHSERVE_TOKEN)')
-    .option('--key-file <path>', "TorchServe: key_file.json from TorchServe's working directory")
-    .option('--header <name=value>', 'Triton: the header its --http-restricted-api asks for, sent on every request')
+    .option('--progress <style>', `progress on stderr: ${PROGRESS_STYLES.join(', ')} (auto: a bar on a terminal, lines otherwise)`, 'auto'))
     .addHelpText('after', [
       '',
       'Each point is measured in windows with one batch in flight per replica, until three consecutive',
@@ -214,10 +147,7 @@ export function exitCodeOf(r: ProfileCommandReport): number {
 export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliContext, run: ProfileRunOptions = {}): Promise<ProfileCommandReport> {
   const model = opts.model.trim();
   if (model === '') throw new UsageError('--model: must name a model');
-  const adapterOptions = inspectAdapterOptions({
-    server: opts.server, url: opts.url, metricsUrl: opts.metricsUrl, grpcUrl: opts.grpcUrl, managementUrl: opts.managementUrl, token: opts.token, keyFile: opts.keyFile,
-    header: opts.header, models: opts.model,
-  });
+  const adapterOptions = serverAdapterOptions(opts.server, { ...opts, models: opts.model });
   const hardware = opts.hardware === undefined ? undefined : parseHardware(opts.hardware, adapterOptions.kind, opts.passive === true);
   const outFormatOk = (f: string | undefined, flag: string, re: RegExp, what: string): void => {
     if (f !== undefined && !re.test(f)) throw new UsageError(`${flag} ${f}: must be ${what}`);
@@ -291,287 +221,3 @@ export async function runProfileCommand(opts: ProfileCommandOptions, ctx: CliCon
   return { ...report, warnings, out, report: reportFile };
 }
 
-// ---- flags ----
-
-/** `cpu`, `gpu-t4`, or on Triton `cpu=cpu,gpu-t4=gpu` (switch the instance kind first). */
-export function parseHardware(text: string, server: ServerKind, passive: boolean): HardwareTarget[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (items.length === 0) throw new UsageError(`--hardware ${JSON.stringify(text)}: must name the hardware, e.g. --hardware gpu-t4`);
-  const targets = items.map((item): HardwareTarget => {
-    const [name = '', kind, extra] = item.split('=').map((s) => s.trim());
-    if (name === '' || extra !== undefined) throw new UsageError(`--hardware ${item}: must be NAME or NAME=cpu|gpu`);
-    if (kind === undefined) return { name };
-    const device = kind.toLowerCase().replace(/^kind_/, '');
-    if (device !== 'cpu' && device !== 'gpu') throw new UsageError(`--hardware ${item}: the instance kind must be cpu or gpu`);
-    if (server !== 'triton') {
-      throw new UsageError(`--hardware ${item}: only Triton can switch a model's device (its instance kind); on ${server} name the hardware it runs on, e.g. --hardware ${name}`);
-    }
-    if (passive) throw new UsageError(`--hardware ${item}: passive profiling changes nothing; name the hardware the model runs on, e.g. --hardware ${name}`);
-    return { name, device };
-  });
-  const names = targets.map((t) => t.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new UsageError(`--hardware: ${dup} is named twice`);
-  if (passive && targets.length > 1) throw new UsageError('--hardware: passive profiling observes one hardware, the one the model runs on');
-  if (targets.length > 1 && targets.some((t) => t.device === undefined)) {
-    throw new UsageError('--hardware: with several hardware names, give each its instance kind (NAME=cpu|gpu)');
-  }
-  return targets;
-}
-
-export function parseBatchSizes(text: string): number[] {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const sizes = parts.map(Number);
-  const bad = parts.filter((p, i) => !/^\d+$/.test(p) || !((sizes[i] as number) >= 1));
-  if (parts.length === 0 || bad.length > 0) {
-    throw new UsageError(`--batch-sizes ${text}: must be whole numbers ≥ 1 separated by commas, e.g. 1,2,4,8${bad.length > 0 ? ` (not: ${bad.join(', ')})` : ''}`);
-  }
-  return [...new Set(sizes)].sort((a, b) => a - b);
-}
-
-function duration(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const ms = parseDurationMs(text);
-  if (ms === undefined || !(ms > 0)) throw new UsageError(`${flag} ${text}: must be ${DURATION_HINT}, more than 0`);
-  return ms;
-}
-
-function count(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < min) throw new UsageError(`${flag} ${text}: must be a whole number ≥ ${min}`);
-  return n;
-}
-
-function defaultHardwareName(device: DeviceKind, model: string): string {
-  if (device === 'unknown') {
-    throw new UsageError(`--hardware: the server does not say which device ${model} runs on; name the hardware, e.g. --hardware gpu-t4`);
-  }
-  return device;
-}
-
-// ---- progress ----
-
-/** Turns the runner's events into a bar (points done of all points) and lines. */
-class SweepProgress {
-  private done = 0;
-  private total = 0;
-  private readonly announced = new Set<string>();
-
-  constructor(private readonly progress: Progress, private readonly model: string) {}
-
-  on(e: ProfileEvent): void {
-    const p = this.progress;
-    switch (e.kind) {
-      case 'traffic-check':
-        p.update(0, 1, `checking ${this.model}'s server for live traffic (${formatDurationMs(e.windowMs)})`);
-        break;
-      case 'switch':
-        p.line(`${e.hardware}: switching ${this.model} to KIND_${e.device.toUpperCase()} instances`);
-        break;
-      case 'hardware':
-        if (!this.announced.has(e.hardware)) {
-          this.announced.add(e.hardware);
-          this.total += e.batchSizes.length;
-        }
-        p.line(`${e.hardware}: sweeping batch ${e.batchSizes.join(', ')} with ${e.replicas} replica${e.replicas === 1 ? '' : 's'} on ${e.device}`);
-        break;
-      case 'hardware-failed':
-        p.line(`${e.hardware}: ${e.error}`);
-        break;
-      case 'point':
-        p.update(this.done, Math.max(1, this.total), `${e.hardware} batch ${e.batchSize}: ${e.phase === 'warm-up' ? 'warm-up' : `window ${e.windows + 1}`}`);
-        break;
-      case 'point-done':
-        this.done++;
-        p.line(`${e.hardware} batch ${e.point.batchSize}: ${describePoint(e.point)}`);
-        p.update(this.done, Math.max(1, this.total), `${e.hardware}: ${this.done}/${this.total} points`);
-        break;
-      case 'restoring':
-        p.update(this.done, Math.max(1, this.total), `restoring ${this.model}'s original config`);
-        break;
-      case 'restored':
-        p.line(e.outcome.ok ? `restored ${this.model}'s original config` : `RESTORING ${this.model}'s ORIGINAL CONFIG FAILED: ${e.outcome.detail ?? ''}`);
-        break;
-    }
-  }
-}
-
-function describePoint(p: PointResult): string {
-  if (p.status === 'failed') return `failed: ${p.error ?? 'unknown error'}`;
-  if (p.clientP50Ms === undefined) return `${p.status} before its first window`;
-  const parts = [
-    p.server !== undefined ? `compute ${fmtMs(p.server.computeMs)}` : undefined,
-    `client P50 ${fmtMs(p.clientP50Ms)}`,
-    p.clientP99Ms !== undefined ? `P99 ${fmtMs(p.clientP99Ms)}` : undefined,
-    p.throughputQps !== undefined ? `${p.throughputQps.toFixed(1)} items/s per replica` : undefined,
-  ].filter((s): s is string => s !== undefined);
-  return `${parts.join(', ')} — ${p.status} after ${p.windows} window${p.windows === 1 ? '' : 's'} (${p.samples} batches)`;
-}
-
-/** Requests in flight per replica at which `inferline profile` measures the hop overhead again by default. */
-const HOP_IN_FLIGHT_DEFAULT = 4;
-
-function parseHopInFlight(text: string): number[] {
-  if (text.trim() === 'none') return [];
-  const parts = text.split(',').map((x) => x.trim());
-  const values = parts.map(Number);
-  if (parts.length === 0 || values.some((v) => !Number.isInteger(v) || v < 2 || v > 64) || new Set(values).size !== values.length) {
-    throw new UsageError(`--hop-in-flight ${text}: must be distinct whole numbers from 2 to 64 separated by commas, e.g. 4 or 4,8 (or "none")`);
-  }
-  return values.sort((a, b) => a - b);
-}
-
-// ---- results ----
-
-function activeReport(r: ActiveProfileResult, model: string): Omit<ProfileCommandReport, 'out' | 'report'> {
-  const profiles = r.hardware.map((h) => activeProfile(model, h.hardware, h.points, h.hopPoints)).filter((p): p is ProfileOptions => p !== undefined);
-  return {
-    mode: 'active',
-    server: r.server,
-    endpoint: r.endpoint,
-    model,
-    startedAt: isoTime(r.startedAtMs),
-    wallMs: Math.round(r.wallMs),
-    hardware: r.hardware.map((h): HardwareReport => {
-      const points = h.points.map(activePointReport);
-      return {
-        hardware: h.hardware, device: h.device, switched: h.switched, replicas: h.replicas, batchSizes: h.batchSizes,
-        budgetMs: h.budgetMs, wallMs: Math.round(h.wallMs), knee: kneeOf(points), hopOverheadMs: hopOverheadMs(h.points) ?? null,
-        hopOverheadCurve: hopOverheadCurve(h.points, h.hopPoints) ?? null, points, error: h.error ?? null,
-      };
-    }),
-    restore: r.restore,
-    interrupted: r.interrupted,
-    warnings: r.warnings,
-    profiles,
-  };
-}
-
-function activePointReport(p: PointResult): PointReport {
-  const r = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : Number(v.toPrecision(6)));
-  return {
-    batchSize: p.batchSize,
-    status: p.status,
-    latencyMs: p.status === 'failed' ? null : r(pointLatencyMs(p)),
-    computeLatencyMs: r(p.server?.computeMs),
-    queueLatencyMs: r(p.server?.queueMs),
-    timing: p.server?.basis ?? null,
-    clientLatencyMs: r(p.clientP50Ms),
-    p99LatencyMs: r(p.clientP99Ms),
-    throughputQps: r(p.throughputQps),
-    windows: p.windows,
-    samples: p.samples,
-    spread: p.spread === undefined ? null : { latency: r(p.spread.latency), throughput: r(p.spread.throughput), compute: r(p.spread.compute) },
-    measuredAt: isoTime(p.measuredAtMs),
-    error: p.error ?? null,
-  };
-}
-
-function passiveReport(r: PassiveProfileResult, device: DeviceKind): Omit<ProfileCommandReport, 'out' | 'report'> {
-  const measuredAtMs = r.startedAtMs + r.observedMs;
-  const profile = passiveProfile(r.model, r.hardware, r.points, measuredAtMs);
-  const points = r.points.map((p): PointReport => ({
-    batchSize: p.batchSize,
-    status: p.enough ? 'stable' : 'few-samples',
-    latencyMs: Number(p.computeMs.toPrecision(6)),
-    computeLatencyMs: Number(p.computeMs.toPrecision(6)),
-    queueLatencyMs: null,
-    timing: 'batch-stats',
-    clientLatencyMs: null,
-    p99LatencyMs: null,
-    throughputQps: Number(((p.batchSize * 1000) / p.computeMs).toPrecision(6)),
-    windows: 0,
-    samples: p.samples,
-    spread: null,
-    measuredAt: isoTime(measuredAtMs),
-    error: null,
-  }));
-  return {
-    mode: 'passive',
-    server: r.server,
-    endpoint: r.endpoint,
-    model: r.model,
-    startedAt: isoTime(r.startedAtMs),
-    wallMs: Math.round(r.observedMs),
-    hardware: [{
-      hardware: r.hardware, device, switched: false, replicas: 0, batchSizes: r.points.map((p) => p.batchSize), budgetMs: null,
-      wallMs: Math.round(r.observedMs), knee: kneeOf(points), hopOverheadMs: null, hopOverheadCurve: null, points, error: null,
-    }],
-    restore: null,
-    interrupted: r.interrupted,
-    warnings: r.warnings,
-    profiles: profile === undefined ? [] : [profile],
-  };
-}
-
-function kneeOf(points: readonly PointReport[]): number | null {
-  const usable = points.filter((p) => p.throughputQps !== null && p.status !== 'failed') as (PointReport & { throughputQps: number })[];
-  return batchingKnee(usable) ?? null;
-}
-
-// ---- human output ----
-
-export function formatProfile(r: ProfileCommandReport): string {
-  const lines = [`profile ${r.model} on ${r.server} ${r.endpoint} — ${r.mode}, ${(r.wallMs / 1000).toFixed(1)} s${r.interrupted ? ', INTERRUPTED' : ''}`];
-  const opt = (v: number | null, f: (n: number) => string): string => (v === null ? '—' : f(v));
-  for (const h of r.hardware) {
-    const how = r.mode === 'passive' ? 'observed' : `${h.replicas} replica${h.replicas === 1 ? '' : 's'}${h.switched ? `, switched to KIND_${h.device.toUpperCase()}` : ''}`;
-    lines.push('', `${h.hardware} (${h.device}; ${how})`);
-    if (h.error !== null) lines.push(`  ${h.error}`);
-    if (h.points.length > 0) {
-      const body = table(
-        ['batch', 'latency', 'compute', 'queue', 'client P50', 'client P99', 'items/s/replica', 'windows', 'batches', 'status'],
-        h.points.map((p) => [
-          p.batchSize, opt(p.latencyMs, fmtMs), opt(p.computeLatencyMs, fmtMs), opt(p.queueLatencyMs, fmtMs), opt(p.clientLatencyMs, fmtMs),
-          opt(p.p99LatencyMs, fmtMs), opt(p.throughputQps, (n) => n.toFixed(1)), p.windows, p.samples, p.status + (p.error !== null ? `: ${p.error}` : ''),
-        ]),
-      );
-      lines.push(...body.split('\n').map((l) => `  ${l}`));
-      const timing = h.points.find((p) => p.timing !== null)?.timing ?? null;
-      lines.push(`  latency = ${timing === 'batch-stats' ? 'the server\'s compute time per batch (per-batch-size statistics)'
-        : timing === 'per-request' ? 'the server\'s compute time per batch (its counters, queueing excluded)' : 'the client-observed median (the server reports no timings)'}`);
-      if (h.knee !== null) lines.push(`  batching stops paying after batch ${h.knee}: the next size adds less than 10 % throughput per replica`);
-      if (h.hopOverheadMs !== null) lines.push(`  hop overhead ${fmtMs(h.hopOverheadMs)} per request (client median − server queue − compute): the estimator adds it to every visit`);
-      if (h.hopOverheadCurve !== null) {
-        lines.push(`  hop overhead by requests in flight: ${h.hopOverheadCurve.map((c) => `${c.inFlight}: ${fmtMs(c.hopOverheadMs)}`).join(', ')} (the estimator interpolates by the requests in flight at the stage)`);
-      }
-    }
-  }
-  lines.push('');
-  if (r.restore !== null && r.restore.needed) {
-    lines.push(r.restore.ok ? `restored the original config of ${r.model}` : `FAILED TO RESTORE the original config of ${r.model}: ${r.restore.detail ?? ''}`);
-  }
-  if (r.out !== null) {
-    lines.push(`${r.out.merged ? 'merged into' : 'wrote'} ${r.out.file}: ${r.out.written} point${r.out.written === 1 ? '' : 's'} written, ${r.out.profiles} profile${r.out.profiles === 1 ? '' : 's'} in the file`);
-  }
-  if (r.report !== null) lines.push(`report: ${r.report}`);
-  if (r.warnings.length > 0) lines.push('warnings:', ...r.warnings.map((w) => `  - ${w}`));
-  return `${lines.join('\n').replace(/\n+$/, '')}\n`;
-}
-
-function htmlReport(r: Omit<ProfileCommandReport, 'out' | 'report'>): ProfileReport {
-  const u = (v: number | null): number | undefined => v ?? undefined;
-  return {
-    title: `Profile of ${r.model}`,
-    model: r.model,
-    server: `${r.server} ${r.endpoint}`,
-    mode: r.mode,
-    measuredAt: r.startedAt,
-    generatedBy: `inferline profile ${process.argv.slice(3).join(' ')}`.trim(),
-    hardware: r.hardware.map((h) => ({
-      name: h.hardware,
-      device: `${h.device}${h.switched ? ` (switched to KIND_${h.device.toUpperCase()})` : ''}`,
-      points: h.points.map((p) => ({
-        batchSize: p.batchSize, status: p.status, samples: p.samples,
-        ...defined({ latencyMs: u(p.latencyMs), computeMs: u(p.computeLatencyMs), queueMs: u(p.queueLatencyMs), clientP50Ms: u(p.clientLatencyMs), clientP99Ms: u(p.p99LatencyMs), throughputQps: u(p.throughputQps), note: p.error ?? undefined }),
-      })),
-      ...(h.error !== null ? { note: h.error } : h.knee !== null ? { note: `Batching stops paying after batch ${h.knee}: the next size adds less than 10 % throughput per replica.` } : {}),
-    })),
-    notes: r.warnings,
-  };
-}
-
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

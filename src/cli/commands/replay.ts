@@ -30,7 +30,7 @@ import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { fmtMs, fmtPct, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
 import { checkOutputPath, writeOutputFile } from '../output-file.js';
-import { inspectAdapterOptions } from './inspect.js';
+import { serverAdapterOptions } from './server-flags.js';
 import { selectPipelines } from './plan.js';
 
 export interface ReplayCommandOptions {
@@ -134,8 +134,8 @@ function fleetStages(spec: PipelineSpec, entries: Map<string, FleetEntry>): Flee
   return spec.stages.map((s) => {
     const e = entries.get(s.name) as FleetEntry;
     const model = e.model ?? s.model;
-    const options = inspectAdapterOptions({
-      server: e.server, url: e.url,
+    const options = serverAdapterOptions(e.server, {
+      url: e.url,
       ...(e.metricsUrl !== undefined ? { metricsUrl: e.metricsUrl } : {}),
       ...(e.grpcUrl !== undefined ? { grpcUrl: e.grpcUrl } : {}),
       ...(e.managementUrl !== undefined ? { managementUrl: e.managementUrl } : {}),

@@ -1,21 +1,12 @@
 // How the demo's own clients (the load generator, the capability check) reach a server: the
-// adapter options of an agent config's server section, as `inferline agent` builds them, with a
-// longer timeout (a query may wait in a queue during the burst).
-import type { createAdapter } from '../../../adapters/registry.js';
+// adapter options of an agent config's server section, through the registry as `inferline agent`
+// builds them, with a longer timeout (a query may wait in a queue during the burst).
+import path from 'node:path';
+import { adapterOptions, resolveServer, serverSettingsSchema } from '../../../adapters/settings.js';
+import type { AdapterOptions } from '../../../adapters/settings.js';
 
-/** Adapter options of a server section, as `inferline agent` builds them. */
-export function demoAdapterOptions(server: Readonly<Record<string, unknown>>, models: readonly string[]): Parameters<typeof createAdapter>[0] {
-  const s = server as { kind: string; url: string; metricsUrl?: string; managementUrl?: string; keyFile?: string };
-  switch (s.kind) {
-    case 'torchserve':
-      return {
-        kind: 'torchserve', inferenceUrl: s.url, managementUrl: s.managementUrl ?? '', metricsUrl: (s.metricsUrl ?? '').replace(/\/metrics$/, ''),
-        timeoutMs: 10_000, ...(s.keyFile ? { keyFile: s.keyFile } : {}),
-      };
-    case 'tfserving':
-      return { kind: 'tfserving', url: s.url, timeoutMs: 10_000, models };
-    default:
-      return { kind: 'triton', url: s.url, timeoutMs: 10_000, ...(s.metricsUrl ? { metricsUrl: s.metricsUrl } : {}) };
-  }
+/** Adapter options of a server section (the demo writes it; its paths are absolute), as `inferline agent` builds them. */
+export function demoAdapterOptions(server: Readonly<Record<string, unknown>>, models: readonly string[]): AdapterOptions {
+  const resolved = resolveServer(serverSettingsSchema.parse(server), { relative: (p) => path.resolve(p) });
+  return adapterOptions({ ...resolved, timeoutMs: 10_000 }, models);
 }
-

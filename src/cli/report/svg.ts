@@ -100,19 +100,7 @@ export function lineChart(options: LineChartOptions): string {
   }));
   const hLines = (options.hLines ?? []).filter((h) => Number.isFinite(h.y) && (!logY || h.y > 0));
 
-  // Data extent, over every point (decimation keeps the extremes anyway).
-  let xLo = Infinity;
-  let xHi = -Infinity;
-  let yLo = Infinity;
-  let yHi = -Infinity;
-  for (const s of options.series) {
-    for (const p of s.points) {
-      if (Number.isFinite(p[0])) { xLo = Math.min(xLo, p[0]); xHi = Math.max(xHi, p[0]); }
-      if (inDomain(p)) { yLo = Math.min(yLo, p[1]); yHi = Math.max(yHi, p[1]); }
-    }
-  }
-  const hasData = yLo <= yHi;
-  for (const h of hLines) { yLo = Math.min(yLo, h.y); yHi = Math.max(yHi, h.y); }
+  const { xLo, xHi, yLo, yHi, hasData } = dataExtent(options.series, hLines, inDomain);
 
   // Vertical layout: title, legend rows, plot, x tick labels, x label.
   const legend = layoutLegend(series.map((s) => s.name), width - 2 * PAD);
@@ -125,14 +113,7 @@ export function lineChart(options: LineChartOptions): string {
   // Horizontal layout: y label, y tick labels, plot, room for the last x tick label.
   const yLabelWidth = Math.max(0, ...y.ticks.map((t) => textWidth(y.format(t))));
   const left = PAD + FONT_SIZE + 8 + yLabelWidth + 6;
-  let x0 = finiteOr(options.xMin, Number.isFinite(xLo) ? xLo : 0);
-  let x1 = finiteOr(options.xMax, Number.isFinite(xHi) ? xHi : x0 + 1);
-  if (x1 < x0) [x0, x1] = [x1, x0];
-  if (x1 === x0) {
-    const pad = x0 === 0 ? 1 : Math.abs(x0) * 0.1;
-    x0 -= pad;
-    x1 += pad;
-  }
+  const [x0, x1] = xDomain(options, xLo, xHi);
   const roughXFormat = options.xFormat ?? numberFormat((x1 - x0) / 5, Math.max(Math.abs(x0), Math.abs(x1)));
   const right = Math.max(16, textWidth(roughXFormat(x1)) / 2 + 4);
   const plotW = Math.max(10, width - left - right);
@@ -154,14 +135,7 @@ export function lineChart(options: LineChartOptions): string {
   out.push(`<rect width="${n(width)}" height="${n(height)}" fill="#fff"/>`);
   out.push(`<text class="chart-title" x="${PAD}" y="${PAD + TITLE_SIZE}" font-size="${TITLE_SIZE}" font-weight="600" fill="${TEXT}">${escapeXml(options.title)}</text>`);
 
-  // Legend.
-  series.forEach((s, i) => {
-    const item = legend.items[i];
-    if (!item) return;
-    const cy = legendTop + item.row * LEGEND_ROW + LEGEND_ROW / 2;
-    const x = PAD + item.x;
-    out.push(`<g class="legend-item"><line x1="${n(x)}" y1="${n(cy)}" x2="${n(x + 20)}" y2="${n(cy)}" stroke="${escapeXml(s.color)}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 5"' : ''}/><text x="${n(x + 25)}" y="${n(cy)}" dy="0.35em" fill="${TEXT}">${escapeXml(s.name)}</text></g>`);
-  });
+  out.push(...legendItems(series, legend, legendTop));
 
   // Plot area, grid and tick labels.
   out.push(`<rect class="plot-area" x="${n(left)}" y="${n(top)}" width="${n(plotW)}" height="${n(plotH)}" fill="#fff"/>`);
@@ -184,10 +158,9 @@ export function lineChart(options: LineChartOptions): string {
   const labels: string[] = [];
   for (const h of hLines) {
     if (h.y < y.min || h.y > y.max) continue;
-    const hy = n(py(h.y));
-    const color = escapeXml(h.color ?? '#d62728');
-    out.push(`<line class="hline" data-label="${escapeXml(h.label)}" x1="${n(left)}" y1="${hy}" x2="${n(plotRight)}" y2="${hy}" stroke="${color}" stroke-width="1.5" stroke-dasharray="5 4"/>`);
-    labels.push(`<text class="hline-label" x="${n(plotRight - 4)}" y="${n(py(h.y) - 4)}" text-anchor="end" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(h.label)}</text>`);
+    const [line, label] = referenceLine(h, py(h.y), left, plotRight);
+    out.push(line);
+    labels.push(label);
   }
 
   // Series, inside a nested viewport that clips to the plot (with a margin for the stroke).
@@ -214,6 +187,60 @@ export function lineChart(options: LineChartOptions): string {
  * points, or `H x V y` for a staircase. A segment of one point becomes a dot (`h0` drawn with
  * round caps).
  */
+/** Data extent, over every point (decimation keeps the extremes anyway); the reference lines widen the y range. */
+function dataExtent(
+  series: readonly LineSeries[], hLines: readonly ReferenceLine[], inDomain: (p: ChartPoint) => boolean,
+): { xLo: number; xHi: number; yLo: number; yHi: number; hasData: boolean } {
+  let xLo = Infinity;
+  let xHi = -Infinity;
+  let yLo = Infinity;
+  let yHi = -Infinity;
+  for (const s of series) {
+    for (const p of s.points) {
+      if (Number.isFinite(p[0])) { xLo = Math.min(xLo, p[0]); xHi = Math.max(xHi, p[0]); }
+      if (inDomain(p)) { yLo = Math.min(yLo, p[1]); yHi = Math.max(yHi, p[1]); }
+    }
+  }
+  const hasData = yLo <= yHi;
+  for (const h of hLines) { yLo = Math.min(yLo, h.y); yHi = Math.max(yHi, h.y); }
+  return { xLo, xHi, yLo, yHi, hasData };
+}
+
+/** The x range: the options' bounds, else the data's; never empty. */
+function xDomain(options: LineChartOptions, xLo: number, xHi: number): [number, number] {
+  let x0 = finiteOr(options.xMin, Number.isFinite(xLo) ? xLo : 0);
+  let x1 = finiteOr(options.xMax, Number.isFinite(xHi) ? xHi : x0 + 1);
+  if (x1 < x0) [x0, x1] = [x1, x0];
+  if (x1 === x0) {
+    const pad = x0 === 0 ? 1 : Math.abs(x0) * 0.1;
+    x0 -= pad;
+    x1 += pad;
+  }
+  return [x0, x1];
+}
+
+function legendItems(series: readonly { name: string; color: string; dashed: boolean }[], legend: LegendLayout, legendTop: number): string[] {
+  const out: string[] = [];
+  series.forEach((s, i) => {
+    const item = legend.items[i];
+    if (!item) return;
+    const cy = legendTop + item.row * LEGEND_ROW + LEGEND_ROW / 2;
+    const x = PAD + item.x;
+    out.push(`<g class="legend-item"><line x1="${n(x)}" y1="${n(cy)}" x2="${n(x + 20)}" y2="${n(cy)}" stroke="${escapeXml(s.color)}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 5"' : ''}/><text x="${n(x + 25)}" y="${n(cy)}" dy="0.35em" fill="${TEXT}">${escapeXml(s.name)}</text></g>`);
+  });
+  return out;
+}
+
+/** A reference line at pixel height `y` across the plot, and its label (drawn above the series). */
+function referenceLine(h: ReferenceLine, y: number, left: number, plotRight: number): [string, string] {
+  const hy = n(y);
+  const color = escapeXml(h.color ?? '#d62728');
+  return [
+    `<line class="hline" data-label="${escapeXml(h.label)}" x1="${n(left)}" y1="${hy}" x2="${n(plotRight)}" y2="${hy}" stroke="${color}" stroke-width="1.5" stroke-dasharray="5 4"/>`,
+    `<text class="hline-label" x="${n(plotRight - 4)}" y="${n(y - 4)}" text-anchor="end" fill="${color}" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(h.label)}</text>`,
+  ];
+}
+
 function pathData(
   points: readonly ChartPoint[], step: boolean, inDomain: (p: ChartPoint) => boolean,
   px: (v: number) => number, py: (v: number) => number,

@@ -76,10 +76,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
   const ba = options.batchAware;
   const batch: Record<string, number> = {};
   if (ba) for (const [name, c] of Object.entries(ba.initial)) batch[name] = c.batchSize;
-  // Recent arrivals for the batch-aware replays: a growable buffer, trimmed to the window.
-  let arrivals = new Float64Array(1024);
-  let head = 0;
-  let tail = 0;
+  const arrivals = new RecentArrivals();
   let lastBatchCheck = -Infinity;
   let pendingBatch: Record<string, number> | undefined;
   const lastTicks: number[] = [];
@@ -93,8 +90,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
   const tryBatch = (view: ControlView, replicas: Record<string, number>): ReplicaTargets | undefined => {
     if (!ba || view.nowMs - lastBatchCheck < ba.intervalMs) return undefined;
     lastBatchCheck = view.nowMs;
-    while (head < tail && (arrivals[head] as number) < view.nowMs - ba.windowMs) head++;
-    const recentTrace = arrivals.slice(head, tail).map((t) => t / 1000);
+    const recentTrace = arrivals.traceSince(view.nowMs - ba.windowMs);
     const config: Record<string, StageConfig> = {};
     for (const [name, c] of Object.entries(ba.initial)) {
       config[name] = { hardware: c.hardware, batchSize: batch[name] as number, replicas: replicas[name] as number };
@@ -103,14 +99,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
     if (!p) return undefined;
     const s = ba.estimator.pipeline.stageNames.indexOf(p.stage);
     const factor = throughput(s, p.stage, batch[p.stage] as number) / throughput(s, p.stage, p.batchSize);
-    const rescale = (replicas: Readonly<Record<string, number>>) => ({ ...replicas, [p.stage]: (replicas[p.stage] as number) * factor });
-    const rescaled = createTuner({
-      ...tuner.plan,
-      stages: tuner.plan.stages.map((st) => (st.name === p.stage
-        ? { ...st, plannedReplicas: st.plannedReplicas * factor, replicaThroughputQps: st.replicaThroughputQps / factor }
-        : st)),
-      ...(tuner.plan.scaling ? { scaling: tuner.plan.scaling.map((pt) => ({ factor: pt.factor, replicas: rescale(pt.replicas) })) } : {}),
-    }, tuner.options);
+    const rescaled = rescaledTuner(tuner, p.stage, factor);
     // A change the tuner's own rule would undo at once (it asks for more replicas of the larger
     // batch on today's envelope than the estimator found enough) saves nothing: keep the batch.
     if ((rescaled.replicasFor(live.snapshot(view.nowMs))[p.stage] as number) > p.replicas) return undefined;
@@ -136,17 +125,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
     return out.decision;
   };
 
-  const targetsOf = (decision: TunerDecision, stages: readonly string[]): Record<string, number> => {
-    const targets: Record<string, number> = {};
-    if (decision.kind !== 'scale') return targets;
-    if (options.unit) {
-      const to = Math.max(...decision.changes.map((c) => c.to));
-      for (const s of stages) targets[s] = to;
-    } else {
-      for (const c of decision.changes) targets[c.stage] = c.to;
-    }
-    return targets;
-  };
+  const targetsOf = (decision: TunerDecision, stages: readonly string[]): Record<string, number> => decisionTargets(decision, stages, options.unit === true);
 
   const pushes: { tMs: number; reason: string }[] = [];
   const applied: { tMs: number; targets: Readonly<Record<string, number>> }[] = [];
@@ -166,17 +145,7 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
         live.addArrival(tMs);
         recent.addArrival(tMs);
       }
-      if (ba) {
-        if (tail === arrivals.length) {
-          const keep = arrivals.subarray(head, tail);
-          const grown = new Float64Array(Math.max(1024, keep.length * 2));
-          grown.set(keep);
-          arrivals = grown;
-          tail -= head;
-          head = 0;
-        }
-        arrivals[tail++] = tMs;
-      }
+      if (ba) arrivals.add(tMs);
     },
     tick(view: ControlView): ReplicaTargets | undefined {
       if (liveTick) return liveTick.tick(view);
@@ -199,6 +168,56 @@ export function tunerController(options: TunerControllerOptions): TunerControlle
       return b;
     },
   };
+}
+
+/** Recent arrivals for the batch-aware replays: a growable buffer, trimmed to the window. */
+class RecentArrivals {
+  private arrivals = new Float64Array(1024);
+  private head = 0;
+  private tail = 0;
+
+  add(tMs: number): void {
+    if (this.tail === this.arrivals.length) {
+      const keep = this.arrivals.subarray(this.head, this.tail);
+      const grown = new Float64Array(Math.max(1024, keep.length * 2));
+      grown.set(keep);
+      this.arrivals = grown;
+      this.tail -= this.head;
+      this.head = 0;
+    }
+    this.arrivals[this.tail++] = tMs;
+  }
+
+  /** Drops the arrivals before `fromMs`; the rest as a trace (seconds). */
+  traceSince(fromMs: number): Float64Array {
+    while (this.head < this.tail && (this.arrivals[this.head] as number) < fromMs) this.head++;
+    return this.arrivals.slice(this.head, this.tail).map((t) => t / 1000);
+  }
+}
+
+/** The tuner with `stage`'s planned replicas (and its points on the scaling curve) × factor and its replica throughput / factor. */
+function rescaledTuner(tuner: Tuner, stage: string, factor: number): Tuner {
+  const rescale = (replicas: Readonly<Record<string, number>>) => ({ ...replicas, [stage]: (replicas[stage] as number) * factor });
+  return createTuner({
+    ...tuner.plan,
+    stages: tuner.plan.stages.map((st) => (st.name === stage
+      ? { ...st, plannedReplicas: st.plannedReplicas * factor, replicaThroughputQps: st.replicaThroughputQps / factor }
+      : st)),
+    ...(tuner.plan.scaling ? { scaling: tuner.plan.scaling.map((pt) => ({ factor: pt.factor, replicas: rescale(pt.replicas) })) } : {}),
+  }, tuner.options);
+}
+
+/** The replicas a decision sets per stage (none for a hold); in `unit` mode every stage gets the largest. */
+function decisionTargets(decision: TunerDecision, stages: readonly string[], unit: boolean): Record<string, number> {
+  const targets: Record<string, number> = {};
+  if (decision.kind !== 'scale') return targets;
+  if (unit) {
+    const to = Math.max(...decision.changes.map((c) => c.to));
+    for (const s of stages) targets[s] = to;
+  } else {
+    for (const c of decision.changes) targets[c.stage] = c.to;
+  }
+  return targets;
 }
 
 interface LoopParts {

@@ -1,6 +1,11 @@
 // Counter deltas between two scrapes. Every counter of every server is treated as resettable: any
 // decrease (a server restart, Triton's stats reset on reload, a TorchServe version swap) means the
 // new values count from zero, so the delta is the new value itself and the reset is reported.
+// A model's increments are taken per series (Triton reports one per version, TorchServe one per
+// registered version) and then summed (modelDelta): the series reset independently, so a delta of
+// the model's sums would miss one version's reset behind another's growth. The collector, the
+// profiler, `inspect` and `replay` all take a model's increments through modelDelta.
+import { sumCounters } from './counter-rates.js';
 import type { BatchSizeCounters, ModelCounters } from '../../ports/server-adapter.js';
 
 export interface CounterDelta {
@@ -45,4 +50,22 @@ export function counterDelta(prev: ModelCounters | undefined, next: ModelCounter
     ...(batchSizes ? { batchSizes } : {}),
   };
   return { reset: false, delta };
+}
+
+export interface ModelDelta {
+  readonly delta: ModelCounters;
+  /** Some series went down (a restart or a full reload): its increments count from the reset. */
+  readonly reset: boolean;
+}
+
+/**
+ * The increments of `model` between two reads of the counters: per series (by version), then
+ * summed. A series new in `after` counts from zero; one gone from `after` adds nothing and is no
+ * reset (what it served since `before` is not seen).
+ */
+export function modelDelta(model: string, before: readonly ModelCounters[], after: readonly ModelCounters[]): ModelDelta {
+  const mine = (list: readonly ModelCounters[]): ModelCounters[] => list.filter((c) => c.model === model);
+  const prev = new Map(mine(before).map((c) => [c.version ?? '', c]));
+  const deltas = mine(after).map((c) => counterDelta(prev.get(c.version ?? ''), c));
+  return { delta: sumCounters(model, deltas.map((d) => d.delta)), reset: deltas.some((d) => d.reset) };
 }

@@ -201,44 +201,73 @@ export function recentEnvelopeOptions(plan: TunerPlan, options: TunerOptions): {
   return fit.length > 0 ? { windowsMs: fit, horizonMs: options.scaleDownWindowMs } : { windowsMs: all.slice(0, 1), horizonMs: Math.max(options.scaleDownWindowMs, all[0] ?? 0) };
 }
 
+// Up to the slack the planned replicas hold, and below it they shrink in proportion; above it,
+// the curve's next point at or above k (a configuration the estimator checked at a load at
+// least as high), and in proportion beyond the last point.
+function replicasAt(stage: TunerStage, k: number, planSlack: number, curve: readonly TunerScalingPoint[]): number {
+  let f0 = planSlack;
+  let r0 = stage.plannedReplicas;
+  if (k <= f0) return (r0 * k) / f0;
+  for (const p of curve) {
+    const r1 = p.replicas[stage.name];
+    if (r1 === undefined) break;
+    if (k <= p.factor) return r1;
+    f0 = p.factor;
+    r0 = r1;
+  }
+  return (r0 * k) / f0;
+}
+
+// Replicas to add so that a stage's queue drains within drainTimeMs. The `replicas` that the
+// envelope asks for serve the arrivals; what they can spare beyond the live arrival rate drains
+// the queue first. Only a whole replica's worth of shortfall counts, so the short queues of
+// normal batching add none. Without the stage's scale factor or the live rate, the replicas are
+// taken as fully loaded: one replica per whole replica × drainTimeMs of queued work.
+function backlogReplicas(stage: TunerStage, queued: number, replicas: number, arrivalRateQps: number | undefined, drainTimeMs: number): number {
+  const mu = stage.replicaThroughputQps;
+  if (!(drainTimeMs > 0 && mu > 0 && queued > 0)) return 0;
+  const drain = queued / (mu * (drainTimeMs / 1000));
+  if (stage.scaleFactor === undefined || arrivalRateQps === undefined) return Math.floor(drain);
+  const load = (stage.scaleFactor * arrivalRateQps) / mu;
+  return Math.max(0, Math.floor(load + drain - replicas + 1e-9));
+}
+
+// Queries queued at a stage, and (with the stages' `downstream`) the visits of it that the
+// queues upstream of it will bring.
+function headedFor(plan: TunerPlan, queued: Readonly<Record<string, number>> | undefined, name: string): number {
+  let q = queued?.[name] ?? 0;
+  for (const u of plan.stages) q += (queued?.[u.name] ?? 0) * (u.downstream?.[name] ?? 0);
+  return q;
+}
+
+// Drift: the sustained rate far from the planned one for long enough asks for a replan.
+function drift(
+  plan: TunerPlan, o: TunerOptions, envelope: readonly EnvelopePoint[], since: number | null, now: number,
+): { driftSinceMs: number | null; replan: string | undefined } {
+  let driftSinceMs = since;
+  let replan: string | undefined;
+  const sustained = envelope[plan.envelope.length - 1]?.rateQps ?? 0;
+  const ratio = plan.plannedRateQps > 0 ? sustained / plan.plannedRateQps : 1;
+  if (ratio < o.replanLow || ratio > o.replanHigh) {
+    driftSinceMs ??= now;
+    if (now - driftSinceMs >= o.replanAfterMs) {
+      replan = `sustained rate ${sustained.toFixed(1)} qps is ${ratio.toFixed(2)}× the planned ${plan.plannedRateQps.toFixed(1)} qps for ${Math.round((now - driftSinceMs) / 1000)} s`;
+      driftSinceMs = now;
+    }
+  } else {
+    driftSinceMs = null;
+  }
+  return { driftSinceMs, replan };
+}
+
 export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}): Tuner {
   const o: TunerOptions = { ...DEFAULT_TUNER_OPTIONS, ...options };
   const planSlack = plan.slack ?? 1;
   const curve = [...(plan.scaling ?? [])].filter((p) => p.factor > planSlack).sort((a, b) => a.factor - b.factor);
   // The replicas for live traffic `ratio`× the planned; `tolerance` divides the load.
   const need = (stage: TunerStage, ratio: number, tolerance = 1): number => {
-    const raw = Math.ceil(replicasAt(stage, (ratio * o.headroom) / tolerance) - 1e-9);
+    const raw = Math.ceil(replicasAt(stage, (ratio * o.headroom) / tolerance, planSlack, curve) - 1e-9);
     return Math.min(stage.maxReplicas, Math.max(stage.minReplicas, raw));
-  };
-  // Up to the slack the planned replicas hold, and below it they shrink in proportion; above it,
-  // the curve's next point at or above k (a configuration the estimator checked at a load at
-  // least as high), and in proportion beyond the last point.
-  const replicasAt = (stage: TunerStage, k: number): number => {
-    let f0 = planSlack;
-    let r0 = stage.plannedReplicas;
-    if (k <= f0) return (r0 * k) / f0;
-    for (const p of curve) {
-      const r1 = p.replicas[stage.name];
-      if (r1 === undefined) break;
-      if (k <= p.factor) return r1;
-      f0 = p.factor;
-      r0 = r1;
-    }
-    return (r0 * k) / f0;
-  };
-  const longest = plan.envelope.length - 1;
-  // Replicas to add so that a stage's queue drains within drainTimeMs. The `replicas` that the
-  // envelope asks for serve the arrivals; what they can spare beyond the live arrival rate drains
-  // the queue first. Only a whole replica's worth of shortfall counts, so the short queues of
-  // normal batching add none. Without the stage's scale factor or the live rate, the replicas are
-  // taken as fully loaded: one replica per whole replica × drainTimeMs of queued work.
-  const backlogReplicas = (stage: TunerStage, queued: number, replicas: number, arrivalRateQps: number | undefined): number => {
-    const mu = stage.replicaThroughputQps;
-    if (!(o.drainTimeMs > 0 && mu > 0 && queued > 0)) return 0;
-    const drain = queued / (mu * (o.drainTimeMs / 1000));
-    if (stage.scaleFactor === undefined || arrivalRateQps === undefined) return Math.floor(drain);
-    const load = (stage.scaleFactor * arrivalRateQps) / mu;
-    return Math.max(0, Math.floor(load + drain - replicas + 1e-9));
   };
 
   return {
@@ -257,13 +286,6 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
     },
     decide(snapshot, state) {
       const now = snapshot.nowMs;
-      // Queries queued at a stage, and (with the stages' `downstream`) the visits of it that the
-      // queues upstream of it will bring.
-      const headedFor = (name: string): number => {
-        let q = snapshot.queued?.[name] ?? 0;
-        for (const u of plan.stages) q += (snapshot.queued?.[u.name] ?? 0) * (u.downstream?.[name] ?? 0);
-        return q;
-      };
       const up = envelopeRatio(snapshot.envelope, plan.envelope);
       // Windows longer than the recent envelope's horizon are not in it: those come from the live
       // envelope, so the scale-down line is never above the scale-up one at any window.
@@ -278,10 +300,10 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
         // maxima of a bursty trace over one horizon vary from the planned ones by chance.
         const upNeed = need(stage, up.ratio);
         const envelopeNeed = need(stage, up.ratio, 1 + o.tolerance) > cur ? upNeed : Math.min(cur, upNeed);
-        const queued = headedFor(stage.name);
+        const queued = headedFor(plan, snapshot.queued, stage.name);
         // Only the queue that was there at the last tick too counts: what a burst leaves and the
         // replicas clear within a tick needs no more of them.
-        const backlog = backlogReplicas(stage, Math.min(queued, st.queued ?? 0), envelopeNeed, snapshot.arrivalRateQps);
+        const backlog = backlogReplicas(stage, Math.min(queued, st.queued ?? 0), envelopeNeed, snapshot.arrivalRateQps, o.drainTimeMs);
         const wantUp = Math.min(stage.maxReplicas, envelopeNeed + backlog);
         if (wantUp > cur || cur < stage.minReplicas) {
           const to = Math.min(Math.max(wantUp, stage.minReplicas), cur + o.maxStepUp);
@@ -314,21 +336,7 @@ export function createTuner(plan: TunerPlan, options: Partial<TunerOptions> = {}
         }
       }
 
-      // Drift: the sustained rate far from the planned one for long enough asks for a replan.
-      let driftSinceMs = state.driftSinceMs;
-      let replan: string | undefined;
-      const sustained = snapshot.envelope[longest]?.rateQps ?? 0;
-      const ratio = plan.plannedRateQps > 0 ? sustained / plan.plannedRateQps : 1;
-      if (ratio < o.replanLow || ratio > o.replanHigh) {
-        driftSinceMs ??= now;
-        if (now - driftSinceMs >= o.replanAfterMs) {
-          replan = `sustained rate ${sustained.toFixed(1)} qps is ${ratio.toFixed(2)}× the planned ${plan.plannedRateQps.toFixed(1)} qps for ${Math.round((now - driftSinceMs) / 1000)} s`;
-          driftSinceMs = now;
-        }
-      } else {
-        driftSinceMs = null;
-      }
-
+      const { driftSinceMs, replan } = drift(plan, o, snapshot.envelope, state.driftSinceMs, now);
       const newState: TunerState = { stages: next, driftSinceMs };
       const extra = replan ? { replan } : {};
       if (changes.length > 0) return { decision: { kind: 'scale', changes, ...extra }, state: newState };

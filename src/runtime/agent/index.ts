@@ -8,3 +8,7 @@ export type { AgentDesiredSpec, PlanSummary, StageRef } from './desired-spec.js'
 export { configDiff } from './config-diff.js';
 export { watchConfigFile } from './config-watch.js';
 export type { ConfigWatch } from './config-watch.js';
+export {
+  errorTypeOf, LeaderConflictError, NoPeerError, PeerAnswerError, PeerClient, PeerStatusError, PeerTimeoutError, PeerUnreachableError,
+} from './peer-client.js';
+export type { LeaderLocation } from './peer-client.js';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { firstIssue } from '../../core/model/schema-issue.js';
 import { HttpProblem } from '../agent-http.js';
-import type { ModelSample } from '../collector.js';
+import type { ModelSample } from '../../core/observe/sample.js';
 
 const MAX_SAMPLES = 1000;
 
@@ -16,6 +16,13 @@ const batchEntry = z.object({
 });
 const BATCH_ENTRY = 'must be {batchSize ≥ 1, executions ≥ 0, meanComputeMs ≥ 0 or null}';
 
+// Rates are read leniently: one that is not a finite number ≥ 0 becomes unknown (null), not trusted.
+const rate = z.number().min(0).nullable().catch(null);
+const rateFields = z.object({
+  requestsPerS: rate, failuresPerS: rate, inferencesPerS: rate, executionsPerS: rate, meanQueueMs: rate, meanComputeMs: rate, meanBatchSize: rate,
+});
+const pushedRates = rateFields.catch(() => rateFields.parse({}));
+
 const pushedSample = z.object({
   model: z.string({ error: 'must be a model name' }).min(1, { error: 'must be a model name' }),
   fromMs: finite,
@@ -26,8 +33,7 @@ const pushedSample = z.object({
   queued: gauge,
   // One message for the entry, whichever of its fields is wrong.
   batchSizes: z.array(z.custom<z.infer<typeof batchEntry>>((v) => batchEntry.safeParse(v).success, { error: BATCH_ENTRY }), { error: 'must be a list' }).optional(),
-  // Rates are read leniently (ratesOf): one that is not a finite number ≥ 0 becomes unknown.
-  rates: z.unknown().optional(),
+  rates: pushedRates,
 }, { error: 'must be an object' }).refine((s) => s.toMs > s.fromMs, { error: ': toMs must be after fromMs' });
 
 const pushedBody = z.object({
@@ -48,21 +54,16 @@ export function parsePushedSamples(body: unknown): { agentId: string; samples: M
   return { agentId: parsed.data.agentId, samples };
 }
 
-/** The sample's rates, each a finite number ≥ 0 or null (unknown): anything else is dropped, not trusted. */
-function ratesOf(raw: unknown, windowMs: number): ModelSample['rates'] {
-  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const num = (k: string): number | null => {
-    const v = r[k];
-    return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
-  };
+/** The sample's rates over its window; requests and failures unknown count as none. */
+function ratesOf(r: z.infer<typeof pushedRates>, windowMs: number): ModelSample['rates'] {
   return {
     windowMs,
-    requestsPerS: num('requestsPerS') ?? 0,
-    failuresPerS: num('failuresPerS') ?? 0,
-    inferencesPerS: num('inferencesPerS'),
-    executionsPerS: num('executionsPerS'),
-    meanQueueMs: num('meanQueueMs'),
-    meanComputeMs: num('meanComputeMs'),
-    meanBatchSize: num('meanBatchSize'),
+    requestsPerS: r.requestsPerS ?? 0,
+    failuresPerS: r.failuresPerS ?? 0,
+    inferencesPerS: r.inferencesPerS,
+    executionsPerS: r.executionsPerS,
+    meanQueueMs: r.meanQueueMs,
+    meanComputeMs: r.meanComputeMs,
+    meanBatchSize: r.meanBatchSize,
   };
 }

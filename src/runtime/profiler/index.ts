@@ -3,7 +3,7 @@
 export { ACTIVE_DEFAULTS, runActiveProfile } from './active.js';
 export type {
   ActiveProfileOptions, ActiveProfileResult, HardwareResult, HardwareTarget, ProfileEvent, ProfileRunContext, RestoreOutcome,
-} from './active.js';
+} from './active-types.js';
 export { PASSIVE_DEFAULTS, runPassiveProfile } from './passive.js';
 export type { PassiveEvent, PassiveProfileOptions, PassiveProfileResult } from './passive.js';
 export { ClosedLoop } from './closed-loop.js';

@@ -1,6 +1,7 @@
 // Is the server serving traffic? Its request counters, read twice a moment apart: any request
 // or failure in between, on any model, is traffic that is not ours (nothing of ours runs yet).
 import type { Clock } from '../../ports/clock.js';
+import { modelDelta } from '../../core/observe/counters.js';
 import { AdapterError } from '../../ports/server-adapter.js';
 import type { ModelCounters, ServerAdapter } from '../../ports/server-adapter.js';
 
@@ -18,19 +19,16 @@ export async function checkLiveTraffic(adapter: ServerAdapter, clock: Clock, win
   const second = await readAll(adapter);
   if ('reason' in second) return { kind: 'unknown', reason: second.reason };
   const elapsed = clock.nowMs() - t0;
-  const key = (c: ModelCounters): string => `${c.model}\u0000${c.version ?? ''}`;
-  const before = new Map(first.counters.map((c) => [key(c), c]));
   let requests = 0n;
   const models = new Set<string>();
-  for (const c of second.counters) {
-    const b = before.get(key(c));
-    const now = c.requests + c.failures;
-    const then = b === undefined ? 0n : b.requests + b.failures;
-    // A counter that went down was reset: what it counts now came after the reset.
-    const inc = now >= then ? now - then : now;
+  // Per series, as everywhere (core/observe modelDelta): a counter that went down was reset, and
+  // what it counts now came after the reset.
+  for (const model of new Set(second.counters.map((c) => c.model))) {
+    const { delta } = modelDelta(model, first.counters, second.counters);
+    const inc = delta.requests + delta.failures;
     if (inc > 0n) {
       requests += inc;
-      models.add(c.model);
+      models.add(model);
     }
   }
   if (requests > 0n) return { kind: 'live', windowMs: elapsed, requests: Number(requests), models: [...models].sort() };

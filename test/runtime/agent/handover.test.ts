@@ -10,7 +10,7 @@ import { FLEET_TRAFFIC_KEY, parseDesiredSpec } from '../../../src/runtime/agent/
 import { systemClock } from '../../../src/platform/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import type { MemberInfo } from '../../../src/ports/coordinator.js';
-import type { ModelSample } from '../../../src/runtime/collector.js';
+import type { ModelSample } from '../../../src/core/observe/sample.js';
 import { FakeTelemetry } from '../../helpers/fake-telemetry.js';
 import { fleetConfigText, until } from './fleet-fixture.js';
 

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { parseConfig } from '../../../src/config/index.js';
 import { MemoryCoordinationHub, MemoryCoordinator } from '../../../src/coordination/index.js';
 import { Leader } from '../../../src/runtime/agent/leader.js';
-import type { ModelSample } from '../../../src/runtime/collector.js';
+import type { ModelSample } from '../../../src/core/observe/sample.js';
 import { systemClock } from '../../../src/platform/system-clock.js';
 import type { Logger } from '../../../src/ports/logger.js';
 import { FakeClock } from '../../helpers/fake-clock.js';

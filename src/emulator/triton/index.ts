@@ -1,0 +1,3 @@
+// Public surface of the emulated Triton.
+export { startTritonEmulator } from './emulator.js';
+export type { TritonApiGroup, TritonEmulator, TritonEmulatorOptions, TritonModelControlMode, TritonRestriction } from './types.js';
