@@ -1,5 +1,6 @@
 // The etcd backend's keys under its prefix (etcd.ts says what each holds), and the leader key's
 // transactions: the election lock, created only where there is none, deleted only by its term.
+import { z } from 'zod';
 import type { IKeyValue, Lease, Namespace } from 'etcd3';
 import type { Clock } from '../ports/clock.js';
 
@@ -45,13 +46,17 @@ export async function deleteLeaderKey(ns: Namespace, call: EtcdCall, lease: Leas
   await call('revoke the leader lease', () => lease.revoke()).catch(() => undefined);
 }
 
+/** The leader key's value: the holder's agent id. */
+const leaderValue = z.object({ agentId: z.string() });
+
 /** The leader's agent id in the leader key, or undefined when the value is malformed. */
 export function leaderIdOf(kv: IKeyValue): string | undefined {
+  let raw: unknown;
   try {
-    const parsed = JSON.parse(kv.value.toString('utf8')) as { agentId?: unknown };
-    if (typeof parsed.agentId === 'string') return parsed.agentId;
+    raw = JSON.parse(kv.value.toString('utf8'));
   } catch {
-    // reported by the caller
+    return undefined; // reported by the caller
   }
-  return undefined;
+  const parsed = leaderValue.safeParse(raw);
+  return parsed.success ? parsed.data.agentId : undefined;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { LeaseRecord, LockSnapshot } from '../core/fleet/election.js';
 import type { DesiredStateRecord, JsonValue, MemberInfo } from '../ports/coordinator.js';
 import { memberInfoJson, parseMemberInfo } from './member-info.js';
+import { parseConfigMapRecord } from './desired-record.js';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'inferline' } as const;
 /** On every member Lease; its value is the leader Lease's name, so fleets sharing a namespace do not mix. */
@@ -142,17 +143,7 @@ export function fencingEpoch(cm: ConfigMapObject | undefined): number {
 /** The desired-state record of `agentId` in a ConfigMap; undefined when absent or malformed. */
 export function desiredFromConfigMap(cm: ConfigMapObject | undefined, agentId: string): DesiredStateRecord | undefined {
   const text = cm?.data?.[configMapKey(agentId)];
-  if (text === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof raw !== 'object' || raw === null || !('spec' in raw)) return undefined;
-  const r = raw as { agentId?: unknown; spec: JsonValue; epoch?: unknown; writtenBy?: unknown; revision?: unknown };
-  if (r.agentId !== agentId || typeof r.epoch !== 'number' || typeof r.writtenBy !== 'string' || typeof r.revision !== 'number') return undefined;
-  return { agentId, spec: r.spec, epoch: r.epoch, writtenBy: r.writtenBy, revision: String(r.revision) };
+  return text === undefined ? undefined : parseConfigMapRecord(agentId, text);
 }
 
 /**

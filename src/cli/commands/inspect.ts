@@ -19,17 +19,10 @@ import { UsageError } from '../errors.js';
 import { fmtMs, printJson, table } from '../output.js';
 import type { CliContext } from '../context.js';
 import { addServerFlags, serverAdapterOptions } from './server-flags.js';
+import type { ServerFlags } from '../../../adapters/registry.js';
 
-export interface InspectCommandOptions {
+export interface InspectCommandOptions extends ServerFlags {
   readonly server: string;
-  readonly url: string;
-  readonly metricsUrl?: string;
-  readonly grpcUrl?: string;
-  readonly managementUrl?: string;
-  readonly token?: string;
-  readonly keyFile?: string;
-  readonly header?: string;
-  readonly models?: string;
   readonly window?: string;
   readonly json?: boolean;
 }

@@ -6,6 +6,7 @@
 // planner's profile format (merged into --out), a JSON result, and an HTML report.
 import type { Command } from 'commander';
 import { createAdapter } from '../../../adapters/registry.js';
+import type { ServerFlags } from '../../../adapters/registry.js';
 import { formatDurationMs } from '../../core/model/duration.js';
 import type { Clock } from '../../ports/clock.js';
 import {
@@ -32,7 +33,8 @@ export { parseBatchSizes, parseHardware } from './profile/flags.js';
 export { formatProfile } from './profile/report.js';
 export type { HardwareReport, PointReport, ProfileCommandReport } from './profile/report.js';
 
-export interface ProfileCommandOptions {
+/** The server flags (no --models: a profile is of one --model). */
+export interface ProfileCommandOptions extends Omit<ServerFlags, 'models'> {
   readonly server: string;
   readonly url: string;
   readonly model: string;
@@ -53,12 +55,6 @@ export interface ProfileCommandOptions {
   readonly report?: string;
   readonly json?: boolean;
   readonly progress?: string;
-  readonly metricsUrl?: string;
-  readonly grpcUrl?: string;
-  readonly managementUrl?: string;
-  readonly token?: string;
-  readonly keyFile?: string;
-  readonly header?: string;
 }
 
 
