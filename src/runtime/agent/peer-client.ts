@@ -2,14 +2,20 @@
 // this agent leads, else POST over the agent API, agent-http.ts) and for the leader's call to an
 // agent (POST /v1/profile). Failures are typed errors with a stable name and the failure as cause
 // (STYLE.md §8), so callers and the telemetry classify them by class, never by message text.
+import { z } from 'zod';
 import type { FleetPolicy } from '../../core/fleet/index.js';
 import type { ProfileOptions } from '../../core/model/profiles.js';
 import type { MemberInfo } from '../../ports/coordinator.js';
 import type { AdapterError } from '../../ports/server-adapter.js';
 import type { ModelSample } from '../../core/observe/sample.js';
 import { agentCredential, CREDENTIAL_HEADER } from './credential.js';
+import { inlineProfileSchema } from '../../config/schema.js';
+import { firstIssue } from '../../core/model/schema-issue.js';
 
 const PUSH_TIMEOUT_MS = 2000;
+
+/** An agent's answer to POST /v1/profile: a profile as a profile file holds it. */
+const profileAnswer = z.object({ profile: inlineProfileSchema });
 
 /** A peer answered with a status that is not success. */
 export class PeerStatusError extends Error {
@@ -150,9 +156,15 @@ export class PeerClient {
       signal,
     });
     if (status !== 200) throw statusError(`POST ${path} → ${status}: ${text.trim().slice(0, 300)}`, status, path);
-    const profile = (JSON.parse(text) as { profile?: ProfileOptions }).profile;
-    if (!profile || !Array.isArray(profile.points) || profile.points.length === 0) throw new PeerAnswerError(`POST ${path} answered no points`);
-    return profile;
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new PeerAnswerError(`POST ${path} answered no JSON`);
+    }
+    const answer = profileAnswer.safeParse(body);
+    if (!answer.success) throw new PeerAnswerError(`POST ${path} answered no usable profile: ${firstIssue(answer.error)}`);
+    return answer.data.profile;
   }
 
   private async post(base: string, path: string, body: unknown): Promise<unknown> {
