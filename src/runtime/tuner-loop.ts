@@ -2,7 +2,10 @@
 // timestamps, or per-interval counts from polling a server's counters), and every tick the pure
 // decider runs on a snapshot; its scale decisions go to an actuator (the leader writes desired
 // state with them). The loop itself is a PeriodicTask on the Clock port. With a Telemetry, every
-// tick records the live envelope, the arrival rate and the decision's kind.
+// tick records the live envelope, the arrival rate and the decision's kind. A pipeline with no
+// traffic (no arrivals in the last second, nothing queued, the tuner holding) ticks every
+// `idleTickMs` instead: new counts tick at once anyway (the leader calls tick() on them), so the
+// slower tick only thins the decisions that have nothing to decide.
 import type { EnvelopePoint } from '../core/arrival/envelope.js';
 import { LiveEnvelope } from '../core/arrival/live-envelope.js';
 import { recentEnvelopeOptions } from '../core/tuner/tuner.js';
@@ -15,6 +18,8 @@ export interface TunerLoopOptions {
   readonly tuner: Tuner;
   readonly clock: Clock;
   readonly tickMs: number;
+  /** The tick while the pipeline has no traffic (see above; default: tickMs, never below it). */
+  readonly idleTickMs?: number;
   /** Replicas provisioned now, per stage. */
   readonly replicas: () => Readonly<Record<string, number>>;
   /** Queued queries per stage, where known. */
@@ -57,6 +62,8 @@ export class TunerLoop {
   private readonly recent: LiveEnvelope;
   private readonly task: PeriodicTask;
   private state: TunerState | undefined;
+  /** The last tick saw no traffic and decided nothing: the next waits idleTickMs. */
+  private idle = false;
 
   constructor(options: TunerLoopOptions) {
     this.options = options;
@@ -64,7 +71,11 @@ export class TunerLoop {
     const coarse = options.countResolutionMs === undefined ? {} : { resolutionMs: options.countResolutionMs, evenWithinBucket: true };
     this.live = new LiveEnvelope({ windowsMs, horizonMs: 60_000, ...coarse });
     this.recent = new LiveEnvelope({ ...recentEnvelopeOptions(options.tuner.plan, options.tuner.options), ...coarse });
-    this.task = new PeriodicTask({ name: 'tuner', intervalMs: options.tickMs, clock: options.clock, ...(options.onError ? { onError: options.onError } : {}) }, async () => { await this.tick(); });
+    const idleTickMs = Math.max(options.tickMs, options.idleTickMs ?? options.tickMs);
+    this.task = new PeriodicTask({
+      name: 'tuner', intervalMs: options.tickMs, clock: options.clock, ...(options.onError ? { onError: options.onError } : {}),
+      ...(idleTickMs > options.tickMs ? { nextIntervalMs: () => (this.idle ? idleTickMs : options.tickMs) } : {}),
+    }, async () => { await this.tick(); });
   }
 
   observeArrival(tMs: number): void {
@@ -111,6 +122,8 @@ export class TunerLoop {
       ...(arrivalRateQps !== undefined && Number.isFinite(arrivalRateQps) ? { arrivalRateQps } : {}),
     }, this.state);
     this.state = out.state;
+    this.idle = out.decision.kind === 'hold' && out.decision.replan === undefined && arrivalRateQps === 0
+      && Object.values(queued ?? {}).every((q) => q === 0);
     this.record(envelope, out.decision);
     if (out.decision.kind === 'scale' || out.decision.replan) await this.options.act(out.decision, now);
     return out.decision;

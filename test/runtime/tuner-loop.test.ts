@@ -45,6 +45,48 @@ describe('runtime/tuner-loop', () => {
     expect(loop.stats.failures).to.equal(0);
   });
 
+  it('ticks every idleTickMs while the pipeline has no traffic, and at tickMs again once it has some', async () => {
+    const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
+    const tuner = createTuner({
+      envelope: computeEnvelope(planned, envelopeWindowsMs(100)),
+      plannedRateQps: 100,
+      stages: [{ name: 's', plannedReplicas: 4, minReplicas: 4, maxReplicas: 32, activationDelayMs: 0, replicaThroughputQps: 25 }],
+    });
+    const clock = new FakeClock(0);
+    let rate: number | undefined = 0;
+    let queued = 0;
+    const ticks: number[] = [];
+    const loop = new TunerLoop({
+      tuner, clock, tickMs: 250, idleTickMs: 1000,
+      replicas: () => ({ s: 4 }),
+      queued: () => ({ s: queued }),
+      arrivalRateQps: () => {
+        ticks.push(clock.nowMs());
+        return rate;
+      },
+      act: () => undefined,
+    });
+    loop.start();
+    await clock.advance(3000);
+    // The first tick finds no traffic: every second from then on.
+    expect(ticks).to.deep.equal([250, 1250, 2250]);
+    rate = 40; // traffic: the next tick sees it, and the ones after it are at the fast rate
+    await clock.advance(1500);
+    expect(ticks.slice(3)).to.deep.equal([3250, 3500, 3750, 4000, 4250, 4500]);
+    rate = 0;
+    queued = 3; // a queue is not idle either
+    await clock.advance(500);
+    expect(ticks.slice(9)).to.deep.equal([4750, 5000]);
+    rate = undefined; // an unknown rate is not idle
+    queued = 0;
+    await clock.advance(500);
+    expect(ticks.slice(11)).to.deep.equal([5250, 5500]);
+    rate = 0; // idle again
+    await clock.advance(2000);
+    expect(ticks.slice(13)).to.deep.equal([5750, 6750]);
+    await loop.stop();
+  });
+
   it('takes per-interval counts from polling, too', async () => {
     const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
     const tuner = createTuner({

@@ -24,6 +24,12 @@ import { TunerLoop } from '../../tuner-loop.js';
 import type { PlanSummary } from '../desired-spec.js';
 import { PipelineObservations } from './observations.js';
 
+/**
+ * The tuner's tick while a pipeline has no traffic (no arrivals in the last second, nothing
+ * queued): counts that arrive tick it at once, so this only thins decisions with nothing to decide.
+ */
+export const IDLE_TUNER_TICK_MS = 1000;
+
 /** What the leader plans with: its config, the fleet's policy and live members. */
 export interface FleetSnapshot {
   readonly config: InferlineConfig;
@@ -212,7 +218,7 @@ export class PipelineRun {
     const startedMs = clock.nowMs();
     const obs = this.observations;
     const loop: TunerLoop = new TunerLoop({
-      tuner, clock, tickMs: config.tuner.tickMs,
+      tuner, clock, tickMs: config.tuner.tickMs, idleTickMs: IDLE_TUNER_TICK_MS,
       // Counts come per scrape interval, spread evenly: finer buckets would only cost memory.
       countResolutionMs: countResolutionMs(config.agent?.scrapeIntervalMs ?? 1000),
       replicas: () => this.wanted,
