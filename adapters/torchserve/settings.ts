@@ -12,10 +12,13 @@ import type { TorchServeAdapterOptions } from './index.js';
 /** The key of both APIs when --token is not given. */
 export const TORCHSERVE_TOKEN_ENV = 'INFERLINE_TORCHSERVE_TOKEN';
 
+/** A TorchServe key: the same rule for the config's token and --token. */
+const ONE_WORD = { test: (t: string): boolean => /^\S+$/.test(t), error: 'must be one word (TorchServe keys have no blanks)' };
+
 const schema = serverSchema('torchserve', {
   managementUrl: httpUrl.optional().describe('TorchServe management API (default: the same host on :8081).'),
   keyFile: name.optional().describe('TorchServe key_file.json, relative to this config file (token auth).'),
-  token: z.string().refine((t) => /^\S+$/.test(t), { error: 'must be one word (TorchServe keys have no blanks)' }).optional()
+  token: z.string().refine(ONE_WORD.test, { error: ONE_WORD.error }).optional()
     .describe('TorchServe key for the inference and management APIs (or INFERLINE_AGENT__SERVER__TOKEN).'),
   archives: z.record(name, z.array(name).min(1)).optional()
     .describe('TorchServe: per model, the .mar files in the model store it may be registered from, each built with its own --version (a batching change and a draining scale-down swap between them; docs/scale-down.md).'),
@@ -52,7 +55,7 @@ export const torchServeSettings: ServerSettings<'torchserve', typeof schema, Tor
   }),
   fromFlags: ({ url, metricsUrl }, flags, env) => {
     const token = flags.token ?? (env[TORCHSERVE_TOKEN_ENV] || undefined);
-    if (token !== undefined && !/^\S+$/.test(token)) throw new FlagError('--token: must be one word (TorchServe keys have no blanks)');
+    if (token !== undefined && !ONE_WORD.test(token)) throw new FlagError(`--token: ${ONE_WORD.error}`);
     return {
       kind: 'torchserve',
       url: trimSlashes(url.href),

@@ -95,7 +95,7 @@ export class Reconciler {
   private waiting: Promise<ReconcilePass | undefined> | undefined;
   /** Since when every pass has found nothing to do (undefined: the last one had something). */
   private quietSinceMs: number | undefined;
-  /** The change running on each model (at most one a model), with what it settled to once done. */
+  /** The change running on each model (at most one a model). */
   private readonly inFlight = new Map<string, ReconcileAction>();
   /** Changes that completed after their pass returned, for the next pass to report. */
   private readonly settledLate: { applied: ReconcileAction[]; failed: ActionFailure[] } = { applied: [], failed: [] };
@@ -206,7 +206,7 @@ export class Reconciler {
     }
     const mine = { applied, failed, returned: false };
     const started = [...byModel.values()].map(async (list) => {
-      for (const { action, priorAttempts } of list) await this.start1(action, priorAttempts, mine);
+      for (const { action, priorAttempts } of list) await this.runChange(action, priorAttempts, mine);
     });
     if (started.length > 0) await this.waitAtMost(Promise.all(started), this.options.actionWaitMs ?? 1000);
     mine.returned = true;
@@ -223,7 +223,7 @@ export class Reconciler {
    * Starts one change and settles it: into its pass's lists while that pass still waits, else into
    * the next pass's (and runs that pass at once, unless stopped).
    */
-  private async start1(action: ReconcileAction, priorAttempts: number, pass: { applied: ReconcileAction[]; failed: ActionFailure[]; returned: boolean }): Promise<void> {
+  private async runChange(action: ReconcileAction, priorAttempts: number, pass: { applied: ReconcileAction[]; failed: ActionFailure[]; returned: boolean }): Promise<void> {
     const key = keyOf(action);
     this.inFlight.set(action.model, action);
     let failure: ActionFailure | undefined;

@@ -42,10 +42,11 @@ export class PolicyShare {
 
   /** A config change: when its SLOs or prices changed, they are shared as of `timeMs` (default now). */
   onConfigChange(previous: InferlineConfig, config: InferlineConfig, timeMs: number | undefined): void {
+    const at = timeMs ?? Date.now();
     const before = policyOf(previous.pipelines, previous.hardware, this.o.agentId, this.configTimeMs);
-    const after = policyOf(config.pipelines, config.hardware, this.o.agentId, timeMs ?? Date.now());
+    const after = policyOf(config.pipelines, config.hardware, this.o.agentId, at);
     if (policyDiff(before, after).length === 0) return;
-    this.configTimeMs = timeMs ?? Date.now();
+    this.configTimeMs = at;
     this.pendingNow = true;
     void this.share(config);
   }

@@ -3,7 +3,8 @@
 // answering (said once, and /readyz turns 503), and its first answer after that is said once too.
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
-import type { AdapterError, ServerAdapter } from '../../ports/server-adapter.js';
+import type { ServerAdapter } from '../../ports/server-adapter.js';
+import { errorTypeOf } from './peer-client.js';
 
 /** Scrapes in a row the server must leave unanswered before it counts as not answering. */
 const SILENT_AFTER_SCRAPES = 3;
@@ -96,10 +97,8 @@ export class ServerHealth {
   }
 }
 
-/** The server did not answer at all (as opposed to answering with an error). By name: adapters may be loaded with their own copy of the classes. */
+/** The server did not answer at all (as opposed to answering with an error): the error types of no answer. */
 function notAnswering(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'PeriodicTimeoutError') return true;
-  const kind = (err as Partial<AdapterError>).kind;
-  return err.name === 'AdapterError' && (kind === 'unreachable' || kind === 'timeout');
+  const type = errorTypeOf(err);
+  return type === 'timeout' || type === 'unreachable';
 }

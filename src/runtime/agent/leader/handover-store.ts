@@ -9,6 +9,7 @@ import type { Clock } from '../../../ports/clock.js';
 import type { Logger } from '../../../ports/logger.js';
 import { FLEET_TRAFFIC_KEY, parseDesiredSpec } from '../desired-spec.js';
 import type { StageRef } from '../desired-spec.js';
+import { stageKey } from './pipeline-run.js';
 import type { PipelineRun } from './pipeline-run.js';
 
 /** Where the handover reads and writes, and as which epoch. */
@@ -40,7 +41,7 @@ export async function runningStages(ctx: HandoverContext, members: readonly Memb
       // A model that stands for several stages cannot be split between them: it sets nothing.
       if (refs.length !== 1) continue;
       const ref = refs[0] as StageRef;
-      const key = `${ref.pipeline}\u0000${ref.stage}`;
+      const key = stageKey(ref.pipeline, ref.stage);
       const prev = out.get(key);
       if (prev !== undefined && prev.hardware !== ref.hardware) continue;
       out.set(key, {
@@ -74,7 +75,7 @@ export async function takeOverTraffic(ctx: HandoverContext, runs: readonly Pipel
     return stages;
   }
   for (const [pipeline, byStage] of Object.entries(record.stages ?? {})) {
-    for (const [stage, st] of Object.entries(byStage)) stages.set(`${pipeline}\u0000${stage}`, st);
+    for (const [stage, st] of Object.entries(byStage)) stages.set(stageKey(pipeline, stage), st);
   }
   const now = ctx.clock.nowMs();
   for (const run of runs) {

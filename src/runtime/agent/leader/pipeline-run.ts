@@ -181,7 +181,7 @@ export class PipelineRun {
     if (!this.current) return;
     const mine = new Map<string, RunningStage>();
     for (const stage of Object.keys(this.current.stages)) {
-      const r = running.get(`${this.spec.name}\u0000${stage}`);
+      const r = running.get(stageKey(this.spec.name, stage));
       if (r !== undefined) mine.set(stage, r);
     }
     const { stages, desired, kept } = keepRunning(this.current.stages, this.wanted, mine);
@@ -295,6 +295,11 @@ function fleetSpecOf(current: PipelineSpec, fleet: FleetSnapshot, profiles: read
 
 function placeableKeyOf(spec: PipelineSpec): string {
   return spec.stages.map((s) => `${s.name}:${s.hardware.join(',')}`).join(';');
+}
+
+/** The key of a (pipeline, stage) pair in the maps of what runs (handover-store.ts). */
+export function stageKey(pipeline: string, stage: string): string {
+  return `${pipeline}\u0000${stage}`;
 }
 
 /** The key of a (model, hardware) pair. */
