@@ -5,7 +5,9 @@ import { PlanningContext } from '../../src/core/planner/context.js';
 import { roundCost } from '../../src/core/planner/cost.js';
 import { batchDelays } from '../../src/core/planner/greedy.js';
 import { gapOf } from '../../src/core/planner/bound.js';
-import { RootStageCheck } from '../../src/core/planner/root-check.js';
+import { PartCheck } from '../../src/core/planner/part-check.js';
+import { exactPlan } from '../../src/core/planner/exact.js';
+import type { Evaluation } from '../../src/core/planner/context.js';
 import { compilePipeline } from '../../src/core/model/pipeline.js';
 import { Estimator } from '../../src/core/sim/estimator.js';
 import { generateTrace, parseArrivalSpec } from '../../src/core/arrival/spec.js';
@@ -138,29 +140,89 @@ describe('core/planner: the lower bound on cost', function () {
     expect(tightCases).to.be.at.least(feasibleCases / 3);
   });
 
-  it('screens out no configuration that the estimator says meets the SLO: floors, root stages and upstream parts in isolation (brute force, batch delays included)', () => {
+  it('screens out no configuration that the estimator says meets the SLO: floors, root stages and upstream parts in isolation (brute force, batch delays included); the exact search finds the brute-force optimum, and out of budget its bound stays below it', () => {
     for (const seed of [3, 7, 11]) {
       const c = randomCase(seed);
       const compiled = compilePipeline(c.spec);
       const ctx = new PlanningContext({ pipeline: compiled, profiles: c.profiles, hardware: c.hardware, trace: c.trace, options: { seed: 1, maxReplicasPerStage: MAX_REPLICAS } });
       const est = new Estimator(compiled, c.profiles);
-      const roots = new RootStageCheck(ctx);
+      const parts = new PartCheck(ctx);
       let feasible = 0;
       let screened = 0;
+      let optimum = Infinity;
+      let dearest: PipelineConfig | undefined;
+      let dearestCost = -Infinity;
       for (const { config, cost } of everyConfig(c)) {
         const e = est.estimate(config, c.trace, { seed: 1, sloMs: c.spec.slo.latencyMs, percentile: 99, stopWhenInfeasible: true });
         const meets = !e.stoppedEarly && e.sloPercentileMs <= c.spec.slo.latencyMs && ctx.isStable(config);
-        const passes = ctx.withinFloors(config) && roots.prefixAdmits(config) &&
-          compiled.stageNames.every((name, s) => !compiled.isRoot[s] || roots.admits(s, config[name] as StageConfig));
+        const passes = ctx.withinFloors(config) && parts.prefixAdmits(config) && compiled.stageNames.every((_, s) => parts.closureAdmits(s, config));
+        // A whole configuration's own check is its run.
+        expect(parts.meets(config), `${c.spec.name} ${JSON.stringify(config)}`).to.equal(!e.stoppedEarly && e.sloPercentileMs <= c.spec.slo.latencyMs);
         if (!passes) screened++;
         if (!meets) continue;
         feasible++;
+        optimum = Math.min(optimum, cost);
+        if (cost > dearestCost) {
+          dearest = config;
+          dearestCost = cost;
+        }
         expect(passes, `${c.spec.name} ${JSON.stringify(config)}`).to.equal(true);
         expect(cost, `${c.spec.name} ${JSON.stringify(config)}`).to.be.at.least(ctx.bound.costPerHour - 1e-9);
       }
       expect(feasible, c.spec.name).to.be.greaterThan(0);
       expect(screened, c.spec.name).to.be.greaterThan(0);
+      const exact = run(c, 'exact');
+      expect(exact.search.proven, c.spec.name).to.equal(true);
+      expect(exact.costPerHour, c.spec.name).to.be.closeTo(optimum, 1e-9);
+      // From the dearest feasible configuration, or from none, it must find the optimum itself; cut
+      // short at any budget, the bound it certifies is never above the optimum.
+      const fresh = (): PlanningContext => new PlanningContext({ pipeline: compiled, profiles: c.profiles, hardware: c.hardware, trace: c.trace, options: { seed: 1, maxReplicasPerStage: MAX_REPLICAS } });
+      const dear = fresh().evaluate(dearest as PipelineConfig);
+      expect(dear.feasible, c.spec.name).to.equal(true);
+      const none: Evaluation = { config: {}, costPerHour: Infinity, feasible: false, percentileMs: Infinity };
+      for (const start of [dear, none]) {
+        const found = exactPlan(fresh(), start, 5_000);
+        expect(found.proven, c.spec.name).to.equal(true);
+        expect(found.best.costPerHour, c.spec.name).to.be.closeTo(optimum, 1e-9);
+      }
+      let cutShort = 0;
+      for (const budget of [1, 3, 10, 30, 100, 300]) {
+        const cut = exactPlan(fresh(), dear, budget);
+        if (!cut.proven) cutShort++;
+        expect(cut.searchBound as number, `${c.spec.name} budget ${budget}`).to.be.at.most(optimum + 1e-9);
+        expect(cut.best.costPerHour, `${c.spec.name} budget ${budget}`).to.be.at.least(optimum - 1e-9);
+        if (cut.proven) expect(cut.best.costPerHour, `${c.spec.name} budget ${budget}`).to.be.closeTo(optimum, 1e-9);
+      }
+      expect(cutShort, c.spec.name).to.be.greaterThan(0);
     }
+  });
+
+  it('the exact search: from no incumbent it reaches the optimum proven from the greedy one, and cut short at any budget its bound stays at or below it (random small pipelines)', () => {
+    let compared = 0;
+    let cutShort = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const c = randomCase(seed);
+      const compiled = compilePipeline(c.spec);
+      const fresh = (): PlanningContext => new PlanningContext({ pipeline: compiled, profiles: c.profiles, hardware: c.hardware, trace: c.trace, options: { seed: 1, maxReplicasPerStage: MAX_REPLICAS } });
+      const proven = run(c, 'exact');
+      if (!proven.search.proven || !proven.feasible) continue;
+      const none: Evaluation = { config: {}, costPerHour: Infinity, feasible: false, percentileMs: Infinity };
+      const found = exactPlan(fresh(), none, 5_000);
+      expect(found.best.costPerHour, c.spec.name).to.be.closeTo(proven.costPerHour, 1e-9);
+      compared++;
+      const incumbent = fresh().evaluate(proven.stages);
+      const dear = fresh().evaluate(Object.fromEntries(Object.entries(proven.stages).map(([k, v]) => [k, { ...v, replicas: MAX_REPLICAS }])));
+      for (const start of dear.feasible ? [dear] : []) {
+        for (const budget of [2, 8, 32, 128]) {
+          const cut = exactPlan(fresh(), start, budget);
+          if (!cut.proven) cutShort++;
+          expect(cut.searchBound as number, `${c.spec.name} budget ${budget}`).to.be.at.most(incumbent.costPerHour + 1e-9);
+          expect(cut.best.costPerHour, `${c.spec.name} budget ${budget}`).to.be.at.least(incumbent.costPerHour - 1e-9);
+        }
+      }
+    }
+    expect(compared).to.be.at.least(20);
+    expect(cutShort).to.be.at.least(10);
   });
 
   it('never rules out a feasible configuration by an upstream part in isolation, on 3-stage chains and fan-outs (brute force on a grid)', () => {
@@ -179,7 +241,7 @@ describe('core/planner: the lower bound on cost', function () {
       const compiled = compilePipeline(c.spec);
       const ctx = new PlanningContext({ pipeline: compiled, profiles: c.profiles, hardware: c.hardware, trace: c.trace, options: { seed: 1, maxReplicasPerStage: MAX_REPLICAS } });
       const est = new Estimator(compiled, c.profiles);
-      const roots = new RootStageCheck(ctx);
+      const parts = new PartCheck(ctx);
       const grid = (s: number): StageConfig[] => {
         const out: StageConfig[] = [];
         for (const hw of ['cpu', 'gpu']) {
@@ -196,7 +258,7 @@ describe('core/planner: the lower bound on cost', function () {
         for (const y of grid(1)) {
           for (const z of grid(2)) {
             const config = { [a]: x, [b]: y, [cc]: z };
-            const admitted = roots.prefixAdmits(config);
+            const admitted = parts.prefixAdmits(config);
             if (!admitted) ruledOut++;
             const e = est.estimate(config, c.trace, { seed: 1, sloMs: c.spec.slo.latencyMs, percentile: 99, stopWhenInfeasible: true });
             if (e.stoppedEarly || e.sloPercentileMs > c.spec.slo.latencyMs) continue;

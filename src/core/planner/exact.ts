@@ -1,18 +1,26 @@
-// The exact search, to certify the greedy planner: best-first by cost over every combination of
+// The exact search, to certify the greedy planner: branch and bound over every combination of
 // per-stage (hardware, batch size, replicas, batch delay), where a stage's choices are only those
 // admissible under the latency floor with at least the replicas its stability and burst floors
-// need (bound.ts), and the batch
-// delays are those the greedy planner may set (none, or ¼, ½ or all of the full batch's service
-// time). Combinations come out of a heap in non-decreasing cost, and one whose latency floors rule
-// the SLO out is rejected without simulation. The search stops as soon as the gap is closed: at the
-// first combination that meets the SLO (its cost is optimal), when the next combination costs as
-// much as the greedy incumbent (the incumbent is optimal), or at once when the incumbent costs no
-// more than the relaxation's bound. Out of budget, the cost of the cheapest combination not yet
-// checked is still a lower bound (every cheaper one was checked and missed): `searchBound`.
-// Optimal under the same estimator and trace, unless the budget runs out first (`proven: false`).
+// need (bound.ts), and the batch delays are those the greedy planner may set (none, or ¼, ½ or all
+// of the full batch's service time).
+//
+// It chooses stage by stage in a topological order, so that the stages chosen so far are always
+// an upstream-closed part, and checks that part in isolation (part-check.ts) before going deeper:
+// a part that already misses the SLO rules out every combination below it at once, and each check
+// replays the part before it and simulates only the stage just added and what lies below it. A
+// complete combination is the configuration's own run.
+//
+// Passes with a rising cost ceiling: a pass visits every combination cheaper than its ceiling
+// (a branch whose cost so far plus the cheapest choices left reaches it is cut). A pass that ends
+// without a feasible combination proves that none costs less than the least cost it cut: the
+// search's lower bound (`searchBound`), reported whatever happens next. A feasible combination
+// lowers the ceiling to its cost (branch and bound), and a pass that then ends proves it optimal.
+// The last ceiling is the greedy incumbent's cost: a pass under it that finds nothing proves the
+// incumbent optimal. Out of budget, the bound of the last complete pass stands.
 import type { Evaluation, PlanningContext } from './context.js';
 import { roundCost } from './cost.js';
-import { RootStageCheck } from './root-check.js';
+import { PartCheck } from './part-check.js';
+import type { PartRun } from './part-check.js';
 import { batchDelays } from './greedy.js';
 import type { SearchOutcome } from './outcome.js';
 import type { StageConfig } from '../model/types.js';
@@ -20,182 +28,263 @@ import type { StageConfig } from '../model/types.js';
 interface Choice {
   readonly config: StageConfig;
   readonly cost: number;
+  /** The option's latency floor (bound.ts). */
+  readonly floorMs: number;
 }
-
-interface Node {
-  readonly idx: Int32Array;
-  readonly cost: number;
-  /** The last position incremented: children only increment positions ≥ this, so each tuple is generated once. */
-  readonly last: number;
-  readonly seq: number;
-}
-
-/** How many combinations screened without a simulation count as one simulation of the budget. */
-const SCREENED_PER_SIMULATION = 1000;
 
 /** Costs within this of each other are equal (prices are summed in different orders). */
 const EPS = 1e-9;
+/** Each pass's ceiling is at least this factor above the last one's proven bound. */
+const CEILING_STEP = 1.025;
+/** Without a feasible incumbent, a stage's replicas go at most this far above its floor. */
+const OPEN_REPLICAS = 64;
 
 export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvaluations: number): SearchOutcome {
-  const S = ctx.pipeline.stageNames.length;
   const upper = incumbent.feasible ? incumbent.costPerHour : Infinity;
-  const bound = ctx.bound;
-  if (incumbent.feasible && incumbent.costPerHour <= bound.costPerHour + EPS) {
+  const relaxed = ctx.bound.costPerHour;
+  if (incumbent.feasible && incumbent.costPerHour <= relaxed + EPS) {
     return { best: incumbent, feasible: true, proven: true, searchBound: incumbent.costPerHour, notes: [] };
   }
-  // Per stage, admissible stable choices sorted by cost; bounded by what the incumbent leaves for this stage.
-  const perStageMin: number[] = [];
-  const raw: Choice[][] = [];
-  const roots = new RootStageCheck(ctx);
-  for (let s = 0; s < S; s++) {
-    const list: Choice[] = [];
-    const admissible = bound.admissible[s] ?? [];
-    const fewest = bound.fewestReplicas[s] ?? [];
-    (ctx.stageOptions[s] ?? []).forEach((o, i) => {
-      if (!admissible[i]) return;
-      const delays = [0, ...batchDelays(ctx, s, o.hardware, o.batchSize)];
-      const lo = fewest[i] as number;
-      for (let r = lo; r <= o.maxReplicas; r++) {
-        const cost = roundCost(r * o.price);
-        for (const d of delays) {
-          list.push({ config: { hardware: o.hardware, batchSize: o.batchSize, replicas: r, ...(d > 0 ? { batchDelayMs: d } : {}) }, cost });
-        }
-        if (upper === Infinity && r - lo >= 64) break;
-      }
-    });
-    list.sort((a, b) => a.cost - b.cost);
-    raw.push(list);
-  }
-  // A root stage's queue sees the same arrivals whatever the other stages do: its choices that
-  // alone lose more queries than the SLO allows go, checked by simulation within what the greedy
-  // cost leaves them (bound.ts, root-check.ts).
-  let screenedRoots = 0;
-  const cheapest = raw.map((list) => list[0]?.cost ?? Infinity);
-  for (let s = 0; s < S; s++) {
-    if (!ctx.pipeline.isRoot[s]) continue;
-    const othersMin = cheapest.reduce((a, b, i) => (i === s ? a : a + b), 0);
-    const kept = (raw[s] as Choice[]).filter((c) => {
-      if (upper === Infinity || c.cost + othersMin > upper + EPS) return true; // filtered below anyway
-      const ok = roots.admits(s, c.config);
-      if (!ok) screenedRoots++;
-      return ok;
-    });
-    raw[s] = kept;
-  }
-  ctx.screened += screenedRoots;
-  const rootSims = roots.simulations;
-  ctx.simulations += rootSims;
-  for (let s = 0; s < S; s++) {
-    const list = raw[s] as Choice[];
-    perStageMin.push(list[0]?.cost ?? Infinity);
-  }
-  const minTotal = perStageMin.reduce((a, b) => a + b, 0);
-  const lists = raw.map((list, s) => list.filter((c) => c.cost + minTotal - (perStageMin[s] as number) <= upper + EPS));
+  const lists = stageChoices(ctx, upper);
   if (lists.some((l) => l.length === 0)) {
     if (incumbent.feasible) return { best: incumbent, feasible: true, proven: true, searchBound: incumbent.costPerHour, notes: [] };
     return { best: incumbent, feasible: false, proven: true, notes: ['no stable configuration whose latency floors fit the SLO exists within the replica limits'] };
   }
-
-  const heap = new NodeHeap();
-  let seq = 0;
-  const costOf = (idx: Int32Array): number => {
-    let c = 0;
-    for (let s = 0; s < S; s++) c += ((lists[s] as Choice[])[idx[s] as number] as Choice).cost;
-    return roundCost(c);
-  };
-  const root = new Int32Array(S);
-  heap.push({ idx: root, cost: costOf(root), last: 0, seq: seq++ });
-
-  const startSims = ctx.simulations;
-  let best: Evaluation | undefined;
-  let lowest: Evaluation | undefined;
-  let proven = true;
-  let frontier = Infinity;
-  // Screened combinations cost no simulation but still time and heap: they count too, at a rate
-  // of SCREENED_PER_SIMULATION to one, so a search that screens for ever still stops.
-  let screenedHere = 0;
-  while (heap.size > 0) {
-    const node = heap.pop() as Node;
-    // Nothing cheaper is left: the incumbent's cost, or the first feasible one's, is optimal.
-    if (node.cost >= upper - EPS) break;
-    if (best) break;
-    if (ctx.simulations - startSims + roots.simulations - rootSims + screenedHere / SCREENED_PER_SIMULATION >= maxEvaluations) {
-      proven = false;
-      frontier = node.cost;
+  const search = new BranchAndBound(ctx, lists, maxEvaluations);
+  let bound = relaxed;
+  const ceiling = upper;
+  let proven = false;
+  for (;;) {
+    const target = Math.min(ceiling, Math.max(bound * CEILING_STEP, bound + EPS));
+    const pass = search.pass(target);
+    if (!pass.complete) break;
+    if (search.best) {
+      proven = true;
       break;
     }
-    const config: Record<string, StageConfig> = {};
-    for (let s = 0; s < S; s++) config[ctx.stageName(s)] = ((lists[s] as Choice[])[node.idx[s] as number] as Choice).config;
-    // Upstream parts first: one that already loses the SLO rules out every combination sharing it.
-    const ev = roots.prefixAdmits(config) ? ctx.evaluate(config) : undefined;
-    if (!ev) {
-      ctx.screened++;
-      screenedHere++;
-    }
-    if (ev?.feasible) best = ev;
-    if (ev && (!lowest || ev.percentileMs < lowest.percentileMs)) lowest = ev;
-    for (let s = node.last; s < S; s++) {
-      if ((node.idx[s] as number) + 1 >= (lists[s] as Choice[]).length) continue;
-      const idx = node.idx.slice();
-      idx[s] = (idx[s] as number) + 1;
-      heap.push({ idx, cost: costOf(idx), last: s, seq: seq++ });
+    bound = Math.max(bound, pass.leastCut);
+    if (bound >= ceiling - EPS) {
+      proven = true;
+      break;
     }
   }
-  ctx.simulations += roots.simulations - rootSims;
-  const unproven = `exact search stopped after ${maxEvaluations} simulations: not proven optimal`;
-  if (best) return { best, feasible: true, proven, searchBound: best.costPerHour, notes: [] };
-  // Nothing cheaper than a feasible incumbent was found: it is the answer (optimal when proven).
+  ctx.simulations += search.parts.simulations;
+  ctx.screened += search.parts.ruledOut;
+  const budget = `exact search stopped after ${maxEvaluations} simulations: not proven optimal`;
+  const best = search.best;
+  if (best) return { best, feasible: true, proven, searchBound: proven ? best.costPerHour : roundCost(bound), notes: proven ? [] : [budget] };
   if (incumbent.feasible) {
-    return { best: incumbent, feasible: true, proven, searchBound: proven ? incumbent.costPerHour : frontier, notes: proven ? [] : [unproven] };
+    return { best: incumbent, feasible: true, proven, searchBound: proven ? incumbent.costPerHour : roundCost(bound), notes: proven ? [] : [budget] };
   }
   return {
-    best: incumbent, feasible: false, proven, lowestReachableMs: lowest?.percentileMs ?? Infinity,
+    best: incumbent, feasible: false, proven, lowestReachableMs: search.lowestMs,
     notes: [proven ? 'no configuration within the replica limits meets the SLO' : `exact search stopped after ${maxEvaluations} simulations without a feasible configuration`],
   };
 }
 
-/** A small binary heap of search nodes by (cost, seq). Not a hot path. */
-class NodeHeap {
-  private readonly items: Node[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(node: Node): void {
-    const a = this.items;
-    a.push(node);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(a[i] as Node, a[p] as Node)) break;
-      [a[i], a[p]] = [a[p] as Node, a[i] as Node];
-      i = p;
-    }
-  }
-
-  pop(): Node | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && less(a[l] as Node, a[m] as Node)) m = l;
-        if (r < a.length && less(a[r] as Node, a[m] as Node)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m] as Node, a[i] as Node];
-        i = m;
+/** Per stage, its admissible stable choices sorted by cost, each cheap enough to leave the others their cheapest within `upper`. */
+function stageChoices(ctx: PlanningContext, upper: number): Choice[][] {
+  const { admissible, fewestReplicas } = ctx.bound;
+  const raw = ctx.stageOptions.map((options, s) => {
+    const list: Choice[] = [];
+    options.forEach((o, i) => {
+      if (!admissible[s]?.[i]) return;
+      const delays = [0, ...batchDelays(ctx, s, o.hardware, o.batchSize)];
+      const lo = fewestReplicas[s]?.[i] as number;
+      for (let r = lo; r <= o.maxReplicas && (upper < Infinity || r - lo <= OPEN_REPLICAS); r++) {
+        const cost = roundCost(r * o.price);
+        if (cost > upper + EPS) break;
+        for (const d of delays) list.push({ config: { hardware: o.hardware, batchSize: o.batchSize, replicas: r, ...(d > 0 ? { batchDelayMs: d } : {}) }, cost, floorMs: o.floorMs });
       }
-    }
-    return top;
-  }
+    });
+    return list.sort((a, b) => a.cost - b.cost);
+  });
+  const least = raw.map((l) => l[0]?.cost ?? Infinity);
+  const total = least.reduce((a, b) => a + b, 0);
+  return raw.map((l, s) => l.filter((c) => c.cost + total - (least[s] as number) <= upper + EPS));
 }
 
-function less(a: Node, b: Node): boolean {
-  return a.cost < b.cost || (a.cost === b.cost && a.seq < b.seq);
+/**
+ * The order stages are chosen in: topological, and among the stages ready, the one with the most
+ * stages below it first (a chain's checks prune its whole subtree early), then the one fewer
+ * queries visit (its checks replay more of the run), then the lower index.
+ */
+function searchOrder(ctx: PlanningContext, parts: PartCheck): number[] {
+  const p = ctx.pipeline;
+  const S = p.stageNames.length;
+  const descendants = p.stageNames.map((_, s) => {
+    let n = 0;
+    for (let u = 0; u < S; u++) if (u !== s && (parts.closure[u] as Uint8Array)[s]) n++;
+    return n;
+  });
+  const placed = new Uint8Array(S);
+  const order: number[] = [];
+  while (order.length < S) {
+    let pick = -1;
+    for (let s = 0; s < S; s++) {
+      if (placed[s]) continue;
+      const closure = parts.closure[s] as Uint8Array;
+      let ready = true;
+      for (let u = 0; u < S; u++) if (u !== s && closure[u] && !placed[u]) ready = false;
+      if (!ready) continue;
+      if (pick < 0) {
+        pick = s;
+        continue;
+      }
+      const dn = (descendants[s] as number) - (descendants[pick] as number);
+      const share = (p.scaleFactor[s] as number) - (p.scaleFactor[pick] as number);
+      if (dn > 0 || (dn === 0 && share < 0)) pick = s;
+    }
+    placed[pick] = 1;
+    order.push(pick);
+  }
+  return order;
+}
+
+class BranchAndBound {
+  readonly parts: PartCheck;
+  best: Evaluation | undefined;
+  /** The lowest SLO-percentile latency of a complete combination run to the end (for infeasible plans). */
+  lowestMs = Infinity;
+  private readonly ctx: PlanningContext;
+  private readonly lists: readonly (readonly Choice[])[];
+  private readonly order: readonly number[];
+  /** restMin[i]: the least the stages from position i on can cost. */
+  private readonly restMin: Float64Array;
+  private readonly maxWork: number;
+  private readonly config: Record<string, StageConfig> = {};
+  private readonly mask: Uint8Array;
+  private readonly floors: Float64Array;
+  private readonly fastest: Float64Array;
+  /** Per stage: 1 where its closure is smaller than the part chosen when it is placed. */
+  private readonly partial: Uint8Array;
+  /** Per position: the stages after it whose upstream is all chosen by then. */
+  private readonly ready: readonly (readonly number[])[];
+  /** Per stage: its cheapest choice's cost. */
+  private readonly leastOf: readonly number[];
+  private ceiling = Infinity;
+  private leastCut = Infinity;
+  private outOfBudget = false;
+
+  constructor(ctx: PlanningContext, lists: readonly (readonly Choice[])[], maxWork: number) {
+    this.ctx = ctx;
+    this.lists = lists;
+    // A stand-in need be no faster than the fastest choice left to its stage (the unaffordable are gone).
+    this.parts = new PartCheck(ctx, lists.map((l) => l.reduce((m, c) => Math.min(m, c.floorMs), Infinity)));
+    this.order = searchOrder(ctx, this.parts);
+    const S = lists.length;
+    this.restMin = new Float64Array(S + 1);
+    for (let i = S - 1; i >= 0; i--) this.restMin[i] = (this.restMin[i + 1] as number) + ((lists[this.order[i] as number] as Choice[])[0] as Choice).cost;
+    this.maxWork = maxWork;
+    this.mask = new Uint8Array(S);
+    this.fastest = Float64Array.from(lists, (l) => l.reduce((m, c) => Math.min(m, c.floorMs), Infinity));
+    this.floors = Float64Array.from(this.fastest);
+    this.leastOf = lists.map((l) => (l[0] as Choice).cost);
+    // A stage's closure is worth its own check where it is not the whole part chosen by then; and
+    // after each position, the stages not yet chosen whose upstream all is (lookAhead).
+    const placed = new Uint8Array(S);
+    this.partial = new Uint8Array(S);
+    this.ready = this.order.map((s, i) => {
+      placed[s] = 1;
+      const closure = this.parts.closure[s] as Uint8Array;
+      for (let u = 0; u < S; u++) if (placed[u] && !closure[u]) this.partial[s] = 1;
+      return this.order.slice(i + 1).filter((u) => {
+        const up = this.parts.closure[u] as Uint8Array;
+        for (let w = 0; w < S; w++) if (w !== u && up[w] && !placed[w]) return false;
+        return true;
+      });
+    });
+  }
+
+  /**
+   * Visits every combination cheaper than `ceiling` (lowered to the cost of a feasible one when
+   * found). `leastCut`: the least cost of a combination the pass did not visit.
+   */
+  pass(ceiling: number): { complete: boolean; leastCut: number } {
+    this.ceiling = this.best ? Math.min(ceiling, this.best.costPerHour) : ceiling;
+    this.leastCut = Infinity;
+    this.visit(0, 0, undefined);
+    return { complete: !this.outOfBudget, leastCut: this.leastCut };
+  }
+
+  private visit(i: number, cost: number, from: (() => PartRun | undefined) | undefined): void {
+    const S = this.order.length;
+    const s = this.order[i] as number;
+    const name = this.ctx.stageName(s);
+    for (const c of this.lists[s] as Choice[]) {
+      const least = cost + c.cost + (this.restMin[i + 1] as number);
+      if (least >= this.ceiling - EPS) {
+        this.leastCut = Math.min(this.leastCut, least);
+        break;
+      }
+      if (this.parts.work >= this.maxWork) {
+        this.outOfBudget = true;
+        return;
+      }
+      this.config[name] = c.config;
+      this.floors[s] = c.floorMs;
+      this.mask[s] = 1;
+      // The latency floors alone (no run) first; then the part's run.
+      if (!this.ctx.floor.fits(this.floors)) {
+        this.ctx.screened++;
+      } else if (this.partial[s] && !this.parts.closureAdmits(s, this.config, from)) {
+        // The stage's own closure (shared by the combinations that differ only elsewhere) misses.
+      } else if (i === S - 1) {
+        this.complete(from);
+      } else {
+        const v = this.parts.check(this.mask, this.config, from);
+        if (v.ok) {
+          // The record the next stage's checks replay: this run's, or (a verdict remembered from
+          // an earlier pass) a new run's, made only if one of them has to run.
+          let made: PartRun | undefined = v.record ? { record: v.record, mask: this.mask.slice() } : undefined;
+          const mask = this.mask.slice();
+          const config = { ...this.config };
+          const next = (): PartRun | undefined => (made ??= this.parts.rerun(mask, config, from?.()));
+          const least = this.lookAhead(i, cost + c.cost, next);
+          if (least >= this.ceiling - EPS) this.leastCut = Math.min(this.leastCut, least);
+          else this.visit(i + 1, cost + c.cost, next);
+        }
+      }
+      this.mask[s] = 0;
+      this.floors[s] = this.fastest[s] as number;
+      if (this.outOfBudget) return;
+    }
+  }
+
+  /**
+   * The least the whole combination can cost, the first i + 1 stages chosen at `cost`: every stage
+   * not yet chosen whose upstream is all chosen costs at least its cheapest choice whose closure
+   * (it and that upstream) leaves the SLO reachable (forward checking); the others their cheapest.
+   * Stops once it reaches the ceiling.
+   */
+  private lookAhead(i: number, cost: number, from: () => PartRun | undefined): number {
+    let total = cost + (this.restMin[i + 1] as number);
+    for (const u of this.ready[i] as number[]) {
+      const others = total - (this.leastOf[u] as number);
+      total = others + this.cheapestAdmitted(u, this.ceiling - others, from);
+      if (total >= this.ceiling - EPS) break;
+    }
+    return total;
+  }
+
+  /** Stage u's cheapest choice below `limit` whose closure leaves the SLO reachable; else the cost of the first choice it did not check (Infinity: none left). */
+  private cheapestAdmitted(u: number, limit: number, from: () => PartRun | undefined): number {
+    const name = this.ctx.stageName(u);
+    for (const c of this.lists[u] as Choice[]) {
+      if (c.cost >= limit - EPS || this.parts.work >= this.maxWork) return c.cost;
+      this.config[name] = c.config;
+      if (this.parts.closureAdmits(u, this.config, from)) return c.cost;
+    }
+    return Infinity;
+  }
+
+  /** A complete combination: its own run, then the planner's evaluation where it meets the SLO. */
+  private complete(from: (() => PartRun | undefined) | undefined): void {
+    if (!this.parts.meets(this.config, from)) return;
+    const ev = this.ctx.evaluate({ ...this.config });
+    if (ev.percentileMs < this.lowestMs) this.lowestMs = ev.percentileMs;
+    if (!ev.feasible) return;
+    this.best = ev;
+    this.ceiling = ev.costPerHour;
+  }
 }

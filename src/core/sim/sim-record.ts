@@ -80,6 +80,8 @@ export interface ReplayLayout {
   readonly unresolved: Int32Array;
   /** The latest time of the resolutions left out. */
   readonly collapsedLastMs: number;
+  /** The queries that visit no simulated stage: resolved by the layout alone, never in the loop. */
+  readonly folded: Int32Array;
 }
 
 /**
@@ -93,9 +95,12 @@ const LAYOUTS_KEPT = 4;
 /**
  * Lays out a replay. A replayed stage whose edges all lead to replayed stages only ends its
  * queries' visits there: its resolutions go straight into the layout's `doneAt` (the latest
- * finish) and `unresolved` (one fewer each), not through the event loop (a query always has a
- * simulated stage left to resolve, which completes it in the loop); `collapse` false (a recording run,
- * which lists every resolution in order) keeps them in. Memoised per (record, replayed, collapse).
+ * finish) and `unresolved` (one fewer each), not through the event loop. So does every resolution
+ * of a query that visits no simulated stage (routing is the same in every run, so the record's
+ * `visited` says which): the simulated stages only skip it, and nothing of it enters a queue the run
+ * simulates; the run completes it at the start (`folded`). Other queries have a simulated stage left
+ * to resolve, which completes them in the loop. `collapse` false (a recording run, which lists every
+ * resolution in order) keeps them all in. Memoised per (record, replayed, collapse).
  */
 export function layOutReplay(pipeline: CompiledPipeline, record: SimulationRecord, replayed: Uint8Array, rank: Int32Array, collapse: boolean): ReplayLayout {
   const key = `${replayed.join('')}/${collapse ? 1 : 0}`;
@@ -122,10 +127,24 @@ export function layOutReplay(pipeline: CompiledPipeline, record: SimulationRecor
   const groupRank = new Int32Array(record.order.length);
   const doneAt = new Float64Array(n).fill(-Infinity);
   const unresolved = new Int32Array(n).fill(S);
+  const { order, visited, resolvedAt } = record;
+  const foldedAt = new Uint8Array(n);
+  const folded: number[] = [];
+  if (collapse) {
+    let simulated = 0;
+    for (let s = 0; s < S; s++) simulated += replayed[s] ? 0 : 1;
+    for (let q = 0; q < n; q++) {
+      let touches = false;
+      for (let s = 0; s < S && !touches; s++) touches = !replayed[s] && visited[q * S + s] === 1;
+      if (touches) continue;
+      foldedAt[q] = 1;
+      folded.push(q);
+      unresolved[q] = S - simulated;
+    }
+  }
   let m = 0;
   let last = 0;
   let collapsedLastMs = -Infinity;
-  const { order, visited, resolvedAt } = record;
   for (let i = 0; i < order.length; i++) {
     const at = order[i] as number;
     const q = (at / S) | 0;
@@ -133,7 +152,7 @@ export function layOutReplay(pipeline: CompiledPipeline, record: SimulationRecor
     if (!replayed[s]) continue;
     const seen = visited[at] as number;
     if (seen) last = rank[s] as number;
-    if (closed[s]) {
+    if (closed[s] || foldedAt[q]) {
       const t = resolvedAt[at] as number;
       if (seen && t > (doneAt[q] as number)) doneAt[q] = t;
       unresolved[q] = (unresolved[q] as number) - 1;
@@ -143,7 +162,7 @@ export function layOutReplay(pipeline: CompiledPipeline, record: SimulationRecor
     idx[m] = at;
     groupRank[m++] = last;
   }
-  const layout: ReplayLayout = { idx: idx.slice(0, m), groupRank: groupRank.slice(0, m), doneAt, unresolved, collapsedLastMs };
+  const layout: ReplayLayout = { idx: idx.slice(0, m), groupRank: groupRank.slice(0, m), doneAt, unresolved, collapsedLastMs, folded: Int32Array.from(folded) };
   if (!byKey) {
     byKey = new Map();
     layouts.set(record, byKey);

@@ -210,6 +210,12 @@ export class SimState {
     this.lastTime = this.firstArrival;
     this.costSince = this.firstArrival;
     this.sampleMs = closed?.timelineIntervalMs ?? 1000;
+    // The queries the replay resolved alone (ReplayLayout.folded) complete before the loop starts.
+    for (const q of this.laidOut?.folded ?? []) {
+      const l = (this.doneAt[q] as number) - (this.arrivalMs[q] as number);
+      this.latency[this.completed++] = l;
+      if (l > this.sloMs) this.missed++;
+    }
   }
 }
 
