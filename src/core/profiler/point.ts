@@ -35,6 +35,11 @@ export interface PointResult {
   /** Median of the client-observed batch latency over the last three windows. */
   readonly clientP50Ms?: number;
   /**
+   * Mean of the same latencies: the hop overhead is read from it (table.ts), since a request's
+   * client latency is its hop plus its queue and compute, and the server reports those two as means.
+   */
+  readonly clientMeanMs?: number;
+  /**
    * P99 of the client-observed batch latency: the median of the last three windows' own P99s, so
    * that a host stall in one window (a descheduled client or server) does not become the profile's
    * spread. With fewer windows, of those it has.
@@ -99,6 +104,7 @@ export function summarisePoint(input: PointInput): PointResult {
   return {
     ...base,
     clientP50Ms: percentileOfSorted(sorted, 50),
+    clientMeanMs: latencies.reduce((a, b) => a + b, 0) / latencies.length,
     clientP99Ms: medianWindowP99(used),
     ...(spanMs > 0 ? { throughputQps: (items * 1000) / spanMs / Math.max(1, input.replicas) } : {}),
     ...(input.server !== undefined ? { server: input.server } : {}),

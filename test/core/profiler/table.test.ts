@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { profileFileSchema } from '../../../src/config/schema.js';
 import { normaliseProfiles } from '../../../src/core/model/profiles.js';
 import type { ProfileOptions } from '../../../src/core/model/profiles.js';
-import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, mergeProfiles, passivePoints, passiveProfile, tallyBatchSizes } from '../../../src/core/profiler/index.js';
+import { activeProfile, batchingKnee, hopOverheadCurve, hopOverheadMs, mergeProfiles, passivePoints, passiveProfile, summarisePoint, tallyBatchSizes } from '../../../src/core/profiler/index.js';
 import type { PointResult } from '../../../src/core/profiler/index.js';
 
 const AT = Date.UTC(2026, 10, 30, 10, 0, 0);
@@ -71,6 +71,22 @@ describe('core/profiler/table: the planner\'s profile format with provenance', (
     expect(hopOverheadCurve(sweep, [])).to.equal(undefined);
     expect(hopOverheadCurve(sweep, [timed(1, 8, 40, 12, 22, 'failed')])).to.equal(undefined);
     expect(activeProfile('m', 'cpu', sweep)).to.not.have.property('hopOverheadCurve');
+  });
+
+  it('the hop from means: requests queueing behind a batch wait either nothing or a whole batch, and the median would take that wait for hop', () => {
+    // Eight requests in flight on one replica, batches of four taking 10 ms: each request has a
+    // 1 ms hop, and half of them also wait 10 ms for the batch before theirs. The client's median
+    // sits in the upper mode (21 ms); the server's means are queue 5 ms, compute 10 ms.
+    const latencies = [...Array.from({ length: 40 }, () => 11), ...Array.from({ length: 41 }, () => 21)];
+    const windows = [0, 1, 2].map((i) => ({ startMs: i * 500, endMs: (i + 1) * 500, latenciesMs: latencies.slice(i * 27, (i + 1) * 27), items: 27 }));
+    const server = { computeMs: 10, queueMs: (41 * 10) / 81, basis: 'per-request' as const, count: 81 };
+    const p = summarisePoint({ batchSize: 1, status: 'stable', measuredAtMs: AT, windows, replicas: 1, inFlight: 8, server });
+    expect(p.clientP50Ms).to.equal(21);
+    expect(p.clientMeanMs as number).to.be.closeTo((40 * 11 + 41 * 21) / 81, 1e-9);
+    expect(hopOverheadMs([p])).to.equal(1);
+    // A point recorded before the mean existed: the median, as before.
+    const { clientMeanMs: _mean, ...old } = p;
+    expect(hopOverheadMs([old]) as number).to.be.closeTo(21 - 10 - 410 / 81, 1e-3);
   });
 
   it('a merge replaces the hop overhead with the new measurement and keeps it otherwise', () => {
