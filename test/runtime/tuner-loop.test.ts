@@ -2,20 +2,24 @@ import { expect } from 'chai';
 import { TunerLoop } from '../../src/runtime/tuner-loop.js';
 import { PeriodicTask } from '../../src/platform/periodic.js';
 import { createTuner } from '../../src/core/tuner/tuner.js';
-import type { TunerDecision } from '../../src/core/tuner/tuner.js';
+import type { Tuner, TunerDecision } from '../../src/core/tuner/tuner.js';
 import { computeEnvelope, envelopeWindowsMs } from '../../src/core/arrival/envelope.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
+/** A tuner planned on a steady 100 qps (one arrival every 10 ms) for one stage `s`. */
+function steadyTuner(windowMs: number, stage: { plannedReplicas: number; minReplicas: number; replicaThroughputQps: number }): Tuner {
+  const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
+  return createTuner({
+    envelope: computeEnvelope(planned, envelopeWindowsMs(windowMs)),
+    plannedRateQps: 100,
+    stages: [{ name: 's', maxReplicas: 32, activationDelayMs: 0, ...stage }],
+  });
+}
+
 describe('runtime/tuner-loop', () => {
   it('scales up in the first tick after the live envelope exceeds the planned one', async () => {
-    // Planned: a steady 100 qps (one arrival every 10 ms) served by 4 replicas.
-    const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
-    const windows = envelopeWindowsMs(100);
-    const tuner = createTuner({
-      envelope: computeEnvelope(planned, windows),
-      plannedRateQps: 100,
-      stages: [{ name: 's', plannedReplicas: 4, minReplicas: 1, maxReplicas: 32, activationDelayMs: 0, replicaThroughputQps: 25 }],
-    });
+    // Planned: a steady 100 qps served by 4 replicas.
+    const tuner = steadyTuner(100, { plannedReplicas: 4, minReplicas: 1, replicaThroughputQps: 25 });
     const clock = new FakeClock(0);
     let replicas = 4;
     const acted: { t: number; d: TunerDecision }[] = [];
@@ -46,12 +50,7 @@ describe('runtime/tuner-loop', () => {
   });
 
   it('ticks every idleTickMs while the pipeline has no traffic, and at tickMs again once it has some', async () => {
-    const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
-    const tuner = createTuner({
-      envelope: computeEnvelope(planned, envelopeWindowsMs(100)),
-      plannedRateQps: 100,
-      stages: [{ name: 's', plannedReplicas: 4, minReplicas: 4, maxReplicas: 32, activationDelayMs: 0, replicaThroughputQps: 25 }],
-    });
+    const tuner = steadyTuner(100, { plannedReplicas: 4, minReplicas: 4, replicaThroughputQps: 25 });
     const clock = new FakeClock(0);
     let rate: number | undefined = 0;
     let queued = 0;
@@ -88,12 +87,7 @@ describe('runtime/tuner-loop', () => {
   });
 
   it('takes per-interval counts from polling, too', async () => {
-    const planned = Float64Array.from({ length: 6000 }, (_, i) => i * 0.01);
-    const tuner = createTuner({
-      envelope: computeEnvelope(planned, envelopeWindowsMs(1000)),
-      plannedRateQps: 100,
-      stages: [{ name: 's', plannedReplicas: 2, minReplicas: 1, maxReplicas: 32, activationDelayMs: 0, replicaThroughputQps: 50 }],
-    });
+    const tuner = steadyTuner(1000, { plannedReplicas: 2, minReplicas: 1, replicaThroughputQps: 50 });
     const clock = new FakeClock(0);
     const loop = new TunerLoop({ tuner, clock, tickMs: 1000, replicas: () => ({ s: 2 }), act: () => undefined });
     // A scrape every second saw 300 requests: three times the planned rate.

@@ -52,10 +52,9 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
   }
   const search = new BranchAndBound(ctx, lists, maxEvaluations);
   let bound = relaxed;
-  const ceiling = upper;
   let proven = false;
   for (;;) {
-    const target = Math.min(ceiling, Math.max(bound * CEILING_STEP, bound + EPS));
+    const target = Math.min(upper, Math.max(bound * CEILING_STEP, bound + EPS));
     const pass = search.pass(target);
     if (!pass.complete) break;
     if (search.best) {
@@ -63,7 +62,7 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
       break;
     }
     bound = Math.max(bound, pass.leastCut);
-    if (bound >= ceiling - EPS) {
+    if (bound >= upper - EPS) {
       proven = true;
       break;
     }
@@ -169,15 +168,16 @@ class BranchAndBound {
   constructor(ctx: PlanningContext, lists: readonly (readonly Choice[])[], maxWork: number) {
     this.ctx = ctx;
     this.lists = lists;
-    // A stand-in need be no faster than the fastest choice left to its stage (the unaffordable are gone).
-    this.parts = new PartCheck(ctx, lists.map((l) => l.reduce((m, c) => Math.min(m, c.floorMs), Infinity)));
+    // The fastest choice left to each stage (the unaffordable are gone): a stand-in need be no
+    // faster, and the latency-floor screen takes it for the stages not chosen yet.
+    this.fastest = Float64Array.from(lists, (l) => l.reduce((m, c) => Math.min(m, c.floorMs), Infinity));
+    this.parts = new PartCheck(ctx, Array.from(this.fastest));
     this.order = searchOrder(ctx, this.parts);
     const S = lists.length;
     this.restMin = new Float64Array(S + 1);
     for (let i = S - 1; i >= 0; i--) this.restMin[i] = (this.restMin[i + 1] as number) + ((lists[this.order[i] as number] as Choice[])[0] as Choice).cost;
     this.maxWork = maxWork;
     this.mask = new Uint8Array(S);
-    this.fastest = Float64Array.from(lists, (l) => l.reduce((m, c) => Math.min(m, c.floorMs), Infinity));
     this.floors = Float64Array.from(this.fastest);
     this.leastOf = lists.map((l) => (l[0] as Choice).cost);
     // A stage's closure is worth its own check where it is not the whole part chosen by then; and

@@ -172,20 +172,6 @@ export class PartCheck {
     return this.check(all, config, from, false).ok;
   }
 
-  /**
-   * False when some upstream-closed part of `config` (a stage and everything upstream of it, short
-   * of the whole pipeline) already loses the SLO with the rest at its floors.
-   */
-  prefixAdmits(config: PipelineConfig): boolean {
-    const S = this.closure.length;
-    for (let i = 0; i < S; i++) {
-      const mask = this.closure[this.ctx.pipeline.order[i] as number] as Uint8Array;
-      if (mask.every((m) => m === 1)) continue;
-      if (!this.check(mask, config, undefined, false).ok) return false;
-    }
-    return true;
-  }
-
   private keyOf(mask: Uint8Array, config: PipelineConfig): string {
     const names = this.ctx.pipeline.stageNames;
     let key = '';
