@@ -75,13 +75,15 @@ export class TorchServeClient {
    * caps. Shrinking is not graceful: a removed worker is interrupted (WorkerThread.shutdown), and
    * 0.12 puts its batch back at the head of the queue for the remaining workers, where it runs
    * again, except when it loses a race to the worker's own cleanup, which fails the batch with 500
-   * "Worker died." (docs/scale-down.md).
+   * "Worker died." (docs/scale-down.md). `wait: false` (synchronous=false) returns 202 as soon as
+   * the server has started the change: new workers are listed by describe at once (reading
+   * "UNLOADING" until loaded), and a failed start shows there only, as workers that never turn READY.
    */
-  scale(model: string, workers: number): Promise<TorchServeResponse> {
+  scale(model: string, workers: number, wait = true): Promise<TorchServeResponse> {
     return this.send('management', {
       method: 'PUT', path: path('models', model),
-      query: { min_worker: workers, max_worker: workers, synchronous: true },
-      timeoutMs: this.changeTimeoutMs,
+      query: { min_worker: workers, max_worker: workers, synchronous: wait },
+      ...(wait ? { timeoutMs: this.changeTimeoutMs } : {}),
     });
   }
 

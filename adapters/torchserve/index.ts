@@ -62,6 +62,14 @@ export interface TorchServeAdapterOptions {
    * max_batch_delay (default 2000 ms). Set it above the model's slowest batch.
    */
   readonly drainGraceMs?: number;
+  /**
+   * Whether a scale-up waits for its new workers to load (synchronous=true). Default false: the
+   * scale call returns as soon as TorchServe has started the workers (202), so a decision never
+   * waits seconds on a worker's start-up and the next one can follow at once; the new workers are
+   * counted from then on (describe lists them, "UNLOADING" until loaded), and one that fails to
+   * start shows only there, as a worker that never turns READY. Removing workers always waits.
+   */
+  readonly waitForWorkers?: boolean;
 }
 
 const LOG_MODE = 'the metrics API answered an empty body: TorchServe runs with metrics_mode=log (its default), which writes '
@@ -81,6 +89,7 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
   private readonly archives: Readonly<Record<string, readonly string[]>>;
   private readonly scaleDown: 'drain' | 'interrupt';
   private readonly drain: DrainOptions;
+  private readonly waitForWorkers: boolean;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(options: TorchServeAdapterOptions = {}) {
@@ -88,6 +97,7 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
     this.clock = options.clock ?? systemClock;
     this.archives = options.archives ?? {};
     this.scaleDown = options.scaleDown ?? 'drain';
+    this.waitForWorkers = options.waitForWorkers ?? false;
     const changeTimeoutMs = options.changeTimeoutMs ?? Math.max(150_000, options.timeoutMs ?? 0);
     this.drain = { clock: this.clock, graceMs: Math.max(0, options.drainGraceMs ?? 2000), timeoutMs: changeTimeoutMs };
     this.client = new TorchServeClient({
@@ -194,8 +204,10 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
   }
 
   /**
-   * Sets the default version's worker count and waits for it (synchronous=true); a 206 "Workers
-   * scaling in progress" is returned as the status it leads to. The scale API's shrinking
+   * Sets the default version's worker count. More workers: the scale API, returning once the server
+   * has started them (synchronous=false, 202) unless waitForWorkers; fewer: waits for the change
+   * (synchronous=true; a 206 "Workers scaling in progress" is returned as the status it leads to).
+   * The scale API's shrinking
    * interrupts the removed workers, whose batch is re-run elsewhere or now and then fails
    * (client.ts scale). So by default fewer workers come by a draining version swap (version-swap.ts) where
    * the server allows one, and by the scale API only where it does not. TorchServe places workers
@@ -204,24 +216,23 @@ export class TorchServeAdapter implements ServerAdapter, ReplicaControl, BatchCo
   async setReplicas(model: string, replicas: number, device?: Exclude<DeviceKind, 'unknown'>): Promise<ModelStatus> {
     if (!Number.isInteger(replicas) || replicas < 0) throw new RangeError(`replicas must be a whole number ≥ 0, got ${replicas}`);
     return this.exclusive(model, async () => {
-      if (device !== undefined) {
-        const now = await this.model(model);
-        if (now.device !== 'unknown' && now.device !== device) {
-          throw new AdapterError({
-            server: 'torchserve', endpoint: `PUT /models/${model}`, kind: 'unsupported',
-            message: `workers run on ${now.device} and the scale API cannot choose the device (TorchServe assigns GPUs itself, up to number_of_gpu)`,
-          });
-        }
+      const current = await this.describeDefault(model);
+      const now = toModelStatus(current);
+      if (device !== undefined && now.device !== 'unknown' && now.device !== device) {
+        throw new AdapterError({
+          server: 'torchserve', endpoint: `PUT /models/${model}`, kind: 'unsupported',
+          message: `workers run on ${now.device} and the scale API cannot choose the device (TorchServe assigns GPUs itself, up to number_of_gpu)`,
+        });
       }
       const archives = this.archives[model] ?? [];
-      const current = this.scaleDown === 'drain' && archives.length > 0 ? await this.describeDefault(model) : undefined;
-      if (current !== undefined && replicas < current.workers.length && await canSwap(this.client, model, archives)) {
+      const grows = replicas > now.replicas;
+      if (replicas < now.replicas && this.scaleDown === 'drain' && archives.length > 0 && await canSwap(this.client, model, archives)) {
         await swapVersion(this.client, {
           model, workers: replicas, archives, drain: this.drain,
           settings: { maxBatchSize: current.batchSize, batchDelayMs: current.maxBatchDelay },
         });
       } else {
-        await this.client.scale(model, replicas);
+        await this.client.scale(model, replicas, !grows || this.waitForWorkers);
       }
       return this.model(model);
     });

@@ -24,6 +24,8 @@ const schema = serverSchema('torchserve', {
     .describe('TorchServe: per model, the .mar files in the model store it may be registered from, each built with its own --version (a batching change and a draining scale-down swap between them; docs/scale-down.md).'),
   scaleDown: z.enum(['drain', 'interrupt']).optional()
     .describe('TorchServe: drain (default) removes workers by a version swap that fails no request, where archives lists an alternate; interrupt uses the scale API, which re-runs a removed worker\'s batch elsewhere and now and then fails it ("Worker died.").'),
+  waitForWorkers: z.boolean().optional()
+    .describe('TorchServe: whether adding workers waits until they have loaded (synchronous=true). Default false: the scale call returns once TorchServe has started them, so the next decision never waits on a worker\'s start-up.'),
   drainGrace: duration(z.number().nonnegative()).optional()
     .describe('TorchServe: once a drained version\'s queue is empty, how long its last batches may still run beyond max_batch_delay (default 2s); above the slowest batch.'),
 });
@@ -38,6 +40,7 @@ export interface TorchServeServerConfig extends ServerConfigBase<'torchserve'> {
   /** How workers are removed (adapter default: drain). */
   readonly scaleDown?: 'drain' | 'interrupt';
   readonly drainGraceMs?: number;
+  readonly waitForWorkers?: boolean;
 }
 
 export const torchServeSettings: ServerSettings<'torchserve', typeof schema, TorchServeServerConfig, { readonly kind: 'torchserve' } & TorchServeAdapterOptions> = {
@@ -52,6 +55,7 @@ export const torchServeSettings: ServerSettings<'torchserve', typeof schema, Tor
     ...(parsed.archives === undefined ? {} : { archives: parsed.archives }),
     ...(parsed.scaleDown === undefined ? {} : { scaleDown: parsed.scaleDown }),
     ...(parsed.drainGrace === undefined ? {} : { drainGraceMs: parsed.drainGrace }),
+    ...(parsed.waitForWorkers === undefined ? {} : { waitForWorkers: parsed.waitForWorkers }),
   }),
   fromFlags: ({ url, metricsUrl }, flags, env) => {
     const token = flags.token ?? (env[TORCHSERVE_TOKEN_ENV] || undefined);
@@ -77,6 +81,7 @@ export const torchServeSettings: ServerSettings<'torchserve', typeof schema, Tor
       ...(s.archives ? { archives: s.archives } : {}),
       ...(s.scaleDown ? { scaleDown: s.scaleDown } : {}),
       ...(s.drainGraceMs !== undefined ? { drainGraceMs: s.drainGraceMs } : {}),
+      ...(s.waitForWorkers !== undefined ? { waitForWorkers: s.waitForWorkers } : {}),
     };
   },
 };

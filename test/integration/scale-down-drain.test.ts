@@ -19,7 +19,7 @@ import type { TorchServeEmulatorOptions } from '../../src/emulator/index.js';
 import type { Profilable, ReplicaControl, ServerAdapter } from '../../src/ports/server-adapter.js';
 import { startSupervisedTfServing } from '../adapters/emulated-tfserving.js';
 import { profile } from '../emulator/helpers.js';
-import { skipUnlessInstalled } from './servers/mocha.js';
+import { skipUnlessInstalled, until } from './servers/mocha.js';
 import { httpRequest } from './servers/process.js';
 import { scaleUnderLoad } from './servers/scale-under-load.js';
 import type { ScaleUnderLoadResult } from './servers/scale-under-load.js';
@@ -192,6 +192,33 @@ describe('scale-down drains: no request fails while replicas drop 4 → 1 under 
       const r = await run(adapter, 'sleep', { rateQps: 100, steps: [4, 1, 4, 1], holdMs: 1500, maxOutstanding: 400 });
       expectNoFailures(r, 2);
       expect((await adapter.model('sleep')).replicas).to.equal(1);
+    });
+
+    // Not a scale-down, but this server and model: the other half of "actuation does not block
+    // the next decision" (docs/live-control.md). A synchronous scale would return only once the
+    // new workers had loaded, about when they turn READY.
+    it('adding workers returns once TorchServe has started them, well before they load (synchronous=false); they then serve', async () => {
+      const h = ts as TorchServeHandle;
+      const listed = await httpRequest(`${h.managementUrl}/models/sleep`);
+      if (listed.status === 404) await register(h);
+      const adapter = adapterOf(h);
+      const from = (await adapter.model('sleep')).replicas;
+      const t0 = performance.now();
+      const status = await adapter.setReplicas('sleep', from + 2);
+      const returnedMs = performance.now() - t0;
+      expect(status.replicas, 'the starting workers are counted at once').to.equal(from + 2);
+      const allReady = async (): Promise<boolean> => {
+        const d = JSON.parse((await httpRequest(`${h.managementUrl}/models/sleep`)).text) as { workers: { status: string }[] }[];
+        return d[0]?.workers.length === from + 2 && d[0].workers.every((w) => w.status === 'READY');
+      };
+      await until(`${from + 2} READY workers`, allReady, 120_000);
+      const readyMs = performance.now() - t0;
+      console.log(`        ${from} → ${from + 2} workers: the call returned after ${returnedMs.toFixed(0)} ms, all READY after ${readyMs.toFixed(0)} ms`);
+      expect(returnedMs, `returned after ${returnedMs.toFixed(0)} ms, all READY after ${readyMs.toFixed(0)} ms`).to.be.lessThan(readyMs / 2);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => httpRequest(`${h.inferenceUrl}/predictions/sleep`, { method: 'POST', body: '{"data": [1]}' })));
+      expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(200));
+      await adapter.setReplicas('sleep', from);
+      expect((await adapter.model('sleep')).replicas).to.equal(from);
     });
   });
 });

@@ -119,20 +119,32 @@ describe('adapters/torchserve against a fake server', () => {
     it('a 400 that is not about the key stays an http error', async () => {
       ts.inject = (r) => (r.method === 'PUT' ? { status: 400, body: '{"code": 400, "type": "BadRequestException", "message": "max_worker cannot be less than min_worker."}' } : undefined);
       await expectAdapterError(adapter({ scaleDown: 'interrupt' }).setReplicas('m', 3), { kind: 'http', status: 400, endpoint: 'PUT /models/m' }, /max_worker cannot be less than min_worker/);
-      expect(ts.calls({ method: 'GET' })).to.deep.equal([]);
+      // Only the describe that tells a scale-up from a scale-down.
+      expect(ts.calls({ method: 'GET' })).to.deep.equal(['GET /models/m']);
     });
   });
 
   describe('replicas (B.4)', () => {
-    it('scales synchronously with min_worker = max_worker = N, then returns the re-described status', async () => {
+    it('grows with min_worker = max_worker = N without waiting for the workers to load (synchronous=false), then returns the re-described status', async () => {
       const status = await adapter({ scaleDown: 'interrupt' }).setReplicas('m', 3);
-      expect(ts.calls()).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true', 'GET /models/m']);
+      expect(ts.calls()).to.deep.equal(['GET /models/m', 'PUT /models/m?min_worker=3&max_worker=3&synchronous=false', 'GET /models/m']);
       expect(status).to.deep.equal({ model: 'm', version: '1.0', ready: true, replicas: 3, device: 'cpu', maxBatchSize: 1, batchDelayMs: 100 });
+    });
+
+    it('waits for the new workers with waitForWorkers (synchronous=true)', async () => {
+      await adapter({ waitForWorkers: true }).setReplicas('m', 3);
+      expect(ts.calls({ method: 'PUT' })).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true']);
+    });
+
+    it('shrinks with the scale API (interrupt) waiting for the change, and asks nothing to change for the same count', async () => {
+      await adapter({ scaleDown: 'interrupt' }).setReplicas('m', 1);
+      await adapter({ scaleDown: 'interrupt' }).setReplicas('m', 1);
+      expect(ts.calls({ method: 'PUT' })).to.deep.equal(['PUT /models/m?min_worker=1&max_worker=1&synchronous=true', 'PUT /models/m?min_worker=1&max_worker=1&synchronous=true']);
     });
 
     it('draining (the default), grows with the scale API: no swap', async () => {
       const status = await adapter().setReplicas('m', 3);
-      expect(ts.calls({ api: 'management' }).filter((c) => !c.startsWith('GET'))).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true']);
+      expect(ts.calls({ api: 'management' }).filter((c) => !c.startsWith('GET'))).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=false']);
       expect(status).to.include({ version: '1.0', replicas: 3 });
     });
 
@@ -285,9 +297,9 @@ describe('adapters/torchserve against a fake server', () => {
       expect(ts.calls()).to.deep.equal(['GET /models/m', 'GET /models/m']);
 
       ts.seen.length = 0;
-      ts.inject = () => ({ status: 503, body: '{"code": 503, "type": "ServiceUnavailableException", "message": "busy"}' });
+      ts.inject = (r) => (r.method === 'PUT' ? { status: 503, body: '{"code": 503, "type": "ServiceUnavailableException", "message": "busy"}' } : undefined);
       await expectAdapterError(adapter({ scaleDown: 'interrupt' }).setReplicas('m', 3), { kind: 'http', status: 503, endpoint: 'PUT /models/m' }, /busy/);
-      expect(ts.calls()).to.deep.equal(['PUT /models/m?min_worker=3&max_worker=3&synchronous=true']);
+      expect(ts.calls()).to.deep.equal(['GET /models/m', 'PUT /models/m?min_worker=3&max_worker=3&synchronous=false']);
     });
 
     it('an unknown model is not-found', async () => {
