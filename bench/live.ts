@@ -22,7 +22,7 @@ import { generateTrace, parseArrivalSpec } from '../src/core/arrival/spec.js';
 import { runClosedLoop } from '../src/core/sim/closed-loop.js';
 import { DEFAULT_LIVE_LOOP, liveLoopOf } from '../src/core/controllers/live-loop.js';
 import type { PlanForLoop } from '../src/core/sim/closed-loop.js';
-import { plan } from '../src/core/planner/index.js';
+import { plan, samplesOfSpec } from '../src/core/planner/index.js';
 import { ProfileSet } from '../src/core/model/profiles.js';
 import type { PipelineSpec } from '../src/core/model/types.js';
 import { REFERENCE_CONFIG } from './reference.js';
@@ -58,10 +58,13 @@ function simulate(seed: number, durationS: number, live: DemoSummary & { plan?: 
   const profiles = new ProfileSet(config.profiles);
   // The plan the leader makes: the same planner on the same planning workload and seed.
   const planningSpec = spec.arrival ?? config.planner.arrival;
-  const planTrace = generateTrace(parseArrivalSpec(planningSpec), config.planner.seed);
+  const parsed = parseArrivalSpec(planningSpec);
+  const planTrace = generateTrace(parsed, config.planner.seed);
+  const samples = samplesOfSpec(parsed, config.planner.seed, config.planner.samples, config.planner.sampleQuantile);
   const p = plan({
     pipeline: spec, hardware: config.hardware, profiles, trace: planTrace, workload: planningSpec, planner: 'greedy',
-    options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage }, // as the leader calls it (leader.ts)
+    options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage }, // as the leader calls it (pipeline-run.ts)
+    ...(samples ? { samples } : {}),
   });
   const forLoop: PlanForLoop = { stages: p.stages, envelope: p.envelope, plannedRateQps: p.workload.meanRateQps, slack: p.slack, ...(p.scaling ? { scaling: p.scaling } : {}) };
   const samePlan = live.plan != null && Object.entries(p.stages).every(([s, c]) => {

@@ -63,6 +63,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       seed: file.planner.seed,
       maxReplicasPerStage: file.planner.maxReplicasPerStage,
       exactMaxEvaluations: file.planner.exactMaxEvaluations,
+      samples: file.planner.samples,
+      sampleQuantile: file.planner.sampleQuantile,
       schedule: file.planner.schedule,
       traceWindowMs: file.planner.traceWindow,
       minTraceMs: file.planner.minTrace,

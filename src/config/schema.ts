@@ -108,6 +108,10 @@ export const plannerSchema = strict({
   seed: z.int().min(0).default(1),
   maxReplicasPerStage: positiveInt.default(64),
   exactMaxEvaluations: positiveInt.default(20000),
+  samples: positiveInt.max(200).default(1)
+    .describe('Samples of a generated planning workload (seeds seed, seed + 1, …) to plan over: the plan is made on the sample at sampleQuantile of difficulty for the plan on the first (default 1: the first alone).'),
+  sampleQuantile: z.number().gt(0).max(1).default(0.95)
+    .describe('With samples > 1, which sample to plan on: 0.95 is the 19th hardest of 20 (default 0.95).'),
   schedule: cronExpression.default('*/15 * * * *')
     .describe('When the leader re-plans every pipeline, as a cron expression (node-cron; default every 15 minutes). Also on demand (POST /v1/replan) and when the tuner signals drift.'),
   traceWindow: duration(z.number().positive()).default(300_000)

@@ -17,6 +17,10 @@ export interface PlannerConfig {
   readonly maxReplicasPerStage: number;
   /** Budget of estimator runs for the exact search; past it the result says it is not proven. */
   readonly exactMaxEvaluations: number;
+  /** Samples of a generated planning workload to plan over (1: the first alone; core/planner/samples.ts). */
+  readonly samples: number;
+  /** With samples > 1, the quantile of difficulty of the sample the plan is made on. */
+  readonly sampleQuantile: number;
   /** The leader re-plans on this cron schedule (node-cron), besides on demand and on drift. */
   readonly schedule: string;
   /** Recent entry-stage traffic the leader keeps and re-plans on. */

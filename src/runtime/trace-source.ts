@@ -3,6 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { MAX_TRACE_BYTES, MAX_WORKLOAD_ARRIVALS } from '../core/model/limits.js';
 import { formatArrivalSpec, generateTrace, parseArrivalSpec } from '../core/arrival/spec.js';
+import type { ArrivalSpec } from '../core/arrival/types.js';
 import { InvalidInputError } from '../core/model/errors.js';
 import { parseTrace } from '../core/arrival/trace.js';
 
@@ -57,6 +58,8 @@ export interface Workload {
   readonly trace: Float64Array;
   /** The trace file's path, or the spec in canonical form (what a plan or report records). */
   readonly description: string;
+  /** The arrival spec the trace was generated from (none for a trace file): more samples can be drawn. */
+  readonly spec?: ArrivalSpec;
 }
 
 /** Resolves the workload of a command: the trace file, else the spec, else the fallback spec. */
@@ -69,5 +72,5 @@ export async function resolveWorkload(options: WorkloadOptions): Promise<Workloa
   }
   if (traceFile !== undefined) return { trace: await loadTrace(traceFile), description: traceFile };
   const spec = parseArrivalSpec(arrivalSpec ?? fallbackSpec);
-  return { trace: generateTrace(spec, seed), description: formatArrivalSpec(spec) };
+  return { trace: generateTrace(spec, seed), description: formatArrivalSpec(spec), spec };
 }

@@ -87,6 +87,22 @@ describe('inferline plan', function () {
     expect(p?.workload).to.deep.include({ source: trace, queries: 500 });
   });
 
+  it('with planner.samples, plans on the sample at planner.sampleQuantile and says which; a trace file is one sample', async () => {
+    const text = `${readFileSync(config('sampled.yaml'), 'utf8')}\nplanner: { samples: 8, sampleQuantile: 1 }\n`;
+    const f = file('sampled2.yaml', text);
+    const r = await runCli(['plan', '--config', f, '--arrival', 'gamma:rate=300,cv=4,duration=10s', '--seed', '3', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const p = (JSON.parse(r.stdout) as { samples: { count: number; quantile: number; seed: number; rank: number; meets: number }; notes: string[] }[])[0];
+    expect(p?.samples).to.deep.include({ count: 8, quantile: 1, rank: 8 });
+    expect(p?.samples.seed).to.be.within(3, 10);
+    expect(p?.notes.join('\n')).to.match(new RegExp(`planned on the sample of seed ${p?.samples.seed}, the hardest of 8 for the plan made on seed 3`));
+    const human = await runCli(['plan', '--config', f, '--arrival', 'gamma:rate=300,cv=4,duration=10s', '--seed', '3']);
+    expect(human.stdout).to.match(/note: planned on the sample of seed \d+, the hardest of 8 .* meets the SLO on \d+ of 8 samples/);
+    const trace = file('trace-sampled.csv', `time,id\n${Array.from({ length: 300 }, (_, i) => `${(i * 0.01).toFixed(3)},${i}`).join('\n')}\n`);
+    const fromFile = (JSON.parse((await runCli(['plan', '--config', f, '--trace', trace, '--json'])).stdout) as { samples?: unknown }[])[0];
+    expect(fromFile?.samples).to.equal(undefined);
+  });
+
   it('exits 1 when an SLO cannot be met, still printing the plan', async () => {
     const f = config('tight.yaml');
     const tight = readFileSync(f, 'utf8').replace('latencyMs: 100', 'latencyMs: 6');

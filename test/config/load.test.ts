@@ -90,6 +90,16 @@ describe('config loader: every class of bad input is a problem at the right path
       want: { path: 'planner.arrival', message: /^"gamma:rate=fast" — must be an arrival spec .*rate "fast" is not a finite number/ },
     },
     {
+      name: 'planning samples out of range',
+      given: edit((c) => { c.planner = { samples: 0 }; }),
+      want: { path: 'planner.samples', message: /^0 — must be/ },
+    },
+    {
+      name: 'sample quantile out of range',
+      given: edit((c) => { c.planner = { samples: 20, sampleQuantile: 1.2 }; }),
+      want: { path: 'planner.sampleQuantile', message: /^1\.2 — must be/ },
+    },
+    {
       name: 'duplicate batch size',
       given: edit((c) => { c.profiles[2].points[1].batchSize = 1; }),
       want: { path: 'profiles[2].points[1].batchSize', message: /duplicate batch size 1/ },
@@ -276,7 +286,7 @@ describe('config loader: result', () => {
     expect(pipeline?.stages[0]?.next).to.deep.equal([{ stage: 'classify', fraction: 1, delayMs: 2 }]);
     expect(pipeline?.stages[1]?.next).to.deep.equal([]);
     expect(config.planner).to.deep.equal({
-      arrival: 'gamma:rate=100,cv=1,duration=60s', seed: 1, maxReplicasPerStage: 64, exactMaxEvaluations: 20000,
+      arrival: 'gamma:rate=100,cv=1,duration=60s', seed: 1, maxReplicasPerStage: 64, exactMaxEvaluations: 20000, samples: 1, sampleQuantile: 0.95,
       schedule: '*/15 * * * *', traceWindowMs: 300_000, minTraceMs: 60_000,
     });
     expect(config.source).to.equal(SOURCE);

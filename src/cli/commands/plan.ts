@@ -4,6 +4,7 @@ import yaml from 'js-yaml';
 import { loadConfig } from '../../config/index.js';
 import type { InferlineConfig } from '../../config/index.js';
 import { ProfileSet } from '../../core/model/profiles.js';
+import { samplesOfSpec } from '../../core/planner/index.js';
 import type { Plan, PlannerKind } from '../../core/planner/index.js';
 import type { PipelineSpec } from '../../core/model/types.js';
 import { resolveWorkload } from '../../runtime/trace-source.js';
@@ -78,9 +79,11 @@ export async function runPlan(opts: PlanCommandOptions, output?: Output): Promis
         seed: s,
       });
       if (output) noteLongWork(output, 'plan', workload.trace);
+      const samples = workload.spec ? samplesOfSpec(workload.spec, s, config.planner.samples, config.planner.sampleQuantile) : undefined;
       plans.push(runs.run({
         pipeline, hardware: config.hardware, profiles, trace: workload.trace, workload: workload.description, planner: kind,
         options: { seed: s, maxReplicasPerStage: config.planner.maxReplicasPerStage, exactMaxEvaluations: config.planner.exactMaxEvaluations },
+        ...(samples ? { samples } : {}),
       }));
     }
   } finally {

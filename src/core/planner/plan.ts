@@ -17,6 +17,8 @@ import { gapOf } from './bound.js';
 import type { BoundStage } from './bound.js';
 import { scalingCurve } from './scaling.js';
 import type { ScalingPoint } from './scaling.js';
+import { planOnSamples } from './samples.js';
+import type { PlanningSamples, SampleChoice } from './samples.js';
 
 export type PlannerKind = 'greedy' | 'exact' | 'coarse';
 export const PLANNER_KINDS: readonly PlannerKind[] = ['greedy', 'exact', 'coarse'];
@@ -31,6 +33,11 @@ export interface PlanRequest {
   readonly workload: string;
   readonly planner: PlannerKind;
   readonly options: PlannerOptions;
+  /**
+   * More samples of the planning workload (other seeds of its arrival spec): the plan is made on
+   * the sample at the given quantile of difficulty (samples.ts). Absent: on `trace` alone.
+   */
+  readonly samples?: PlanningSamples;
 }
 
 /** A plan file (DESIGN.md): the fields of the contract first, then what explains them. */
@@ -92,12 +99,18 @@ export interface Plan {
    * the slack (planner/scaling.ts); the tuner scales along it. Empty when the plan is infeasible.
    */
   readonly scaling: readonly ScalingPoint[];
+  /** Planned over several samples of the workload: which one, and on how many the plan holds. */
+  readonly samples?: SampleChoice;
   readonly notes: readonly string[];
 }
 
 const DEFAULT_EXACT_BUDGET = 20_000;
 
 export function plan(req: PlanRequest): Plan {
+  return planOnSamples(req, planOne);
+}
+
+function planOne(req: PlanRequest): Plan {
   const compiled = compilePipeline(req.pipeline);
   const ctx = new PlanningContext({ pipeline: compiled, profiles: req.profiles, hardware: req.hardware, trace: req.trace, options: req.options });
   let outcome: SearchOutcome;

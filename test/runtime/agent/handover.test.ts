@@ -105,6 +105,27 @@ describe('runtime/agent: leader handover (memory coordinator)', function () {
     }
   });
 
+  it('before any traffic, plans over planner.samples samples of the planning workload and says which one it planned on', async () => {
+    const config = parseConfig(fleetConfigText(undefined as never, { planner: { samples: 6, sampleQuantile: 1 } }), '/fleet/samples.json');
+    const hub = new MemoryCoordinationHub(systemClock);
+    const a = await MemoryCoordinator.create({ identity: 'agent-pre', hub, timing: config.coordination.timing, memberTtlMs: 60_000 });
+    const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    await a.start();
+    await a.register(MEMBERS[0] as MemberInfo);
+    let leader: Leader | undefined;
+    try {
+      leader = await Leader.start({ config, coordinator: a, leadership: await a.campaign(), clock: systemClock, telemetry: new FakeTelemetry(), log, verifyIntervalMs: 60_000 });
+      const workload = leader.status().pipelines[0]?.plan?.workload ?? '';
+      const seed = config.planner.seed;
+      const m = /\(the sample of seed (\d+); the plan meets the SLO on (\d+) of 6 samples\)$/.exec(workload);
+      expect(m, workload).to.not.equal(null);
+      expect(Number(m?.[1])).to.be.within(seed, seed + 5);
+    } finally {
+      await leader?.stop();
+      await a.stop();
+    }
+  });
+
   it('traffic stored longer ago than the trace window is not planned on (a leader long gone, a restored backup)', async () => {
     const config = parseConfig(fleetConfigText(undefined as never, { planner: { minTrace: '1s', traceWindow: '60s' } }), '/fleet/handover.json');
     const hub = new MemoryCoordinationHub(systemClock);

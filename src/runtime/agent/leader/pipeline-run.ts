@@ -10,7 +10,8 @@ import type { FleetPolicy, RunningStage } from '../../../core/fleet/index.js';
 import { compilePipeline } from '../../../core/model/pipeline.js';
 import { ProfileSet } from '../../../core/model/profiles.js';
 import type { ModelProfile, PipelineSpec } from '../../../core/model/types.js';
-import type { Plan } from '../../../core/planner/index.js';
+import { samplesOfSpec } from '../../../core/planner/index.js';
+import type { Plan, PlanningSamples } from '../../../core/planner/index.js';
 import { Estimator } from '../../../core/sim/estimator.js';
 import { createTuner } from '../../../core/tuner/tuner.js';
 import type { TunerDecision } from '../../../core/tuner/tuner.js';
@@ -125,13 +126,14 @@ export class PipelineRun {
     const spec = fleetSpecOf(this.spec, fleet, known);
     const hardware = applyPolicy([], config.hardware, fleet.policy).hardware;
     const now = this.port.clock.nowMs();
-    const { trace, workload } = this.planningTrace(spec, config, now);
+    const { trace, workload, samples } = this.planningTrace(spec, config, now);
     const profiles = new ProfileSet(known);
     let plan: Plan;
     try {
       plan = this.port.plannerRuns.run({
         pipeline: spec, hardware, profiles, trace, workload, planner: 'greedy',
         options: { seed: config.planner.seed, maxReplicasPerStage: config.planner.maxReplicasPerStage },
+        ...(samples ? { samples } : {}),
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -163,7 +165,8 @@ export class PipelineRun {
     return placeableKeyOf(fleetSpecOf(this.spec, fleet, known)) !== this.placeableKey;
   }
 
-  private planningTrace(spec: PipelineSpec, config: InferlineConfig, now: number): { trace: Float64Array; workload: string } {
+  /** Recent traffic once enough was seen (one trace); before, the planning workload and its other samples. */
+  private planningTrace(spec: PipelineSpec, config: InferlineConfig, now: number): { trace: Float64Array; workload: string; samples?: PlanningSamples } {
     const { planner } = config;
     const recent = this.observations.recent;
     const first = recent[0];
@@ -173,7 +176,8 @@ export class PipelineRun {
       if (trace.length > 0) return { trace, workload: `recent traffic (last ${Math.round(seen / 1000)} s, ${trace.length} queries)` };
     }
     const parsed = parseArrivalSpec(spec.arrival ?? planner.arrival);
-    return { trace: generateTrace(parsed, planner.seed), workload: formatArrivalSpec(parsed) };
+    const samples = samplesOfSpec(parsed, planner.seed, planner.samples, planner.sampleQuantile);
+    return { trace: generateTrace(parsed, planner.seed), workload: formatArrivalSpec(parsed), ...(samples ? { samples } : {}) };
   }
 
   /** Keeps what runs (replicas as a floor, batch size and delay as they are); the tuner restarts on the kept plan. */
@@ -272,7 +276,9 @@ export class PipelineRun {
     return {
       pipeline: p.pipeline, sloMs: p.sloMs, percentile: p.percentile, feasible: p.feasible, estimatedP99Ms: p.estimatedP99Ms,
       costPerHour: p.costPerHour, stages: Object.fromEntries(Object.entries(p.stages).map(([s, c]) => [s, { ...c }])),
-      workload: p.workload.source, epoch,
+      workload: p.samples === undefined ? p.workload.source
+        : `${p.workload.source} (the sample of seed ${p.samples.seed}; the plan meets the SLO on ${p.samples.meets} of ${p.samples.count} samples)`,
+      epoch,
     };
   }
 }
