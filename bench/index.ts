@@ -1,12 +1,13 @@
 // `npm run bench`: figures for the README. Times are wall-clock on this machine and vary with
 // load; the ratios compare results of the same run.
 //   npm run bench                 every section
-//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real | live | handover | triton-loads)
+//   npm run bench -- simulator    one section (simulator | planner | quality | tuner | closed-loop | closed-loop-seeds | batch-aware | profiler | agent | fidelity | emulator | overhead | fidelity-real | live | handover | triton-loads | triton-batcher)
 // fidelity-real starts real Triton and TorchServe (installed by .ci/install-servers.sh) and runs for
 // several minutes, so only naming it runs it; so does live (the demo's fleet live, over seeds 1–3:
 // `npm run bench -- live [--duration 60s] [--seeds 1,2,3]`), and handover (etcd, three agents, the
 // leader killed: `npm run bench -- handover [--rate 260] [--runs N]`, flags in bench/handover.ts),
-// and triton-loads (real Triton scaled under load, its loads over HTTP against gRPC).
+// triton-loads (real Triton scaled under load, its loads over HTTP against gRPC), and triton-batcher
+// (real Triton's batches read from its per-request trace).
 import { benchSimulator } from './simulator.js';
 import { benchPlanner } from './planner.js';
 import { benchQuality } from './quality.js';
@@ -20,6 +21,7 @@ import { benchOverhead } from './overhead.js';
 import { benchLive } from './live.js';
 import { benchHandover, HANDOVER_FLAGS } from './handover.js';
 import { benchTritonLoads } from './triton-loads.js';
+import { benchTritonBatcher } from './triton-batcher.js';
 
 const sections: Record<string, () => Promise<void>> = {
   simulator: benchSimulator,
@@ -38,9 +40,10 @@ const sections: Record<string, () => Promise<void>> = {
   live: benchLive,
   handover: benchHandover,
   'triton-loads': benchTritonLoads,
+  'triton-batcher': benchTritonBatcher,
 };
 /** Sections that run only when named. */
-const OPT_IN = new Set(['fidelity-real', 'live', 'handover', 'triton-loads']);
+const OPT_IN = new Set(['fidelity-real', 'live', 'handover', 'triton-loads', 'triton-batcher']);
 
 // Section names; a flag's value (`--only NAME`, `--baseline REF`) is not one.
 const VALUED_FLAGS = new Set(['--only', '--baseline', '--duration', '--seeds', ...HANDOVER_FLAGS]);

@@ -1,0 +1,229 @@
+// How REAL Triton 2.51's dynamic batcher forms batches, from its own per-request trace: the sleep
+// model (a batch of k sleeps 4 + 1·k ms, max batch 8, max_queue_delay 2 ms, one instance), Poisson
+// open-loop at each rate, every request traced (--trace-config level=TIMESTAMPS, rate=1). Prints
+// the measured mean queue (COMPUTE_START − QUEUE_START) and batch size, how late each batch
+// started against "when the instance was free and the oldest request of the batch had waited the
+// delay", how many batches started while an earlier request was left for a later batch, and two
+// replays of the same server-side arrivals with the measured compute per batch size:
+//   - the estimator's rule: a free replica takes every queued request (up to the max batch) once
+//     the oldest has waited the delay;
+//   - Triton's payload rule, as read in its dynamic_batch_scheduler.cc (docs/replay-real-servers.md):
+//     a batch is fixed when its delay runs out even while the instance is busy, and a request that
+//     arrives while it waits is merged into it only when the batcher is woken (its queued count
+//     reaching next_preferred_batch_size, which is 0 after a new payload and max batch − k once the
+//     batcher waited for a delay); the next payload starts when the waiting one starts executing.
+// Diagnostic only: the estimator and the emulator do not model the payload rule yet.
+//
+//   npm run bench -- triton-batcher          (INFERLINE_BENCH_RATES=40,100,200 INFERLINE_BENCH_DURATION_S=15)
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { httpRequest } from '../test/integration/servers/process.js';
+import { unavailableReason } from '../test/integration/servers/status.js';
+import { startTriton } from '../test/integration/servers/triton.js';
+
+const DELAY_MS = 2;
+const MAX_BATCH = 8;
+type Stamps = Record<string, number>;
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const quantile = (xs: readonly number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? Number.NaN;
+
+/** Sends Poisson arrivals at `rate` for `seconds` (seeded), open-loop; resolves when all answered. */
+async function poisson(url: URL, rate: number, seconds: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const body = JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] });
+  const send = (): Promise<void> => new Promise((done) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', done);
+    });
+    req.on('error', () => done());
+    req.end(body);
+  });
+  let state = 12345;
+  const uniform = (): number => { state = (state * 1103515245 + 12345) % 2147483648; return (state + 0.5) / 2147483648; };
+  const t0 = performance.now();
+  let at = 0;
+  const sent: Promise<void>[] = [];
+  while (at < seconds * 1000) {
+    at += (-Math.log(uniform()) * 1000) / rate;
+    const wait = t0 + at - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    sent.push(send());
+  }
+  await Promise.all(sent);
+  agent.destroy();
+}
+
+/** The traced requests (all timestamps in ms), in queue order. */
+function readTrace(dir: string): Stamps[] {
+  const byId = new Map<number, Stamps>();
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('trace.json'))) {
+    for (const e of JSON.parse(readFileSync(join(dir, f), 'utf8')) as { id: number; timestamps?: { name: string; ns: number }[] }[]) {
+      const m = byId.get(e.id) ?? {};
+      for (const t of e.timestamps ?? []) m[t.name] = t.ns / 1e6;
+      byId.set(e.id, m);
+    }
+  }
+  return [...byId.values()].filter((m) => m['QUEUE_START'] !== undefined && m['COMPUTE_START'] !== undefined)
+    .sort((a, b) => (a['QUEUE_START'] as number) - (b['QUEUE_START'] as number));
+}
+
+/**
+ * The estimator's rule on arrivals (ms) through one instance: once it is free, a batch of every
+ * queued request (up to the max batch) starts when the oldest has waited the delay or the batch is
+ * full. Mean queue and batch.
+ */
+function replayGreedy(arrivals: readonly number[], serviceMs: (k: number) => number): { queueMs: number; batch: number } {
+  const n = arrivals.length;
+  let free = 0;
+  let i = 0;
+  let queued = 0;
+  let batches = 0;
+  while (i < n) {
+    const first = i;
+    let startMs = Math.max(free, (arrivals[first] as number) + DELAY_MS);
+    let k = 0;
+    while (first + k < n && k < MAX_BATCH && (arrivals[first + k] as number) <= startMs) {
+      k++;
+      // Full before the delay ran out: it starts then (or when the instance frees).
+      if (k === MAX_BATCH) startMs = Math.max(free, arrivals[first + k - 1] as number);
+    }
+    for (let j = first; j < first + k; j++) queued += startMs - (arrivals[j] as number);
+    i += k;
+    batches++;
+    free = startMs + serviceMs(k);
+  }
+  return { queueMs: queued / Math.max(1, n), batch: n / Math.max(1, batches) };
+}
+
+/**
+ * Triton's payload rule (the file's head) on the same arrivals: one payload may wait for the busy
+ * instance; arrivals merge into it only when they wake the batcher; the next payload begins when
+ * the waiting one starts executing. Mean queue and batch.
+ */
+function replayPayload(arrivals: readonly number[], serviceMs: (k: number) => number): { queueMs: number; batch: number } {
+  const n = arrivals.length;
+  const waiting: number[] = [];
+  let payload: number[] | null = null;
+  let nextPreferred = 0;
+  let busyUntil = -Infinity;
+  let timer = Infinity;
+  let wake = Infinity;
+  let i = 0;
+  let queued = 0;
+  let batches = 0;
+  const batcher = (t: number): void => {
+    if (payload === null) {
+      if (waiting.length === 0) return;
+      if (waiting.length >= MAX_BATCH || t >= (waiting[0] as number) + DELAY_MS - 1e-9) {
+        payload = waiting.splice(0, MAX_BATCH);
+        timer = Infinity;
+      } else {
+        nextPreferred = MAX_BATCH;
+        timer = (waiting[0] as number) + DELAY_MS;
+      }
+    } else if (waiting.length > 0 && payload.length < MAX_BATCH) {
+      const young = t < (waiting[0] as number) + DELAY_MS;
+      const before = payload.length;
+      payload.push(...waiting.splice(0, MAX_BATCH - before));
+      if (young) nextPreferred = MAX_BATCH - before;
+    }
+  };
+  while (i < n || waiting.length > 0 || payload !== null) {
+    const tArrival = i < n ? (arrivals[i] as number) : Infinity;
+    const tFree = payload !== null ? Math.max(busyUntil, 0) : Infinity;
+    const t = Math.min(tArrival, timer, wake, tFree);
+    if (t === Infinity) break;
+    if (t === wake) {
+      // The payload began executing: its callback wakes the batcher, which starts a new payload.
+      wake = Infinity;
+      nextPreferred = 0;
+      batcher(t);
+    } else if (t === timer) {
+      timer = Infinity;
+      batcher(t);
+    } else if (t === tArrival) {
+      waiting.push(arrivals[i++] as number);
+      if (waiting.length >= nextPreferred) batcher(t);
+    }
+    if (payload !== null && t >= busyUntil - 1e-9) {
+      const batch: number[] = payload;
+      payload = null;
+      for (const a of batch) queued += t - a;
+      batches++;
+      busyUntil = t + serviceMs(batch.length);
+      wake = t;
+    }
+  }
+  return { queueMs: queued / Math.max(1, n), batch: n / Math.max(1, batches) };
+}
+
+async function warmUp(url: string, count: number): Promise<void> {
+  const body = JSON.stringify({ inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] });
+  for (let w = 0; w < count; w++) await httpRequest(url, { method: 'POST', body, timeoutMs: 10_000 });
+}
+
+async function atRate(rate: number, seconds: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'inferline-triton-trace-'));
+  const t = await startTriton({ models: ['sleep'], extraArgs: [`--trace-config=triton,file=${join(dir, 'trace.json')}`, '--trace-config=level=TIMESTAMPS', '--trace-config=rate=1', '--trace-config=count=-1'] });
+  try {
+    // The flag does not take a log frequency; without one the trace is written only at exit.
+    await httpRequest(`${t.httpUrl}/v2/trace/setting`, { method: 'POST', body: JSON.stringify({ log_frequency: '200' }) });
+    const url = `${t.httpUrl}/v2/models/sleep/infer`;
+    await warmUp(url, 50);
+    await poisson(new URL(url), rate, seconds);
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    await t.stop();
+  }
+  const reqs = readTrace(dir).slice(50);
+  rmSync(dir, { recursive: true, force: true });
+  const groups = new Map<number, Stamps[]>();
+  for (const r of reqs) {
+    const key = Math.round((r['COMPUTE_START'] as number) * 1000);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const batches = [...groups.values()].sort((a, b) => (a[0]?.['COMPUTE_START'] as number) - (b[0]?.['COMPUTE_START'] as number));
+  const compute = new Map<number, number[]>();
+  const late: number[] = [];
+  let prevEnd = -Infinity;
+  let leftBehind = 0;
+  for (const b of batches) {
+    const startMs = b[0]?.['COMPUTE_START'] as number;
+    const endMs = Math.max(...b.map((r) => r['COMPUTE_END'] as number));
+    const oldest = Math.min(...b.map((r) => r['QUEUE_START'] as number));
+    compute.set(b.length, [...(compute.get(b.length) ?? []), endMs - startMs]);
+    late.push(startMs - Math.max(prevEnd, b.length >= MAX_BATCH ? oldest : oldest + DELAY_MS));
+    if (reqs.some((r) => (r['QUEUE_START'] as number) < startMs - 0.01 && (r['COMPUTE_START'] as number) > startMs + 0.01)) leftBehind++;
+    prevEnd = endMs;
+  }
+  const serviceMs = (k: number): number => {
+    const d = compute.get(k);
+    return d !== undefined && d.length > 3 ? mean(d) : mean(compute.get(1) ?? [5.7]) + 1.1 * (k - 1);
+  };
+  const arrivals = reqs.map((r) => (r['QUEUE_START'] as number) - (reqs[0]?.['QUEUE_START'] as number));
+  const greedy = replayGreedy(arrivals, serviceMs);
+  const payload = replayPayload(arrivals, serviceMs);
+  const measured = mean(reqs.map((r) => (r['COMPUTE_START'] as number) - (r['QUEUE_START'] as number)));
+  console.log(`  ${rate} q/s: ${reqs.length} requests in ${batches.length} batches (host load ${loadavg()[0]?.toFixed(2)})`);
+  console.log(`    measured           queue ${measured.toFixed(2)} ms, batch ${(reqs.length / batches.length).toFixed(2)}; compute ${[...compute.entries()].sort((a, b) => a[0] - b[0]).slice(0, 4).map(([k, d]) => `L(${k}) ${mean(d).toFixed(2)}`).join(', ')} ms`);
+  console.log(`    batch start − (instance free, oldest + delay): mean ${mean(late).toFixed(3)} ms, p50 ${quantile(late, 0.5).toFixed(3)}, p99 ${quantile(late, 0.99).toFixed(3)}; batches that left an earlier request for a later one: ${leftBehind} of ${batches.length}`);
+  console.log(`    estimator's rule   queue ${greedy.queueMs.toFixed(2)} ms, batch ${greedy.batch.toFixed(2)} (on the same arrivals and compute)`);
+  console.log(`    Triton's payload   queue ${payload.queueMs.toFixed(2)} ms, batch ${payload.batch.toFixed(2)}`);
+}
+
+export async function benchTritonBatcher(): Promise<void> {
+  const why = unavailableReason('triton');
+  if (why !== undefined) {
+    console.log(`triton-batcher: real Triton unavailable (${why}); skipped`);
+    return;
+  }
+  const rates = (process.env['INFERLINE_BENCH_RATES'] ?? '40,100,200').split(',').map(Number).filter((r) => r > 0);
+  const seconds = Number(process.env['INFERLINE_BENCH_DURATION_S'] ?? 15);
+  console.log(`real Triton 2.51's dynamic batcher, traced (sleep model: max batch ${MAX_BATCH}, delay ${DELAY_MS} ms, one instance; Poisson ${seconds} s per rate)`);
+  for (const rate of rates) await atRate(rate, seconds);
+  console.log('');
+}
