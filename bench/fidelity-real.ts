@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config/index.js';
 import { loadPlanFile } from '../src/config/plan-file.js';
 import { Estimator } from '../src/core/sim/estimator.js';
 import type { DelayOrigin } from '../src/core/sim/estimator.js';
+import { delayOriginOf } from '../src/core/sim/batch-delay.js';
 import { compilePipeline } from '../src/core/model/pipeline.js';
 import { ProfileSet } from '../src/core/model/profiles.js';
 import type { ModelProfile, PipelineConfig, PipelineSpec } from '../src/core/model/types.js';
@@ -65,7 +66,7 @@ async function termEffects(files: ReplayFiles, kind: ServerName, arrival: string
   const pipeline = compilePipeline(spec);
   const workload = await resolveWorkload({ arrivalSpec: arrival, fallbackSpec: arrival, seed: plan.seed ?? 1 });
   const delayOrigin: Record<string, DelayOrigin> = {};
-  for (const s of spec.stages) delayOrigin[s.name] = kind === 'torchserve' ? 'batch-start' : 'oldest-request';
+  for (const s of spec.stages) delayOrigin[s.name] = delayOriginOf(kind);
   const out: string[] = [];
   for (const v of VARIANTS) {
     const est = new Estimator(pipeline, new ProfileSet(v.profiles(config.profiles))).estimate(v.config(plan.stages), workload.trace, {

@@ -11,7 +11,7 @@ import { edited, load } from '../config/fixtures.js';
 describe('core/batch-delay: each server\'s delay rule', () => {
   const cases: { server: StageServerKind | undefined; origin: string; wanted: number; applied: number; planned: number }[] = [
     { server: undefined, origin: 'oldest-request', wanted: 2.34567, applied: 2.346, planned: 2.3 },
-    { server: 'triton', origin: 'oldest-request', wanted: 2.34567, applied: 2.346, planned: 2.3 },
+    { server: 'triton', origin: 'payload', wanted: 2.34567, applied: 2.346, planned: 2.3 },
     { server: 'tfserving', origin: 'oldest-request', wanted: 0.0004, applied: 0, planned: 0 },
     { server: 'torchserve', origin: 'batch-start', wanted: 2.34567, applied: 2, planned: 2 },
     { server: 'torchserve', origin: 'batch-start', wanted: 2.56, applied: 3, planned: 3 },
@@ -49,6 +49,30 @@ describe('core/batch-delay: each server\'s delay rule', () => {
     expect(plain.maxMs).to.be.closeTo(17, 1e-9);
     expect(named.maxMs).to.be.closeTo(22, 1e-9);
     expect(told.maxMs).to.be.closeTo(17, 1e-9);
+  });
+
+  it('a stage that names Triton: a batch fixed while the replica is busy keeps what it had (the payload rule)', () => {
+    const points = [{ batchSize: 1, latencyMs: 10 }, { batchSize: 8, latencyMs: 10 }];
+    const profiles = profileSet([{ model: 'a', hardware: 'cpu', points }]);
+    const cfg = { a: { hardware: 'cpu', batchSize: 8, replicas: 1, batchDelayMs: 2 } };
+    const base = { seed: 1, sloMs: 1000, percentile: 99 };
+    const triton = new Estimator(compiled([{ ...stage('a'), server: 'triton' }]), profiles);
+    const trace = Float64Array.from([0, 0.003, 0.006]);
+    // q0 runs 2→12. q1 (at 3) is fixed in a batch when its delay ends (5) and waits; q2 (at 6)
+    // finds the batcher asleep (1 queued < 8), so it waits for the next batch, begun when q1's
+    // starts (12): 12→22, then 22→32. The oldest-request rule takes q1 and q2 together at 12.
+    const payload = triton.estimate(cfg, trace, base);
+    expect(payload.maxMs).to.be.closeTo(26, 1e-9);
+    expect(payload.stages[0]?.batches).to.equal(3);
+    const greedy = triton.estimate(cfg, trace, { ...base, delayOrigin: { a: 'oldest-request' } });
+    expect(greedy.maxMs).to.be.closeTo(19, 1e-9);
+    expect(greedy.stages[0]?.batches).to.equal(2);
+    // Eight queued wake it: a full batch is taken at once. Without a delay, the rules agree.
+    const burst = Float64Array.from([0, 0.003, ...Array.from({ length: 8 }, (_, i) => 0.004 + i * 0.0001)]);
+    expect(triton.estimate(cfg, burst, base).stages[0]?.batches).to.equal(3);
+    const noDelay = { a: { ...cfg.a, batchDelayMs: 0 } };
+    const lat = (o: { delayOrigin?: Record<string, 'oldest-request'> }): number[] => [...(triton.estimate(noDelay, burst, { ...base, ...o, recordVisits: true }).latencyMs ?? [])];
+    expect(lat({})).to.deep.equal(lat({ delayOrigin: { a: 'oldest-request' } }));
   });
 
   it('a plan file with a delay the stage\'s server cannot be given is refused, with the reason', () => {

@@ -170,6 +170,35 @@ describe('emulator engine on a fake timer', () => {
       expect(r.batches.map((b) => b.size)).to.deep.equal([8, 8, 2]);
     });
 
+    it('a batch formed while the instance is busy keeps what it had: a later arrival does not wake the batcher (real 2.51, traced)', async () => {
+      // L = 10 ms, delay 2 ms. A at 0 runs 2–12; B at 3 forms its batch at 5 (busy) and waits; C at
+      // 6 finds the batcher asleep (1 queued < next_preferred 8), so it waits for the next batch,
+      // which begins when B's starts (12: C has waited the delay out) and runs at 22.
+      const run = async (wakeOnPreferred: boolean): Promise<number[][]> => {
+        const r = triton({ maxQueueDelayMs: 2, wakeOnPreferred });
+        const outs = [r.submit(1)];
+        await r.timer.advance(3);
+        outs.push(r.submit(1));
+        await r.timer.advance(3);
+        outs.push(r.submit(1));
+        await r.timer.advance(100);
+        return (await Promise.all(outs)).map((o) => [o.batchSize, o.doneAt]);
+      };
+      expect(await run(true)).to.deep.equal([[1, 12], [1, 22], [1, 32]]);
+      // Every arrival looked at (the emulator before): C joins B's waiting batch.
+      expect(await run(false)).to.deep.equal([[1, 12], [2, 22], [2, 22]]);
+    });
+
+    it('requests that arrive together wake the batcher together: three singles behind a full batch run as one (as real 2.51 does)', async () => {
+      const r = triton({ maxQueueDelayMs: 2, wakeOnPreferred: true });
+      void r.submit(8);
+      await r.timer.advance(0);
+      const queued = Array.from({ length: 3 }, () => r.submit(1));
+      await r.timer.advance(100);
+      expect((await Promise.all(queued)).map((o) => o.batchSize)).to.deep.equal([3, 3, 3]);
+      expect(r.batches.map((b) => b.size)).to.deep.equal([8, 3]);
+    });
+
     it('at most two batches per instance wait; the rest stay queued until one starts', async () => {
       const r = triton({ maxBatch: 1, maxQueueDelayMs: 0 });
       const outs = Array.from({ length: 5 }, () => r.submit(1));

@@ -14,6 +14,7 @@ import { problemsFromIssues } from '../../config/issues.js';
 import { InvalidInputError } from '../../core/model/errors.js';
 import { Estimator } from '../../core/sim/estimator.js';
 import type { DelayOrigin } from '../../core/sim/estimator.js';
+import { delayOriginOf } from '../../core/sim/batch-delay.js';
 import { compilePipeline } from '../../core/model/pipeline.js';
 import { percentileOfSorted } from '../../core/math/percentiles.js';
 import { ProfileSet } from '../../core/model/profiles.js';
@@ -195,7 +196,7 @@ export async function runReplay(opts: ReplayCommandOptions, log: (line: string) 
   // The prediction: the estimator on the arrivals as they were actually sent, with each server's
   // batch-delay rule.
   const delayOrigin: Record<string, DelayOrigin> = {};
-  for (const f of fleet) delayOrigin[f.stage] = f.kind === 'torchserve' ? 'batch-start' : 'oldest-request';
+  for (const f of fleet) delayOrigin[f.stage] = delayOriginOf(f.kind);
   const predicted = new Estimator(pipeline, new ProfileSet(config.profiles)).estimate(loaded.stages, measured.sentTrace, {
     seed, sloMs: spec.slo.latencyMs, percentile: spec.slo.percentile, delayOrigin, recordVisits: true,
   });

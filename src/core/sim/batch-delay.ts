@@ -7,12 +7,24 @@
 // maxBatchDelay is whole milliseconds, counted by a worker from when it took the first request.)
 import type { StageServerKind } from '../model/types.js';
 
-/** Where a batch delay is measured from: the oldest queued query, or the moment a free replica began forming the batch. */
-export type DelayOrigin = 'oldest-request' | 'batch-start';
+/**
+ * A server's batch-delay rule. 'oldest-request': the delay counts from the oldest queued query,
+ * and a free replica takes every queued query (up to the max batch) once it has run out.
+ * 'batch-start': from the moment a free replica began forming the batch (TorchServe).
+ * 'payload': Triton's dynamic batcher as traced (docs/replay-real-servers.md): from the oldest
+ * queued query, but the batch is fixed when the delay runs out even while every replica is busy,
+ * and a query arriving while it waits joins it only if it wakes the batcher (the queue reaching
+ * next_preferred_batch_size: 0 once the waiting batch started, the max batch − k once the batcher
+ * waited for a delay or grew a batch); the next batch begins when the waiting one starts.
+ */
+export type DelayOrigin = 'oldest-request' | 'batch-start' | 'payload';
 
-/** Where the server counts a batch delay from. */
+/** The rules as the simulation's per-stage codes. */
+export const DELAY_RULE: Readonly<Record<DelayOrigin, number>> = { 'oldest-request': 0, 'batch-start': 1, payload: 2 };
+
+/** The batch-delay rule of a server kind; a stage that names none gets the oldest-request rule. */
 export function delayOriginOf(server: StageServerKind | undefined): DelayOrigin {
-  return server === 'torchserve' ? 'batch-start' : 'oldest-request';
+  return server === 'torchserve' ? 'batch-start' : server === 'triton' ? 'payload' : 'oldest-request';
 }
 
 /** The server's unit of batch delay, in ms. */

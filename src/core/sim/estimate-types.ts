@@ -57,9 +57,9 @@ export interface EstimateOptions {
    */
   readonly stopWhenInfeasible?: boolean;
   /**
-   * Per stage name: where a stage's batch delay is measured from (default: by the stage's server
-   * kind where it names one, else 'oldest-request', as Triton and TF Serving do; TorchServe's
-   * workers use 'batch-start').
+   * Per stage name: the stage's batch-delay rule (batch-delay.ts; default: by the stage's server
+   * kind where it names one, else 'oldest-request': TF Serving's; TorchServe's workers use
+   * 'batch-start', Triton's batcher 'payload').
    */
   readonly delayOrigin?: Readonly<Record<string, DelayOrigin>>;
   /**

@@ -5,9 +5,11 @@
 // - an idle replica takes k = min(queue length, max batch) queries at once and is busy for L(k)
 //   from the profile (interpolated between measured sizes);
 // - with a batch delay d (StageConfig.batchDelayMs), a free replica that finds fewer than max
-//   batch queued waits for more until d after the oldest queued query became ready (Triton's
-//   dynamic batcher, TF Serving's batch timeout), or d after it began forming the batch
-//   (TorchServe's worker; EstimateOptions.delayOrigin), then runs what it has;
+//   batch queued waits for more until d after the oldest queued query became ready (TF Serving's
+//   batch timeout), or d after it began forming the batch (TorchServe's worker), then runs what it
+//   has; Triton's batcher fixes the batch when d runs out even while every replica is busy, and
+//   a later arrival joins it only when it wakes the batcher (the payload rule, batch-delay.ts;
+//   EstimateOptions.delayOrigin);
 // - every visit to a stage first pays the stage's hop overhead (the profile's hopOverheadMs:
 //   HTTP, serialization and the caller's scheduling, there and back); where the profile measured
 //   it at several concurrencies (hopOverheadCurve), the hop costs what was measured with as many
@@ -38,7 +40,7 @@
 // sim-state.ts (one run's state), sim-events.ts (queue, batch, routing and joins: the hot path),
 // closed-loop-events.ts (replicas, cost, the controller's tick), sim-loop.ts (the event loop),
 // estimate-result.ts (percentiles and per-stage figures).
-import { delayOriginOf } from './batch-delay.js';
+import { DELAY_RULE, delayOriginOf } from './batch-delay.js';
 import { EventHeap } from './event-heap.js';
 import type { CompiledPipeline } from '../model/pipeline.js';
 import type { ProfileSet } from '../model/profiles.js';
@@ -155,7 +157,7 @@ export class Estimator {
         hopMs: this.hopOverheadMs(s, c.hardware),
         hopByInFlight: this.hopTable(s, c.hardware),
         delayMs,
-        delayFromFormStart: (options.delayOrigin?.[name] ?? delayOriginOf(this.pipeline.spec.stages[s]?.server)) === 'batch-start',
+        delayRule: DELAY_RULE[options.delayOrigin?.[name] ?? delayOriginOf(this.pipeline.spec.stages[s]?.server)],
         activationDelayMs: closed?.activationDelayMs?.[name] ?? 0,
         pricePerMs: (closed?.pricePerHour?.[name] ?? 0) / 3_600_000,
       };
@@ -168,7 +170,7 @@ export class Estimator {
     this.prepare(trace, plans);
     const stageKeys = options.record || options.reuse ? this.pipeline.stageNames.map((name, s) => {
       const sp = plans[s] as StagePlan;
-      return `${config[name]?.hardware}/${sp.maxBatch}/${sp.replicas}/${sp.delayMs}/${sp.delayFromFormStart ? 1 : 0}`;
+      return `${config[name]?.hardware}/${sp.maxBatch}/${sp.replicas}/${sp.delayMs}/${sp.delayRule}`;
     }) : undefined;
     const replayed = options.reuse && stageKeys && !options.recordVisits
       ? replayableStages(this.pipeline, options.reuse, this, trace, options.seed, stageKeys)

@@ -13,7 +13,7 @@ import type { SimState } from './sim-state.js';
 // while the delay since its origin has not passed. Kept apart so dispatch stays small.
 function holdForDelay(st: SimState, s: number, now: number): boolean {
   let origin: number;
-  if (st.delayFromFormStart[s]) {
+  if (st.delayRule[s] === 1) {
     if ((st.formingSince[s] as number) < 0) st.formingSince[s] = now;
     origin = st.formingSince[s] as number;
   } else {
@@ -39,43 +39,97 @@ export function sendHop(st: SimState, q: number, s: number): number {
   return h;
 }
 
-/** Starts batches at stage s while it has a free replica and queued queries (and no batch delay holds them). */
-export function dispatch(st: SimState, s: number, now: number): void {
-  const { S, freeCount, qHead, qTail, maxBatch, queue, readyAt, batchBuf } = st;
-  const qs = s * st.n;
+/**
+ * Starts batches at stage s while it has a free replica and queued queries (and no batch delay
+ * holds them). `arrival`: called for a query that just joined the queue (the payload rule's
+ * batcher looks only when it wakes).
+ */
+export function dispatch(st: SimState, s: number, now: number, arrival = false): void {
+  if (st.delayRule[s] === 2 && (st.delayMs[s] as number) > 0) {
+    dispatchPayload(st, s, now, arrival);
+    return;
+  }
+  const { freeCount, qHead, qTail, maxBatch } = st;
   while ((freeCount[s] as number) > 0 && (qHead[s] as number) < (qTail[s] as number)) {
     if ((st.delayMs[s] as number) > 0) {
       if ((qTail[s] as number) - (qHead[s] as number) < (maxBatch[s] as number) && holdForDelay(st, s, now)) return;
       st.formingSince[s] = -1;
     }
-    const fc = (freeCount[s] as number) - 1;
-    freeCount[s] = fc;
-    const r = st.freeStack[(st.replicaBase[s] as number) + fc] as number;
-    st.state[r] = BUSY;
-    st.busyCount[s] = (st.busyCount[s] as number) + 1;
     const avail = (qTail[s] as number) - (qHead[s] as number);
-    const k = avail < (maxBatch[s] as number) ? avail : (maxBatch[s] as number);
-    const bo = st.batchOffset[r] as number;
-    let h = qHead[s] as number;
-    let waited = 0;
-    for (let i = 0; i < k; i++) {
-      const q = queue[qs + h++] as number;
-      batchBuf[bo + i] = q;
-      waited += now - (readyAt[q * S + s] as number);
-    }
-    qHead[s] = h;
-    st.batchLen[r] = k;
-    st.inService[s] = (st.inService[s] as number) + k;
-    const sg = st.sigma[s];
-    let svc = (st.service[s] as Float64Array)[k] as number;
-    if (sg !== undefined) svc *= serviceFactor(sg[k] as number, hashUnit(st.serviceKey, s, st.batches[s] as number));
-    st.busyMs[s] = (st.busyMs[s] as number) + svc;
-    st.busySinceTick[s] = (st.busySinceTick[s] as number) + svc;
-    st.queueDelayMs[s] = (st.queueDelayMs[s] as number) + waited;
-    st.batches[s] = (st.batches[s] as number) + 1;
-    st.visits[s] = (st.visits[s] as number) + k;
-    st.heap.push(now + svc, r, st.rank[s] as number);
+    startBatch(st, s, now, avail < (maxBatch[s] as number) ? avail : (maxBatch[s] as number));
   }
+}
+
+// The payload rule (batch-delay.ts): the batch at the queue's head is fixed (payloadLen) when its
+// delay runs out, whether or not a replica is free; it grows only when the batcher looks (an
+// arrival that reaches nextPreferred, a delay running out, the waiting batch starting). A full
+// waiting batch takes no more; the next one begins when it starts.
+function dispatchPayload(st: SimState, s: number, now: number, arrival: boolean): void {
+  const { freeCount, qHead, qTail, maxBatch, payloadLen, nextPreferred } = st;
+  const B = maxBatch[s] as number;
+  const D = st.delayMs[s] as number;
+  if (arrival && (qTail[s] as number) - (qHead[s] as number) - (payloadLen[s] as number) < (nextPreferred[s] as number)) return;
+  for (;;) {
+    const fixed = payloadLen[s] as number;
+    if (fixed > 0 && (freeCount[s] as number) > 0) {
+      startBatch(st, s, now, fixed);
+      payloadLen[s] = 0;
+      nextPreferred[s] = 0;
+      continue;
+    }
+    const open = (qTail[s] as number) - (qHead[s] as number) - fixed;
+    if (open === 0 || fixed >= B) return;
+    const oldest = st.readyAt[(st.queue[s * st.n + (qHead[s] as number) + fixed] as number) * st.S + s] as number;
+    const young = now < oldest + D;
+    if (fixed === 0) {
+      if (open < B && young) {
+        nextPreferred[s] = B;
+        if (st.formAt[s] !== oldest + D) {
+          st.formAt[s] = oldest + D;
+          st.heap.push(oldest + D, st.FORM + s, st.rank[s] as number);
+        }
+        return;
+      }
+      payloadLen[s] = open < B ? open : B;
+      st.formAt[s] = -1;
+      continue;
+    }
+    const grown = fixed + open < B ? fixed + open : B;
+    payloadLen[s] = grown;
+    if (young && grown < B) nextPreferred[s] = B - fixed;
+    return;
+  }
+}
+
+// Replica of stage s takes the k queries at the head of its queue into a batch now.
+function startBatch(st: SimState, s: number, now: number, k: number): void {
+  const { S, freeCount, qHead, queue, readyAt, batchBuf } = st;
+  const qs = s * st.n;
+  const fc = (freeCount[s] as number) - 1;
+  freeCount[s] = fc;
+  const r = st.freeStack[(st.replicaBase[s] as number) + fc] as number;
+  st.state[r] = BUSY;
+  st.busyCount[s] = (st.busyCount[s] as number) + 1;
+  const bo = st.batchOffset[r] as number;
+  let h = qHead[s] as number;
+  let waited = 0;
+  for (let i = 0; i < k; i++) {
+    const q = queue[qs + h++] as number;
+    batchBuf[bo + i] = q;
+    waited += now - (readyAt[q * S + s] as number);
+  }
+  qHead[s] = h;
+  st.batchLen[r] = k;
+  st.inService[s] = (st.inService[s] as number) + k;
+  const sg = st.sigma[s];
+  let svc = (st.service[s] as Float64Array)[k] as number;
+  if (sg !== undefined) svc *= serviceFactor(sg[k] as number, hashUnit(st.serviceKey, s, st.batches[s] as number));
+  st.busyMs[s] = (st.busyMs[s] as number) + svc;
+  st.busySinceTick[s] = (st.busySinceTick[s] as number) + svc;
+  st.queueDelayMs[s] = (st.queueDelayMs[s] as number) + waited;
+  st.batches[s] = (st.batches[s] as number) + 1;
+  st.visits[s] = (st.visits[s] as number) + k;
+  st.heap.push(now + svc, r, st.rank[s] as number);
 }
 
 /** Query q is ready at stage s now: it joins the stage's queue. */
@@ -86,7 +140,7 @@ export function enqueue(st: SimState, q: number, s: number, now: number): void {
   st.qTail[s] = t + 1;
   const len = t + 1 - (st.qHead[s] as number);
   if (len > (st.maxQueue[s] as number)) st.maxQueue[s] = len;
-  dispatch(st, s, now);
+  dispatch(st, s, now, true);
 }
 
 function resolveOne(st: SimState, q: number): void {

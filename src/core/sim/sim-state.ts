@@ -77,7 +77,12 @@ export class SimState {
   // Per stage: queries sent there (their hop begun) and not yet finished there.
   readonly inFlight: Int32Array;
   readonly delayMs: Float64Array;
-  readonly delayFromFormStart: Uint8Array;
+  // Per stage: the batch-delay rule (batch-delay.ts DELAY_RULE); with the payload rule, the
+  // queries at the queue's head fixed in a batch waiting for a replica, and the queued count at
+  // which an arrival wakes the batcher (Triton's next_preferred_batch_size).
+  readonly delayRule: Uint8Array;
+  readonly payloadLen: Int32Array;
+  readonly nextPreferred: Int32Array;
   // Per stage: when the batch being formed began (batch-start origin), and when the pending
   // FORM event fires; -1 when none.
   readonly formingSince: Float64Array;
@@ -177,7 +182,9 @@ export class SimState {
     this.hopVaries = this.hopFlat.length > 0;
     this.inFlight = new Int32Array(S);
     this.delayMs = new Float64Array(S);
-    this.delayFromFormStart = new Uint8Array(S);
+    this.delayRule = new Uint8Array(S);
+    this.payloadLen = new Int32Array(S);
+    this.nextPreferred = new Int32Array(S);
     this.formingSince = new Float64Array(S).fill(-1);
     this.formAt = new Float64Array(S).fill(-1);
     layOutStages(this);
@@ -243,7 +250,7 @@ function layOutStages(st: SimState): void {
     st.hopMs[s] = sp.hopMs;
     if (sp.hopByInFlight !== undefined) st.hopFlat.set(sp.hopByInFlight, st.hopBase[s] as number);
     st.delayMs[s] = sp.delayMs;
-    st.delayFromFormStart[s] = sp.delayFromFormStart ? 1 : 0;
+    st.delayRule[s] = sp.delayRule;
     const base = st.replicaBase[s] as number;
     for (let j = 0; j < sp.capacity; j++) {
       const r = base + j;

@@ -20,9 +20,9 @@ export interface StagePlan {
   hopMs: number;
   /** hopByInFlight[c] = the hop with c requests in flight, the last entry for that many or more; undefined: always hopMs. */
   hopByInFlight: Float64Array | undefined;
-  /** Max queue delay, and whether it counts from the start of forming (else from the oldest query). */
+  /** Max queue delay, and the server's rule for it (batch-delay.ts: DELAY_RULE). */
   delayMs: number;
-  delayFromFormStart: boolean;
+  delayRule: number;
   activationDelayMs: number;
   pricePerMs: number;
 }

@@ -1,6 +1,9 @@
-// The engine's batching rule as pure functions of its settings and its queue: how many queued
-// requests a batch takes now (Triton's GetDynamicBatch, everyone's rule without preferred sizes),
-// and how many batches a queue packs into (TF Serving's max_enqueued_batches).
+// The engine's batching rule as pure functions of its settings and its queue: the settings
+// checked, how many queued requests a batch takes now (Triton's GetDynamicBatch, everyone's rule
+// without preferred sizes), which queue size wakes Triton's batcher next, and how many batches a
+// queue packs into (TF Serving's max_enqueued_batches).
+import type { LatencyCurve } from '../../core/model/profiles.js';
+import type { BatchingSettings } from './types.js';
 
 /** Batching settings once checked: preferred sizes as a set within 1..maxBatch. */
 export interface CheckedSettings {
@@ -13,6 +16,36 @@ export interface CheckedSettings {
 /** Anything queued: a request of `size` items. */
 export interface Sized {
   readonly size: number;
+}
+
+export function checkCount(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be an integer ≥ 0, not ${n}`);
+}
+
+/** Checks batching settings against the model's curve (the emulator does not extrapolate). */
+export function checkSettings(name: string, curve: LatencyCurve, s: BatchingSettings): CheckedSettings {
+  checkCount('maxBatch', s.maxBatch);
+  if (s.maxBatch < 1) throw new RangeError(`${name}: maxBatch must be ≥ 1`);
+  if (s.maxBatch > curve.maxBatch) {
+    throw new RangeError(`${name}: max batch ${s.maxBatch} is past the largest profiled batch size ${curve.maxBatch} on ${curve.hardware}; the emulator does not extrapolate`);
+  }
+  if (!(s.maxQueueDelayMs >= 0) || !Number.isFinite(s.maxQueueDelayMs)) throw new RangeError(`${name}: maxQueueDelayMs must be ≥ 0`);
+  return {
+    maxBatch: s.maxBatch,
+    maxQueueDelayMs: s.maxQueueDelayMs,
+    merge: s.merge ?? true,
+    preferred: new Set((s.preferredBatchSizes ?? []).filter((k) => k >= 1 && k <= s.maxBatch)),
+  };
+}
+
+/**
+ * Triton's next_preferred_batch_size: the queued items at which an arriving request wakes the
+ * batcher, once it has `total` items pending with `formedSize` of them already in a waiting
+ * payload: the smallest preferred size above `total` (else the smallest), less `formedSize`.
+ */
+export function nextPreferredOf(settings: CheckedSettings, total: number, formedSize: number): number {
+  const sizes = settings.preferred.size > 0 ? [...settings.preferred].sort((a, b) => a - b) : [settings.maxBatch];
+  return (sizes.find((k) => k > total) ?? (sizes[0] as number)) - formedSize;
 }
 
 export function sizeOf(requests: readonly Sized[]): number {

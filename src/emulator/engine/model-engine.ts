@@ -19,7 +19,7 @@
 import { preciseTimer } from './deadline-timer.js';
 import type { DeadlineTimer } from './deadline-timer.js';
 import { EngineStats } from './counters.js';
-import { batchesWith, pickBatch, sizeOf } from './batch-rule.js';
+import { batchesWith, checkCount, checkSettings, nextPreferredOf, pickBatch, sizeOf } from './batch-rule.js';
 import type { CheckedSettings } from './batch-rule.js';
 import { profileServiceMs } from './service-time.js';
 import { EngineError, WORKER_SCALED_DOWN } from './types.js';
@@ -72,6 +72,10 @@ export class ModelEngine {
   private readonly formed: Request[][] = [];
   /** Whether the newest formed batch can still take requests (Triton: not saturated). */
   private lastOpen = false;
+  /** Triton (wakeOnPreferred): queued items at which an arrival wakes the batcher. */
+  private nextPreferred = 0;
+  private wakePending = false;
+  private readonly wakeOnPreferred: boolean;
   private readonly startupMs: number;
   private readonly allocateId: () => number;
   private readonly now: () => bigint;
@@ -97,12 +101,13 @@ export class ModelEngine {
   constructor(options: ModelEngineOptions) {
     this.name = options.name;
     this.curve = options.curve;
-    this.settings = this.checkSettings(options);
+    this.settings = checkSettings(options.name, options.curve, options);
     this.delayOrigin = options.delayOrigin ?? 'oldest-request';
     this.scaleDownPolicy = options.scaleDown ?? 'graceful';
     this.queueCapacity = options.queueCapacity;
     this.queueCapacityBatches = options.queueCapacityBatches;
     this.formAhead = Math.max(0, Math.floor(options.formAheadPerReplica ?? 0));
+    this.wakeOnPreferred = options.wakeOnPreferred ?? false;
     this.startupMs = Math.max(0, options.replicaStartupMs ?? 0);
     this.allocateId = options.allocateReplicaId ?? (() => this.nextLocalId++);
     this.timer = options.timer ?? preciseTimer;
@@ -172,7 +177,7 @@ export class ModelEngine {
     }
     return new Promise<InferenceOutcome>((resolve, reject) => {
       this.queue.push({ size, enqueuedNs: this.now(), enqueuedMs: this.timer.nowMs(), resolve, reject });
-      this.pump();
+      this.arrived();
     });
   }
 
@@ -206,7 +211,7 @@ export class ModelEngine {
 
   /** Changes batching; requests that no longer fit the max batch fail at once. */
   setBatching(settings: BatchingSettings): void {
-    this.settings = this.checkSettings(settings);
+    this.settings = checkSettings(this.name, this.curve, settings);
     for (let i = this.queue.length - 1; i >= 0; i--) {
       const r = this.queue[i] as Request;
       if (r.size > this.settings.maxBatch) {
@@ -254,21 +259,6 @@ export class ModelEngine {
     }
     this.pool.length = 0;
     for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  private checkSettings(s: BatchingSettings): CheckedSettings {
-    checkCount('maxBatch', s.maxBatch);
-    if (s.maxBatch < 1) throw new RangeError(`${this.name}: maxBatch must be ≥ 1`);
-    if (s.maxBatch > this.curve.maxBatch) {
-      throw new RangeError(`${this.name}: max batch ${s.maxBatch} is past the largest profiled batch size ${this.curve.maxBatch} on ${this.curve.hardware}; the emulator does not extrapolate`);
-    }
-    if (!(s.maxQueueDelayMs >= 0) || !Number.isFinite(s.maxQueueDelayMs)) throw new RangeError(`${this.name}: maxQueueDelayMs must be ≥ 0`);
-    return {
-      maxBatch: s.maxBatch,
-      maxQueueDelayMs: s.maxQueueDelayMs,
-      merge: s.merge ?? true,
-      preferred: new Set((s.preferredBatchSizes ?? []).filter((k) => k >= 1 && k <= s.maxBatch)),
-    };
   }
 
   private newReplica(starting: boolean): Replica {
@@ -324,17 +314,30 @@ export class ModelEngine {
     this.checkIdle();
   }
 
-  /**
-   * Starts formed batches and forms new ones while it can (for a free replica, or ahead of one);
-   * otherwise arms the batch-delay timer.
-   */
+  /** A request joined the queue: with wakeOnPreferred it wakes the batcher (a moment later, so
+   * that requests arriving together are seen together) only once the queue reaches nextPreferred. */
+  private arrived(): void {
+    if (!this.wakeOnPreferred) return this.pump();
+    if (this.wakePending || sizeOf(this.queue) < this.nextPreferred) return;
+    this.wakePending = true;
+    this.timer.at(this.timer.nowMs(), () => {
+      this.wakePending = false;
+      this.pump();
+    });
+  }
+
+  /** Starts formed batches and forms new ones while it can (for a free replica, or ahead of one),
+   * else arms the batch-delay timer. The newest formed batch starting begins a new payload. */
   private pump(): void {
     if (this.stopped) return;
     for (;;) {
       let replica = this.idleReplica();
       while (replica && this.formed.length > 0) {
         this.start(replica, this.formed.shift() as Request[]);
-        if (this.formed.length === 0) this.lastOpen = false;
+        if (this.formed.length === 0) {
+          this.lastOpen = false;
+          this.nextPreferred = 0;
+        }
         replica = this.idleReplica();
       }
       const head = this.queue[0];
@@ -354,7 +357,12 @@ export class ModelEngine {
       const since = this.delayOrigin === 'oldest-request' ? head.enqueuedMs : (this.formingSince ??= nowMs);
       const deadline = since + this.settings.maxQueueDelayMs;
       const expired = this.settings.maxQueueDelayMs > 0 && nowMs >= deadline;
-      const pick = pickBatch(this.settings, this.queue, expired, growing ? sizeOf(growing) : 0);
+      const formedSize = growing ? sizeOf(growing) : 0;
+      const pick = pickBatch(this.settings, this.queue, expired, formedSize);
+      // Triton sets next_preferred_batch_size when it waits for the delay or grows a waiting batch.
+      if (!expired && this.settings.maxQueueDelayMs > 0 && !pick.saturated && (pick.count === 0 || growing)) {
+        this.nextPreferred = nextPreferredOf(this.settings, formedSize + sizeOf(this.queue.slice(0, pick.count || this.queue.length)), formedSize);
+      }
       if (pick.count === 0) {
         if (growing && pick.saturated) {
           // The waiting batch can take no more: the next one starts empty.
@@ -435,8 +443,4 @@ export class ModelEngine {
     if (this.queue.length > 0 || this.formed.length > 0 || this.pool.some((r) => r.batch !== undefined)) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
-}
-
-function checkCount(what: string, n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what} must be an integer ≥ 0, not ${n}`);
 }

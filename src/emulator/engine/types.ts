@@ -50,6 +50,13 @@ export interface ModelEngineOptions extends BatchingSettings {
    */
   readonly formAheadPerReplica?: number;
   /**
+   * Triton's batcher: an arriving request forms or grows a batch only once the queued items reach
+   * next_preferred_batch_size (0 after the newest formed batch started, the next preferred size
+   * once the batcher waited for a delay or grew a batch); a batch formed while every instance is
+   * busy so keeps the requests it had (docs/replay-real-servers.md). Default false: every arrival.
+   */
+  readonly wakeOnPreferred?: boolean;
+  /**
    * Most batches waiting (TF Serving's max_enqueued_batches): the waiting requests packed in
    * arrival order into batches of up to maxBatch items; a request that would need one more
    * batch is rejected. Unbounded when absent.

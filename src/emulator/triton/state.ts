@@ -66,6 +66,8 @@ export function newEngine(ctx: TritonContext, m: EmulatedModel, s: TritonServing
     delayOrigin: 'oldest-request',
     // The rate limiter's payload slots: batches form while instances are busy (docs/emulator.md).
     formAheadPerReplica: 2,
+    // Its batcher wakes for an arrival only at next_preferred_batch_size (docs/replay-real-servers.md).
+    wakeOnPreferred: true,
     scaleDown: 'graceful',
     replicaStartupMs: options.instanceStartupMs ?? 0,
     ...(options.now ? { now: options.now } : {}),
