@@ -173,7 +173,8 @@ describe('emulator engine on a fake timer', () => {
     it('a batch formed while the instance is busy keeps what it had: a later arrival does not wake the batcher (real 2.51, traced)', async () => {
       // L = 10 ms, delay 2 ms. A at 0 runs 2–12; B at 3 forms its batch at 5 (busy) and waits; C at
       // 6 finds the batcher asleep (1 queued < next_preferred 8), so it waits for the next batch,
-      // which begins when B's starts (12: C has waited the delay out) and runs at 22.
+      // which begins when B's starts (12: C has waited the delay out) and runs at 22. (The batcher
+      // looks 0.15 ms after an arrival wakes it; these batches start on the delay's timer.)
       const run = async (wakeOnPreferred: boolean): Promise<number[][]> => {
         const r = triton({ maxQueueDelayMs: 2, wakeOnPreferred });
         const outs = [r.submit(1)];
@@ -192,8 +193,11 @@ describe('emulator engine on a fake timer', () => {
     it('requests that arrive together wake the batcher together: three singles behind a full batch run as one (as real 2.51 does)', async () => {
       const r = triton({ maxQueueDelayMs: 2, wakeOnPreferred: true });
       void r.submit(8);
-      await r.timer.advance(0);
-      const queued = Array.from({ length: 3 }, () => r.submit(1));
+      await r.timer.advance(1);
+      // Within the batcher's hand-off of each other: it sees them together.
+      const queued = [r.submit(1)];
+      await r.timer.advance(0.1);
+      queued.push(r.submit(1), r.submit(1));
       await r.timer.advance(100);
       expect((await Promise.all(queued)).map((o) => o.batchSize)).to.deep.equal([3, 3, 3]);
       expect(r.batches.map((b) => b.size)).to.deep.equal([8, 3]);

@@ -53,7 +53,8 @@ export interface ModelEngineOptions extends BatchingSettings {
    * Triton's batcher: an arriving request forms or grows a batch only once the queued items reach
    * next_preferred_batch_size (0 after the newest formed batch started, the next preferred size
    * once the batcher waited for a delay or grew a batch); a batch formed while every instance is
-   * busy so keeps the requests it had (docs/replay-real-servers.md). Default false: every arrival.
+   * busy so keeps the requests it had (docs/replay-real-servers.md). The batcher looks 0.15 ms
+   * after the arrival that woke it (a thread's hand-off). Default false: at once, every arrival.
    */
   readonly wakeOnPreferred?: boolean;
   /**
