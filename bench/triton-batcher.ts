@@ -12,7 +12,9 @@
 //     arrives while it waits is merged into it only when the batcher is woken (its queued count
 //     reaching next_preferred_batch_size, which is 0 after a new payload and max batch − k once the
 //     batcher waited for a delay); the next payload starts when the waiting one starts executing.
-// Diagnostic only: the estimator and the emulator do not model the payload rule yet.
+// The estimator (the `payload` rule, core/sim/batch-delay.ts) and the emulated Triton
+// (wakeOnPreferred) follow that rule since; this bench is where it was measured, and where a later
+// Triton can be checked against it. The two replays here are the bench's own, on the trace.
 //
 //   npm run bench -- triton-batcher          (INFERLINE_BENCH_RATES=40,100,200 INFERLINE_BENCH_DURATION_S=15)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
