@@ -104,7 +104,9 @@ export function planOnSamples<R extends SampledRequest, P extends PlanLike>(req:
       break;
     }
   }
-  const meets = all.filter((sample) => judge(chosen.stages, sample.trace).sloPercentileMs <= sloMs).length;
+  // The first plan's estimate of every sample is in hand; another plan's is run once more.
+  const estimates = chosen === first ? ranked.map((r) => r.e) : all.map((sample) => judge(chosen.stages, sample.trace));
+  const meets = estimates.filter((e) => e.sloPercentileMs <= sloMs).length;
   const choice: SampleChoice = { count: all.length, quantile: given.quantile, seed: (all[at] as PlanningSample).seed, rank, meets };
   const note = `planned on the sample of seed ${choice.seed}, the ${ordinal(all.length - rank + 1)}hardest of ${all.length} for the plan made on seed ${given.first}; `
     + `the plan meets the SLO on ${meets} of ${all.length} samples`;

@@ -20,7 +20,9 @@ import type { StageServerKind } from '../model/types.js';
 export type DelayOrigin = 'oldest-request' | 'batch-start' | 'payload';
 
 /** The rules as the simulation's per-stage codes. */
-export const DELAY_RULE: Readonly<Record<DelayOrigin, number>> = { 'oldest-request': 0, 'batch-start': 1, payload: 2 };
+export const RULE_BATCH_START = 1;
+export const RULE_PAYLOAD = 2;
+export const DELAY_RULE: Readonly<Record<DelayOrigin, number>> = { 'oldest-request': 0, 'batch-start': RULE_BATCH_START, payload: RULE_PAYLOAD };
 
 /** The batch-delay rule of a server kind; a stage that names none gets the oldest-request rule. */
 export function delayOriginOf(server: StageServerKind | undefined): DelayOrigin {

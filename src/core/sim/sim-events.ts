@@ -6,6 +6,7 @@ import { hashUnit } from '../math/random.js';
 import { edgeTaken } from '../model/pipeline.js';
 import { serviceFactor } from '../model/profiles.js';
 import type { SimulationRecord } from './sim-record.js';
+import { RULE_BATCH_START, RULE_PAYLOAD } from './batch-delay.js';
 import { BUSY } from './sim-state.js';
 import type { SimState } from './sim-state.js';
 
@@ -13,7 +14,7 @@ import type { SimState } from './sim-state.js';
 // while the delay since its origin has not passed. Kept apart so dispatch stays small.
 function holdForDelay(st: SimState, s: number, now: number): boolean {
   let origin: number;
-  if (st.delayRule[s] === 1) {
+  if (st.delayRule[s] === RULE_BATCH_START) {
     if ((st.formingSince[s] as number) < 0) st.formingSince[s] = now;
     origin = st.formingSince[s] as number;
   } else {
@@ -21,11 +22,16 @@ function holdForDelay(st: SimState, s: number, now: number): boolean {
   }
   const deadline = origin + (st.delayMs[s] as number);
   if (now >= deadline) return false;
+  armForm(st, s, deadline);
+  return true;
+}
+
+// Stage s's batch delay ends at `deadline`: one FORM event per deadline.
+function armForm(st: SimState, s: number, deadline: number): void {
   if (st.formAt[s] !== deadline) {
     st.formAt[s] = deadline;
     st.heap.push(deadline, st.FORM + s, st.rank[s] as number);
   }
-  return true;
 }
 
 // Query q is sent to stage s now: it counts as in flight there, and its hop costs what it costs
@@ -45,7 +51,7 @@ export function sendHop(st: SimState, q: number, s: number): number {
  * batcher looks only when it wakes).
  */
 export function dispatch(st: SimState, s: number, now: number, arrival = false): void {
-  if (st.delayRule[s] === 2 && (st.delayMs[s] as number) > 0) {
+  if (st.delayRule[s] === RULE_PAYLOAD && (st.delayMs[s] as number) > 0) {
     dispatchPayload(st, s, now, arrival);
     return;
   }
@@ -84,10 +90,7 @@ function dispatchPayload(st: SimState, s: number, now: number, arrival: boolean)
     if (fixed === 0) {
       if (open < B && young) {
         nextPreferred[s] = B;
-        if (st.formAt[s] !== oldest + D) {
-          st.formAt[s] = oldest + D;
-          st.heap.push(oldest + D, st.FORM + s, st.rank[s] as number);
-        }
+        armForm(st, s, oldest + D);
         return;
       }
       payloadLen[s] = open < B ? open : B;
