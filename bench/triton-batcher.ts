@@ -3,24 +3,28 @@
 // open-loop at each rate, every request traced (--trace-config level=TIMESTAMPS, rate=1). Prints
 // the measured mean queue (COMPUTE_START − QUEUE_START) and batch size, how late each batch
 // started against "when the instance was free and the oldest request of the batch had waited the
-// delay", how many batches started while an earlier request was left for a later batch, and two
-// replays of the same server-side arrivals with the measured compute per batch size:
-//   - the estimator's rule: a free replica takes every queued request (up to the max batch) once
-//     the oldest has waited the delay;
-//   - Triton's payload rule, as read in its dynamic_batch_scheduler.cc (docs/replay-real-servers.md):
-//     a batch is fixed when its delay runs out even while the instance is busy, and a request that
-//     arrives while it waits is merged into it only when the batcher is woken (its queued count
-//     reaching next_preferred_batch_size, which is 0 after a new payload and max batch − k once the
-//     batcher waited for a delay); the next payload starts when the waiting one starts executing.
-// The estimator (the `payload` rule, core/sim/batch-delay.ts) and the emulated Triton
-// (wakeOnPreferred) follow that rule since; this bench is where it was measured, and where a later
-// Triton can be checked against it. The two replays here are the bench's own, on the trace.
+// delay", how many batches started while an earlier request was left for a later batch, and the
+// estimator on the same server-side arrivals, with the measured compute per batch size as L(k) and
+// no hop, by two of its rules:
+//   - oldest-request: a free replica takes every queued request (up to the max batch) once the
+//     oldest has waited the delay;
+//   - payload (core/sim/batch-delay.ts), Triton's batcher as read in its dynamic_batch_scheduler.cc
+//     (docs/replay-real-servers.md): a batch is fixed when its delay runs out even while the
+//     instance is busy, and a request that arrives while it waits joins it only when it wakes the
+//     batcher (its queued count reaching next_preferred_batch_size, 0 after a new payload and
+//     max batch − k once the batcher waited for a delay); the next payload begins when the waiting
+//     one starts executing. The estimator simulates Triton stages by it, and the emulated Triton
+//     follows it (wakeOnPreferred); this bench checks it against the real server.
 //
 //   npm run bench -- triton-batcher          (INFERLINE_BENCH_RATES=40,100,200 INFERLINE_BENCH_DURATION_S=15)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compilePipeline } from '../src/core/model/pipeline.js';
+import { normaliseProfiles, ProfileSet } from '../src/core/model/profiles.js';
+import { Estimator } from '../src/core/sim/estimator.js';
+import type { DelayOrigin } from '../src/core/sim/estimator.js';
 import { httpRequest } from '../test/integration/servers/process.js';
 import { unavailableReason } from '../test/integration/servers/status.js';
 import { startTriton } from '../test/integration/servers/triton.js';
@@ -74,93 +78,21 @@ function readTrace(dir: string): Stamps[] {
 }
 
 /**
- * The estimator's rule on arrivals (ms) through one instance: once it is free, a batch of every
- * queued request (up to the max batch) starts when the oldest has waited the delay or the batch is
- * full. Mean queue and batch.
+ * The estimator on the server's own arrivals (QUEUE_START, ms) through one replica of a model whose
+ * L(k) is the compute the trace measured, no hop: by `rule`. Mean queue and batch.
  */
-function replayGreedy(arrivals: readonly number[], serviceMs: (k: number) => number): { queueMs: number; batch: number } {
-  const n = arrivals.length;
-  let free = 0;
-  let i = 0;
-  let queued = 0;
-  let batches = 0;
-  while (i < n) {
-    const first = i;
-    let startMs = Math.max(free, (arrivals[first] as number) + DELAY_MS);
-    let k = 0;
-    while (first + k < n && k < MAX_BATCH && (arrivals[first + k] as number) <= startMs) {
-      k++;
-      // Full before the delay ran out: it starts then (or when the instance frees).
-      if (k === MAX_BATCH) startMs = Math.max(free, arrivals[first + k - 1] as number);
-    }
-    for (let j = first; j < first + k; j++) queued += startMs - (arrivals[j] as number);
-    i += k;
-    batches++;
-    free = startMs + serviceMs(k);
-  }
-  return { queueMs: queued / Math.max(1, n), batch: n / Math.max(1, batches) };
-}
-
-/**
- * Triton's payload rule (the file's head) on the same arrivals: one payload may wait for the busy
- * instance; arrivals merge into it only when they wake the batcher; the next payload begins when
- * the waiting one starts executing. Mean queue and batch.
- */
-function replayPayload(arrivals: readonly number[], serviceMs: (k: number) => number): { queueMs: number; batch: number } {
-  const n = arrivals.length;
-  const waiting: number[] = [];
-  let payload: number[] | null = null;
-  let nextPreferred = 0;
-  let busyUntil = -Infinity;
-  let timer = Infinity;
-  let wake = Infinity;
-  let i = 0;
-  let queued = 0;
-  let batches = 0;
-  const batcher = (t: number): void => {
-    if (payload === null) {
-      if (waiting.length === 0) return;
-      if (waiting.length >= MAX_BATCH || t >= (waiting[0] as number) + DELAY_MS - 1e-9) {
-        payload = waiting.splice(0, MAX_BATCH);
-        timer = Infinity;
-      } else {
-        nextPreferred = MAX_BATCH;
-        timer = (waiting[0] as number) + DELAY_MS;
-      }
-    } else if (waiting.length > 0 && payload.length < MAX_BATCH) {
-      const young = t < (waiting[0] as number) + DELAY_MS;
-      const before = payload.length;
-      payload.push(...waiting.splice(0, MAX_BATCH - before));
-      if (young) nextPreferred = MAX_BATCH - before;
-    }
-  };
-  while (i < n || waiting.length > 0 || payload !== null) {
-    const tArrival = i < n ? (arrivals[i] as number) : Infinity;
-    const tFree = payload !== null ? Math.max(busyUntil, 0) : Infinity;
-    const t = Math.min(tArrival, timer, wake, tFree);
-    if (t === Infinity) break;
-    if (t === wake) {
-      // The payload began executing: its callback wakes the batcher, which starts a new payload.
-      wake = Infinity;
-      nextPreferred = 0;
-      batcher(t);
-    } else if (t === timer) {
-      timer = Infinity;
-      batcher(t);
-    } else if (t === tArrival) {
-      waiting.push(arrivals[i++] as number);
-      if (waiting.length >= nextPreferred) batcher(t);
-    }
-    if (payload !== null && t >= busyUntil - 1e-9) {
-      const batch: number[] = payload;
-      payload = null;
-      for (const a of batch) queued += t - a;
-      batches++;
-      busyUntil = t + serviceMs(batch.length);
-      wake = t;
-    }
-  }
-  return { queueMs: queued / Math.max(1, n), batch: n / Math.max(1, batches) };
+function estimate(arrivals: readonly number[], compute: ReadonlyMap<number, readonly number[]>, rule: DelayOrigin): { queueMs: number; batch: number } {
+  const points = [...compute.entries()].filter(([, d]) => d.length > 3).sort((a, b) => a[0] - b[0]).map(([k, d]) => ({ batchSize: k, latencyMs: mean(d) }));
+  const { profiles, problems } = normaliseProfiles([{ model: 'sleep', hardware: 'cpu', points }], () => 'traced compute');
+  if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
+  const pipeline = compilePipeline({ name: 'traced', slo: { latencyMs: 1000, percentile: 99 }, stages: [{ name: 'sleep', model: 'sleep', hardware: ['cpu'], next: [], server: 'triton' }] });
+  const e = new Estimator(pipeline, new ProfileSet(profiles)).estimate(
+    { sleep: { hardware: 'cpu', batchSize: MAX_BATCH, replicas: 1, batchDelayMs: DELAY_MS } },
+    Float64Array.from(arrivals, (ms) => ms / 1000),
+    { seed: 1, sloMs: 1000, percentile: 99, delayOrigin: { sleep: rule } },
+  );
+  const stage = e.stages[0];
+  return { queueMs: stage?.meanQueueDelayMs ?? Number.NaN, batch: stage?.meanBatchSize ?? Number.NaN };
 }
 
 async function warmUp(url: string, count: number): Promise<void> {
@@ -202,19 +134,15 @@ async function atRate(rate: number, seconds: number): Promise<void> {
     if (reqs.some((r) => (r['QUEUE_START'] as number) < startMs - 0.01 && (r['COMPUTE_START'] as number) > startMs + 0.01)) leftBehind++;
     prevEnd = endMs;
   }
-  const serviceMs = (k: number): number => {
-    const d = compute.get(k);
-    return d !== undefined && d.length > 3 ? mean(d) : mean(compute.get(1) ?? [5.7]) + 1.1 * (k - 1);
-  };
   const arrivals = reqs.map((r) => (r['QUEUE_START'] as number) - (reqs[0]?.['QUEUE_START'] as number));
-  const greedy = replayGreedy(arrivals, serviceMs);
-  const payload = replayPayload(arrivals, serviceMs);
+  const greedy = estimate(arrivals, compute, 'oldest-request');
+  const payload = estimate(arrivals, compute, 'payload');
   const measured = mean(reqs.map((r) => (r['COMPUTE_START'] as number) - (r['QUEUE_START'] as number)));
   console.log(`  ${rate} q/s: ${reqs.length} requests in ${batches.length} batches (host load ${loadavg()[0]?.toFixed(2)})`);
   console.log(`    measured           queue ${measured.toFixed(2)} ms, batch ${(reqs.length / batches.length).toFixed(2)}; compute ${[...compute.entries()].sort((a, b) => a[0] - b[0]).slice(0, 4).map(([k, d]) => `L(${k}) ${mean(d).toFixed(2)}`).join(', ')} ms`);
   console.log(`    batch start − (instance free, oldest + delay): mean ${mean(late).toFixed(3)} ms, p50 ${quantile(late, 0.5).toFixed(3)}, p99 ${quantile(late, 0.99).toFixed(3)}; batches that left an earlier request for a later one: ${leftBehind} of ${batches.length}`);
-  console.log(`    estimator's rule   queue ${greedy.queueMs.toFixed(2)} ms, batch ${greedy.batch.toFixed(2)} (on the same arrivals and compute)`);
-  console.log(`    Triton's payload   queue ${payload.queueMs.toFixed(2)} ms, batch ${payload.batch.toFixed(2)}`);
+  console.log(`    estimator, oldest-request rule  queue ${greedy.queueMs.toFixed(2)} ms, batch ${greedy.batch.toFixed(2)} (on the same arrivals and compute)`);
+  console.log(`    estimator, payload rule         queue ${payload.queueMs.toFixed(2)} ms, batch ${payload.batch.toFixed(2)}`);
 }
 
 export async function benchTritonBatcher(): Promise<void> {
