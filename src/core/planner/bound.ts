@@ -34,6 +34,8 @@ import { edgeTaken } from '../model/pipeline.js';
 import type { CompiledPipeline } from '../model/pipeline.js';
 import type { StageConfig } from '../model/types.js';
 import { roundCost } from './cost.js';
+import { BatchCapacity, leastLate } from './late-bound.js';
+import type { StageJobs } from './late-bound.js';
 
 /** One stage's choice in the relaxation: the cheapest admissible (hardware, batch, stable replicas). */
 export interface BoundStage {
@@ -67,6 +69,8 @@ export interface FloorOption {
   readonly leastHopMs: number;
   /** The most queries per ms one replica can serve: max over k ≤ batchSize of k / the shortest service time of k. */
   readonly peakRatePerMs: number;
+  /** The most queries one replica can serve inside a window (late-bound.ts). */
+  readonly capacity: BatchCapacity;
 }
 
 /**
@@ -178,13 +182,45 @@ export class LatencyFloor {
    * stage's own hop excluded) and after it ends (down), with the other stages at `stageFloorMs`.
    */
   margins(s: number, stageFloorMs: ArrayLike<number>): { upMs: number; downMs: number } {
+    const { up, down } = this.routeMargins(s, stageFloorMs);
+    let upMs = Infinity;
+    let downMs = Infinity;
+    for (let r = 0; r < this.routes; r++) {
+      if (Number.isNaN(up[r] as number)) continue;
+      upMs = Math.min(upMs, up[r] as number);
+      downMs = Math.min(downMs, down[r] as number);
+    }
+    return { upMs: Number.isFinite(upMs) ? upMs : 0, downMs: Number.isFinite(downMs) ? downMs : 0 };
+  }
+
+  /**
+   * Stage s's jobs for leastLate (late-bound.ts) with the other stages at `stageFloorMs`: per
+   * query visiting it, released at arrival + its route's up + `hopMs`, due at arrival + SLO − its
+   * route's down; sorted by deadline.
+   */
+  jobsAt(s: number, stageFloorMs: ArrayLike<number>, hopMs: number): StageJobs {
+    const { up, down } = this.routeMargins(s, stageFloorMs);
+    const S = this.pipeline.stageNames.length;
+    const pairs: [number, number][] = [];
+    for (let q = 0; q < this.routeOf.length; q++) {
+      const route = this.routeOf[q] as number;
+      if (!this.visited[route * S + s]) continue;
+      const a = this.arrivalMs[q] as number;
+      pairs.push([a + (up[route] as number) + hopMs, a + this.sloMs - (down[route] as number)]);
+    }
+    pairs.sort((x, y) => x[1] - y[1]);
+    return { release: Float64Array.from(pairs, (x) => x[0]), deadline: Float64Array.from(pairs, (x) => x[1]) };
+  }
+
+  /** Per route: up and down of stage s (margins), NaN for routes that do not visit it. */
+  private routeMargins(s: number, stageFloorMs: ArrayLike<number>): { up: Float64Array; down: Float64Array } {
     const p = this.pipeline;
     const S = p.stageNames.length;
     const E = p.edgeTo.length;
     const start = new Float64Array(S);
     const tail = new Float64Array(S);
-    let upMs = Infinity;
-    let downMs = Infinity;
+    const up = new Float64Array(this.routes).fill(Number.NaN);
+    const down = new Float64Array(this.routes).fill(Number.NaN);
     for (let r = 0; r < this.routes; r++) {
       const vb = r * S;
       const tb = r * E;
@@ -214,10 +250,10 @@ export class LatencyFloor {
         }
         tail[u] = longest;
       }
-      upMs = Math.min(upMs, start[s] as number);
-      downMs = Math.min(downMs, tail[s] as number);
+      up[r] = start[s] as number;
+      down[r] = tail[s] as number;
     }
-    return { upMs: Number.isFinite(upMs) ? upMs : 0, downMs: Number.isFinite(downMs) ? downMs : 0 };
+    return { up, down };
   }
 
   /**
@@ -270,8 +306,13 @@ export class LatencyFloor {
   }
 }
 
-/** The relaxation's bound for per-stage options (see the file comment). */
-export function costBound(stageNames: readonly string[], options: readonly (readonly FloorOption[])[], floor: LatencyFloor): CostBound {
+/**
+ * The relaxation's bound for per-stage options (see the file comment). The late-query bound
+ * (fact 4) costs a pass over the stage's queries per replica count, so by default it refines only
+ * the options that could be a stage's cheapest (best first: an option's count only rises); with
+ * `everyOption` it refines the largest batch of every hardware (the exact search's choice lists).
+ */
+export function costBound(stageNames: readonly string[], options: readonly (readonly FloorOption[])[], floor: LatencyFloor, everyOption = false): CostBound {
   const S = stageNames.length;
   const fastest = options.map((opts) => opts.reduce((m, o) => (o.minReplicas <= o.maxReplicas ? Math.min(m, o.floorMs) : m), Infinity));
   const admissible: boolean[][] = [];
@@ -281,27 +322,15 @@ export function costBound(stageNames: readonly string[], options: readonly (read
   const probe = Float64Array.from(fastest);
   for (let s = 0; s < S; s++) {
     const opts = options[s] ?? [];
-    const ok: boolean[] = [];
-    // Options share few distinct floors: judge each floor once.
-    const judged = new Map<number, boolean>();
-    const { upMs, downMs } = floor.margins(s, fastest);
-    const need: number[] = [];
-    let pick = -1;
-    opts.forEach((o, i) => {
-      let fits = judged.get(o.floorMs);
-      if (fits === undefined) {
-        probe[s] = o.floorMs;
-        fits = floor.fits(probe);
-        judged.set(o.floorMs, fits);
-      }
-      const replicas = fits ? Math.max(o.minReplicas, floor.burstReplicas(s, floor.sloMs - upMs - o.leastHopMs - downMs, o.peakRatePerMs)) : Infinity;
-      const usable = fits && replicas <= o.maxReplicas;
-      ok.push(usable);
-      need.push(usable ? replicas : Infinity);
-      if (usable && (pick < 0 || replicas * o.price < (need[pick] as number) * (opts[pick] as FloorOption).price)) pick = i;
-    });
     probe[s] = fastest[s] as number;
-    admissible.push(ok);
+    const need = stageFloors(s, opts, floor, fastest, probe);
+    probe[s] = fastest[s] as number;
+    refineLate(s, opts, floor, fastest, need, everyOption);
+    let pick = -1;
+    need.forEach((r, i) => {
+      if (Number.isFinite(r) && (pick < 0 || r * (opts[i] as FloorOption).price < (need[pick] as number) * (opts[pick] as FloorOption).price)) pick = i;
+    });
+    admissible.push(need.map((r) => Number.isFinite(r)));
     fewest.push(need);
     if (pick >= 0) {
       const o = opts[pick] as FloorOption;
@@ -314,6 +343,69 @@ export function costBound(stageNames: readonly string[], options: readonly (read
     }
   }
   return { costPerHour: Number.isFinite(total) ? roundCost(total) : Infinity, stages, admissible, fewestReplicas: fewest };
+}
+
+/** Per option of stage s: the larger of its stability and burst floors where its latency floor is admissible, else Infinity. */
+function stageFloors(s: number, opts: readonly FloorOption[], floor: LatencyFloor, fastest: readonly number[], probe: Float64Array): number[] {
+  // Options share few distinct floors: judge each floor once.
+  const judged = new Map<number, boolean>();
+  const { upMs, downMs } = floor.margins(s, fastest);
+  return opts.map((o) => {
+    let fits = judged.get(o.floorMs);
+    if (fits === undefined) {
+      probe[s] = o.floorMs;
+      fits = floor.fits(probe);
+      judged.set(o.floorMs, fits);
+    }
+    if (!fits) return Infinity;
+    const replicas = Math.max(o.minReplicas, floor.burstReplicas(s, floor.sloMs - upMs - o.leastHopMs - downMs, o.peakRatePerMs));
+    return replicas <= o.maxReplicas ? replicas : Infinity;
+  });
+}
+
+/**
+ * Raises `need` by the late-query bound (fact 4), in place. Per hardware it runs on the largest
+ * batch size: a smaller batch serves no more in any window, so it needs at least as many replicas.
+ * Best first unless `everyOption`: the cheapest hardware not yet refined, until the cheapest is.
+ */
+function refineLate(s: number, opts: readonly FloorOption[], floor: LatencyFloor, fastest: readonly number[], need: number[], everyOption: boolean): void {
+  const largest = new Map<string, number>();
+  opts.forEach((o, i) => {
+    if (!Number.isFinite(need[i] as number)) return;
+    const at = largest.get(o.hardware);
+    if (at === undefined || (opts[at] as FloorOption).batchSize < o.batchSize) largest.set(o.hardware, i);
+  });
+  const jobs = new Map<number, StageJobs>();
+  const refined = new Set<string>();
+  const costOf = (hw: string): number => {
+    let least = Infinity;
+    opts.forEach((o, i) => { if (o.hardware === hw) least = Math.min(least, (need[i] as number) * o.price); });
+    return least;
+  };
+  for (;;) {
+    let hw: string | undefined;
+    let cheapest = Infinity;
+    for (const h of largest.keys()) {
+      const c = costOf(h);
+      if (c < cheapest || (c === cheapest && hw !== undefined && refined.has(hw) && !refined.has(h))) {
+        cheapest = c;
+        hw = h;
+      }
+    }
+    if (!everyOption && (hw === undefined || refined.has(hw))) return;
+    const next = everyOption ? [...largest.keys()].find((h) => !refined.has(h)) : hw;
+    if (next === undefined) return;
+    refined.add(next);
+    const i = largest.get(next) as number;
+    const o = opts[i] as FloorOption;
+    let at = jobs.get(o.leastHopMs);
+    if (!at) jobs.set(o.leastHopMs, (at = floor.jobsAt(s, fastest, o.leastHopMs)));
+    let replicas = need[i] as number;
+    while (replicas <= o.maxReplicas && leastLate(at, replicas, o.capacity, floor.allowedMisses) > floor.allowedMisses) replicas++;
+    opts.forEach((x, k) => {
+      if (x.hardware === next && Number.isFinite(need[k] as number)) need[k] = replicas > x.maxReplicas ? Infinity : Math.max(need[k] as number, replicas);
+    });
+  }
 }
 
 /** The configuration's per-stage floors, for LatencyFloor.fits (options looked up by hardware and batch size). */

@@ -11,6 +11,7 @@ import type { ProfileSet } from '../model/profiles.js';
 import { configFloors, costBound, LatencyFloor } from './bound.js';
 import type { CostBound } from './bound.js';
 import { roundCost } from './cost.js';
+import { BatchCapacity } from './late-bound.js';
 import type { HardwareType, PipelineConfig, StageConfig } from '../model/types.js';
 
 export interface PlannerOptions {
@@ -50,6 +51,8 @@ export interface StageOption {
   readonly floorMs: number;
   /** The most queries per ms one replica can serve at these shortest service times (bound.ts). */
   readonly peakRatePerMs: number;
+  /** The most queries one replica can serve inside a window at these shortest service times (late-bound.ts). */
+  readonly capacity: BatchCapacity;
 }
 
 export class PlanningContext {
@@ -154,7 +157,7 @@ export class PlanningContext {
         out.push({
           hardware: hw, batchSize: b, price, minReplicas: Math.max(lo, minStable), maxReplicas: hi,
           latency1Ms: curve.latencyMs(1), hopMs: curve.hopOverheadMs, leastHopMs: leastHop,
-          floorMs: leastHop + shortest.floorMs, peakRatePerMs: shortest.peakRatePerMs,
+          floorMs: leastHop + shortest.floorMs, peakRatePerMs: shortest.peakRatePerMs, capacity: shortest.capacity,
         });
       }
     }
@@ -162,18 +165,20 @@ export class PlanningContext {
   }
 
   /** The shortest service time a batch of ≤ b can draw: L(k) × the lowest factor of the spread, over k ≤ b. */
-  private shortestServiceMs(s: number, hw: string, b: number): { floorMs: number; peakRatePerMs: number } {
+  private shortestServiceMs(s: number, hw: string, b: number): { floorMs: number; peakRatePerMs: number; capacity: BatchCapacity } {
     const table = this.estimator.serviceTable(s, hw, b);
     const model = this.pipeline.spec.stages[s]?.model ?? '';
     const sigma = this.profiles.get(model, hw)?.sigmaTable(table.length - 1);
     let floorMs = Infinity;
     let peakRatePerMs = 0;
+    const shortest = new Float64Array(table.length);
     for (let k = 1; k < table.length; k++) {
       const t = (table[k] as number) * (sigma ? serviceFactor(sigma[k] as number, 0) : 1);
+      shortest[k] = t;
       if (t < floorMs) floorMs = t;
       if (k / t > peakRatePerMs) peakRatePerMs = k / t;
     }
-    return { floorMs, peakRatePerMs };
+    return { floorMs, peakRatePerMs, capacity: new BatchCapacity(shortest) };
   }
 
   /** The best per-replica throughput over batch sizes ≤ b, in queries per second. */
