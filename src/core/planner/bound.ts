@@ -34,8 +34,8 @@ import { edgeTaken } from '../model/pipeline.js';
 import type { CompiledPipeline } from '../model/pipeline.js';
 import type { StageConfig } from '../model/types.js';
 import { roundCost } from './cost.js';
-import { BatchCapacity, leastLate } from './late-bound.js';
-import type { StageJobs } from './late-bound.js';
+import { leastLate } from './late-bound.js';
+import type { StageJobs , BatchCapacity} from './late-bound.js';
 
 /** One stage's choice in the relaxation: the cheapest admissible (hardware, batch, stable replicas). */
 export interface BoundStage {
