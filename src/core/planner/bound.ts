@@ -1,7 +1,7 @@
 // A lower bound on the cost of any plan that meets the SLO under the planner's feasibility test
 // (every stage stable at the trace's mean rate, and the estimator's SLO percentile ≤ the SLO).
 //
-// Two facts hold for every configuration, whatever its queueing, batch delays or draws:
+// These facts hold for every configuration, whatever its queueing, batch delays or draws:
 // 1. Stability. A stage with option o (hardware, max batch b) needs at least o.minReplicas
 //    replicas, or the planner rejects the configuration before simulating it.
 // 2. A latency floor. A visit to a stage with option o takes at least its hop overhead (the least
@@ -21,11 +21,14 @@
 //    are served inside a window of span(m) + SLO − up − hop − down, and one replica serves at most
 //    that window × its fastest rate (max over k ≤ b of k / the shortest service time of k). So the
 //    stage needs at least (m − allowed misses) / (window × rate) replicas, for every m.
+// 4. A late-query floor (late-bound.ts): over disjoint time intervals, the queries whose windows
+//    above lie inside one beyond what the replicas' whole batches fit into it are late under any
+//    schedule; the stage needs replicas enough to keep that count within the allowed misses.
 //
 // The relaxation: a stage's option is admissible when, with every other stage at its fastest
 // floor, the queries whose floor exceeds the SLO are few enough. The bound is the sum over stages
-// of the cheapest admissible option's replicas × price, where an option needs the larger of its
-// stability and burst floors. Every feasible plan uses an admissible option on every stage (its
+// of the cheapest admissible option's replicas × price, where an option needs the largest of its
+// stability, burst and late-query floors. Every feasible plan uses an admissible option on every stage (its
 // other stages are no faster than their fastest) with at least those replicas, so it costs at
 // least the bound. The same floor screens whole configurations before
 // simulation (LatencyFloor.fits), which the searches use.

@@ -81,6 +81,7 @@ export class PlanningContext {
   private base: SimulationRecord | undefined;
   private readonly floorBuf: Float64Array;
   private boundMemo: CostBound | undefined;
+  private everyOptionMemo: CostBound | undefined;
 
   constructor(args: {
     pipeline: CompiledPipeline;
@@ -109,6 +110,12 @@ export class PlanningContext {
   get bound(): CostBound {
     this.boundMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor);
     return this.boundMemo;
+  }
+
+  /** The same bound with every option's replicas refined by the late-query bound (the exact search's choices). */
+  get boundEveryOption(): CostBound {
+    this.everyOptionMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor, true);
+    return this.everyOptionMemo;
   }
 
   /**

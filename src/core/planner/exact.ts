@@ -41,7 +41,7 @@ const OPEN_REPLICAS = 64;
 
 export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvaluations: number): SearchOutcome {
   const upper = incumbent.feasible ? incumbent.costPerHour : Infinity;
-  const relaxed = ctx.bound.costPerHour;
+  const relaxed = ctx.boundEveryOption.costPerHour;
   if (incumbent.feasible && incumbent.costPerHour <= relaxed + EPS) {
     return { best: incumbent, feasible: true, proven: true, searchBound: incumbent.costPerHour, notes: [] };
   }
@@ -83,7 +83,7 @@ export function exactPlan(ctx: PlanningContext, incumbent: Evaluation, maxEvalua
 
 /** Per stage, its admissible stable choices sorted by cost, each cheap enough to leave the others their cheapest within `upper`. */
 function stageChoices(ctx: PlanningContext, upper: number): Choice[][] {
-  const { admissible, fewestReplicas } = ctx.bound;
+  const { admissible, fewestReplicas } = ctx.boundEveryOption;
   const raw = ctx.stageOptions.map((options, s) => {
     const list: Choice[] = [];
     options.forEach((o, i) => {
