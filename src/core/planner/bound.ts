@@ -38,7 +38,7 @@ import type { CompiledPipeline } from '../model/pipeline.js';
 import type { StageConfig } from '../model/types.js';
 import { roundCost } from './cost.js';
 import { leastLate } from './late-bound.js';
-import type { StageJobs , BatchCapacity} from './late-bound.js';
+import type { BatchCapacity, StageJobs } from './late-bound.js';
 
 /** One stage's choice in the relaxation: the cheapest admissible (hardware, batch, stable replicas). */
 export interface BoundStage {
@@ -325,7 +325,6 @@ export function costBound(stageNames: readonly string[], options: readonly (read
   const probe = Float64Array.from(fastest);
   for (let s = 0; s < S; s++) {
     const opts = options[s] ?? [];
-    probe[s] = fastest[s] as number;
     const need = stageFloors(s, opts, floor, fastest, probe);
     probe[s] = fastest[s] as number;
     refineLate(s, opts, floor, fastest, need, everyOption);
@@ -386,17 +385,21 @@ function refineLate(s: number, opts: readonly FloorOption[], floor: LatencyFloor
     return least;
   };
   for (;;) {
-    let hw: string | undefined;
-    let cheapest = Infinity;
-    for (const h of largest.keys()) {
-      const c = costOf(h);
-      if (c < cheapest || (c === cheapest && hw !== undefined && refined.has(hw) && !refined.has(h))) {
-        cheapest = c;
-        hw = h;
+    let next: string | undefined;
+    if (everyOption) {
+      next = [...largest.keys()].find((h) => !refined.has(h));
+    } else {
+      // The cheapest hardware as things stand; once it is refined, no other can undercut it.
+      let cheapest = Infinity;
+      for (const h of largest.keys()) {
+        const c = costOf(h);
+        if (c < cheapest) {
+          cheapest = c;
+          next = h;
+        }
       }
+      if (next !== undefined && refined.has(next)) return;
     }
-    if (!everyOption && (hw === undefined || refined.has(hw))) return;
-    const next = everyOption ? [...largest.keys()].find((h) => !refined.has(h)) : hw;
     if (next === undefined) return;
     refined.add(next);
     const i = largest.get(next) as number;

@@ -35,7 +35,7 @@ export function greedyPlan(ctx: PlanningContext): SearchOutcome {
       // Stuck: one cost-neutral step that lowers latency, kept only if it opens a saving.
       const neutral = bestNeutralAction(ctx, current);
       if (neutral) ctx.setBase(neutral);
-      next = neutral && (bestAction(ctx, neutral) ?? bestDelayAction(ctx, neutral));
+      next = neutral && bestAction(ctx, neutral);
     }
     if (!next) {
       // Still stuck: a batch delay (fuller batches at the cost of a wait) that lets a stage drop replicas.
@@ -229,7 +229,7 @@ function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation 
       const batched = batchingChildren(ctx, current.config, t.s);
       if (batched) ev = fewestSaving(ctx, batched, t);
     }
-    if (ev && ev.feasible && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;
+    if (ev && ev.costPerHour < current.costPerHour && (!best || better(ev, best))) best = ev;
   }
   return best;
 }
