@@ -14,7 +14,7 @@
 // deadline) by dynamic programming, as weighted interval scheduling does.
 //
 // Delaying a query's release only shrinks its window: a bound computed on the earliest releases
-// holds for any later ones (the reason the exact search may use it below stages not yet chosen).
+// holds for any later ones, so it holds whatever the stages upstream do (bound.ts, fact 4).
 
 /** Queries any run of consecutive jobs counts at most: bounds the work per job. */
 const MAX_RUN = 256;
