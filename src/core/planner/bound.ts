@@ -314,8 +314,12 @@ export class LatencyFloor {
  * (fact 4) costs a pass over the stage's queries per replica count, so by default it refines only
  * the options that could be a stage's cheapest (best first: an option's count only rises); with
  * `everyOption` it refines the largest batch of every hardware (the exact search's choice lists).
+ * `refined`: the replicas fact 4 gave each `stage/hardware` in an earlier call on the same floor
+ * and options, so a second call does not run them again.
  */
-export function costBound(stageNames: readonly string[], options: readonly (readonly FloorOption[])[], floor: LatencyFloor, everyOption = false): CostBound {
+export function costBound(
+  stageNames: readonly string[], options: readonly (readonly FloorOption[])[], floor: LatencyFloor, everyOption = false, refined = new Map<string, number>(),
+): CostBound {
   const S = stageNames.length;
   const fastest = options.map((opts) => opts.reduce((m, o) => (o.minReplicas <= o.maxReplicas ? Math.min(m, o.floorMs) : m), Infinity));
   const admissible: boolean[][] = [];
@@ -326,8 +330,7 @@ export function costBound(stageNames: readonly string[], options: readonly (read
   for (let s = 0; s < S; s++) {
     const opts = options[s] ?? [];
     const need = stageFloors(s, opts, floor, fastest, probe);
-    probe[s] = fastest[s] as number;
-    refineLate(s, opts, floor, fastest, need, everyOption);
+    refineLate(s, opts, floor, fastest, need, everyOption, refined);
     let pick = -1;
     need.forEach((r, i) => {
       if (Number.isFinite(r) && (pick < 0 || r * (opts[i] as FloorOption).price < (need[pick] as number) * (opts[pick] as FloorOption).price)) pick = i;
@@ -347,12 +350,15 @@ export function costBound(stageNames: readonly string[], options: readonly (read
   return { costPerHour: Number.isFinite(total) ? roundCost(total) : Infinity, stages, admissible, fewestReplicas: fewest };
 }
 
-/** Per option of stage s: the larger of its stability and burst floors where its latency floor is admissible, else Infinity. */
+/**
+ * Per option of stage s: the larger of its stability and burst floors where its latency floor is
+ * admissible, else Infinity. `probe` (the fastest floors) gets stage s's own back before it returns.
+ */
 function stageFloors(s: number, opts: readonly FloorOption[], floor: LatencyFloor, fastest: readonly number[], probe: Float64Array): number[] {
   // Options share few distinct floors: judge each floor once.
   const judged = new Map<number, boolean>();
   const { upMs, downMs } = floor.margins(s, fastest);
-  return opts.map((o) => {
+  const need = opts.map((o) => {
     let fits = judged.get(o.floorMs);
     if (fits === undefined) {
       probe[s] = o.floorMs;
@@ -363,6 +369,8 @@ function stageFloors(s: number, opts: readonly FloorOption[], floor: LatencyFloo
     const replicas = Math.max(o.minReplicas, floor.burstReplicas(s, floor.sloMs - upMs - o.leastHopMs - downMs, o.peakRatePerMs));
     return replicas <= o.maxReplicas ? replicas : Infinity;
   });
+  probe[s] = fastest[s] as number;
+  return need;
 }
 
 /**
@@ -370,7 +378,9 @@ function stageFloors(s: number, opts: readonly FloorOption[], floor: LatencyFloo
  * batch size: a smaller batch serves no more in any window, so it needs at least as many replicas.
  * Best first unless `everyOption`: the cheapest hardware not yet refined, until the cheapest is.
  */
-function refineLate(s: number, opts: readonly FloorOption[], floor: LatencyFloor, fastest: readonly number[], need: number[], everyOption: boolean): void {
+function refineLate(
+  s: number, opts: readonly FloorOption[], floor: LatencyFloor, fastest: readonly number[], need: number[], everyOption: boolean, known: Map<string, number>,
+): void {
   const largest = new Map<string, number>();
   opts.forEach((o, i) => {
     if (!Number.isFinite(need[i] as number)) return;
@@ -404,10 +414,14 @@ function refineLate(s: number, opts: readonly FloorOption[], floor: LatencyFloor
     refined.add(next);
     const i = largest.get(next) as number;
     const o = opts[i] as FloorOption;
-    let at = jobs.get(o.leastHopMs);
-    if (!at) jobs.set(o.leastHopMs, (at = floor.jobsAt(s, fastest, o.leastHopMs)));
-    let replicas = need[i] as number;
-    while (replicas <= o.maxReplicas && leastLate(at, replicas, o.capacity, floor.allowedMisses) > floor.allowedMisses) replicas++;
+    const key = `${s}/${next}`;
+    let replicas = known.get(key) ?? (need[i] as number);
+    if (!known.has(key)) {
+      let at = jobs.get(o.leastHopMs);
+      if (!at) jobs.set(o.leastHopMs, (at = floor.jobsAt(s, fastest, o.leastHopMs)));
+      while (replicas <= o.maxReplicas && leastLate(at, replicas, o.capacity, floor.allowedMisses) > floor.allowedMisses) replicas++;
+      known.set(key, replicas);
+    }
     opts.forEach((x, k) => {
       if (x.hardware === next && Number.isFinite(need[k] as number)) need[k] = replicas > x.maxReplicas ? Infinity : Math.max(need[k] as number, replicas);
     });

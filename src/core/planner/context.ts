@@ -82,6 +82,8 @@ export class PlanningContext {
   private readonly floorBuf: Float64Array;
   private boundMemo: CostBound | undefined;
   private everyOptionMemo: CostBound | undefined;
+  /** The late-query floor's replicas by `stage/hardware`, shared by the two bounds. */
+  private readonly refinedReplicas = new Map<string, number>();
 
   constructor(args: {
     pipeline: CompiledPipeline;
@@ -108,13 +110,13 @@ export class PlanningContext {
 
   /** The lower bound on the cost of any plan meeting the SLO (bound.ts), computed once. */
   get bound(): CostBound {
-    this.boundMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor);
+    this.boundMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor, false, this.refinedReplicas);
     return this.boundMemo;
   }
 
   /** The same bound with every option's replicas refined by the late-query bound (the exact search's choices). */
   get boundEveryOption(): CostBound {
-    this.everyOptionMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor, true);
+    this.everyOptionMemo ??= costBound(this.pipeline.stageNames, this.stageOptions, this.floor, true, this.refinedReplicas);
     return this.everyOptionMemo;
   }
 

@@ -207,7 +207,7 @@ function bestDelayAction(ctx: PlanningContext, current: Evaluation): Evaluation 
   ctx.pipeline.stageNames.forEach((name, s) => {
     const c = current.config[name] as StageConfig;
     if (c.replicas <= 1) return;
-    // Its batch size and the next larger one.
+    // Its batch size and the next larger one (at batch 1, which takes no delay: the two smallest above it).
     const sizes = (ctx.stageOptions[s] ?? []).filter((o) => o.hardware === c.hardware && o.batchSize >= Math.max(2, c.batchSize)).slice(0, 2);
     for (const o of sizes) {
       const lo = ctx.fewestAllowed(s, o);
